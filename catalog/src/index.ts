@@ -1,0 +1,2 @@
+/** Catalog package: discovery, search, preview, profiling and lineage (built by the catalog issue). */
+export const CATALOG_PACKAGE = '@workbench/catalog'

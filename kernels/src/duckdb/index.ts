@@ -1,0 +1,1 @@
+export { DuckdbDatabase, type DuckdbDatabaseOptions, defaultDuckdbDatabaseOptions, type QueryPage } from './database.ts'

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely/migration'
+import * as m0001 from './0001-instance-settings.ts'
+
+/** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
+export const migrations: Record<string, Migration> = {
+  '0001-instance-settings': m0001,
+}

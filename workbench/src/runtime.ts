@@ -1,0 +1,134 @@
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { DuckdbDatabase } from '@workbench/kernels/duckdb'
+import type { Logger } from 'pino'
+import { type App, createApp } from './app.ts'
+import type { Config } from './config.ts'
+import { type MetadataDb, openDatabase } from './db/database.ts'
+import { migrateToLatest } from './db/migrate.ts'
+import type { ReadinessChecks } from './routes/health.ts'
+import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
+import { StartupError } from './services/startup-error.ts'
+import { startTemporal, type TemporalService } from './services/temporal-server.ts'
+import { SupervisedWorker } from './temporal/worker.ts'
+
+export interface RunningWorkbench {
+  url: string
+  app: App
+  db: MetadataDb
+  jupyter: JupyterService
+  temporal: TemporalService
+  worker?: SupervisedWorker
+  /** Stops every child and closes every resource; safe to call more than once. */
+  stop(): Promise<void>
+}
+
+/**
+ * Brings the whole workbench up: HTTP first (so a busy port fails in milliseconds and `/api/readyz`
+ * can report progress), then the metadata DB with migrations, then Jupyter and Temporal in parallel,
+ * then the in-process worker. Any failure stops what was started and rejects with a {@link StartupError}.
+ */
+export async function startWorkbench(config: Config, logger: Logger): Promise<RunningWorkbench> {
+  const readiness: ReadinessChecks = { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined }
+  const cleanups: (() => Promise<void>)[] = []
+  const stop = async () => {
+    while (cleanups.length > 0) {
+      const cleanup = cleanups.pop()
+      await cleanup?.().catch((err: unknown) => logger.error({ err }, 'error during shutdown'))
+    }
+  }
+
+  try {
+    const scratch = await DuckdbDatabase.open({ path: ':memory:', sandboxed: true })
+    cleanups.push(async () => scratch.close())
+    readiness.duckdb = () => scratch.ping()
+
+    const app = createApp({ logger, readiness, scratchDuckdb: () => scratch, webDist: config.webDist })
+    const server = await listen(app, config.host, config.port)
+    cleanups.push(() => closeServer(server))
+    const { port } = server.address() as AddressInfo
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+    logger.info({ url }, 'http listening; starting services')
+
+    const db = await openDatabase(config.database)
+    cleanups.push(() => db.close())
+    const migration = await migrateToLatest(db.db)
+    for (const result of migration.results ?? [])
+      logger.info({ migration: result.migrationName, status: result.status }, 'migration')
+    if (migration.error) {
+      const failed = migration.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
+      throw new StartupError(`migration ${failed} failed: ${errorMessage(migration.error)}`)
+    }
+    readiness.database = () => db.ping()
+
+    const [jupyter, temporal] = await settleAll([
+      startJupyter(config.jupyter, logger).then((service) => {
+        cleanups.push(() => service.stop())
+        readiness.jupyter = () => service.check()
+        return service
+      }),
+      startTemporal(config.temporal, logger).then((service) => {
+        cleanups.push(() => service.stop())
+        readiness.temporal = () => service.check()
+        return service
+      }),
+    ])
+
+    let worker: SupervisedWorker | undefined
+    if (config.temporal.inProcessWorker) {
+      worker = new SupervisedWorker(
+        {
+          address: temporal.address,
+          namespace: temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          identity: `workbench@${os.hostname()}:${process.pid}`,
+        },
+        logger,
+      )
+      await worker.start()
+      cleanups.push(() => worker?.stop() ?? Promise.resolve())
+    }
+    logger.info({ url }, 'workbench ready')
+    return { url, app, db, jupyter, temporal, worker, stop }
+  } catch (err) {
+    await stop()
+    throw err instanceof StartupError ? err : new StartupError(errorMessage(err))
+  }
+}
+
+/** Like Promise.all, but waits for every promise, so nothing is still starting when we clean up. */
+async function settleAll<T extends unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises)
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failure) throw failure.reason
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T
+}
+
+function listen(app: App, host: string, port: number): Promise<ServerType> {
+  const server = createAdaptorServer({ fetch: app.fetch })
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(new StartupError(`port ${port} on ${host} is already in use: stop the other process or set PORT`))
+      } else if (err.code === 'EACCES') {
+        reject(new StartupError(`no permission to listen on ${host}:${port}: choose a PORT above 1023`))
+      } else {
+        reject(new StartupError(`cannot listen on ${host}:${port}: ${err.message}`))
+      }
+    })
+    server.listen(port, host, () => resolve(server))
+  })
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    // Keep-alive connections would hold close() open.
+    if ('closeAllConnections' in server) server.closeAllConnections()
+  })
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

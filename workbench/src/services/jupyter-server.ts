@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import type { Config } from '../config.ts'
+import { randomToken } from '../config.ts'
+import { freePort } from './free-port.ts'
+import { StartupError } from './startup-error.ts'
+import { SupervisedProcess } from './supervisor.ts'
+
+/** Where to reach the Jupyter Server, whether we spawned it or it runs elsewhere. */
+export interface JupyterEndpoint {
+  baseUrl: string
+  token: string
+}
+
+export interface JupyterService {
+  readonly endpoint: JupyterEndpoint
+  /** Throws unless the server answers `/api/status` with our token. */
+  check(): Promise<void>
+  stop(): Promise<void>
+  /** The supervised child in embedded mode (tests kill it to prove restarts). */
+  readonly process?: SupervisedProcess
+}
+
+async function checkStatus(endpoint: JupyterEndpoint): Promise<void> {
+  const res = await fetch(new URL('api/status', withSlash(endpoint.baseUrl)), {
+    headers: { Authorization: `token ${endpoint.token}` },
+    signal: AbortSignal.timeout(2_000),
+  })
+  if (res.status === 401 || res.status === 403) throw new StartupError(`token rejected (HTTP ${res.status})`)
+  if (!res.ok) throw new Error(`HTTP ${res.status} from /api/status`)
+  await res.body?.cancel()
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`
+}
+
+/**
+ * Starts the Jupyter Server from the project's venv (embedded) or checks the configured `JUPYTER_URL`.
+ * Either way, resolves only when the server answers, and rejects with a one-line reason otherwise.
+ */
+export async function startJupyter(config: Config['jupyter'], logger: Logger): Promise<JupyterService> {
+  if (config.kind === 'external') {
+    const endpoint = { baseUrl: config.url, token: config.token }
+    try {
+      await checkStatus(endpoint)
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err)
+      if (err instanceof StartupError) throw new StartupError(`JUPYTER_TOKEN was rejected by ${config.url}: ${reason}`)
+      throw new StartupError(`JUPYTER_URL ${config.url} is not reachable: ${reason}`)
+    }
+    return { endpoint, check: () => checkStatus(endpoint), stop: async () => {} }
+  }
+
+  const executable = path.join(config.venv, 'bin', 'jupyter-server')
+  if (!existsSync(executable)) {
+    throw new StartupError(
+      `Jupyter Server not found at ${executable}: run \`npm run bootstrap\` to create the Python venv`,
+    )
+  }
+  mkdirSync(config.rootDir, { recursive: true })
+  const port = await freePort()
+  const endpoint = { baseUrl: `http://127.0.0.1:${port}`, token: randomToken() }
+  const child = new SupervisedProcess(
+    {
+      name: 'jupyter',
+      command: executable,
+      args: [
+        '--no-browser',
+        '--ServerApp.ip=127.0.0.1',
+        `--ServerApp.port=${port}`,
+        '--ServerApp.port_retries=0',
+        `--ServerApp.root_dir=${config.rootDir}`,
+        '--ServerApp.answer_yes=True',
+        // Containers and CI run as root; Jupyter refuses that unless told.
+        ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+      ],
+      // The token travels by environment, not argv, so `ps` does not show it.
+      env: {
+        JUPYTER_TOKEN: endpoint.token,
+        PYTHONUNBUFFERED: '1',
+        // Keep Jupyter's config and runtime files in our data folder, away from the user's own ~/.jupyter.
+        JUPYTER_CONFIG_DIR: path.join(config.stateDir, 'config'),
+        JUPYTER_DATA_DIR: path.join(config.stateDir, 'data'),
+        JUPYTER_RUNTIME_DIR: path.join(config.stateDir, 'runtime'),
+      },
+      healthCheck: () => checkStatus(endpoint),
+      startTimeoutMs: 60_000,
+    },
+    logger,
+  )
+  await child.start()
+  return { endpoint, check: () => checkStatus(endpoint), stop: () => child.stop(), process: child }
+}

@@ -1,0 +1,101 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { Connection } from '@temporalio/client'
+import type { Logger } from 'pino'
+import type { Config } from '../config.ts'
+import { freePort } from './free-port.ts'
+import { StartupError } from './startup-error.ts'
+import { SupervisedProcess } from './supervisor.ts'
+
+export interface TemporalService {
+  /** `host:port` of the frontend gRPC service. */
+  readonly address: string
+  readonly namespace: string
+  /** A client connection shared by the API; gRPC reconnects by itself after a server restart. */
+  readonly connection: Connection
+  /** Throws unless the frontend answers GetSystemInfo. */
+  check(): Promise<void>
+  stop(): Promise<void>
+  readonly process?: SupervisedProcess
+}
+
+async function systemInfo(connection: Connection): Promise<void> {
+  await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}))
+}
+
+async function connectOnce(address: string): Promise<Connection> {
+  return Connection.connect({ address, connectTimeout: 2_000 })
+}
+
+/**
+ * Starts `temporal server start-dev` with its state in the data folder (embedded), or connects to
+ * `TEMPORAL_ADDRESS`. Resolves when the frontend answers; rejects with a one-line reason otherwise.
+ */
+export async function startTemporal(config: Config['temporal'], logger: Logger): Promise<TemporalService> {
+  const server = config.server
+  if (server.kind === 'external') {
+    let connection: Connection
+    try {
+      connection = await connectOnce(server.address)
+      await systemInfo(connection)
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err)
+      throw new StartupError(`TEMPORAL_ADDRESS ${server.address} is not reachable: ${reason}`)
+    }
+    return {
+      address: server.address,
+      namespace: config.namespace,
+      connection,
+      check: () => systemInfo(connection),
+      stop: () => connection.close(),
+    }
+  }
+
+  if (!existsSync(server.cli)) {
+    throw new StartupError(`Temporal CLI not found at ${server.cli}: run \`npm run bootstrap\` to install it`)
+  }
+  mkdirSync(path.dirname(server.dbFile), { recursive: true })
+  const port = await freePort()
+  const address = `127.0.0.1:${port}`
+  let connection: Connection | undefined
+  const child = new SupervisedProcess(
+    {
+      name: 'temporal',
+      command: server.cli,
+      args: [
+        'server',
+        'start-dev',
+        '--headless',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--db-filename',
+        server.dbFile,
+        '--namespace',
+        config.namespace,
+        '--log-level',
+        'warn',
+      ],
+      healthCheck: async () => {
+        connection ??= await connectOnce(address)
+        await systemInfo(connection)
+      },
+      startTimeoutMs: 60_000,
+    },
+    logger,
+  )
+  await child.start()
+  const ready = connection ?? (await connectOnce(address))
+  return {
+    address,
+    namespace: config.namespace,
+    connection: ready,
+    check: () => systemInfo(ready),
+    stop: async () => {
+      await ready.close()
+      await child.stop()
+    },
+    process: child,
+  }
+}
