@@ -49,7 +49,9 @@ export interface Config {
   dataDir: string
   logLevel: string
   database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string }
-  jupyter: { kind: 'embedded'; venv: string; rootDir: string; stateDir: string } | { kind: 'external'; url: string; token: string }
+  jupyter:
+    | { kind: 'embedded'; venv: string; rootDir: string; stateDir: string }
+    | { kind: 'external'; url: string; token: string }
   temporal: {
     server: { kind: 'embedded'; cli: string; dbFile: string } | { kind: 'external'; address: string }
     namespace: string
