@@ -55,7 +55,11 @@ describe.each(DATABASE_KINDS)('metadata database on %s', (kind) => {
   it('reports a failing migration per item and keeps the earlier ones', async () => {
     const failing = {
       ...migrations,
-      '9999-broken': { up: async (db: typeof database.db) => sql`CREATE TABLE broken (`.execute(db) },
+      '9999-broken': {
+        up: async (db: typeof database.db) => {
+          await sql`CREATE TABLE broken (`.execute(db)
+        },
+      },
     }
     const result = await migrateToLatest(database.db, failing)
     expect(result.error).toBeDefined()
