@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { type Browser, chromium } from 'playwright-core'
+
+/** Debian's Chromium, installed by the bootstrap for tests; playwright never downloads a browser here. */
+export const CHROMIUM_PATH = '/usr/bin/chromium'
+
+export interface TestBrowser {
+  browser: Browser
+  close(): Promise<void>
+}
+
+/**
+ * Headless Chromium for browser tests, with the flags this machine needs (no sandbox as root, no
+ * background networking: there is no internet to reach) and a fresh profile folder.
+ */
+export async function launchBrowser(): Promise<TestBrowser> {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'workbench-chromium-'))
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+    ],
+  })
+  return {
+    browser,
+    close: async () => {
+      await browser.close()
+      rmSync(profile, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Where browser tests save screenshots, so a person can look at what users saw. */
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../../test-results/screenshots')
