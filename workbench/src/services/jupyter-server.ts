@@ -91,5 +91,13 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
     logger,
   )
   await child.start()
-  return { endpoint, check: () => checkStatus(endpoint), stop: () => child.stop(), process: child }
+  return {
+    endpoint,
+    check: async () => {
+      child.assertRunning()
+      await checkStatus(endpoint)
+    },
+    stop: () => child.stop(),
+    process: child,
+  }
 }

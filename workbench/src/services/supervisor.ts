@@ -75,6 +75,12 @@ export class SupervisedProcess extends EventEmitter<{ state: [ChildState]; exit:
     return this.#child?.pid
   }
 
+  /** Throws unless the child is up (not starting, restarting or stopped); for readiness probes. */
+  assertRunning(): void {
+    if (this.#state !== 'running')
+      throw new Error(`${this.spec.name} is ${this.#state === 'backoff' ? 'restarting' : this.#state}`)
+  }
+
   /** Starts the child and waits until its health check passes. */
   async start(): Promise<void> {
     if (this.#state === 'running' || this.#state === 'starting') return

@@ -28,6 +28,14 @@ async function connectOnce(address: string): Promise<Connection> {
 }
 
 /**
+ * Probes get a connection without the SDK's retry interceptor: retries would wait for a restarted
+ * server and report a real outage as "up, but slow".
+ */
+async function connectForProbes(address: string): Promise<Connection> {
+  return Connection.connect({ address, connectTimeout: 2_000, interceptors: [] })
+}
+
+/**
  * Starts `temporal server start-dev` with its state in the data folder (embedded), or connects to
  * `TEMPORAL_ADDRESS`. Resolves when the frontend answers; rejects with a one-line reason otherwise.
  */
@@ -35,9 +43,11 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
   const server = config.server
   if (server.kind === 'external') {
     let connection: Connection
+    let probes: Connection
     try {
       connection = await connectOnce(server.address)
-      await systemInfo(connection)
+      probes = await connectForProbes(server.address)
+      await systemInfo(probes)
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)
       throw new StartupError(`TEMPORAL_ADDRESS ${server.address} is not reachable: ${reason}`)
@@ -46,8 +56,11 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
       address: server.address,
       namespace: config.namespace,
       connection,
-      check: () => systemInfo(connection),
-      stop: () => connection.close(),
+      check: () => systemInfo(probes),
+      stop: async () => {
+        await probes.close()
+        await connection.close()
+      },
     }
   }
 
@@ -57,7 +70,7 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
   mkdirSync(path.dirname(server.dbFile), { recursive: true })
   const port = await freePort()
   const address = `127.0.0.1:${port}`
-  let connection: Connection | undefined
+  let probes: Connection | undefined
   const child = new SupervisedProcess(
     {
       name: 'temporal',
@@ -78,21 +91,26 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
         'warn',
       ],
       healthCheck: async () => {
-        connection ??= await connectOnce(address)
-        await systemInfo(connection)
+        probes ??= await connectForProbes(address)
+        await systemInfo(probes)
       },
       startTimeoutMs: 60_000,
     },
     logger,
   )
   await child.start()
-  const ready = connection ?? (await connectOnce(address))
+  const ready = await connectOnce(address)
+  const probeConnection = probes ?? (await connectForProbes(address))
   return {
     address,
     namespace: config.namespace,
     connection: ready,
-    check: () => systemInfo(ready),
+    check: async () => {
+      child.assertRunning()
+      await systemInfo(probeConnection)
+    },
     stop: async () => {
+      await probeConnection.close()
       await ready.close()
       await child.stop()
     },
