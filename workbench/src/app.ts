@@ -40,6 +40,7 @@ export function createApp(deps: AppDeps) {
 
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
+    servers: [{ url: '/api' }],
     info: {
       title: 'Workbench API',
       version: deps.version ?? '0.1.0',

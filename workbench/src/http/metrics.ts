@@ -35,5 +35,5 @@ export function createHttpMetrics(): HttpMetrics {
 /** The pattern of the handler that answered; only catch-all middleware matched means no route did. */
 function matchedRoute(c: Parameters<MiddlewareHandler>[0]): string {
   const route = routePath(c, -1)
-  return route === '/*' || route === '*' ? '(unmatched)' : route
+  return route.endsWith('*') ? '(unmatched)' : route
 }
