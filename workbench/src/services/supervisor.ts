@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { existsSync } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import type { Logger } from 'pino'
 
 export type ChildState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped'
@@ -107,6 +107,15 @@ export class SupervisedProcess extends EventEmitter<{ state: [ChildState]; exit:
   async #launch(): Promise<void> {
     const { spec } = this
     this.#setState('starting')
+    // Through setpriv, a missing program would only show as an exit code: say it plainly instead.
+    if (spec.command.includes('/')) {
+      try {
+        accessSync(spec.command, constants.X_OK)
+      } catch {
+        this.#setState('stopped')
+        throw new Error(`${spec.name}: cannot start ${spec.command}: not found or not executable`)
+      }
+    }
     this.#stderrTail = []
     const [command, args] = SETPRIV
       ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', spec.command, ...spec.args]]
