@@ -9,6 +9,8 @@ export const DATABASE_KINDS = ['pglite', 'postgres'] as const
 export type DatabaseKind = (typeof DATABASE_KINDS)[number]
 
 export interface TestDatabase extends MetadataDb {
+  /** Connection URL (PostgreSQL only), e.g. to hand to a workbench as DATABASE_URL. */
+  url?: string
   /** Drops the database (PostgreSQL) or closes the in-memory PGlite. */
   dispose(): Promise<void>
 }
@@ -23,6 +25,7 @@ export async function createTestDatabase(
 ): Promise<TestDatabase> {
   let db: MetadataDb
   let drop = async () => {}
+  let databaseUrl: string | undefined
   if (kind === 'pglite') {
     db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' })
   } else {
@@ -34,7 +37,8 @@ export async function createTestDatabase(
     await admin.end()
     const url = new URL(adminUrl)
     url.pathname = `/${name}`
-    db = await openDatabase({ kind: 'postgres', url: url.toString() })
+    databaseUrl = url.toString()
+    db = await openDatabase({ kind: 'postgres', url: databaseUrl })
     drop = async () => {
       const client = new pg.Client({ connectionString: adminUrl })
       await client.connect()
@@ -48,6 +52,7 @@ export async function createTestDatabase(
   }
   return {
     ...db,
+    url: databaseUrl,
     dispose: async () => {
       await db.close()
       await drop()

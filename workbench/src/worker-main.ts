@@ -1,0 +1,47 @@
+import os from 'node:os'
+import { ConfigError, loadConfig } from './config.ts'
+import { createLogger } from './logger.ts'
+import { SupervisedWorker } from './temporal/worker.ts'
+
+/**
+ * Entrypoint of `npm run worker`: a Temporal worker process for scale-out, polling the workbench task
+ * queue on the cluster named by TEMPORAL_ADDRESS (run the API with TEMPORAL_IN_PROCESS_WORKER=false).
+ */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig(process.env, process.cwd())
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(2)
+    }
+    throw err
+  }
+  if (config.temporal.server.kind !== 'external') {
+    console.error('worker: set TEMPORAL_ADDRESS to the Temporal frontend (host:port) the worker should poll')
+    process.exit(2)
+  }
+  const logger = createLogger(config.logLevel)
+  const worker = new SupervisedWorker(
+    {
+      address: config.temporal.server.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      identity: `worker@${os.hostname()}:${process.pid}`,
+    },
+    logger,
+  )
+  await worker.start().catch((err: unknown) => {
+    console.error(`worker: cannot start: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  })
+  logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling')
+  const shutdown = () => {
+    worker.stop().then(() => process.exit(0))
+  }
+  process.on('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
+}
+
+await main()
