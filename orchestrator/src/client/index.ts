@@ -26,4 +26,10 @@ export class OrchestratorClient {
       workflowExecutionTimeout: '1 minute',
     })
   }
+
+  /** Status of a workflow run by id (e.g. `COMPLETED`, `RUNNING`, `FAILED`). */
+  async describe(workflowId: string): Promise<{ status: string; startTime: Date }> {
+    const description = await this.#client.workflow.getHandle(workflowId).describe()
+    return { status: description.status.name, startTime: description.startTime }
+  }
 }
