@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { requestId } from 'hono/request-id'
 import type { Logger } from 'pino'
+import type { CollabServer } from './collab/collab-server.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
@@ -9,6 +10,7 @@ import { requestLogger } from './http/request-logger.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
+import { type CollabAuthorizer, collabRoutes } from './routes/collab.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { sqlRoutes } from './routes/sql.ts'
@@ -17,6 +19,8 @@ export interface AppDeps {
   logger: Logger
   readiness: ReadinessChecks
   scratchDuckdb: () => DuckdbDatabase | undefined
+  /** Live notebook documents; undefined until the metadata DB is open. */
+  collab?: () => { server: CollabServer; authorize: CollabAuthorizer } | undefined
   /** Folder of the built web app; omitted in API-only tests. */
   webDist?: string
   version?: string
@@ -37,6 +41,7 @@ export function createApp(deps: AppDeps) {
     .route('/', sqlRoutes(deps.scratchDuckdb))
     .route('/', metricsRoutes(metrics.registry))
     .route('/', apiDocsRoutes())
+    .route('/', collabRoutes(deps.collab ?? (() => undefined)))
 
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

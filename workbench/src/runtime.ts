@@ -3,10 +3,15 @@ import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import type { Logger } from 'pino'
+import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
+import { CollabServer } from './collab/collab-server.ts'
+import { DocumentStore } from './collab/document-store.ts'
+import { notebookExistsAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import type { CollabAuthorizer } from './routes/collab.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -44,7 +49,14 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(async () => scratch.close())
     readiness.duckdb = () => scratch.ping()
 
-    const app = createApp({ logger, readiness, scratchDuckdb: () => scratch, webDist: config.webDist })
+    let collab: { server: CollabServer; authorize: CollabAuthorizer } | undefined
+    const app = createApp({
+      logger,
+      readiness,
+      scratchDuckdb: () => scratch,
+      collab: () => collab,
+      webDist: config.webDist,
+    })
     const server = await listen(app, config.host, config.port)
     cleanups.push(() => closeServer(server))
     const { port } = server.address() as AddressInfo
@@ -61,6 +73,9 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       throw new StartupError(`migration ${failed} failed: ${errorMessage(migration.error)}`)
     }
     readiness.database = () => db.ping()
+    const collabServer = new CollabServer(new DocumentStore(db.db, logger), logger)
+    cleanups.push(() => collabServer.close())
+    collab = { server: collabServer, authorize: notebookExistsAuthorizer(db.db) }
 
     const [jupyter, temporal] = await settleAll([
       startJupyter(config.jupyter, logger).then((service) => {
@@ -106,7 +121,11 @@ async function settleAll<T extends unknown[]>(promises: { [K in keyof T]: Promis
 }
 
 function listen(app: App, host: string, port: number): Promise<ServerType> {
-  const server = createAdaptorServer({ fetch: app.fetch })
+  // WebSocket upgrades (collaboration) are routed through the Hono app like any request.
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    websocket: { server: new WebSocketServer({ noServer: true }) },
+  })
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino'
+import { CollabCloseCode } from './close-codes.ts'
+import { type CollabConnection, DocumentRoom } from './document-room.ts'
+import type { DocumentStore } from './document-store.ts'
+
+export interface CollabServerOptions {
+  /** How long a document stays in memory after its last client left. */
+  unloadDelayMs: number
+  /** Largest message accepted from a client. */
+  maxMessageBytes: number
+}
+
+export const defaultCollabServerOptions: CollabServerOptions = {
+  unloadDelayMs: 30_000,
+  maxMessageBytes: 16 * 1024 * 1024,
+}
+
+/**
+ * The rooms of every open notebook: loads a document on its first connection (concurrent first
+ * connections share one load), unloads it a while after the last one leaves, after a final compaction.
+ */
+export class CollabServer {
+  readonly #rooms = new Map<string, Promise<DocumentRoom>>()
+  readonly #unloadTimers = new Map<string, NodeJS.Timeout>()
+  readonly options: CollabServerOptions
+
+  constructor(
+    readonly store: DocumentStore,
+    readonly logger: Logger,
+    options: Partial<CollabServerOptions> = {},
+  ) {
+    this.options = { ...defaultCollabServerOptions, ...options }
+  }
+
+  /** Notebook ids whose document is in memory. */
+  get loadedDocuments(): string[] {
+    return [...this.#rooms.keys()]
+  }
+
+  async connect(notebookId: string, connection: CollabConnection): Promise<DocumentRoom> {
+    clearTimeout(this.#unloadTimers.get(notebookId))
+    this.#unloadTimers.delete(notebookId)
+    const room = await this.room(notebookId)
+    room.add(connection)
+    return room
+  }
+
+  /** The loaded room of a notebook, loading it if needed (server-side writers use this too). */
+  room(notebookId: string): Promise<DocumentRoom> {
+    let room = this.#rooms.get(notebookId)
+    if (!room) {
+      room = this.#load(notebookId)
+      this.#rooms.set(notebookId, room)
+      room.catch(() => this.#rooms.delete(notebookId))
+    }
+    return room
+  }
+
+  handle(room: DocumentRoom, connection: CollabConnection, data: Uint8Array): void {
+    if (data.byteLength > this.options.maxMessageBytes) {
+      room.remove(connection)
+      connection.close(CollabCloseCode.messageTooLarge, `messages are limited to ${this.options.maxMessageBytes} bytes`)
+      return
+    }
+    room.handle(connection, data)
+  }
+
+  disconnect(room: DocumentRoom, connection: CollabConnection): void {
+    room.remove(connection)
+    if (room.connectionCount === 0) this.#scheduleUnload(room)
+  }
+
+  /** Closes the connections of `userId` everywhere (e.g. removed from the workspace). */
+  async revoke(userId: string, reason = 'access revoked'): Promise<void> {
+    for (const room of await Promise.all(this.#rooms.values())) {
+      room.closeAll(CollabCloseCode.accessRevoked, reason, (c) => c.userId === userId)
+      if (room.connectionCount === 0) this.#scheduleUnload(room)
+    }
+  }
+
+  /** Stores everything pending and closes every connection; for shutdown. */
+  async close(): Promise<void> {
+    for (const timer of this.#unloadTimers.values()) clearTimeout(timer)
+    this.#unloadTimers.clear()
+    const rooms = await Promise.allSettled(this.#rooms.values())
+    for (const result of rooms) {
+      if (result.status !== 'fulfilled') continue
+      result.value.closeAll(CollabCloseCode.serverShutdown, 'server shutting down')
+      await result.value
+        .compactIfNeeded()
+        .catch((err: unknown) => this.logger.error({ err }, 'final compaction failed'))
+      result.value.destroy()
+    }
+    this.#rooms.clear()
+  }
+
+  async #load(notebookId: string): Promise<DocumentRoom> {
+    const loaded = await this.store.load(notebookId)
+    return new DocumentRoom(notebookId, loaded.doc, loaded, this.store, this.logger)
+  }
+
+  #scheduleUnload(room: DocumentRoom): void {
+    clearTimeout(this.#unloadTimers.get(room.notebookId))
+    const timer = setTimeout(() => {
+      this.#unloadTimers.delete(room.notebookId)
+      if (room.connectionCount > 0) return
+      this.#rooms.delete(room.notebookId)
+      room
+        .compactIfNeeded()
+        .catch((err: unknown) => this.logger.error({ err, notebookId: room.notebookId }, 'compaction on unload failed'))
+        .finally(() => room.destroy())
+    }, this.options.unloadDelayMs)
+    timer.unref()
+    this.#unloadTimers.set(room.notebookId, timer)
+  }
+}

@@ -1,0 +1,86 @@
+import { upgradeWebSocket } from '@hono/node-server'
+import { type Context, Hono } from 'hono'
+import { CollabCloseCode } from '../collab/close-codes.ts'
+import type { CollabServer } from '../collab/collab-server.ts'
+import type { CollabConnection, DocumentRoom } from '../collab/document-room.ts'
+import type { AppEnv } from '../http/env.ts'
+import { AppError } from '../http/errors.ts'
+
+/** Who is connecting to a notebook's document, and whether they may change it. */
+export interface CollabGrant {
+  userId: string
+  canWrite: boolean
+}
+
+/**
+ * Decides access to a notebook's live document before the WebSocket upgrade, so refusals are plain
+ * HTTP answers (401, 403, 404 in the error shape). Throws an AppError to refuse.
+ */
+export type CollabAuthorizer = (c: Context<AppEnv>, notebookId: string) => Promise<CollabGrant>
+
+/**
+ * `GET /collab/:notebookId`: the y-websocket protocol (document sync and awareness) for one notebook.
+ * Add `?acks=1` to receive an acknowledgement once each of your updates is stored.
+ */
+export function collabRoutes(deps: () => { server: CollabServer; authorize: CollabAuthorizer } | undefined) {
+  // Decided before the upgrade, read once it happens.
+  const grants = new WeakMap<Request, CollabGrant>()
+  return new Hono<AppEnv>().get(
+    '/collab/:notebookId',
+    async (c, next) => {
+      const ready = deps()
+      if (!ready) throw new AppError(503, 'collab_unavailable', 'Collaboration is still starting')
+      grants.set(c.req.raw, await ready.authorize(c, c.req.param('notebookId')))
+      await next()
+    },
+    upgradeWebSocket((c) => {
+      const collab = deps()?.server as CollabServer
+      const notebookId = c.req.param('notebookId') as string
+      const grant = grants.get(c.req.raw) ?? { userId: 'unknown', canWrite: false }
+      let room: DocumentRoom | undefined
+      let connection: CollabConnection | undefined
+      // Messages that arrive while the document is loading are handled, in order, once it is.
+      const early: Uint8Array[] = []
+      return {
+        onOpen: (_event, ws) => {
+          connection = {
+            userId: grant.userId,
+            canWrite: grant.canWrite,
+            wantsAcks: c.req.query('acks') === '1',
+            send: (data) => {
+              if (ws.readyState === 1) ws.send(data as Uint8Array<ArrayBuffer>)
+            },
+            close: (code, reason) => ws.close(code, reason),
+          }
+          const opened = connection
+          collab.connect(notebookId, opened).then(
+            (loaded) => {
+              room = loaded
+              for (const data of early.splice(0)) collab.handle(loaded, opened, data)
+            },
+            () => ws.close(CollabCloseCode.internalError, 'could not load the notebook'),
+          )
+        },
+        onMessage: (event, ws) => {
+          const data = toBytes(event.data)
+          if (!data || !connection) {
+            ws.close(CollabCloseCode.protocolError, 'binary messages only')
+            return
+          }
+          if (room) collab.handle(room, connection, data)
+          else early.push(data)
+        },
+        onClose: () => {
+          if (room && connection) collab.disconnect(room, connection)
+        },
+      }
+    }),
+  )
+}
+
+function toBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  if (Array.isArray(data) && data.every((part) => part instanceof Uint8Array)) return Buffer.concat(data)
+  return undefined
+}
