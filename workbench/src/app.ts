@@ -9,10 +9,12 @@ import { createHttpMetrics } from './http/metrics.ts'
 import { requestLogger } from './http/request-logger.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
+import type { NotebookService } from './notebooks/notebook-service.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
 import { type CollabAuthorizer, collabRoutes } from './routes/collab.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { metricsRoutes } from './routes/metrics.ts'
+import { notebookRoutes } from './routes/notebooks.ts'
 import { sqlRoutes } from './routes/sql.ts'
 
 export interface AppDeps {
@@ -21,6 +23,10 @@ export interface AppDeps {
   scratchDuckdb: () => DuckdbDatabase | undefined
   /** Live notebook documents; undefined until the metadata DB is open. */
   collab?: () => { server: CollabServer; authorize: CollabAuthorizer } | undefined
+  /** Notebook files; undefined until the metadata DB is open. */
+  notebooks?: () => NotebookService | undefined
+  /** Largest .ipynb accepted for import (bytes). */
+  maxImportBytes?: number
   /** Folder of the built web app; omitted in API-only tests. */
   webDist?: string
   version?: string
@@ -42,6 +48,10 @@ export function createApp(deps: AppDeps) {
     .route('/', metricsRoutes(metrics.registry))
     .route('/', apiDocsRoutes())
     .route('/', collabRoutes(deps.collab ?? (() => undefined)))
+    .route(
+      '/',
+      notebookRoutes(deps.notebooks ?? (() => undefined), { maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024 }),
+    )
 
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -38,6 +38,14 @@ const envSchema = z.object({
   PYTHON_VENV: z.string().min(1).default('./.venv'),
   TEMPORAL_CLI: z.string().min(1).default('./.tools/bin/temporal'),
   WEB_DIST: z.string().min(1).default('./web/dist'),
+  /** Largest .ipynb accepted for import. */
+  NOTEBOOK_MAX_IMPORT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(50 * 1024 * 1024),
+  /** How long a notebook's live document stays in memory after its last collaborator left. */
+  COLLAB_UNLOAD_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -59,6 +67,7 @@ export interface Config {
     inProcessWorker: boolean
   }
   webDist: string
+  notebooks: { maxImportBytes: number; unloadDelayMs: number }
 }
 
 export class ConfigError extends Error {
@@ -113,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       inProcessWorker: e.TEMPORAL_IN_PROCESS_WORKER,
     },
     webDist: abs(e.WEB_DIST),
+    notebooks: { maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES, unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS },
   }
 }
 

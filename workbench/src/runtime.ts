@@ -11,6 +11,7 @@ import { notebookExistsAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import { NotebookService } from './notebooks/notebook-service.ts'
 import type { CollabAuthorizer } from './routes/collab.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
@@ -50,11 +51,14 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     readiness.duckdb = () => scratch.ping()
 
     let collab: { server: CollabServer; authorize: CollabAuthorizer } | undefined
+    let notebooks: NotebookService | undefined
     const app = createApp({
       logger,
       readiness,
       scratchDuckdb: () => scratch,
       collab: () => collab,
+      notebooks: () => notebooks,
+      maxImportBytes: config.notebooks.maxImportBytes,
       webDist: config.webDist,
     })
     const server = await listen(app, config.host, config.port)
@@ -73,9 +77,15 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       throw new StartupError(`migration ${failed} failed: ${errorMessage(migration.error)}`)
     }
     readiness.database = () => db.ping()
-    const collabServer = new CollabServer(new DocumentStore(db.db, logger), logger)
+    const documents = new DocumentStore(db.db, logger)
+    const collabServer: CollabServer = new CollabServer(documents, logger, {
+      unloadDelayMs: config.notebooks.unloadDelayMs,
+      onUnload: (id, room): Promise<void> => notebookService.refreshSearchText(id, room.doc),
+    })
+    const notebookService: NotebookService = new NotebookService(db.db, documents, collabServer)
     cleanups.push(() => collabServer.close())
     collab = { server: collabServer, authorize: notebookExistsAuthorizer(db.db) }
+    notebooks = notebookService
 
     const [jupyter, temporal] = await settleAll([
       startJupyter(config.jupyter, logger).then((service) => {

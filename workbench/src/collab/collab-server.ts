@@ -8,6 +8,8 @@ export interface CollabServerOptions {
   unloadDelayMs: number
   /** Largest message accepted from a client. */
   maxMessageBytes: number
+  /** Called with a document about to be unloaded (e.g. to refresh content search). */
+  onUnload?: (notebookId: string, room: DocumentRoom) => Promise<void>
 }
 
 export const defaultCollabServerOptions: CollabServerOptions = {
@@ -107,7 +109,8 @@ export class CollabServer {
       this.#rooms.delete(room.notebookId)
       room
         .compactIfNeeded()
-        .catch((err: unknown) => this.logger.error({ err, notebookId: room.notebookId }, 'compaction on unload failed'))
+        .then(() => this.options.onUnload?.(room.notebookId, room))
+        .catch((err: unknown) => this.logger.error({ err, notebookId: room.notebookId }, 'unloading a document failed'))
         .finally(() => room.destroy())
     }, this.options.unloadDelayMs)
     timer.unref()

@@ -13,6 +13,7 @@ export interface NotebooksTable {
   name: string
   folder: Generated<string>
   created_by: string | null
+  content_text: Generated<string>
   created_at: Generated<Date>
   updated_at: Generated<Date>
   deleted_at: Date | null

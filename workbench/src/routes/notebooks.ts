@@ -1,0 +1,245 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { AppEnv } from '../http/env.ts'
+import { AppError } from '../http/errors.ts'
+import { validationHook } from '../http/validation.ts'
+import { IpynbError, parseIpynb } from '../notebooks/ipynb.ts'
+import type { NotebookService } from '../notebooks/notebook-service.ts'
+import { findTemplate, NOTEBOOK_TEMPLATES } from '../notebooks/templates.ts'
+
+const Notebook = z
+  .object({
+    id: z.string(),
+    workspaceId: z.string(),
+    name: z.string(),
+    folder: z.string(),
+    createdBy: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    deletedAt: z.string().nullable(),
+  })
+  .openapi('Notebook')
+const ErrorBody = z
+  .object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() })
+  .openapi('ErrorBody')
+const Name = z.string().trim().min(1).max(200)
+const Folder = z.string().max(1000).optional()
+const WorkspaceParam = z.object({ workspaceId: z.string().min(1).max(100) })
+const NotebookParams = WorkspaceParam.extend({ notebookId: z.string().min(1).max(100) })
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+const errors = {
+  400: json(ErrorBody, 'Invalid request'),
+  404: json(ErrorBody, 'No such notebook'),
+}
+
+const base = '/workspaces/{workspaceId}/notebooks'
+
+const listRoute = createRoute({
+  method: 'get',
+  path: base,
+  tags: ['notebooks'],
+  summary: 'List notebooks: by folder, by name or content, or the deleted ones still restorable',
+  request: {
+    params: WorkspaceParam,
+    query: z.object({
+      folder: Folder,
+      q: z.string().max(200).optional(),
+      deleted: z.enum(['true', 'false']).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      offset: z.coerce.number().int().min(0).default(0),
+    }),
+  },
+  responses: { 200: json(z.object({ items: z.array(Notebook), total: z.number() }), 'A page of notebooks'), ...errors },
+})
+
+const createRouteDef = createRoute({
+  method: 'post',
+  path: base,
+  tags: ['notebooks'],
+  summary: 'Create a notebook, blank or from a template',
+  request: {
+    params: WorkspaceParam,
+    body: {
+      required: true,
+      content: {
+        'application/json': { schema: z.object({ name: Name, folder: Folder, template: z.string().optional() }) },
+      },
+    },
+  },
+  responses: { 201: json(Notebook, 'Created'), ...errors },
+})
+
+const importRoute = createRoute({
+  method: 'post',
+  path: `${base}/import`,
+  tags: ['notebooks'],
+  summary: 'Create a notebook from an uploaded .ipynb (nbformat 4; the body is the file)',
+  request: { params: WorkspaceParam, query: z.object({ name: Name, folder: Folder }) },
+  responses: { 201: json(Notebook, 'Imported'), 413: json(ErrorBody, 'File over the size limit'), ...errors },
+})
+
+const templatesRoute = createRoute({
+  method: 'get',
+  path: '/notebook-templates',
+  tags: ['notebooks'],
+  summary: 'Templates a notebook can be created from',
+  responses: {
+    200: json(z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })), 'Templates'),
+  },
+})
+
+const getRoute = createRoute({
+  method: 'get',
+  path: `${base}/{notebookId}`,
+  tags: ['notebooks'],
+  summary: 'A notebook',
+  request: { params: NotebookParams },
+  responses: { 200: json(Notebook, 'The notebook'), ...errors },
+})
+
+const updateRoute = createRoute({
+  method: 'patch',
+  path: `${base}/{notebookId}`,
+  tags: ['notebooks'],
+  summary: 'Rename or move a notebook',
+  request: {
+    params: NotebookParams,
+    body: {
+      required: true,
+      content: { 'application/json': { schema: z.object({ name: Name.optional(), folder: Folder }) } },
+    },
+  },
+  responses: { 200: json(Notebook, 'Updated'), ...errors },
+})
+
+const duplicateRoute = createRoute({
+  method: 'post',
+  path: `${base}/{notebookId}/duplicate`,
+  tags: ['notebooks'],
+  summary: 'Copy a notebook with its current content',
+  request: { params: NotebookParams },
+  responses: { 201: json(Notebook, 'The copy'), ...errors },
+})
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: `${base}/{notebookId}`,
+  tags: ['notebooks'],
+  summary: 'Delete a notebook (restorable for 30 days); collaborators are disconnected',
+  request: { params: NotebookParams },
+  responses: { 204: { description: 'Deleted' }, ...errors },
+})
+
+const restoreRoute = createRoute({
+  method: 'post',
+  path: `${base}/{notebookId}/restore`,
+  tags: ['notebooks'],
+  summary: 'Restore a deleted notebook',
+  request: { params: NotebookParams },
+  responses: { 200: json(Notebook, 'Restored'), 410: json(ErrorBody, 'Deleted too long ago'), ...errors },
+})
+
+const exportRoute = createRoute({
+  method: 'get',
+  path: `${base}/{notebookId}/export`,
+  tags: ['notebooks'],
+  summary: 'Download the notebook as .ipynb (nbformat 4.5, validated)',
+  request: { params: NotebookParams },
+  responses: { 200: json(z.record(z.string(), z.unknown()), 'The .ipynb file (nbformat JSON)'), ...errors },
+})
+
+export interface NotebookRoutesOptions {
+  /** Largest .ipynb accepted for import, in bytes. */
+  maxImportBytes: number
+}
+
+/** Notebook files of a workspace. (Who may call these is decided by the identity layer's middleware.) */
+export function notebookRoutes(service: () => NotebookService | undefined, options: NotebookRoutesOptions) {
+  const ready = (): NotebookService => {
+    const s = service()
+    if (!s) throw new AppError(503, 'notebooks_unavailable', 'Notebooks are still starting')
+    return s
+  }
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  // Refuse an oversized upload while it streams in, before it is buffered or parsed.
+  app.use(
+    '/workspaces/:workspaceId/notebooks/import',
+    bodyLimit({
+      maxSize: options.maxImportBytes,
+      onError: () => {
+        throw new AppError(413, 'ipynb_too_large', `Notebook files are limited to ${options.maxImportBytes} bytes`)
+      },
+    }),
+  )
+  return app
+    .openapi(templatesRoute, (c) =>
+      c.json(
+        NOTEBOOK_TEMPLATES.map(({ id, name, description }) => ({ id, name, description })),
+        200,
+      ),
+    )
+    .openapi(listRoute, async (c) => {
+      const { workspaceId } = c.req.valid('param')
+      const { folder, q, deleted, limit, offset } = c.req.valid('query')
+      return c.json(
+        await ready().list(workspaceId, { folder, query: q, deleted: deleted === 'true', limit, offset }),
+        200,
+      )
+    })
+    .openapi(createRouteDef, async (c) => {
+      const { workspaceId } = c.req.valid('param')
+      const { name, folder, template } = c.req.valid('json')
+      const content = template === undefined ? undefined : findTemplate(template)?.notebook
+      if (template !== undefined && !content)
+        throw new AppError(400, 'unknown_template', `No template named ${template}`)
+      return c.json(await ready().create(workspaceId, { name, folder, content }), 201)
+    })
+    .openapi(importRoute, async (c) => {
+      const { workspaceId } = c.req.valid('param')
+      const { name, folder } = c.req.valid('query')
+      let content: ReturnType<typeof parseIpynb>
+      try {
+        content = parseIpynb(await c.req.text())
+      } catch (err) {
+        if (err instanceof IpynbError) throw new AppError(400, 'invalid_ipynb', err.message, { problems: err.problems })
+        throw err
+      }
+      return c.json(await ready().create(workspaceId, { name, folder, content }), 201)
+    })
+    .openapi(getRoute, async (c) => {
+      const { workspaceId, notebookId } = c.req.valid('param')
+      return c.json(await ready().getOrThrow(workspaceId, notebookId), 200)
+    })
+    .openapi(updateRoute, async (c) => {
+      const { workspaceId, notebookId } = c.req.valid('param')
+      return c.json(await ready().update(workspaceId, notebookId, c.req.valid('json')), 200)
+    })
+    .openapi(duplicateRoute, async (c) => {
+      const { workspaceId, notebookId } = c.req.valid('param')
+      return c.json(await ready().duplicate(workspaceId, notebookId, null), 201)
+    })
+    .openapi(deleteRoute, async (c) => {
+      const { workspaceId, notebookId } = c.req.valid('param')
+      await ready().softDelete(workspaceId, notebookId)
+      return c.body(null, 204)
+    })
+    .openapi(restoreRoute, async (c) => {
+      const { workspaceId, notebookId } = c.req.valid('param')
+      return c.json(await ready().restore(workspaceId, notebookId), 200)
+    })
+    .openapi(exportRoute, async (c) => {
+      const { workspaceId, notebookId } = c.req.valid('param')
+      const service = ready()
+      const [notebook, content] = await Promise.all([
+        service.getOrThrow(workspaceId, notebookId),
+        service.exportNotebook(workspaceId, notebookId),
+      ])
+      const filename = `${notebook.name.replace(/[^\w.\- ]+/g, '_')}.ipynb`
+      return c.json(content as Record<string, unknown>, 200, {
+        'Content-Disposition': `attachment; filename="${filename}"`,
+      })
+    })
+}
