@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { YNotebook } from '@jupyter/ydoc'
-import type { INotebookContent } from '@jupyterlab/nbformat'
+import { type INotebookContent, type IOutput, isStream } from '@jupyterlab/nbformat'
 import AjvModule from 'ajv-draft-04'
 import * as Y from 'yjs'
 import schema from './nbformat.v4.5.schema.json' with { type: 'json' }
@@ -57,10 +57,32 @@ export function parseIpynb(text: string): INotebookContent {
 export function notebookToUpdate(notebook: INotebookContent): Uint8Array {
   const ynotebook = new YNotebook({})
   try {
-    ynotebook.fromJSON(notebook)
+    ynotebook.fromJSON(joinStreamText(notebook))
     return Y.encodeStateAsUpdate(ynotebook.ydoc)
   } finally {
     ynotebook.dispose()
+  }
+}
+
+/**
+ * Stream outputs may hold their text as a list of lines; @jupyter/ydoc stringifies such a list with
+ * commas, so it gets the equivalent single string instead.
+ */
+function joinStreamText(notebook: INotebookContent): INotebookContent {
+  return {
+    ...notebook,
+    cells: notebook.cells.map((cell) =>
+      cell.cell_type === 'code' && Array.isArray(cell.outputs)
+        ? {
+            ...cell,
+            outputs: cell.outputs.map((output) =>
+              output.output_type === 'stream' && Array.isArray(output.text)
+                ? { ...output, text: output.text.join('') }
+                : output,
+            ),
+          }
+        : cell,
+    ),
   }
 }
 
