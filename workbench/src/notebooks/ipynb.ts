@@ -75,10 +75,8 @@ function joinStreamText(notebook: INotebookContent): INotebookContent {
       cell.cell_type === 'code' && Array.isArray(cell.outputs)
         ? {
             ...cell,
-            outputs: cell.outputs.map((output) =>
-              output.output_type === 'stream' && Array.isArray(output.text)
-                ? { ...output, text: output.text.join('') }
-                : output,
+            outputs: (cell.outputs as IOutput[]).map((output) =>
+              isStream(output) && Array.isArray(output.text) ? { ...output, text: output.text.join('') } : output,
             ),
           }
         : cell,
