@@ -4,6 +4,8 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import type { Logger } from 'pino'
 import { type App, createApp } from './app.ts'
+import { createIdentity } from './auth/identity.ts'
+import { resolveSigningKey } from './auth/signing-key.ts'
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
@@ -44,7 +46,10 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(async () => scratch.close())
     readiness.duckdb = () => scratch.ping()
 
-    const app = createApp({ logger, readiness, scratchDuckdb: () => scratch, webDist: config.webDist })
+    let metadata: MetadataDb | undefined
+    const jwtSecret = await resolveSigningKey(config.auth.jwtSecret, config.dataDir)
+    const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
+    const app = createApp({ logger, readiness, scratchDuckdb: () => scratch, identity, webDist: config.webDist })
     const server = await listen(app, config.host, config.port)
     cleanups.push(() => closeServer(server))
     const { port } = server.address() as AddressInfo
@@ -61,6 +66,9 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       throw new StartupError(`migration ${failed} failed: ${errorMessage(migration.error)}`)
     }
     readiness.database = () => db.ping()
+    metadata = db
+    if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
+      logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
 
     const [jupyter, temporal] = await settleAll([
       startJupyter(config.jupyter, logger).then((service) => {

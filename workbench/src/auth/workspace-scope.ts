@@ -14,6 +14,10 @@ import { currentWorkspace } from './authorize.ts'
 import type { Identity } from './identity.ts'
 import { roleAtLeast, type WorkspaceAccess } from './principal.ts'
 
+/** A query that has not selected any column yet. */
+// biome-ignore lint/complexity/noBannedTypes: Kysely's own type for "nothing selected yet" is `{}`
+type NoSelection = {}
+
 /** Tables whose rows belong to one workspace: they have a `workspace_id` column. */
 export type WorkspaceTable = {
   [T in keyof Database]: Database[T] extends { workspace_id: infer W } ? (string extends W ? T : never) : never
@@ -39,9 +43,13 @@ export class WorkspaceScope {
 
   // The casts below only widen T to the union of workspace tables (each has `workspace_id`) and back:
   // TypeScript cannot resolve Kysely's `where` overloads on a generic table name.
-  selectFrom<T extends WorkspaceTable>(table: T): SelectQueryBuilder<Database, T, {}> {
-    const query = this.db.selectFrom(table) as unknown as SelectQueryBuilder<Database, WorkspaceTable, {}>
-    return query.where('workspace_id', '=', this.workspace.id) as unknown as SelectQueryBuilder<Database, T, {}>
+  selectFrom<T extends WorkspaceTable>(table: T): SelectQueryBuilder<Database, T, NoSelection> {
+    const query = this.db.selectFrom(table) as unknown as SelectQueryBuilder<Database, WorkspaceTable, NoSelection>
+    return query.where('workspace_id', '=', this.workspace.id) as unknown as SelectQueryBuilder<
+      Database,
+      T,
+      NoSelection
+    >
   }
 
   updateTable<T extends WorkspaceTable>(table: T): UpdateQueryBuilder<Database, T, T, UpdateResult> {

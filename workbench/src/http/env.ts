@@ -10,6 +10,8 @@ export interface AppEnv {
     credentialProblem?: CredentialProblem
     /** Set by `authorize` on routes scoped to a workspace. */
     workspace?: WorkspaceAccess
+    /** A handler that creates a workspace names it here, so the audit event lands in that workspace's log. */
+    auditWorkspaceId?: string
     /** Client address as established by `clientIp` (proxy headers only when trusted). */
     clientIp: string
     /** True when the client reached us over TLS (directly, or through a trusted proxy). */
