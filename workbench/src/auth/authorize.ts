@@ -93,11 +93,8 @@ export function authorize(identity: Identity, permission: Permission, action: st
     }
     await next()
     const status = c.res.status
-    await audit(
-      status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
-      status,
-      workspace?.id ?? null,
-    )
+    const outcome = status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure'
+    await audit(outcome, status, workspace?.id ?? c.get('auditWorkspaceId') ?? null)
   }
   declared.set(middleware, { permission, action })
   return middleware

@@ -161,6 +161,7 @@ export function workspaceRoutes(identity: Identity) {
           await trx.insertInto('memberships').values({ workspace_id: ws.id, user_id: userId, role: 'owner' }).execute()
           return ws
         })
+      c.set('auditWorkspaceId', row.id)
       return c.json(
         { id: row.id, name: row.name, role: 'owner' as const, createdAt: new Date(row.created_at).toISOString() },
         201,

@@ -127,7 +127,7 @@ export class Client {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     })
     for (const cookie of res.headers.getSetCookie()) {
-      const [pair] = cookie.split(';')
+      const pair = cookie.split(';')[0] ?? ''
       const eq = pair.indexOf('=')
       const name = pair.slice(0, eq)
       const value = pair.slice(eq + 1)
