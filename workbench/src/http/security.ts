@@ -35,6 +35,7 @@ export function securityMiddleware(options: {
     },
     strictTransportSecurity: false,
     crossOriginEmbedderPolicy: false,
+    xFrameOptions: 'DENY',
   })
   const hsts: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next()

@@ -68,7 +68,20 @@ export async function createIdentityFixture(
       if (res.status !== 201) throw new Error(`register ${email}: ${res.status} ${res.text}`)
       return Object.assign(c, { userId: (res.body as { user: { id: string } }).user.id })
     },
-    dispose: () => database.dispose(),
+    // Every fixture ends by scanning what it logged: no secret the test saw, nor any stored hash, may be there.
+    dispose: async () => {
+      try {
+        for (const row of await database.db.selectFrom('users').select('password_hash').execute())
+          secrets.add(row.password_hash)
+        for (const table of ['refresh_tokens', 'api_tokens', 'invitations'] as const)
+          for (const row of await database.db.selectFrom(table).select('token_hash').execute())
+            secrets.add(row.token_hash)
+        const leaks = findSecrets(logs, secrets)
+        if (leaks.length > 0) throw new Error(`secrets in log lines:\n${leaks.join('\n')}`)
+      } finally {
+        await database.dispose()
+      }
+    },
   }
 }
 
@@ -145,6 +158,15 @@ export class Client {
     collectSecrets(parsed, this.secrets)
     return { status: res.status, headers: res.headers, text, body: parsed }
   }
+}
+
+/** Log lines that contain any of the secrets (by value), with the secret masked in the report. */
+export function findSecrets(lines: string[], secrets: Set<string>): string[] {
+  const leaks: string[] = []
+  for (const line of lines)
+    for (const secret of secrets)
+      if (secret.length >= 8 && line.includes(secret)) leaks.push(line.replaceAll(secret, '<SECRET>').slice(0, 300))
+  return leaks
 }
 
 function collectSecrets(value: unknown, into: Set<string>): void {
