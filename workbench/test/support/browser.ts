@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
 
@@ -13,10 +11,10 @@ export interface TestBrowser {
 
 /**
  * Headless Chromium for browser tests, with the flags this machine needs (no sandbox as root, no
- * background networking: there is no internet to reach) and a fresh profile folder.
+ * background networking: there is no internet to reach). Playwright gives each launch a fresh profile
+ * folder of its own and deletes it on close (it refuses a `--user-data-dir` flag).
  */
 export async function launchBrowser(): Promise<TestBrowser> {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'workbench-chromium-'))
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -28,14 +26,12 @@ export async function launchBrowser(): Promise<TestBrowser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${profile}`,
     ],
   })
   return {
     browser,
     close: async () => {
       await browser.close()
-      rmSync(profile, { recursive: true, force: true })
     },
   }
 }

@@ -34,7 +34,7 @@ export interface IdentityFixture {
  */
 export async function createIdentityFixture(
   kind: DatabaseKind,
-  options: { env?: Record<string, string>; mailer?: Mailer } = {},
+  options: { env?: Record<string, string>; mailer?: Mailer; webDist?: string } = {},
 ): Promise<IdentityFixture> {
   const database = await createTestDatabase(kind, { migrate: true })
   const logs: string[] = []
@@ -51,6 +51,7 @@ export async function createIdentityFixture(
     readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
     scratchDuckdb: () => undefined,
     identity,
+    webDist: options.webDist,
   })
   const secrets = new Set<string>([TEST_SIGNING_KEY, PASSWORD])
   const client = (o: { ip?: string } = {}) => new Client(app, secrets, o.ip ?? '198.51.100.7')
