@@ -33,6 +33,7 @@ export interface Identity {
   throttle: LoginThrottle
   mailer: Mailer
   accessTokens: AccessTokens
+  logger: Logger
 }
 
 export function createIdentity(deps: {
@@ -54,6 +55,7 @@ export function createIdentity(deps: {
     db,
     passwords,
     accessTokens,
+    logger: deps.logger,
     users: new Users(db, passwords),
     sessions: new Sessions(db, accessTokens, deps.options.refreshTokenTtlDays),
     apiTokens: new ApiTokens(db),

@@ -46,29 +46,36 @@ export class Users {
   ): Promise<UserInfo> {
     const passwordHash = await this.passwords.hash(input.password)
     const email = normalizeEmail(input.email)
-    return this.db()
-      .transaction()
-      .execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${FIRST_USER_LOCK})`.execute(trx)
-        const existing = await trx
-          .selectFrom('users')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .executeTakeFirstOrThrow()
-        allow(Number(existing.n))
-        const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()
-        if (taken) throw new AppError(409, 'email_taken', 'An account with this email already exists')
-        const row = await trx
-          .insertInto('users')
-          .values({
-            email,
-            name: input.name,
-            password_hash: passwordHash,
-            is_instance_admin: Number(existing.n) === 0,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        return toInfo(row)
-      })
+    try {
+      return await this.db()
+        .transaction()
+        .execute(async (trx) => {
+          await sql`select pg_advisory_xact_lock(${FIRST_USER_LOCK})`.execute(trx)
+          const existing = await trx
+            .selectFrom('users')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+          allow(Number(existing.n))
+          const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()
+          if (taken) throw new AppError(409, 'email_taken', 'An account with this email already exists')
+          const row = await trx
+            .insertInto('users')
+            .values({
+              email,
+              name: input.name,
+              password_hash: passwordHash,
+              is_instance_admin: Number(existing.n) === 0,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow()
+          return toInfo(row)
+        })
+    } catch (err) {
+      // Two registrations of one email at once: the unique index decides, and the loser hears 409.
+      if (err instanceof Error && 'code' in err && err.code === '23505')
+        throw new AppError(409, 'email_taken', 'An account with this email already exists')
+      throw err
+    }
   }
 
   /** For sign-in: the account and its hash, or undefined. */

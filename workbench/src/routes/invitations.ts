@@ -113,12 +113,18 @@ export function invitationRoutes(identity: Identity) {
         const link = linkFor(c, identity, token)
         let emailSent = false
         if (identity.mailer.configured) {
-          await identity.mailer.send({
-            to: email,
-            subject: `You are invited to ${scope.workspace.name} on Workbench`,
-            text: `${currentPrincipal(c).name} invited you to the workspace "${scope.workspace.name}" as ${body.role}.\n\nAccept: ${link}\n\nThe link expires on ${invitation.expiresAt}.`,
-          })
-          emailSent = true
+          // A mail failure must not lose the invitation: the link is in this answer either way.
+          try {
+            await identity.mailer.send({
+              to: email,
+              subject: `You are invited to ${scope.workspace.name} on Workbench`,
+              text: `${currentPrincipal(c).name} invited you to the workspace "${scope.workspace.name}" as ${body.role}.\n\nAccept: ${link}\n\nThe link expires on ${invitation.expiresAt}.`,
+            })
+            emailSent = true
+          } catch (err) {
+            const reason = err instanceof Error ? err.message : String(err)
+            identity.logger.error({ invitationId: invitation.id, reason }, 'invitation email not sent')
+          }
         }
         return c.json({ invitation, link, emailSent }, 201)
       },

@@ -7,7 +7,10 @@ import { type Client, createIdentityFixture, type IdentityFixture } from '../sup
 class RecordingMailer implements Mailer {
   readonly configured = true
   readonly sent: MailMessage[] = []
+  /** Simulates an SMTP server that refuses the message. */
+  failing = false
   async send(message: MailMessage) {
+    if (this.failing) throw new Error('550 mailbox unavailable')
     this.sent.push(message)
   }
 }
@@ -68,6 +71,18 @@ describe.each(DATABASE_KINDS)('workspaces, members and invitations on %s', (kind
     // The list never shows tokens.
     const list = await owner.get(`/api/workspaces/${workspaceId}/invitations`)
     expect(list.text).not.toContain(inv.token)
+  })
+
+  it('keeps the invitation and its link when the mail cannot be sent', async () => {
+    mailer.failing = true
+    try {
+      const inv = await invite('bounce@example.com', 'viewer')
+      expect(inv.emailSent).toBe(false)
+      expect(inv.link).toMatch(/#\/invite\/wbi_/)
+      expect(f.logs.some((line) => line.includes('invitation email not sent'))).toBe(true)
+    } finally {
+      mailer.failing = false
+    }
   })
 
   it('accepts an invitation only for the invited email, once', async () => {

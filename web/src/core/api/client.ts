@@ -45,7 +45,7 @@ function refreshSession(): Promise<boolean> {
 
 /**
  * Calls the API with the session cookies, echoing the CSRF cookie on writes, and refreshes the session
- * once when the access token has expired.
+ * once when the access token has expired (or its cookie is gone).
  */
 export async function api<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
@@ -62,7 +62,10 @@ export async function api<T>(method: string, path: string, body?: unknown, retry
   const payload: unknown = await res.json().catch(() => undefined)
   if (res.ok) return payload as T
   const error = toApiError(res.status, payload)
-  if (retry && error.code === 'token_expired' && (await refreshSession())) return api(method, path, body, false)
+  // The access cookie expires with its token, so an expired session usually arrives as "no credential":
+  // either way, one refresh with the (longer-lived) refresh cookie is worth a try.
+  const expired = error.code === 'token_expired' || error.code === 'authentication_required'
+  if (retry && expired && (await refreshSession())) return api(method, path, body, false)
   throw error
 }
 
