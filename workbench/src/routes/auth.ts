@@ -140,17 +140,38 @@ export function authRoutes(identity: Identity) {
     })
     .openapi({ ...register, middleware: [authorize(identity, can.public, 'auth.register')] }, async (c) => {
       const body = c.req.valid('json')
+      // "Email taken" and bad invitation tokens are probes worth limiting: they share the sign-in limiter,
+      // keyed per IP (the email typed is the thing being probed, so it cannot be the key).
+      const ip = c.get('clientIp')
+      const probeKey = `register:${ip}`
+      const wait = identity.throttle.retryAfterMs(ip, probeKey)
+      if (wait > 0) {
+        c.header('Retry-After', String(Math.ceil(wait / 1000)))
+        throw new AppError(429, 'too_many_attempts', 'Too many failed registrations; try again later', {
+          retryAfterSeconds: Math.ceil(wait / 1000),
+        })
+      }
+      const probeFailed = (err: AppError) => {
+        identity.throttle.recordFailure(ip, probeKey)
+        return err
+      }
       const invitation = body.invitationToken ? await findInvitation(identity.db(), body.invitationToken) : undefined
       if (body.invitationToken && invitation?.status !== 'pending')
-        throw new AppError(400, 'invitation_invalid', 'The invitation is unknown, expired, revoked or already used', {
-          fields: [{ field: 'invitationToken', message: 'not a pending invitation' }],
-        })
+        throw probeFailed(
+          new AppError(400, 'invitation_invalid', 'The invitation is unknown, expired, revoked or already used', {
+            fields: [{ field: 'invitationToken', message: 'not a pending invitation' }],
+          }),
+        )
       if (invitation && invitation.email !== normalizeEmail(body.email))
         throw new AppError(403, 'invitation_email_mismatch', 'The invitation was sent to another email address')
-      const user = await identity.users.create(body, (existing) => {
-        if (existing > 0 && identity.options.registration === 'invite-only' && !invitation)
-          throw new AppError(403, 'registration_closed', 'Registration is by invitation only')
-      })
+      const user = await identity.users
+        .create(body, (existing) => {
+          if (existing > 0 && identity.options.registration === 'invite-only' && !invitation)
+            throw new AppError(403, 'registration_closed', 'Registration is by invitation only')
+        })
+        .catch((err: unknown) => {
+          throw err instanceof AppError && err.code === 'email_taken' ? probeFailed(err) : err
+        })
       if (invitation && body.invitationToken) await acceptInvitation(identity.db(), body.invitationToken, user.id)
       await audit(c, 'auth.register', 'success', 201, user)
       const tokens = await identity.sessions.start(user.id)

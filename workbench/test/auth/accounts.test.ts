@@ -187,6 +187,34 @@ describe.each(DATABASE_KINDS)('accounts and sessions on %s', (kind) => {
     expect(other.status).toBe(200)
   })
 
+  it('limits registration probes (taken emails) per IP', async () => {
+    const ip = '198.51.100.150'
+    const statuses: number[] = []
+    for (let i = 0; i < 7; i++) {
+      const res = await f
+        .client({ ip })
+        .post('/api/auth/register', { email: 'second@example.com', name: 'x', password: PASSWORD })
+      statuses.push(res.status)
+    }
+    expect(statuses.slice(0, 5)).toEqual([409, 409, 409, 409, 409])
+    expect(statuses.at(-1)).toBe(429)
+  })
+
+  it('refuses an expired refresh token', async () => {
+    const login = await f.client().post('/api/auth/token', { email: 'second@example.com', password: PASSWORD })
+    const sessionId = await f.identity.sessions.sessionOf(login.body.refreshToken)
+    expect(sessionId).toEqual(expect.any(String))
+    await f.db
+      .updateTable('refresh_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('family_id', '=', sessionId ?? '')
+      .execute()
+    const res = await f.client().post('/api/auth/refresh', { refreshToken: login.body.refreshToken })
+    expect([res.status, res.body.code]).toEqual([401, 'invalid_refresh_token'])
+    // With its session expired, the access token stops working too.
+    expect((await f.client().withBearer(login.body.accessToken).get('/api/me')).status).toBe(401)
+  })
+
   it('rejects bad input with 400 naming the field', async () => {
     const c = f.client()
     const cases: [unknown, string][] = [
@@ -246,6 +274,26 @@ describe.each(DATABASE_KINDS)('accounts and sessions on %s', (kind) => {
     expect(withTemp.status).toBe(200)
     const self = await admin.patch(`/api/admin/users/${(await admin.get('/api/me')).body.id}`, { disabled: true })
     expect([self.status, self.body.code]).toEqual([409, 'cannot_disable_self'])
+  })
+})
+
+describe.each(DATABASE_KINDS)('simultaneous first registrations on %s', (kind) => {
+  let f: IdentityFixture
+  beforeAll(async () => {
+    f = await createIdentityFixture(kind)
+  })
+  afterAll(async () => f?.dispose())
+
+  it('makes exactly one of them instance admin', async () => {
+    const results = await Promise.all(
+      ['a', 'b', 'c'].map((n) =>
+        f
+          .client({ ip: `192.0.2.${n.charCodeAt(0)}` })
+          .post('/api/auth/register', { email: `${n}@example.com`, name: n, password: PASSWORD }),
+      ),
+    )
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201])
+    expect(results.filter((r) => r.body.user.isInstanceAdmin)).toHaveLength(1)
   })
 })
 
