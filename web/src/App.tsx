@@ -1,3 +1,4 @@
+import { AdminUsersPage } from './components/admin/AdminUsersPage.tsx'
 import { AuditLogPage } from './components/audit/AuditLogPage.tsx'
 import { InvitationPage } from './components/auth/InvitationPage.tsx'
 import { LoginPage } from './components/auth/LoginPage.tsx'
@@ -30,6 +31,7 @@ export function App() {
             <>
               <a href={hrefFor({ page: 'home' })}>Workspaces</a>
               <a href={hrefFor({ page: 'tokens' })}>API tokens</a>
+              {session.user.isInstanceAdmin && <a href={hrefFor({ page: 'admin' })}>Administration</a>}
               <span data-testid="signed-in-as">{session.user.email}</span>
               <button type="button" className="link" onClick={() => void signOut()}>
                 Sign out
@@ -96,6 +98,12 @@ function SignedIn({
     <div className="stack">
       <WorkspaceSwitcher workspaces={list} currentId={currentId} onCreated={workspaces.reload} />
       {route.page === 'tokens' && <ApiTokensPage />}
+      {route.page === 'admin' && user.isInstanceAdmin && (
+        <>
+          <AdminUsersPage self={user} />
+          <AuditLogPage endpoint="/api/admin/audit" title="Instance audit log" />
+        </>
+      )}
       {current && (
         <nav aria-label="Workspace" className="tabs">
           <a href={hrefFor({ page: 'members', workspaceId: current.id })}>Members</a>
@@ -107,7 +115,9 @@ function SignedIn({
       {route.page === 'members' && current && (
         <MembersPage key={current.id} workspace={current} onChanged={workspaces.reload} />
       )}
-      {route.page === 'audit' && current && <AuditLogPage key={current.id} workspaceId={current.id} />}
+      {route.page === 'audit' && current && (
+        <AuditLogPage key={current.id} endpoint={`/api/workspaces/${current.id}/audit`} />
+      )}
       {currentId && workspaces.state.kind === 'loaded' && !current && <p role="alert">No such workspace.</p>}
       {route.page === 'home' && <ServiceStatusPanel />}
     </div>

@@ -134,6 +134,19 @@ describe('identity in the browser', () => {
     await shot(page, 'audit-log')
   })
 
+  it('lets the instance admin disable an account, which signs it out', async () => {
+    const page = owner.pages()[0] ?? (await owner.newPage())
+    await page.getByRole('link', { name: 'Administration' }).click()
+    const row = page.getByTestId('admin-users').locator('tr[data-email="victor@example.com"]')
+    await row.getByRole('button', { name: 'Disable' }).click()
+    await row.getByText('disabled').waitFor()
+    await page.getByRole('heading', { name: 'Instance audit log' }).waitFor()
+    await shot(page, 'admin')
+    const victim = viewer.pages()[0] ?? (await viewer.newPage())
+    await victim.reload()
+    await victim.getByRole('heading', { name: 'Sign in' }).waitFor()
+  })
+
   it('creates an API token that is shown once and works as a Bearer token', async () => {
     const page = owner.pages()[0] ?? (await owner.newPage())
     await page.getByRole('link', { name: 'API tokens' }).click()

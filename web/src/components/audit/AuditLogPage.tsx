@@ -22,13 +22,16 @@ function filterQuery(f: Filters): URLSearchParams {
   return q
 }
 
-/** A workspace's audit log (workspace admins), newest first, with filters, paging and CSV export. */
-export function AuditLogPage({ workspaceId }: { workspaceId: string }) {
+/**
+ * An audit log, newest first, with filters, paging and CSV export: a workspace's (`/api/workspaces/{id}/audit`,
+ * workspace admins) or the whole instance's (`/api/admin/audit`, instance admins).
+ */
+export function AuditLogPage({ endpoint, title = 'Audit log' }: { endpoint: string; title?: string }) {
   const [filters, setFilters] = useState<Filters>(EMPTY)
   const [events, setEvents] = useState<AuditEvent[]>([])
   const [nextBefore, setNextBefore] = useState<string | null>(null)
   const [error, setError] = useState<ApiError>()
-  const base = `/api/workspaces/${workspaceId}/audit`
+  const base = endpoint
 
   const load = useCallback(
     async (f: Filters, before?: string) => {
@@ -65,7 +68,7 @@ export function AuditLogPage({ workspaceId }: { workspaceId: string }) {
 
   return (
     <section className="panel" aria-labelledby="audit-heading">
-      <h2 id="audit-heading">Audit log</h2>
+      <h2 id="audit-heading">{title}</h2>
       <form onSubmit={apply} className="inline" aria-label="Audit filters">
         <input name="action" aria-label="Action" placeholder="action, e.g. members.list" />
         <select name="outcome" aria-label="Outcome" defaultValue="">

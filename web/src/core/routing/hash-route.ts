@@ -7,6 +7,7 @@ export type Route =
   | { page: 'members'; workspaceId: string }
   | { page: 'audit'; workspaceId: string }
   | { page: 'tokens' }
+  | { page: 'admin' }
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean)
@@ -15,6 +16,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'register') return { page: 'register' }
   if (head === 'invite' && id) return { page: 'invite', token: id }
   if (head === 'tokens') return { page: 'tokens' }
+  if (head === 'admin') return { page: 'admin' }
   if (head === 'w' && id && sub === 'audit') return { page: 'audit', workspaceId: id }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
@@ -32,6 +34,8 @@ export function hrefFor(route: Route): string {
       return `#/invite/${route.token}`
     case 'tokens':
       return '#/tokens'
+    case 'admin':
+      return '#/admin'
     case 'members':
       return `#/w/${route.workspaceId}`
     case 'audit':
