@@ -59,6 +59,17 @@ export function createApp(deps: AppDeps) {
     .route('/', adminRoutes(deps.identity))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A session access token (POST /api/auth/token) or a personal API token (wbt_…)',
+  })
+  api.openAPIRegistry.registerComponent('securitySchemes', 'cookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'wb_access',
+    description: 'Browser session (POST /api/auth/login); writes also need the X-CSRF-Token header',
+  })
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

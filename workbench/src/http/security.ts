@@ -57,7 +57,9 @@ export function securityMiddleware(options: {
   const publicOrigin = options.publicUrl ? new URL(options.publicUrl).origin : undefined
   const sameOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
     const origin = c.req.header('origin')
-    if (origin && !SAFE.has(c.req.method)) {
+    // WebSocket upgrades are GETs that carry cookies: without this, any site could open a socket as the user.
+    const upgrade = c.req.header('upgrade')?.toLowerCase() === 'websocket'
+    if (origin && (!SAFE.has(c.req.method) || upgrade)) {
       const ok = origin === new URL(c.req.url).origin || origin === publicOrigin || allowed.has(origin)
       if (!ok) throw new AppError(403, 'origin_not_allowed', `Requests from ${origin} are not allowed`)
     }

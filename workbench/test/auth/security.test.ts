@@ -41,6 +41,22 @@ describe('security headers and CORS', () => {
   })
 })
 
+describe('origin checks', () => {
+  let f: IdentityFixture
+  beforeAll(async () => {
+    f = await createIdentityFixture('pglite')
+  })
+  afterAll(async () => f?.dispose())
+
+  it('refuses cross-site WebSocket upgrades, which browsers send with cookies', async () => {
+    const upgrade = { upgrade: 'websocket', connection: 'Upgrade', origin: 'https://evil.example' }
+    const res = await f.client().get('/api/healthz', upgrade)
+    expect([res.status, res.body.code]).toEqual([403, 'origin_not_allowed'])
+    const same = await f.client().get('/api/healthz', { ...upgrade, origin: 'http://localhost' })
+    expect(same.status).toBe(200)
+  })
+})
+
 describe.each(DATABASE_KINDS)('secrets stay out of logs and answers on %s', (kind) => {
   let f: IdentityFixture
   beforeAll(async () => {
