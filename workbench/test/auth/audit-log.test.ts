@@ -84,6 +84,24 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
     expect(admin.text).not.toContain(aliceWs)
   })
 
+  it('neutralises spreadsheet formulas and quotes in CSV cells', async () => {
+    await f.identity.audit.record({
+      actorId: null,
+      actorEmail: '=HYPERLINK("https://evil.example","x")',
+      workspaceId: bobWs,
+      action: 'test.csv',
+      resource: 'a,b',
+      requestId: null,
+      ip: null,
+      outcome: 'failure',
+      status: null,
+    })
+    const res = await root.get(`/api/admin/audit.csv?action=test.csv`)
+    const line = res.text.trim().split('\r\n')[1] ?? ''
+    expect(line).toContain(`"'=HYPERLINK(""https://evil.example"",""x"")"`)
+    expect(line).toContain('"a,b"')
+  })
+
   it('has no API that changes or deletes events, and the database refuses it too', async () => {
     const writes = f.app.routes.filter((r) => /audit/.test(r.path) && r.method !== 'GET' && r.method !== 'ALL')
     expect(writes).toEqual([])
