@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { createAdaptorServer } from '@hono/node-server'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { createApp } from '@workbench/server/app'
 import pino from 'pino'
+import { createIdentity } from '../../workbench/src/auth/identity.ts'
+import { loadConfig } from '../../workbench/src/config.ts'
+import { openDatabase } from '../../workbench/src/db/database.ts'
+import { migrateToLatest } from '../../workbench/src/db/migrate.ts'
 import { type BenchResult, percentile, sample } from '../harness.ts'
 
 const ITERATIONS = 2_000
@@ -14,10 +19,27 @@ const ITERATIONS = 2_000
  */
 export default async function select42(): Promise<BenchResult[]> {
   const scratch = await DuckdbDatabase.open({ sandboxed: true })
+  // The route needs a signed-in caller: an in-memory metadata DB with one account.
+  const logger = pino({ level: 'silent' })
+  const metadata = await openDatabase({ kind: 'pglite', dataDir: 'memory://' })
+  await migrateToLatest(metadata.db)
+  const { auth } = loadConfig({ AUTH_JWT_SECRET: randomBytes(32).toString('hex') }, process.cwd())
+  const identity = createIdentity({
+    db: () => metadata.db,
+    options: { ...auth, jwtSecret: auth.jwtSecret ?? '' },
+    logger,
+  })
+  const user = await identity.users.create({
+    email: 'bench@example.test',
+    name: 'bench',
+    password: randomBytes(16).toString('hex'),
+  })
+  const { accessToken } = await identity.sessions.start(user.id)
   const app = createApp({
-    logger: pino({ level: 'silent' }),
+    logger,
     readiness: { database: undefined, duckdb: () => scratch.ping(), jupyter: undefined, temporal: undefined },
     scratchDuckdb: () => scratch,
+    identity,
   })
   const server = createAdaptorServer({ fetch: app.fetch })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -28,7 +50,11 @@ export default async function select42(): Promise<BenchResult[]> {
   const connection = await instance.connect()
 
   const viaApi = await sample(async () => {
-    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` },
+      body,
+    })
     const json = (await res.json()) as { rows: number[][] }
     if (json.rows[0]?.[0] !== 42) throw new Error('wrong answer through the API')
   }, ITERATIONS)
@@ -41,6 +67,7 @@ export default async function select42(): Promise<BenchResult[]> {
   instance.closeSync()
   server.close()
   scratch.close()
+  await metadata.close()
   return [
     {
       name: 'kernels/select42 p50',

@@ -1,17 +1,125 @@
+import { AdminUsersPage } from './components/admin/AdminUsersPage.tsx'
+import { AuditLogPage } from './components/audit/AuditLogPage.tsx'
+import { InvitationPage } from './components/auth/InvitationPage.tsx'
+import { LoginPage } from './components/auth/LoginPage.tsx'
+import { RegisterPage } from './components/auth/RegisterPage.tsx'
 import { ServiceStatusPanel } from './components/status/ServiceStatusPanel.tsx'
+import { ApiTokensPage } from './components/tokens/ApiTokensPage.tsx'
+import { MembersPage } from './components/workspaces/MembersPage.tsx'
+import { WorkspaceSwitcher } from './components/workspaces/WorkspaceSwitcher.tsx'
+import { api } from './core/api/client.ts'
+import { roleAtLeast, type Setup, type User, type Workspace } from './core/auth/types.ts'
+import { hrefFor, navigate, type Route } from './core/routing/hash-route.ts'
+import { useApiData } from './hooks/use-api-data.ts'
+import { useHashRoute } from './hooks/use-hash-route.ts'
+import { useSession } from './hooks/use-session.ts'
 
 export function App() {
+  const route = useHashRoute()
+  const { session, reload } = useSession()
+  const signOut = async () => {
+    await api('POST', '/api/auth/logout').catch(() => {})
+    await reload()
+    navigate({ page: 'login' })
+  }
   return (
     <div className="app">
       <header className="topbar">
         <h1>Workbench</h1>
         <nav aria-label="Main">
+          {session.kind === 'signed-in' && (
+            <>
+              <a href={hrefFor({ page: 'home' })}>Workspaces</a>
+              <a href={hrefFor({ page: 'tokens' })}>API tokens</a>
+              {session.user.isInstanceAdmin && <a href={hrefFor({ page: 'admin' })}>Administration</a>}
+              <span data-testid="signed-in-as">{session.user.email}</span>
+              <button type="button" className="link" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </>
+          )}
           <a href="/api/docs">API docs</a>
         </nav>
       </header>
       <main>
-        <ServiceStatusPanel />
+        {session.kind === 'loading' && <p aria-busy="true">Loading…</p>}
+        {session.kind === 'signed-out' && <SignedOut route={route} onSignedIn={reload} />}
+        {session.kind === 'signed-in' && <SignedIn route={route} user={session.user} onSessionChanged={reload} />}
       </main>
+    </div>
+  )
+}
+
+function SignedOut({ route, onSignedIn }: { route: Route; onSignedIn: () => Promise<void> }) {
+  const setup = useApiData<Setup>('/api/auth/setup')
+  const open =
+    setup.state.kind === 'loaded' && (setup.state.data.registration === 'open' || setup.state.data.needsFirstUser)
+  const firstUser = setup.state.kind === 'loaded' && setup.state.data.needsFirstUser
+  const signedIn = () => void onSignedIn()
+  if (route.page === 'invite') return <InvitationPage token={route.token} onSignedIn={signedIn} />
+  return (
+    <div className="stack">
+      {(route.page === 'register' || firstUser) && open ? (
+        <RegisterPage onSignedIn={signedIn} firstUser={firstUser} />
+      ) : (
+        <LoginPage onSignedIn={signedIn} registrationOpen={open} />
+      )}
+      <ServiceStatusPanel />
+    </div>
+  )
+}
+
+function SignedIn({
+  route,
+  user,
+  onSessionChanged,
+}: {
+  route: Route
+  user: User
+  onSessionChanged: () => Promise<void>
+}) {
+  const workspaces = useApiData<{ workspaces: Workspace[] }>('/api/workspaces')
+  const list = workspaces.state.kind === 'loaded' ? workspaces.state.data.workspaces : []
+  const currentId = route.page === 'members' || route.page === 'audit' ? route.workspaceId : undefined
+  const current = list.find((w) => w.id === currentId)
+
+  if (route.page === 'invite')
+    return (
+      <InvitationPage
+        token={route.token}
+        user={user}
+        onSignedIn={() => {
+          void workspaces.reload()
+          void onSessionChanged()
+        }}
+      />
+    )
+  return (
+    <div className="stack">
+      <WorkspaceSwitcher workspaces={list} currentId={currentId} onCreated={workspaces.reload} />
+      {route.page === 'tokens' && <ApiTokensPage />}
+      {route.page === 'admin' && user.isInstanceAdmin && (
+        <>
+          <AdminUsersPage self={user} />
+          <AuditLogPage endpoint="/api/admin/audit" title="Instance audit log" />
+        </>
+      )}
+      {current && (
+        <nav aria-label="Workspace" className="tabs">
+          <a href={hrefFor({ page: 'members', workspaceId: current.id })}>Members</a>
+          {roleAtLeast(current.role, 'admin') && (
+            <a href={hrefFor({ page: 'audit', workspaceId: current.id })}>Audit log</a>
+          )}
+        </nav>
+      )}
+      {route.page === 'members' && current && (
+        <MembersPage key={current.id} workspace={current} onChanged={workspaces.reload} />
+      )}
+      {route.page === 'audit' && current && (
+        <AuditLogPage key={current.id} endpoint={`/api/workspaces/${current.id}/audit`} />
+      )}
+      {currentId && workspaces.state.kind === 'loaded' && !current && <p role="alert">No such workspace.</p>}
+      {route.page === 'home' && <ServiceStatusPanel />}
     </div>
   )
 }

@@ -2,20 +2,31 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { requestId } from 'hono/request-id'
 import type { Logger } from 'pino'
+import { authenticate, clientContext } from './auth/authenticate.ts'
+import { authorize, can } from './auth/authorize.ts'
+import type { Identity } from './auth/identity.ts'
 import type { CollabServer } from './collab/collab-server.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
 import { requestLogger } from './http/request-logger.ts'
+import { securityMiddleware } from './http/security.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
 import type { NotebookService } from './notebooks/notebook-service.ts'
+import { adminRoutes } from './routes/admin.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
+import { apiTokenRoutes } from './routes/api-tokens.ts'
+import { auditRoutes } from './routes/audit.ts'
+import { authRoutes } from './routes/auth.ts'
 import { type CollabAuthorizer, collabRoutes } from './routes/collab.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
+import { invitationRoutes } from './routes/invitations.ts'
+import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
 import { sqlRoutes } from './routes/sql.ts'
+import { workspaceRoutes } from './routes/workspaces.ts'
 
 export interface AppDeps {
   logger: Logger
@@ -27,6 +38,8 @@ export interface AppDeps {
   notebooks?: () => NotebookService | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
+  /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
+  identity: Identity
   /** Folder of the built web app; omitted in API-only tests. */
   webDist?: string
   version?: string
@@ -37,22 +50,43 @@ export interface AppDeps {
  * `app.request()` in-process against real services.
  *
  * @example
- * const app = createApp({ logger, readiness, scratchDuckdb: () => duckdb })
+ * const app = createApp({ logger, readiness, scratchDuckdb: () => duckdb, identity })
  * const res = await app.request('/api/healthz')
  */
 export function createApp(deps: AppDeps) {
   const metrics = createHttpMetrics()
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-    .route('/', healthRoutes(deps.readiness))
-    .route('/', sqlRoutes(deps.scratchDuckdb))
-    .route('/', metricsRoutes(metrics.registry))
-    .route('/', apiDocsRoutes())
-    .route('/', collabRoutes(deps.collab ?? (() => undefined)))
+    .route('/', healthRoutes(deps.identity, deps.readiness))
+    .route('/', sqlRoutes(deps.identity, deps.scratchDuckdb))
+    .route('/', metricsRoutes(deps.identity, metrics.registry))
+    .route('/', apiDocsRoutes(deps.identity))
+    .route('/', authRoutes(deps.identity))
+    .route('/', meRoutes(deps.identity))
+    .route('/', apiTokenRoutes(deps.identity))
+    .route('/', workspaceRoutes(deps.identity))
+    .route('/', invitationRoutes(deps.identity))
+    .route('/', auditRoutes(deps.identity))
+    .route('/', adminRoutes(deps.identity))
+    .route('/', collabRoutes(deps.identity, deps.collab ?? (() => undefined)))
     .route(
       '/',
-      notebookRoutes(deps.notebooks ?? (() => undefined), { maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024 }),
+      notebookRoutes(deps.identity, deps.notebooks ?? (() => undefined), {
+        maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
+      }),
     )
 
+  api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A session access token (POST /api/auth/token) or a personal API token (wbt_…)',
+  })
+  api.openAPIRegistry.registerComponent('securitySchemes', 'cookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'wb_access',
+    description: 'Browser session (POST /api/auth/login); writes also need the X-CSRF-Token header',
+  })
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     servers: [{ url: '/api' }],
@@ -68,6 +102,9 @@ export function createApp(deps: AppDeps) {
   app.use('*', requestId())
   app.use('*', requestLogger(deps.logger))
   app.use('/api/*', metrics.middleware)
+  app.use('*', clientContext(deps.identity.options.trustProxy))
+  app.use('*', ...securityMiddleware(deps.identity.options))
+  app.use('/api/*', authenticate(deps.identity))
   app.onError(errorHandler(deps.logger))
   app.notFound(notFoundHandler)
   app.route('/api', api)

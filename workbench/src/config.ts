@@ -46,6 +46,48 @@ const envSchema = z.object({
     .default(50 * 1024 * 1024),
   /** How long a notebook's live document stays in memory after its last collaborator left. */
   COLLAB_UNLOAD_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
+  /** HS256 key for access tokens; when unset, a random key is generated once and kept in DATA_DIR. */
+  AUTH_JWT_SECRET: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  AUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  AUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  ADMIN_EMAIL: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.email().optional()),
+  ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().min(12, 'must be at least 12 characters').optional()),
+  REGISTRATION: z.enum(['open', 'invite-only']).default('open'),
+  /** Origin users reach the app at, for links in invitations; defaults to the request's origin. */
+  PUBLIC_URL: optionalUrl,
+  /** Comma-separated origins allowed to call the API from another origin (CORS); empty: none. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(z.array(z.url())),
+  /** `true` behind a reverse proxy: trust X-Forwarded-For / X-Forwarded-Proto for client IP and TLS. */
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
+  LOGIN_FREE_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  /** smtp:// or smtps:// URL (credentials inside); unset: invitation links are only returned by the API. */
+  SMTP_URL: optionalUrl,
+  SMTP_FROM: z.string().default('Workbench <workbench@localhost>'),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -68,6 +110,22 @@ export interface Config {
   }
   webDist: string
   notebooks: { maxImportBytes: number; unloadDelayMs: number }
+  auth: AuthConfig
+}
+
+export interface AuthConfig {
+  /** Undefined: the runtime generates one and keeps it in `dataDir`. */
+  jwtSecret: string | undefined
+  accessTokenTtlSeconds: number
+  refreshTokenTtlDays: number
+  admin: { email: string; password: string } | undefined
+  registration: 'open' | 'invite-only'
+  publicUrl: string | undefined
+  corsOrigins: string[]
+  trustProxy: boolean
+  loginMaxAttemptsPerIp: number
+  loginFreeAttemptsPerAccount: number
+  smtp: { url: string; from: string } | undefined
 }
 
 export class ConfigError extends Error {
@@ -92,6 +150,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   const e = parsed.data
   const problems: string[] = []
   if (e.JUPYTER_URL && !e.JUPYTER_TOKEN) problems.push('JUPYTER_TOKEN: required when JUPYTER_URL is set')
+  if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD))
+    problems.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither')
   if (problems.length > 0) throw new ConfigError(problems)
 
   const abs = (p: string) => path.resolve(cwd, p)
@@ -123,6 +183,19 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     },
     webDist: abs(e.WEB_DIST),
     notebooks: { maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES, unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS },
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET,
+      accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: e.AUTH_REFRESH_TOKEN_TTL_DAYS,
+      admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
+      registration: e.REGISTRATION,
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+      corsOrigins: e.CORS_ORIGINS,
+      trustProxy: e.TRUST_PROXY,
+      loginMaxAttemptsPerIp: e.LOGIN_MAX_ATTEMPTS_PER_IP,
+      loginFreeAttemptsPerAccount: e.LOGIN_FREE_ATTEMPTS_PER_ACCOUNT,
+      smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
+    },
   }
 }
 

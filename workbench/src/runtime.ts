@@ -5,9 +5,11 @@ import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
+import { createIdentity } from './auth/identity.ts'
+import { resolveSigningKey } from './auth/signing-key.ts'
 import { CollabServer } from './collab/collab-server.ts'
 import { DocumentStore } from './collab/document-store.ts'
-import { notebookExistsAuthorizer } from './collab/notebook-access.ts'
+import { workspaceRoleAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
@@ -50,6 +52,9 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(async () => scratch.close())
     readiness.duckdb = () => scratch.ping()
 
+    let metadata: MetadataDb | undefined
+    const jwtSecret = await resolveSigningKey(config.auth.jwtSecret, config.dataDir)
+    const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: { server: CollabServer; authorize: CollabAuthorizer } | undefined
     let notebooks: NotebookService | undefined
     const app = createApp({
@@ -59,6 +64,7 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       collab: () => collab,
       notebooks: () => notebooks,
       maxImportBytes: config.notebooks.maxImportBytes,
+      identity,
       webDist: config.webDist,
     })
     const server = await listen(app, config.host, config.port)
@@ -84,8 +90,11 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     })
     const notebookService: NotebookService = new NotebookService(db.db, documents, collabServer)
     cleanups.push(() => collabServer.close())
-    collab = { server: collabServer, authorize: notebookExistsAuthorizer(db.db) }
+    collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
+    metadata = db
+    if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
+      logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
 
     const [jupyter, temporal] = await settleAll([
       startJupyter(config.jupyter, logger).then((service) => {

@@ -4,8 +4,11 @@ import { Hono } from 'hono'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
+import type { Identity } from '../src/auth/identity.ts'
 import { AppError, errorHandler, NotFoundError } from '../src/http/errors.ts'
 import type { ReadinessChecks } from '../src/routes/health.ts'
+import { createTestDatabase, type TestDatabase } from './support/databases.ts'
+import { createMembers } from './support/members.ts'
 
 /** A logger writing JSON lines into memory, so tests can read what was logged. */
 function memoryLogger() {
@@ -29,12 +32,24 @@ describe('HTTP API skeleton', () => {
   }
   const { logger, lines } = memoryLogger()
   let app: ReturnType<typeof createApp>
+  let database: TestDatabase
+  let identity: Identity
+  let token: string
+  const authed = { Authorization: '' }
 
   beforeAll(async () => {
     duckdb = await DuckdbDatabase.open({ sandboxed: true })
-    app = createApp({ logger, readiness, scratchDuckdb: () => duckdb })
+    database = await createTestDatabase('pglite', { migrate: true })
+    const members = createMembers(database)
+    identity = members.identity
+    token = (await members.member(await members.workspace(), 'editor')).token
+    authed.Authorization = `Bearer ${token}`
+    app = createApp({ logger, readiness, scratchDuckdb: () => duckdb, identity })
   })
-  afterAll(() => duckdb.close())
+  afterAll(async () => {
+    duckdb.close()
+    await database?.dispose()
+  })
 
   it('answers liveness', async () => {
     const res = await app.request('/api/healthz')
@@ -47,6 +62,7 @@ describe('HTTP API skeleton', () => {
       logger,
       readiness: { ...readiness, jupyter: async () => Promise.reject(new Error('connection refused')) },
       scratchDuckdb: () => duckdb,
+      identity,
     })
     const res = await failing.request('/api/readyz')
     expect(res.status).toBe(503)
@@ -61,6 +77,7 @@ describe('HTTP API skeleton', () => {
       logger,
       readiness: { ...readiness, temporal: undefined },
       scratchDuckdb: () => duckdb,
+      identity,
     })
     const body = (await (await starting.request('/api/readyz')).json()) as any
     expect(body.services.temporal).toEqual({ status: 'down', latencyMs: 0, error: 'starting' })
@@ -71,6 +88,7 @@ describe('HTTP API skeleton', () => {
       logger,
       readiness: { ...readiness, database: () => new Promise(() => {}) },
       scratchDuckdb: () => duckdb,
+      identity,
     })
     const body = (await (await hanging.request('/api/readyz')).json()) as any
     expect(body.services.database).toMatchObject({ status: 'down', error: 'no answer within 2000 ms' })
@@ -79,7 +97,7 @@ describe('HTTP API skeleton', () => {
   it('runs SQL on the scratch DuckDB, and answers SQL errors and bad bodies in the error shape', async () => {
     const ok = await app.request('/api/sql/scratch', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...authed },
       body: JSON.stringify({ sql: 'SELECT 42 AS answer' }),
     })
     expect(ok.status).toBe(200)
@@ -87,7 +105,7 @@ describe('HTTP API skeleton', () => {
 
     const sqlError = await app.request('/api/sql/scratch', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...authed },
       body: JSON.stringify({ sql: 'SELEC 1' }),
     })
     expect(sqlError.status).toBe(400)
@@ -95,7 +113,7 @@ describe('HTTP API skeleton', () => {
 
     const badBody = await app.request('/api/sql/scratch', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...authed },
       body: JSON.stringify({ sql: 42, limit: -1 }),
     })
     expect(badBody.status).toBe(400)
@@ -108,7 +126,7 @@ describe('HTTP API skeleton', () => {
   it('keeps the scratch database away from files', async () => {
     const res = await app.request('/api/sql/scratch', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...authed },
       body: JSON.stringify({ sql: "SELECT * FROM read_csv('/etc/passwd')" }),
     })
     expect(res.status).toBe(400)

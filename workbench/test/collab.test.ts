@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { CollabCloseCode } from '../src/collab/close-codes.ts'
 import { decodeAck, encodeUpdate } from '../src/collab/protocol.ts'
 import {
+  authenticatedWebSocket,
   type CollabFixture,
   connectClient,
   createNotebookRow,
@@ -21,14 +23,14 @@ describe.each(DATABASE_KINDS)('live notebook documents on %s', (kind) => {
   let database: TestDatabase
   let fixture: CollabFixture
   const clients: TestClient[] = []
-  let seq = 0
+  const seq = 0
   const newNotebook = async () => {
-    const id = `nb-${kind}-${++seq}`
-    await createNotebookRow(database, id)
+    const id = randomUUID()
+    await createNotebookRow(database, fixture.workspaceId, id)
     return id
   }
-  const client = (notebookId: string, params: Record<string, string> = {}) => {
-    const c = connectClient(fixture.wsUrl, notebookId, params)
+  const client = (notebookId: string, role: 'editor' | 'viewer' = 'editor', params: Record<string, string> = {}) => {
+    const c = connectClient(fixture.notebooksUrl, notebookId, fixture.tokens[role], params)
     clients.push(c)
     return c
   }
@@ -83,7 +85,7 @@ describe.each(DATABASE_KINDS)('live notebook documents on %s', (kind) => {
   it('sends viewers every update but rejects theirs', async () => {
     const notebookId = await newNotebook()
     const editor = client(notebookId)
-    const viewer = client(notebookId, { as: 'viewer' })
+    const viewer = client(notebookId, 'viewer')
     await Promise.all([editor.synced(), viewer.synced()])
     editor.notebook.insertCell(0, { cell_type: 'code', source: 'print(1)' })
     await eventually(() => expect(cellSources(viewer)).toEqual(['print(1)']))
@@ -97,7 +99,7 @@ describe.each(DATABASE_KINDS)('live notebook documents on %s', (kind) => {
     expect(stored.doc.getArray('cells').length).toBe(1)
 
     // The viewer is told why, once, in the protocol's own permission-denied message.
-    const raw = new WebSocket(`${fixture.wsUrl}/${notebookId}?as=viewer`)
+    const raw = new (authenticatedWebSocket(fixture.tokens.viewer))(`${fixture.notebooksUrl}/${notebookId}/collab`)
     const messages: Buffer[] = []
     raw.on('message', (data: Buffer) => messages.push(data))
     await new Promise((resolve) => raw.once('open', resolve))
@@ -109,25 +111,25 @@ describe.each(DATABASE_KINDS)('live notebook documents on %s', (kind) => {
   })
 
   it('refuses an unknown notebook and a user without access before upgrading', async () => {
-    const attempt = (url: string) =>
+    const attempt = (url: string, token?: string) =>
       new Promise<{ status: number }>((resolve) => {
-        const ws = new WebSocket(url)
+        const ws = token ? new (authenticatedWebSocket(token))(url) : new WebSocket(url)
         ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }))
         ws.on('open', () => resolve({ status: 101 }))
       })
-    const unknown = await attempt(`${fixture.wsUrl}/no-such-notebook`)
+    const unknown = await attempt(`${fixture.notebooksUrl}/${randomUUID()}/collab`, fixture.tokens.editor)
     expect(unknown.status).toBe(404)
-    const plain = await fetch(`${fixture.baseUrl}/api/collab/no-such-notebook`)
-    expect(await plain.json()).toMatchObject({ code: 'notebook_not_found' })
-
     const notebookId = await newNotebook()
-    const forbidden = await attempt(`${fixture.wsUrl}/${notebookId}?as=nobody`)
-    expect(forbidden.status).toBe(403)
+    expect((await attempt(`${fixture.notebooksUrl}/${notebookId}/collab`)).status).toBe(401)
+    expect((await attempt(`${fixture.notebooksUrl}/${notebookId}/collab`, fixture.tokens.outsider)).status).toBe(404)
+    expect((await attempt(`${fixture.notebooksUrl}/${notebookId}/collab`, fixture.tokens.viewer)).status).toBe(101)
   })
 
   it('acknowledges an update only once it is stored', async () => {
     const notebookId = await newNotebook()
-    const ws = new WebSocket(`${fixture.wsUrl}/${notebookId}?acks=1`)
+    const ws = new (authenticatedWebSocket(fixture.tokens.editor))(
+      `${fixture.notebooksUrl}/${notebookId}/collab?acks=1`,
+    )
     const acks: number[] = []
     ws.on('message', (data: Buffer) => {
       const ack = decodeAck(new Uint8Array(data))
@@ -145,7 +147,7 @@ describe.each(DATABASE_KINDS)('live notebook documents on %s', (kind) => {
 
   it('closes a connection that sends garbage, and stores nothing from it', async () => {
     const notebookId = await newNotebook()
-    const ws = new WebSocket(`${fixture.wsUrl}/${notebookId}`)
+    const ws = new (authenticatedWebSocket(fixture.tokens.editor))(`${fixture.notebooksUrl}/${notebookId}/collab`)
     await new Promise((resolve) => ws.once('open', resolve))
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
     ws.send(Buffer.from([0, 2, 5, 0xff, 0xff, 0xff, 0xff, 0xff]))

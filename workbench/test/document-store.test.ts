@@ -4,6 +4,7 @@ import * as Y from 'yjs'
 import { DocumentStore } from '../src/collab/document-store.ts'
 import { createNotebookRow } from './support/collab.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.ts'
+import { createMembers } from './support/members.ts'
 
 /** Appends one update per edit, as the collaboration endpoint does, and returns the resulting document. */
 async function edit(store: DocumentStore, notebookId: string, doc: Y.Doc, edits: number, text = 'x'): Promise<void> {
@@ -18,9 +19,11 @@ describe.each(DATABASE_KINDS)('document store on %s', (kind) => {
   let database: TestDatabase
   const logger = pino({ level: 'silent' })
   let seq = 0
+  let workspaceId: string | undefined
   const newNotebook = async () => {
     const id = `doc-${kind}-${++seq}`
-    await createNotebookRow(database, id)
+    workspaceId ??= await createMembers(database).workspace()
+    await createNotebookRow(database, workspaceId, id)
     return id
   }
 

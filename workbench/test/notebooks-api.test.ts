@@ -9,6 +9,7 @@ import { DocumentStore } from '../src/collab/document-store.ts'
 import { NotebookService } from '../src/notebooks/notebook-service.ts'
 import { NOTEBOOK_TEMPLATES } from '../src/notebooks/templates.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.ts'
+import { createMembers } from './support/members.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const CORPUS = path.join(import.meta.dirname, 'fixtures', 'notebooks')
@@ -77,12 +78,16 @@ function validateWithNbformat(text: string): string {
 describe.each(DATABASE_KINDS)('notebooks API on %s', (kind) => {
   let database: TestDatabase
   let app: ReturnType<typeof createApp>
-  const ws = `ws-${kind}`
+  let ws: string
+  let listWs: string
+  let token: string
+  let listToken: string
+  let viewerToken: string
 
   const call = async (method: string, url: string, body?: unknown, raw?: string) => {
     const res = await app.request(`/api/workspaces/${ws}${url}`, {
       method,
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
       body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     })
     const text = await res.text()
@@ -93,7 +98,14 @@ describe.each(DATABASE_KINDS)('notebooks API on %s', (kind) => {
     database = await createTestDatabase(kind, { migrate: true })
     const logger = pino({ level: 'silent' })
     const service = new NotebookService(database.db, new DocumentStore(database.db, logger))
+    const members = createMembers(database)
+    ws = await members.workspace()
+    listWs = await members.workspace()
+    token = (await members.member(ws, 'editor')).token
+    viewerToken = (await members.member(ws, 'viewer')).token
+    listToken = (await members.member(listWs, 'editor')).token
     app = createApp({
+      identity: members.identity,
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
       scratchDuckdb: () => undefined,
@@ -181,12 +193,11 @@ describe.each(DATABASE_KINDS)('notebooks API on %s', (kind) => {
   })
 
   it('lists by folder, searches names and content, pages, renames, moves and duplicates', async () => {
-    const listWs = `list-${kind}`
     const local = (method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> =>
       Promise.resolve(
         app.request(`/api/workspaces/${listWs}${url}`, {
           method,
-          headers: { 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${listToken}` },
           body: body === undefined ? undefined : JSON.stringify(body),
         }),
       ).then(async (r: Response) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }))
@@ -238,10 +249,26 @@ describe.each(DATABASE_KINDS)('notebooks API on %s', (kind) => {
     expect(expired.body.code).toBe('notebook_restore_expired')
   })
 
-  it('never shows a notebook of another workspace', async () => {
+  it('never shows a notebook through another workspace, and lets viewers read but not change', async () => {
     const created = (await call('POST', '/notebooks', { name: 'Private' })).body
-    const foreign = await app.request(`/api/workspaces/someone-else/notebooks/${created.id}`)
-    expect(foreign.status).toBe(404)
-    expect((await app.request(`/api/workspaces/someone-else/notebooks/${created.id}/export`)).status).toBe(404)
+    const asOther = { headers: { Authorization: `Bearer ${listToken}` } }
+    const viaOwnWorkspace = await app.request(`/api/workspaces/${listWs}/notebooks/${created.id}`, asOther)
+    expect(viaOwnWorkspace.status).toBe(404)
+    expect(await viaOwnWorkspace.json()).toMatchObject({ code: 'notebook_not_found' })
+    const viaTheirs = await app.request(`/api/workspaces/${ws}/notebooks/${created.id}/export`, asOther)
+    expect(viaTheirs.status).toBe(404)
+    expect(await viaTheirs.json()).toMatchObject({ code: 'workspace_not_found' })
+
+    const asViewer = { Authorization: `Bearer ${viewerToken}`, 'Content-Type': 'application/json' }
+    expect(
+      (await app.request(`/api/workspaces/${ws}/notebooks/${created.id}/export`, { headers: asViewer })).status,
+    ).toBe(200)
+    const edit = await app.request(`/api/workspaces/${ws}/notebooks/${created.id}`, {
+      method: 'PATCH',
+      headers: asViewer,
+      body: JSON.stringify({ name: 'mine now' }),
+    })
+    expect(edit.status).toBe(403)
+    expect(await edit.json()).toMatchObject({ code: 'role_insufficient' })
   })
 })

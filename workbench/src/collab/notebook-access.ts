@@ -1,14 +1,17 @@
 import type { Kysely } from 'kysely'
+import { currentPrincipal, currentWorkspace } from '../auth/authorize.ts'
+import { roleAtLeast } from '../auth/principal.ts'
 import type { Database } from '../db/schema.ts'
 import { NotFoundError } from '../http/errors.ts'
 import type { CollabAuthorizer } from '../routes/collab.ts'
 
-/** The notebook row, or a NotFoundError for a missing or deleted one. */
-export async function findNotebookOrThrow(db: Kysely<Database>, notebookId: string) {
+/** The notebook row of a workspace, or a NotFoundError for a missing, foreign or deleted one. */
+export async function findNotebookOrThrow(db: Kysely<Database>, workspaceId: string, notebookId: string) {
   const notebook = await db
     .selectFrom('notebooks')
     .select(['id', 'workspace_id', 'name', 'folder'])
     .where('id', '=', notebookId)
+    .where('workspace_id', '=', workspaceId)
     .where('deleted_at', 'is', null)
     .executeTakeFirst()
   if (!notebook) throw new NotFoundError('notebook', notebookId)
@@ -16,12 +19,13 @@ export async function findNotebookOrThrow(db: Kysely<Database>, notebookId: stri
 }
 
 /**
- * Interim authorizer until accounts exist: anyone who reaches the server may edit any existing notebook
- * (the embedded server listens on 127.0.0.1 only). Replaced by the identity layer's role check.
+ * Members of the notebook's workspace may connect (authorize() has checked membership); editors and
+ * above may write, viewers only receive.
  */
-export function notebookExistsAuthorizer(db: Kysely<Database>): CollabAuthorizer {
-  return async (_c, notebookId) => {
-    await findNotebookOrThrow(db, notebookId)
-    return { userId: 'local', canWrite: true }
+export function workspaceRoleAuthorizer(db: Kysely<Database>): CollabAuthorizer {
+  return async (c, notebookId) => {
+    const workspace = currentWorkspace(c)
+    await findNotebookOrThrow(db, workspace.id, notebookId)
+    return { userId: currentPrincipal(c).userId, canWrite: roleAtLeast(workspace.role, 'editor') }
   }
 }

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 
 /** Instance-wide settings (key -> JSON value), e.g. the instance id written on first start. */
 export interface InstanceSettingsTable {
@@ -43,6 +43,91 @@ export interface NotebookProblemsTable {
   created_at: Generated<Date>
 }
 
+export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
+export type TokenScope = 'read' | 'write'
+export type AuditOutcome = 'success' | 'failure' | 'denied'
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+
+export interface UsersTable {
+  id: Generated<string>
+  email: string
+  name: string
+  password_hash: string
+  is_instance_admin: Generated<boolean>
+  disabled_at: NullableTimestamp
+  created_at: Generated<Date>
+  password_changed_at: Generated<Date>
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>
+  user_id: string
+  family_id: string
+  token_hash: string
+  created_at: Generated<Date>
+  expires_at: Timestamp
+  rotated_at: NullableTimestamp
+  revoked_at: NullableTimestamp
+}
+
+export interface WorkspacesTable {
+  id: Generated<string>
+  name: string
+  created_by: string | null
+  created_at: Generated<Date>
+  deleted_at: NullableTimestamp
+}
+
+export interface MembershipsTable {
+  workspace_id: string
+  user_id: string
+  role: Role
+  created_at: Generated<Date>
+}
+
+export interface InvitationsTable {
+  id: Generated<string>
+  workspace_id: string
+  email: string
+  role: Exclude<Role, 'owner'>
+  token_hash: string
+  invited_by: string | null
+  created_at: Generated<Date>
+  expires_at: Timestamp
+  accepted_at: NullableTimestamp
+  accepted_by: string | null
+  revoked_at: NullableTimestamp
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>
+  user_id: string
+  name: string
+  scope: TokenScope
+  token_hash: string
+  prefix: string
+  created_at: Generated<Date>
+  expires_at: Timestamp
+  last_used_at: NullableTimestamp
+  revoked_at: NullableTimestamp
+}
+
+/** Append-only: a trigger rejects UPDATE, DELETE and TRUNCATE. `id` is a bigserial, read back as a string. */
+export interface AuditEventsTable {
+  id: Generated<string>
+  occurred_at: Generated<Date>
+  actor_id: string | null
+  actor_email: string | null
+  workspace_id: string | null
+  action: string
+  resource: string | null
+  request_id: string | null
+  ip: string | null
+  outcome: AuditOutcome
+  status: number | null
+}
+
 /** The metadata database as Kysely sees it; each migration that adds a table adds it here. */
 export interface Database {
   instance_settings: InstanceSettingsTable
@@ -50,4 +135,11 @@ export interface Database {
   notebook_updates: NotebookUpdatesTable
   notebook_snapshots: NotebookSnapshotsTable
   notebook_problems: NotebookProblemsTable
+  users: UsersTable
+  refresh_tokens: RefreshTokensTable
+  workspaces: WorkspacesTable
+  memberships: MembershipsTable
+  invitations: InvitationsTable
+  api_tokens: ApiTokensTable
+  audit_events: AuditEventsTable
 }

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { Hono } from 'hono'
+import { authorize, can } from '../auth/authorize.ts'
+import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 
 const ASSETS: Record<string, string> = {
@@ -30,13 +32,14 @@ const INIT = `window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#
  * `/docs`: interactive API docs from the generated OpenAPI document. Swagger UI's files are served
  * from the installed package, so the page needs nothing from the internet.
  */
-export function apiDocsRoutes() {
+export function apiDocsRoutes(identity: Identity) {
+  const open = authorize(identity, can.public, 'docs.read')
   const require = createRequire(import.meta.url)
   const assetDir = path.dirname(require.resolve('swagger-ui-dist/package.json'))
   return new Hono<AppEnv>()
-    .get('/docs', (c) => c.html(PAGE))
-    .get('/docs/init.js', (c) => c.body(INIT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }))
-    .get('/docs/assets/:file', async (c) => {
+    .get('/docs', open, (c) => c.html(PAGE))
+    .get('/docs/init.js', open, (c) => c.body(INIT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }))
+    .get('/docs/assets/:file', open, async (c) => {
       const file = c.req.param('file')
       const type = ASSETS[file]
       if (!type) return c.notFound()

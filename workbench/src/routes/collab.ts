@@ -1,5 +1,7 @@
 import { upgradeWebSocket } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
+import { authorize, can } from '../auth/authorize.ts'
+import type { Identity } from '../auth/identity.ts'
 import { CollabCloseCode } from '../collab/close-codes.ts'
 import type { CollabServer } from '../collab/collab-server.ts'
 import type { CollabConnection, DocumentRoom } from '../collab/document-room.ts'
@@ -19,14 +21,19 @@ export interface CollabGrant {
 export type CollabAuthorizer = (c: Context<AppEnv>, notebookId: string) => Promise<CollabGrant>
 
 /**
- * `GET /collab/:notebookId`: the y-websocket protocol (document sync and awareness) for one notebook.
+ * `GET /workspaces/:workspaceId/notebooks/:notebookId/collab`: the y-websocket protocol (document sync
+ * and awareness) for one notebook; any member may connect, `authorize` decides who may write.
  * Add `?acks=1` to receive an acknowledgement once each of your updates is stored.
  */
-export function collabRoutes(deps: () => { server: CollabServer; authorize: CollabAuthorizer } | undefined) {
+export function collabRoutes(
+  identity: Identity,
+  deps: () => { server: CollabServer; authorize: CollabAuthorizer } | undefined,
+) {
   // Decided before the upgrade, read once it happens.
   const grants = new WeakMap<Request, CollabGrant>()
   return new Hono<AppEnv>().get(
-    '/collab/:notebookId',
+    '/workspaces/:workspaceId/notebooks/:notebookId/collab',
+    authorize(identity, can.workspace('viewer'), 'notebooks.collaborate'),
     async (c, next) => {
       const ready = deps()
       if (!ready) throw new AppError(503, 'collab_unavailable', 'Collaboration is still starting')

@@ -1,4 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { authorize, can } from '../auth/authorize.ts'
+import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 import { validationHook } from '../http/validation.ts'
 import { type ProbeResult, probe } from '../services/probe.ts'
@@ -46,10 +48,12 @@ const readyz = createRoute({
 })
 
 /** `/healthz` and `/readyz`. Probes run in parallel, each with its own deadline, so one slow service cannot hang the answer. */
-export function healthRoutes(checks: ReadinessChecks) {
+export function healthRoutes(identity: Identity, checks: ReadinessChecks) {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-    .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
-    .openapi(readyz, async (c) => {
+    .openapi({ ...healthz, middleware: [authorize(identity, can.public, 'health.live')] }, (c) =>
+      c.json({ status: 'ok' as const }, 200),
+    )
+    .openapi({ ...readyz, middleware: [authorize(identity, can.public, 'health.ready')] }, async (c) => {
       const results = await Promise.all(
         SERVICE_NAMES.map(async (name): Promise<[ServiceName, ProbeResult]> => {
           const check = checks[name]

@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
+import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
+import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
@@ -156,8 +158,12 @@ export interface NotebookRoutesOptions {
   maxImportBytes: number
 }
 
-/** Notebook files of a workspace. (Who may call these is decided by the identity layer's middleware.) */
-export function notebookRoutes(service: () => NotebookService | undefined, options: NotebookRoutesOptions) {
+/** Notebook files of a workspace: viewers read and export, editors change. */
+export function notebookRoutes(
+  identity: Identity,
+  service: () => NotebookService | undefined,
+  options: NotebookRoutesOptions,
+) {
   const ready = (): NotebookService => {
     const s = service()
     if (!s) throw new AppError(503, 'notebooks_unavailable', 'Notebooks are still starting')
@@ -175,71 +181,105 @@ export function notebookRoutes(service: () => NotebookService | undefined, optio
     }),
   )
   return app
-    .openapi(templatesRoute, (c) =>
+    .openapi({ ...templatesRoute, middleware: [authorize(identity, can.user, 'notebooks.templates')] }, (c) =>
       c.json(
         NOTEBOOK_TEMPLATES.map(({ id, name, description }) => ({ id, name, description })),
         200,
       ),
     )
-    .openapi(listRoute, async (c) => {
-      const { workspaceId } = c.req.valid('param')
-      const { folder, q, deleted, limit, offset } = c.req.valid('query')
-      return c.json(
-        await ready().list(workspaceId, { folder, query: q, deleted: deleted === 'true', limit, offset }),
-        200,
-      )
-    })
-    .openapi(createRouteDef, async (c) => {
-      const { workspaceId } = c.req.valid('param')
-      const { name, folder, template } = c.req.valid('json')
-      const content = template === undefined ? undefined : findTemplate(template)?.notebook
-      if (template !== undefined && !content)
-        throw new AppError(400, 'unknown_template', `No template named ${template}`)
-      return c.json(await ready().create(workspaceId, { name, folder, content }), 201)
-    })
-    .openapi(importRoute, async (c) => {
-      const { workspaceId } = c.req.valid('param')
-      const { name, folder } = c.req.valid('query')
-      let content: ReturnType<typeof parseIpynb>
-      try {
-        content = parseIpynb(await c.req.text())
-      } catch (err) {
-        if (err instanceof IpynbError) throw new AppError(400, 'invalid_ipynb', err.message, { problems: err.problems })
-        throw err
-      }
-      return c.json(await ready().create(workspaceId, { name, folder, content }), 201)
-    })
-    .openapi(getRoute, async (c) => {
-      const { workspaceId, notebookId } = c.req.valid('param')
-      return c.json(await ready().getOrThrow(workspaceId, notebookId), 200)
-    })
-    .openapi(updateRoute, async (c) => {
-      const { workspaceId, notebookId } = c.req.valid('param')
-      return c.json(await ready().update(workspaceId, notebookId, c.req.valid('json')), 200)
-    })
-    .openapi(duplicateRoute, async (c) => {
-      const { workspaceId, notebookId } = c.req.valid('param')
-      return c.json(await ready().duplicate(workspaceId, notebookId, null), 201)
-    })
-    .openapi(deleteRoute, async (c) => {
-      const { workspaceId, notebookId } = c.req.valid('param')
-      await ready().softDelete(workspaceId, notebookId)
-      return c.body(null, 204)
-    })
-    .openapi(restoreRoute, async (c) => {
-      const { workspaceId, notebookId } = c.req.valid('param')
-      return c.json(await ready().restore(workspaceId, notebookId), 200)
-    })
-    .openapi(exportRoute, async (c) => {
-      const { workspaceId, notebookId } = c.req.valid('param')
-      const service = ready()
-      const [notebook, content] = await Promise.all([
-        service.getOrThrow(workspaceId, notebookId),
-        service.exportNotebook(workspaceId, notebookId),
-      ])
-      const filename = `${notebook.name.replace(/[^\w.\- ]+/g, '_')}.ipynb`
-      return c.json(content as Record<string, unknown>, 200, {
-        'Content-Disposition': `attachment; filename="${filename}"`,
-      })
-    })
+    .openapi(
+      { ...listRoute, middleware: [authorize(identity, can.workspace('viewer'), 'notebooks.list')] },
+      async (c) => {
+        const { workspaceId } = c.req.valid('param')
+        const { folder, q, deleted, limit, offset } = c.req.valid('query')
+        return c.json(
+          await ready().list(workspaceId, { folder, query: q, deleted: deleted === 'true', limit, offset }),
+          200,
+        )
+      },
+    )
+    .openapi(
+      { ...createRouteDef, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.create')] },
+      async (c) => {
+        const { workspaceId } = c.req.valid('param')
+        const { name, folder, template } = c.req.valid('json')
+        const content = template === undefined ? undefined : findTemplate(template)?.notebook
+        if (template !== undefined && !content)
+          throw new AppError(400, 'unknown_template', `No template named ${template}`)
+        return c.json(
+          await ready().create(workspaceId, { name, folder, content, createdBy: currentPrincipal(c).userId }),
+          201,
+        )
+      },
+    )
+    .openapi(
+      { ...importRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.import')] },
+      async (c) => {
+        const { workspaceId } = c.req.valid('param')
+        const { name, folder } = c.req.valid('query')
+        let content: ReturnType<typeof parseIpynb>
+        try {
+          content = parseIpynb(await c.req.text())
+        } catch (err) {
+          if (err instanceof IpynbError)
+            throw new AppError(400, 'invalid_ipynb', err.message, { problems: err.problems })
+          throw err
+        }
+        return c.json(
+          await ready().create(workspaceId, { name, folder, content, createdBy: currentPrincipal(c).userId }),
+          201,
+        )
+      },
+    )
+    .openapi(
+      { ...getRoute, middleware: [authorize(identity, can.workspace('viewer'), 'notebooks.read')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        return c.json(await ready().getOrThrow(workspaceId, notebookId), 200)
+      },
+    )
+    .openapi(
+      { ...updateRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.update')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        return c.json(await ready().update(workspaceId, notebookId, c.req.valid('json')), 200)
+      },
+    )
+    .openapi(
+      { ...duplicateRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.duplicate')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        return c.json(await ready().duplicate(workspaceId, notebookId, currentPrincipal(c).userId), 201)
+      },
+    )
+    .openapi(
+      { ...deleteRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.delete')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        await ready().softDelete(workspaceId, notebookId)
+        return c.body(null, 204)
+      },
+    )
+    .openapi(
+      { ...restoreRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.restore')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        return c.json(await ready().restore(workspaceId, notebookId), 200)
+      },
+    )
+    .openapi(
+      { ...exportRoute, middleware: [authorize(identity, can.workspace('viewer'), 'notebooks.export')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        const service = ready()
+        const [notebook, content] = await Promise.all([
+          service.getOrThrow(workspaceId, notebookId),
+          service.exportNotebook(workspaceId, notebookId),
+        ])
+        const filename = `${notebook.name.replace(/[^\w.\- ]+/g, '_')}.ipynb`
+        return c.json(content as Record<string, unknown>, 200, {
+          'Content-Disposition': `attachment; filename="${filename}"`,
+        })
+      },
+    )
 }

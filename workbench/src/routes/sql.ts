@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
+import { authorize, can } from '../auth/authorize.ts'
+import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
@@ -34,18 +36,24 @@ const runScratchQuery = createRoute({
   },
 })
 
-/** One-shot SQL on a scratch database; notebook execution with sessions comes with the kernels issue. */
-export function sqlRoutes(scratch: () => DuckdbDatabase | undefined) {
-  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(runScratchQuery, async (c) => {
-    const db = scratch()
-    if (!db) throw new AppError(503, 'duckdb_unavailable', 'DuckDB is still starting')
-    const { sql, limit } = c.req.valid('json')
-    const started = performance.now()
-    try {
-      const page = await db.query(sql, { limit })
-      return c.json({ ...page, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 200)
-    } catch (err) {
-      throw new AppError(400, 'sql_error', err instanceof Error ? err.message : String(err))
-    }
-  })
+/**
+ * One-shot SQL on a scratch database; notebook execution with sessions comes with the kernels issue.
+ * Any signed-in account may use it: the database is in-memory, sandboxed and holds no workspace data.
+ */
+export function sqlRoutes(identity: Identity, scratch: () => DuckdbDatabase | undefined) {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
+    { ...runScratchQuery, middleware: [authorize(identity, can.user, 'sql.scratch')] },
+    async (c) => {
+      const db = scratch()
+      if (!db) throw new AppError(503, 'duckdb_unavailable', 'DuckDB is still starting')
+      const { sql, limit } = c.req.valid('json')
+      const started = performance.now()
+      try {
+        const page = await db.query(sql, { limit })
+        return c.json({ ...page, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 200)
+      } catch (err) {
+        throw new AppError(400, 'sql_error', err instanceof Error ? err.message : String(err))
+      }
+    },
+  )
 }

@@ -7,21 +7,25 @@ import { WebsocketProvider } from 'y-websocket'
 import { createApp } from '../../src/app.ts'
 import { CollabServer, type CollabServerOptions } from '../../src/collab/collab-server.ts'
 import { DocumentStore, type DocumentStoreOptions } from '../../src/collab/document-store.ts'
-import { findNotebookOrThrow } from '../../src/collab/notebook-access.ts'
+import { workspaceRoleAuthorizer } from '../../src/collab/notebook-access.ts'
 import type { MetadataDb } from '../../src/db/database.ts'
-import { AppError } from '../../src/http/errors.ts'
+import { createMembers } from './members.ts'
 
 export interface CollabFixture {
   baseUrl: string
-  wsUrl: string
+  /** ws:// base of the notebooks of `workspaceId`: `${notebooksUrl}/${id}/collab` is a document. */
+  notebooksUrl: string
+  workspaceId: string
+  /** Bearer tokens of an editor, a viewer and a member of another workspace. */
+  tokens: { editor: string; viewer: string; outsider: string }
   collab: CollabServer
   store: DocumentStore
   close(): Promise<void>
 }
 
 /**
- * The collaboration endpoint on a real HTTP server (port 0) over a test database. Who connects is
- * decided by the `as` query parameter: `?as=viewer` gets read-only access, `?as=nobody` is refused.
+ * The collaboration endpoint on a real HTTP server (port 0) over a test database, with the real
+ * identity layer: an editor, a viewer and an outsider (member of another workspace) to connect as.
  */
 export async function startCollabFixture(
   db: MetadataDb,
@@ -30,19 +34,19 @@ export async function startCollabFixture(
   const logger = pino({ level: 'silent' })
   const store = new DocumentStore(db.db, logger, options.store)
   const collab = new CollabServer(store, logger, options.server)
+  const members = createMembers(db)
+  const workspaceId = await members.workspace()
+  const tokens = {
+    editor: (await members.member(workspaceId, 'editor')).token,
+    viewer: (await members.member(workspaceId, 'viewer')).token,
+    outsider: (await members.member(await members.workspace(), 'owner')).token,
+  }
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
     scratchDuckdb: () => undefined,
-    collab: () => ({
-      server: collab,
-      authorize: async (c, notebookId) => {
-        await findNotebookOrThrow(db.db, notebookId)
-        const as = c.req.query('as') ?? 'editor'
-        if (as === 'nobody') throw new AppError(403, 'forbidden', 'No access to this notebook')
-        return { userId: as, canWrite: as !== 'viewer' }
-      },
-    }),
+    identity: members.identity,
+    collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(db.db) }),
   })
   const server: ServerType = createAdaptorServer({
     fetch: app.fetch,
@@ -52,7 +56,9 @@ export async function startCollabFixture(
   const port = (server.address() as AddressInfo).port
   return {
     baseUrl: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/api/collab`,
+    notebooksUrl: `ws://127.0.0.1:${port}/api/workspaces/${workspaceId}/notebooks`,
+    workspaceId,
+    tokens,
     collab,
     store,
     close: async () => {
@@ -62,11 +68,20 @@ export async function startCollabFixture(
   }
 }
 
-export async function createNotebookRow(db: MetadataDb, id: string, name = id): Promise<void> {
+export async function createNotebookRow(db: MetadataDb, workspaceId: string, id: string, name = id): Promise<void> {
   await db.db
     .insertInto('notebooks')
-    .values({ id, workspace_id: 'ws-test', name, created_by: null, deleted_at: null })
+    .values({ id, workspace_id: workspaceId, name, created_by: null, deleted_at: null })
     .execute()
+}
+
+/** ws's WebSocket with an Authorization header, as the provider's WebSocket polyfill. */
+export function authenticatedWebSocket(token: string) {
+  return class extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers: { Authorization: `Bearer ${token}` } })
+    }
+  }
 }
 
 /** A collaborator: the real y-websocket client provider bound to a YNotebook, as the browser runs it. */
@@ -77,12 +92,17 @@ export interface TestClient {
   destroy(): void
 }
 
-export function connectClient(wsUrl: string, notebookId: string, params: Record<string, string> = {}): TestClient {
+export function connectClient(
+  notebooksUrl: string,
+  notebookId: string,
+  token: string,
+  params: Record<string, string> = {},
+): TestClient {
   const notebook = new YNotebook({})
-  const provider = new WebsocketProvider(wsUrl, notebookId, notebook.ydoc, {
+  const provider = new WebsocketProvider(notebooksUrl, `${notebookId}/collab`, notebook.ydoc, {
     params,
     // ws's WebSocket is API-compatible with the browser's for what the provider uses.
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: authenticatedWebSocket(token) as unknown as typeof globalThis.WebSocket,
     disableBc: true,
     maxBackoffTime: 500,
   })

@@ -1,0 +1,123 @@
+import { type FormEvent, useCallback, useEffect, useState } from 'react'
+import { ApiError, api } from '../../core/api/client.ts'
+import type { AuditEvent, AuditPage } from '../../core/auth/types.ts'
+import { ErrorText } from '../ui/ErrorText.tsx'
+
+interface Filters {
+  action: string
+  outcome: string
+  from: string
+  to: string
+}
+
+const EMPTY: Filters = { action: '', outcome: '', from: '', to: '' }
+
+/** Query string for the audit API; date inputs are local days, sent as instants. */
+function filterQuery(f: Filters): URLSearchParams {
+  const q = new URLSearchParams()
+  if (f.action) q.set('action', f.action)
+  if (f.outcome) q.set('outcome', f.outcome)
+  if (f.from) q.set('from', new Date(`${f.from}T00:00:00`).toISOString())
+  if (f.to) q.set('to', new Date(`${f.to}T23:59:59.999`).toISOString())
+  return q
+}
+
+/**
+ * An audit log, newest first, with filters, paging and CSV export: a workspace's (`/api/workspaces/{id}/audit`,
+ * workspace admins) or the whole instance's (`/api/admin/audit`, instance admins).
+ */
+export function AuditLogPage({ endpoint, title = 'Audit log' }: { endpoint: string; title?: string }) {
+  const [filters, setFilters] = useState<Filters>(EMPTY)
+  const [events, setEvents] = useState<AuditEvent[]>([])
+  const [nextBefore, setNextBefore] = useState<string | null>(null)
+  const [error, setError] = useState<ApiError>()
+  const base = endpoint
+
+  const load = useCallback(
+    async (f: Filters, before?: string) => {
+      const q = filterQuery(f)
+      q.set('limit', '50')
+      if (before) q.set('before', before)
+      try {
+        const page = await api<AuditPage>('GET', `${base}?${q}`)
+        setEvents((prev) => (before ? [...prev, ...page.events] : page.events))
+        setNextBefore(page.nextBefore)
+        setError(undefined)
+      } catch (err) {
+        if (err instanceof ApiError) setError(err)
+      }
+    },
+    [base],
+  )
+  useEffect(() => {
+    void load(EMPTY)
+  }, [load])
+
+  const apply = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault()
+    const form = new FormData(event.currentTarget)
+    const next = {
+      action: String(form.get('action') ?? ''),
+      outcome: String(form.get('outcome') ?? ''),
+      from: String(form.get('from') ?? ''),
+      to: String(form.get('to') ?? ''),
+    }
+    setFilters(next)
+    void load(next)
+  }
+
+  return (
+    <section className="panel" aria-labelledby="audit-heading">
+      <h2 id="audit-heading">{title}</h2>
+      <form onSubmit={apply} className="inline" aria-label="Audit filters">
+        <input name="action" aria-label="Action" placeholder="action, e.g. members.list" />
+        <select name="outcome" aria-label="Outcome" defaultValue="">
+          <option value="">any outcome</option>
+          <option value="success">success</option>
+          <option value="failure">failure</option>
+          <option value="denied">denied</option>
+        </select>
+        <input name="from" type="date" aria-label="From" />
+        <input name="to" type="date" aria-label="To" />
+        <button type="submit">Filter</button>
+        <a href={`${base}.csv?${filterQuery(filters)}`} download>
+          Export CSV
+        </a>
+      </form>
+      <ErrorText error={error} />
+      <table className="table" data-testid="audit-events">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Actor</th>
+            <th>Action</th>
+            <th>Resource</th>
+            <th>Outcome</th>
+            <th>IP</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => (
+            <tr key={e.id} data-action={e.action} data-outcome={e.outcome}>
+              <td>{new Date(e.occurredAt).toLocaleString()}</td>
+              <td>{e.actorEmail ?? '—'}</td>
+              <td>{e.action}</td>
+              <td>
+                <code>{e.resource}</code>
+              </td>
+              <td>
+                {e.outcome} {e.status}
+              </td>
+              <td>{e.ip}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {nextBefore && (
+        <button type="button" onClick={() => void load(filters, nextBefore)}>
+          Older events
+        </button>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,56 @@
+import { type FormEvent, useState } from 'react'
+import { api } from '../../core/api/client.ts'
+import type { Workspace } from '../../core/auth/types.ts'
+import { navigate } from '../../core/routing/hash-route.ts'
+import { ErrorText } from '../ui/ErrorText.tsx'
+
+/** Picks the current workspace, or creates one. */
+export function WorkspaceSwitcher({
+  workspaces,
+  currentId,
+  onCreated,
+}: {
+  workspaces: Workspace[]
+  currentId: string | undefined
+  onCreated: () => Promise<void>
+}) {
+  const [error, setError] = useState<unknown>()
+  const create = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault()
+    const formElement = event.currentTarget
+    const name = new FormData(formElement).get('name')
+    setError(undefined)
+    try {
+      const ws = await api<Workspace>('POST', '/api/workspaces', { name })
+      formElement.reset()
+      await onCreated()
+      navigate({ page: 'members', workspaceId: ws.id })
+    } catch (err) {
+      setError(err)
+    }
+  }
+  return (
+    <div className="switcher">
+      <label>
+        Workspace
+        <select
+          aria-label="Workspace"
+          value={currentId ?? ''}
+          onChange={(e) => e.target.value && navigate({ page: 'members', workspaceId: e.target.value })}
+        >
+          <option value="">Choose…</option>
+          {workspaces.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.name} ({w.role})
+            </option>
+          ))}
+        </select>
+      </label>
+      <form onSubmit={create} className="inline">
+        <input name="name" aria-label="New workspace name" placeholder="New workspace" required maxLength={100} />
+        <button type="submit">Create workspace</button>
+      </form>
+      <ErrorText error={error} />
+    </div>
+  )
+}
