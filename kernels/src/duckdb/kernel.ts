@@ -22,13 +22,13 @@ import { ResultStore } from './result-store.ts'
 const BLOCKED: ReadonlyMap<StatementType, string> = new Map([
   [StatementType.ATTACH, 'ATTACH is not allowed: a notebook works on its workspace database only'],
   [StatementType.DETACH, 'DETACH is not allowed: a notebook works on its workspace database only'],
-  [StatementType.LOAD, 'LOAD is not allowed: extensions are managed by the workbench'],
+  [StatementType.LOAD, 'INSTALL and LOAD are not allowed: extensions are managed by the workbench'],
   [StatementType.EXTENSION, 'INSTALL is not allowed: extensions are managed by the workbench'],
   [StatementType.UPDATE_EXTENSIONS, 'UPDATE EXTENSIONS is not allowed: extensions are managed by the workbench'],
   [StatementType.COPY_DATABASE, 'COPY FROM DATABASE is not allowed'],
 ])
 /** Profiling writes to the server's stdout or to arbitrary files. */
-const PROFILING = /\bprofil/i
+const PROFILING = /\b(enable_profil\w*|profil\w*_output|profiling_mode|profile_output)\b/i
 const MISSING_TABLE = /Table with name ([A-Za-z_][A-Za-z0-9_]*) does not exist/
 
 type StatementOutcome = 'ok' | 'stop'
@@ -115,7 +115,7 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
       emit(errorOutput('PermissionError', blocked))
       return 'stop'
     }
-    if ((type === StatementType.PRAGMA || type === StatementType.SET) && PROFILING.test(statement.text)) {
+    if (type !== StatementType.SELECT && PROFILING.test(statement.text)) {
       emit(errorOutput('PermissionError', 'Profiling settings are not allowed in notebooks'))
       return 'stop'
     }

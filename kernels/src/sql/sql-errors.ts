@@ -27,7 +27,8 @@ export function parseDuckdbError(raw: string): {
   at?: { line: number; column: number }
 } {
   const head = /^([A-Za-z ]+) Error: ([\s\S]*)$/.exec(raw)
-  const ename = head?.[1] ? `${head[1].replaceAll(' ', '')}Error` : 'SqlError'
+  const words = head?.[1]?.split(' ').map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())
+  const ename = words ? `${words.join('')}Error` : 'SqlError'
   let message = head?.[2] ?? raw
   const context = /\n\nLINE (\d+): (.*)\n( *)\^/.exec(message)
   let at: { line: number; column: number } | undefined
