@@ -105,15 +105,13 @@ export class JupyterKernel extends BaseKernel {
   /** A new kernel process, not the server's in-place restart: that also recovers from a dead kernel. */
   protected async doRestart(): Promise<void> {
     const old = this.#connection
-    await old.shutdown().catch(() => {})
-    old.dispose()
+    await close(old)
     this.#connection = await connect(this.#options.kernelName, this.#settings)
     this.#watch(this.#connection)
   }
 
   protected async doShutdown(): Promise<void> {
-    await this.#connection.shutdown().catch(() => {})
-    this.#connection.dispose()
+    await close(this.#connection)
   }
 }
 
@@ -137,4 +135,28 @@ async function connect(name: string, settings: ServerConnection.ISettings): Prom
   // `info` resolves after the kernel answered kernel_info over the websocket: it is ready for code.
   await connection.info
   return connection
+}
+
+/**
+ * Shuts a kernel down and disposes its connection. After the server auto-restarted a dead kernel the
+ * connection is reconnecting on its own (an un-awaited promise inside @jupyterlab/services); disposing it
+ * mid-way would reject that promise unhandled, so let the reconnect settle first.
+ */
+async function close(connection: KernelConnection): Promise<void> {
+  if (connection.connectionStatus === 'connecting') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, 10_000)
+      function done() {
+        clearTimeout(timer)
+        connection.connectionStatusChanged.disconnect(onChange)
+        resolve()
+      }
+      function onChange(_sender: KernelConnection, status: string) {
+        if (status !== 'connecting') done()
+      }
+      connection.connectionStatusChanged.connect(onChange)
+    })
+  }
+  await connection.shutdown().catch(() => {})
+  connection.dispose()
 }

@@ -45,6 +45,10 @@ export async function startJupyterServer(extraArgs: string[] = []): Promise<Test
       `--ServerApp.port=${port}`,
       '--ServerApp.port_retries=0',
       `--ServerApp.root_dir=${rootDir}`,
+      // As the workbench runs it: our per-cell output budget replaces Jupyter's IOPub rate limit, which
+      // would otherwise stretch a runaway print loop to minutes (1 MB/s) and drop output silently.
+      '--ServerApp.iopub_data_rate_limit=0',
+      '--ServerApp.iopub_msg_rate_limit=0',
       ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
       ...extraArgs,
     ],
