@@ -83,6 +83,8 @@ export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'is_n
 export interface ExecuteOptions {
   /** Set by the caller (the notebook session) so results show Jupyter's `[n]`. */
   executionCount?: number
+  /** Housekeeping code the user did not write: kept out of history (Jupyter `silent`). */
+  silent?: boolean
 }
 
 /** Status changes, delivered synchronously in order. */

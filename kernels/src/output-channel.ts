@@ -8,17 +8,18 @@ import { OutputBudget, type OutputLimits } from './output-limits.ts'
  */
 export class OutputChannel implements AsyncIterable<Output> {
   readonly #queue: Output[] = []
-  readonly #budget: OutputBudget
+  readonly #budget: OutputBudget | undefined
   #ended = false
   #wake: (() => void) | undefined
 
-  constructor(limits: OutputLimits) {
-    this.#budget = new OutputBudget(limits)
+  /** Without limits, outputs pass as they are (for relays of a stream a kernel already limited). */
+  constructor(limits?: OutputLimits) {
+    this.#budget = limits ? new OutputBudget(limits) : undefined
   }
 
   push(output: Output): void {
     if (this.#ended) return
-    for (const kept of this.#budget.admit(output)) {
+    for (const kept of this.#budget ? this.#budget.admit(output) : [output]) {
       const last = this.#queue.at(-1)
       if (kept.output_type === 'stream' && last?.output_type === 'stream' && last.name === kept.name) {
         last.text += kept.text

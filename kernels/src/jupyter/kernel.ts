@@ -71,7 +71,13 @@ export class JupyterKernel extends BaseKernel {
       }
       let future: ReturnType<KernelConnection['requestExecute']>
       try {
-        future = this.#connection.requestExecute({ code, allow_stdin: false, stop_on_error: true, store_history: true })
+        future = this.#connection.requestExecute({
+          code,
+          allow_stdin: false,
+          stop_on_error: true,
+          silent: options.silent ?? false,
+          store_history: !options.silent,
+        })
       } catch (err) {
         emit(errorOutput('KernelDied', err instanceof Error ? err.message : String(err)))
         this.markDead()
