@@ -8,8 +8,11 @@ import { createHttpMetrics } from './http/metrics.ts'
 import { requestLogger } from './http/request-logger.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
+import { allowAllKernelActions, type KernelPermissionCheck } from './kernels/permissions.ts'
+import type { SessionManager } from './kernels/session-manager.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
+import { kernelRoutes } from './routes/kernels.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { sqlRoutes } from './routes/sql.ts'
 
@@ -17,6 +20,10 @@ export interface AppDeps {
   logger: Logger
   readiness: ReadinessChecks
   scratchDuckdb: () => DuckdbDatabase | undefined
+  /** Notebook sessions (kernels); the execution API. */
+  kernels: SessionManager
+  /** Who may view or run a workspace's sessions; identity plugs in here. Default: everyone may. */
+  kernelPermissions?: KernelPermissionCheck
   /** Folder of the built web app; omitted in API-only tests. */
   webDist?: string
   version?: string
@@ -27,7 +34,7 @@ export interface AppDeps {
  * `app.request()` in-process against real services.
  *
  * @example
- * const app = createApp({ logger, readiness, scratchDuckdb: () => duckdb })
+ * const app = createApp({ logger, readiness, scratchDuckdb: () => duckdb, kernels })
  * const res = await app.request('/api/healthz')
  */
 export function createApp(deps: AppDeps) {
@@ -35,6 +42,7 @@ export function createApp(deps: AppDeps) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .route('/', healthRoutes(deps.readiness))
     .route('/', sqlRoutes(deps.scratchDuckdb))
+    .route('/', kernelRoutes(deps.kernels, deps.kernelPermissions ?? allowAllKernelActions))
     .route('/', metricsRoutes(metrics.registry))
     .route('/', apiDocsRoutes())
 

@@ -38,6 +38,21 @@ const envSchema = z.object({
   PYTHON_VENV: z.string().min(1).default('./.venv'),
   TEMPORAL_CLI: z.string().min(1).default('./.tools/bin/temporal'),
   WEB_DIST: z.string().min(1).default('./web/dist'),
+  /** DuckDB memory limit of each workspace database, e.g. `2GB`, `512MB`. */
+  DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size like 2GB or 512MB')
+    .default('2GB'),
+  KERNEL_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
+  /** Notebook sessions idle this long are shut down; 0 keeps them forever. */
+  KERNEL_IDLE_CULL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Output one cell may produce before it is truncated with a notice. */
+  KERNEL_OUTPUT_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -59,6 +74,13 @@ export interface Config {
     inProcessWorker: boolean
   }
   webDist: string
+  kernels: {
+    duckdbMemoryLimit: string
+    statementTimeoutMs: number
+    idleCullMs: number
+    maxCellOutputBytes: number
+    pageSize: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -113,6 +135,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       inProcessWorker: e.TEMPORAL_IN_PROCESS_WORKER,
     },
     webDist: abs(e.WEB_DIST),
+    kernels: {
+      duckdbMemoryLimit: e.DUCKDB_MEMORY_LIMIT,
+      statementTimeoutMs: e.KERNEL_STATEMENT_TIMEOUT_MS,
+      idleCullMs: e.KERNEL_IDLE_CULL_MS,
+      maxCellOutputBytes: e.KERNEL_OUTPUT_LIMIT_BYTES,
+      pageSize: 1_000,
+    },
   }
 }
 

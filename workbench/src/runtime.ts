@@ -3,10 +3,12 @@ import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import type { Logger } from 'pino'
+import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import { SessionManager } from './kernels/session-manager.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -20,6 +22,7 @@ export interface RunningWorkbench {
   jupyter: JupyterService
   temporal: TemporalService
   worker?: SupervisedWorker
+  kernels: SessionManager
   /** Stops every child and closes every resource; safe to call more than once. */
   stop(): Promise<void>
 }
@@ -44,7 +47,15 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(async () => scratch.close())
     readiness.duckdb = () => scratch.ping()
 
-    const app = createApp({ logger, readiness, scratchDuckdb: () => scratch, webDist: config.webDist })
+    let jupyterEndpoint: JupyterService['endpoint'] | undefined
+    const kernels = new SessionManager({
+      dataDir: config.dataDir,
+      settings: config.kernels,
+      jupyter: () => jupyterEndpoint,
+      logger,
+    })
+    cleanups.push(() => kernels.stop())
+    const app = createApp({ logger, readiness, scratchDuckdb: () => scratch, kernels, webDist: config.webDist })
     const server = await listen(app, config.host, config.port)
     cleanups.push(() => closeServer(server))
     const { port } = server.address() as AddressInfo
@@ -65,6 +76,9 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const [jupyter, temporal] = await settleAll([
       startJupyter(config.jupyter, logger).then((service) => {
         cleanups.push(() => service.stop())
+        // Kernels are shut down before Jupyter stops (cleanups run last-in, first-out).
+        cleanups.push(() => kernels.stop())
+        jupyterEndpoint = service.endpoint
         readiness.jupyter = () => service.check()
         return service
       }),
@@ -90,7 +104,7 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       cleanups.push(() => worker?.stop() ?? Promise.resolve())
     }
     logger.info({ url }, 'workbench ready')
-    return { url, app, db, jupyter, temporal, worker, stop }
+    return { url, app, db, jupyter, temporal, worker, kernels, stop }
   } catch (err) {
     await stop()
     throw err instanceof StartupError ? err : new StartupError(errorMessage(err))
@@ -106,7 +120,10 @@ async function settleAll<T extends unknown[]>(promises: { [K in keyof T]: Promis
 }
 
 function listen(app: App, host: string, port: number): Promise<ServerType> {
-  const server = createAdaptorServer({ fetch: app.fetch })
+  // The execution websocket (`/api/kernels/...`) upgrades through this ws server (@hono/node-server).
+  const wss = new WebSocketServer({ noServer: true })
+  const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } })
+  websocketServers.set(server, wss)
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
@@ -121,7 +138,11 @@ function listen(app: App, host: string, port: number): Promise<ServerType> {
   })
 }
 
+const websocketServers = new WeakMap<ServerType, WebSocketServer>()
+
 function closeServer(server: ServerType): Promise<void> {
+  // Upgraded sockets are no longer HTTP connections: close them ourselves, saying why (1001 going away).
+  for (const client of websocketServers.get(server)?.clients ?? []) client.close(1001, 'Server shutting down')
   return new Promise((resolve) => {
     server.close(() => resolve())
     // Keep-alive connections would hold close() open.

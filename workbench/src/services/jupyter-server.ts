@@ -73,6 +73,10 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
         '--ServerApp.port_retries=0',
         `--ServerApp.root_dir=${config.rootDir}`,
         '--ServerApp.answer_yes=True',
+        // The workbench bounds each cell's output itself (KERNEL_OUTPUT_LIMIT_BYTES); Jupyter's IOPub rate
+        // limit would instead stretch a print loop to minutes at 1 MB/s and silently drop output.
+        '--ServerApp.iopub_data_rate_limit=0',
+        '--ServerApp.iopub_msg_rate_limit=0',
         // Containers and CI run as root; Jupyter refuses that unless told.
         ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
       ],
