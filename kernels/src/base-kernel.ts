@@ -56,6 +56,8 @@ export abstract class BaseKernel implements Kernel {
   protected abstract interruptCell(): Promise<void>
   protected abstract doRestart(): Promise<void>
   protected abstract doShutdown(): Promise<void>
+  /** Housekeeping after a cell's outputs have ended (its caller already has them), before the next cell. */
+  protected async afterCell(): Promise<void> {}
 
   execute(code: string, options: ExecuteOptions = {}): AsyncIterable<Output> {
     const channel = new OutputChannel(this.limits)
@@ -73,9 +75,11 @@ export abstract class BaseKernel implements Kernel {
       } catch (err) {
         channel.push(errorOutput('InternalError', err instanceof Error ? err.message : String(err)))
       } finally {
-        this.#pending--
         channel.end()
+        this.#pending--
         if (this.#pending === 0 && this.#status === 'busy') this.setStatus('idle')
+        // Still inside the queue: the next cell waits for it, the finished one does not.
+        await this.afterCell().catch(() => {})
       }
     })
     return channel

@@ -20,8 +20,8 @@ export interface AppDeps {
   logger: Logger
   readiness: ReadinessChecks
   scratchDuckdb: () => DuckdbDatabase | undefined
-  /** Notebook sessions (kernels); the execution API. */
-  kernels: SessionManager
+  /** Notebook sessions (kernels); the execution API is mounted only when given. */
+  kernels?: SessionManager
   /** Who may view or run a workspace's sessions; identity plugs in here. Default: everyone may. */
   kernelPermissions?: KernelPermissionCheck
   /** Folder of the built web app; omitted in API-only tests. */
@@ -42,9 +42,9 @@ export function createApp(deps: AppDeps) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .route('/', healthRoutes(deps.readiness))
     .route('/', sqlRoutes(deps.scratchDuckdb))
-    .route('/', kernelRoutes(deps.kernels, deps.kernelPermissions ?? allowAllKernelActions))
-    .route('/', metricsRoutes(metrics.registry))
-    .route('/', apiDocsRoutes())
+
+  if (deps.kernels) api.route('/', kernelRoutes(deps.kernels, deps.kernelPermissions ?? allowAllKernelActions))
+  api.route('/', metricsRoutes(metrics.registry)).route('/', apiDocsRoutes())
 
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -29,6 +29,11 @@ const BLOCKED: ReadonlyMap<StatementType, string> = new Map([
 ])
 /** Profiling writes to the server's stdout or to arbitrary files. */
 const PROFILING = /\b(enable_profil\w*|profil\w*_output|profiling_mode|profile_output)\b/i
+/**
+ * Statements that are almost surely plain queries: tried as `CREATE TABLE AS` straight away, saving a prepare.
+ * Anything else, and any of these that fails to parse that way, goes through prepare and the checks.
+ */
+const LOOKS_LIKE_QUERY = /^(select|from|with|values|table)\b/i
 const MISSING_TABLE = /Table with name ([A-Za-z_][A-Za-z0-9_]*) does not exist/
 
 type StatementOutcome = 'ok' | 'stop'
@@ -103,6 +108,25 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     options: ExecuteOptions,
   ): Promise<StatementOutcome> {
     if (this.#interrupted) return this.#stopped(emit)
+    if (LOOKS_LIKE_QUERY.test(statement.text)) {
+      const fast = await this.#withTimeout(() =>
+        this.#results.materialise(statement.text, this.#options.pageSize),
+      ).then(
+        (data) => ({ data }),
+        (err: unknown) => ({ err }),
+      )
+      if ('data' in fast) {
+        emit(tableOutput(fast.data, last ? (options.executionCount ?? null) : undefined))
+        return 'ok'
+      }
+      // Not a plain query after all (or a DataFrame to resolve, or a real error): take the general path,
+      // unless the query itself ran and failed, which must not run twice.
+      const message = fast.err instanceof Error ? fast.err.message : String(fast.err)
+      if (!/^(Parser Error|Catalog Error: Table with name)/.test(message)) {
+        emit(this.#errorOutput(statement, fast.err))
+        return 'stop'
+      }
+    }
     let type: StatementType
     try {
       type = await this.#classify(statement.text)
@@ -121,17 +145,23 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     }
     if (this.#interrupted) return this.#stopped(emit)
 
-    const timer = setTimeout(() => {
-      this.#timedOut = true
-      this.#connection.interrupt()
-    }, this.#options.statementTimeoutMs)
     try {
-      const data = await this.#run(statement.text, type)
+      const data = await this.#withTimeout(() => this.#run(statement.text, type))
       if (data) emit(tableOutput(data, last ? (options.executionCount ?? null) : undefined))
       return 'ok'
     } catch (err) {
       emit(this.#errorOutput(statement, err))
       return 'stop'
+    }
+  }
+
+  async #withTimeout<T>(run: () => Promise<T>): Promise<T> {
+    const timer = setTimeout(() => {
+      this.#timedOut = true
+      this.#connection.interrupt()
+    }, this.#options.statementTimeoutMs)
+    try {
+      return await run()
     } finally {
       clearTimeout(timer)
     }
@@ -196,6 +226,10 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     }
     const { ename, message, at } = parseDuckdbError(raw)
     return sqlErrorOutput(statement, ename, message, at)
+  }
+
+  protected override async afterCell(): Promise<void> {
+    await this.#results.evict()
   }
 
   protected async interruptCell(): Promise<void> {

@@ -35,24 +35,21 @@ export class ResultStore {
     this.#keep = keep
   }
 
-  /** Runs `sql` (one SELECT-like statement) into a new temp table and returns its first page and stats. */
+  /**
+   * Runs `sql` (one SELECT-like statement) into a new temp table and returns its first page and stats.
+   * Three engine calls in all: CREATE TABLE AS (which reports the row count), first page, stats.
+   */
   async materialise(sql: string, pageSize: number): Promise<TableData> {
     const id = `r${++this.#sequence}`
     const table = `__workbench_result_${id}`
-    await this.#connection.run(`CREATE TEMP TABLE ${quoteIdentifier(table)} AS ${sql}`)
-    const [count, first] = await Promise.all([
-      this.#connection.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${quoteIdentifier(table)}`),
-      this.#connection.runAndReadUntil(
-        `SELECT * FROM ${quoteIdentifier(table)} ORDER BY rowid LIMIT ${pageSize}`,
-        pageSize,
-      ),
-    ])
+    const created = await this.#connection.runAndReadAll(`CREATE TEMP TABLE ${quoteIdentifier(table)} AS ${sql}`)
+    const totalRows = Number(created.getRows()[0]?.[0] ?? 0)
+    // A fresh table scans in insertion order (DuckDB preserves it by default): no ORDER BY needed here.
+    const first = await this.#connection.runAndReadUntil(`FROM ${quoteIdentifier(table)} LIMIT ${pageSize}`, pageSize)
     const names = first.columnNames()
     const types = first.columnTypes()
     const columns = names.map((name, i) => ({ name, type: String(types[i]) }))
-    const totalRows = Number(count.getRows()[0]?.[0] ?? 0)
     this.#results.set(id, { table, columns, totalRows })
-    await this.#evict()
     const stats = await this.#stats(table, columns)
     return { resultId: id, columns, rows: first.getRowsJson() as unknown[][], offset: 0, totalRows, stats }
   }
@@ -114,7 +111,8 @@ export class ResultStore {
     this.#results.clear()
   }
 
-  async #evict(): Promise<void> {
+  /** Drops results beyond the newest `keep`; run between cells, off the path of the cell's first page. */
+  async evict(): Promise<void> {
     while (this.#results.size > this.#keep) {
       const [oldest] = this.#results.keys()
       if (oldest === undefined) return

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { createAdaptorServer } from '@hono/node-server'
+import type { ServerMessage } from '@workbench/kernels'
+import pino from 'pino'
+import WebSocket, { WebSocketServer } from 'ws'
+import { createApp } from '../../workbench/src/app.ts'
+import { defaultKernelSettings, SessionManager } from '../../workbench/src/kernels/session-manager.ts'
+import { type JupyterService, startJupyter } from '../../workbench/src/services/jupyter-server.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+
+export interface BenchWorkbench {
+  url: string
+  dataDir: string
+  jupyter?: JupyterService
+  kernels: SessionManager
+  /** POST JSON, parse JSON. */
+  post(path: string, body: unknown): Promise<unknown>
+  stop(): Promise<void>
+}
+
+/**
+ * The workbench's HTTP app with the execution API on a real socket (websocket included), and, if asked,
+ * the embedded Jupyter Server exactly as `npm start` runs it. No metadata DB or Temporal: not on this path.
+ */
+export async function startBenchWorkbench(options: { jupyter?: boolean } = {}): Promise<BenchWorkbench> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-kernels-'))
+  const logger = pino({ level: 'silent' })
+  const jupyter = options.jupyter
+    ? await startJupyter(
+        {
+          kind: 'embedded',
+          venv: path.join(ROOT, '.venv'),
+          rootDir: path.join(dataDir, 'jupyter', 'files'),
+          stateDir: path.join(dataDir, 'jupyter'),
+        },
+        logger,
+      )
+    : undefined
+  const kernels = new SessionManager({
+    dataDir,
+    settings: { ...defaultKernelSettings, duckdbMemoryLimit: '4GB' },
+    jupyter: () => jupyter?.endpoint,
+    logger,
+  })
+  const app = createApp({
+    logger,
+    readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
+    scratchDuckdb: () => undefined,
+    kernels,
+  })
+  const wss = new WebSocketServer({ noServer: true })
+  const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url,
+    dataDir,
+    jupyter,
+    kernels,
+    async post(p, body) {
+      const res = await fetch(`${url}/api${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      if (!res.ok) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`)
+      return res.json()
+    },
+    async stop() {
+      for (const client of wss.clients) client.terminate()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await kernels.stop()
+      await jupyter?.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A websocket on a session; `run` executes a cell and resolves with its output messages when done. */
+export async function sessionSocket(wb: BenchWorkbench, sessionId: string) {
+  const ws = new WebSocket(`${wb.url.replace('http', 'ws')}/api/kernels/sessions/${sessionId}/ws`)
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  const pending = new Map<string, { outputs: ServerMessage[]; resolve: (outputs: ServerMessage[]) => void }>()
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as ServerMessage
+    if (!('requestId' in message) || message.requestId === undefined) return
+    const entry = pending.get(message.requestId)
+    if (!entry) return
+    if (message.type === 'done') {
+      pending.delete(message.requestId)
+      entry.resolve(entry.outputs)
+    } else if (message.type === 'output') entry.outputs.push(message)
+  })
+  let sequence = 0
+  return {
+    run(language: 'sql' | 'python', code: string, bindTo?: string): Promise<ServerMessage[]> {
+      const requestId = String(++sequence)
+      return new Promise((resolve) => {
+        pending.set(requestId, { outputs: [], resolve })
+        ws.send(JSON.stringify({ type: 'execute', requestId, language, code, bindTo }))
+      })
+    },
+    close: () => ws.close(),
+  }
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
