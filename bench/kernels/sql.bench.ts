@@ -29,7 +29,8 @@ export default async function sql(): Promise<BenchResult[]> {
   // 1. SELECT 42: the fixed cost of a cell (HTTP, queue, temp table for paging, stats, JSON).
   const api42 = await sample(async () => {
     const res = await execute('SELECT 42 AS answer')
-    if ((res.outputs[0]?.data?.[TABLE_MIME_TYPE] as TableData).rows[0]?.[0] !== 42) throw new Error('wrong answer')
+    const table = res.outputs[0]?.data?.[TABLE_MIME_TYPE] as TableData | undefined
+    if (table?.rows[0]?.[0] !== 42) throw new Error('wrong answer')
   }, SELECT42_ITERATIONS)
   const direct42 = await sample(async () => {
     const reader = await direct.runAndReadAll('SELECT 42 AS answer')
