@@ -77,12 +77,10 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     return this.#results.page(resultId, request)
   }
 
-  /** Writes a kept result to a Parquet file (inside the workspace data folder), in result order. */
+  /** Writes a kept result to a Parquet file (inside the workspace data folder), in result order (a plain scan keeps insertion order). */
   async exportParquet(resultId: string, file: string): Promise<void> {
     const table = this.#results.tableOf(resultId)
-    await this.#connection.run(
-      `COPY (SELECT * FROM ${quoteIdentifier(table)} ORDER BY rowid) TO ${quoteLiteral(file)} (FORMAT parquet)`,
-    )
+    await this.#connection.run(`COPY (FROM ${quoteIdentifier(table)}) TO ${quoteLiteral(file)} (FORMAT parquet)`)
   }
 
   protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {

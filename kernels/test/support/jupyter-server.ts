@@ -49,6 +49,8 @@ export async function startJupyterServer(extraArgs: string[] = []): Promise<Test
       // would otherwise stretch a runaway print loop to minutes (1 MB/s) and drop output silently.
       '--ServerApp.iopub_data_rate_limit=0',
       '--ServerApp.iopub_msg_rate_limit=0',
+      // TCP_NODELAY on kernel websockets (python/workbench_jupyter): ~40 ms less per round trip.
+      '--ServerApp.kernel_websocket_connection_class=workbench_jupyter.NoDelayWebsocketConnection',
       ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
       ...extraArgs,
     ],
@@ -56,6 +58,7 @@ export async function startJupyterServer(extraArgs: string[] = []): Promise<Test
       env: {
         ...process.env,
         JUPYTER_TOKEN: token,
+        PYTHONPATH: path.join(ROOT, 'python'),
         PYTHONUNBUFFERED: '1',
         JUPYTER_CONFIG_DIR: path.join(home, 'config'),
         JUPYTER_DATA_DIR: path.join(home, 'data'),
