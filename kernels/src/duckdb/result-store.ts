@@ -18,6 +18,7 @@ interface KeptResult {
 /** Types min/max make no sense for (or cost too much on): nested values and blobs. */
 const NO_MIN_MAX = /\[\]$|^(STRUCT|MAP|UNION|BLOB|BIT|JSON)|\[\d+\]$/
 const MAX_STATS_COLUMNS = 200
+const MAX_DISTINCT_ROWS = 100_000
 
 /**
  * Results of one session, materialised as temp tables on its connection, so paging, sorting and filtering
@@ -50,7 +51,7 @@ export class ResultStore {
     const types = first.columnTypes()
     const columns = names.map((name, i) => ({ name, type: String(types[i]) }))
     this.#results.set(id, { table, columns, totalRows })
-    const stats = await this.#stats(table, columns)
+    const stats = await this.#stats(table, columns, totalRows)
     return { resultId: id, columns, rows: first.getRowsJson() as unknown[][], offset: 0, totalRows, stats }
   }
 
@@ -126,15 +127,20 @@ export class ResultStore {
     await this.#connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`).catch(() => {})
   }
 
-  /** One pass over the kept table: nulls, approximate distinct count, min and max per column. */
-  async #stats(table: string, columns: TableColumn[]): Promise<ColumnStats[] | undefined> {
+  /**
+   * One pass over the kept table: nulls, min and max per column, and an approximate distinct count for
+   * results up to {@link MAX_DISTINCT_ROWS} rows (hashing every value of a big result would cost more than the
+   * first page is worth; the paging API can count on demand).
+   */
+  async #stats(table: string, columns: TableColumn[], totalRows: number): Promise<ColumnStats[] | undefined> {
     if (columns.length === 0 || columns.length > MAX_STATS_COLUMNS) return undefined
     const select: string[] = []
     columns.forEach((c, i) => {
       const ref = quoteIdentifier(c.name)
       select.push(`count(*) - count(${ref}) AS n${i}`)
       if (!NO_MIN_MAX.test(c.type)) {
-        select.push(`approx_count_distinct(${ref}) AS d${i}`, `min(${ref}) AS lo${i}`, `max(${ref}) AS hi${i}`)
+        select.push(`min(${ref}) AS lo${i}`, `max(${ref}) AS hi${i}`)
+        if (totalRows <= MAX_DISTINCT_ROWS) select.push(`approx_count_distinct(${ref}) AS d${i}`)
       }
     })
     try {
@@ -144,11 +150,11 @@ export class ResultStore {
       const value = (name: string) => row[names.indexOf(name)]
       return columns.map((c, i) => {
         const stats: ColumnStats = { name: c.name, nullCount: Number(value(`n${i}`)) }
-        if (names.includes(`d${i}`)) {
-          stats.distinct = Number(value(`d${i}`))
+        if (names.includes(`lo${i}`)) {
           stats.min = value(`lo${i}`)
           stats.max = value(`hi${i}`)
         }
+        if (names.includes(`d${i}`)) stats.distinct = Number(value(`d${i}`))
         return stats
       })
     } catch {
