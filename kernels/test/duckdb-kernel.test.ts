@@ -155,6 +155,8 @@ describe('DuckDB sandbox: each escape attempt fails', () => {
     ['list files outside the workspace folder', "SELECT * FROM glob('/etc/*')", /disabled/],
     ['attach another database file', "ATTACH 'DATA/other.duckdb' AS other", /ATTACH is not allowed/],
     ['attach an in-memory database', "ATTACH ':memory:' AS mem", /ATTACH is not allowed/],
+    ['smuggle an ATTACH behind dollar quotes', "SELECT $1$; ATTACH ':memory:' AS smuggled; SELECT $1$", /./],
+    ['smuggle an ATTACH behind an escape string', "SELECT E'\\'; ATTACH ':memory:' AS smuggled; --'", /./],
     ['install an extension', 'INSTALL httpfs', /INSTALL and LOAD are not allowed/],
     ['load an extension', 'LOAD parquet', /INSTALL and LOAD are not allowed/],
     ['re-enable external access', 'SET enable_external_access = true', /locked/],
@@ -171,6 +173,8 @@ describe('DuckDB sandbox: each escape attempt fails', () => {
       .replaceAll('ROOT', root)
     const [error] = errorsOf(await run(kernel, code))
     expect(error?.evalue ?? '').toMatch(expected)
+    const databases = tableOf(await run(kernel, 'SELECT database_name FROM duckdb_databases() WHERE NOT internal'))
+    expect(databases.rows).toEqual([['workspace']])
   })
 
   it('can read and write files inside the workspace folder', async () => {

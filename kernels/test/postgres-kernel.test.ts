@@ -36,6 +36,18 @@ describe('PostgreSQL kernel', () => {
     expect(error?.evalue).toMatch(/read-only transaction/)
   })
 
+  it('cannot leave the read-only transaction by smuggling a second statement into one', async () => {
+    const attempts = [
+      "SELECT 'a'; COMMIT; CREATE TABLE smuggled (x int)",
+      'ROLLBACK; CREATE TABLE smuggled (x int)',
+      'SET statement_timeout = 0',
+      'SELECT $1$; COMMIT; CREATE TABLE smuggled (x int); SELECT $1$',
+    ]
+    for (const code of attempts) expect(errorsOf(await run(kernel, code))).toHaveLength(1)
+    const exists = tableOf(await run(kernel, "SELECT to_regclass('smuggled') IS NULL AS absent"))
+    expect(exists.rows).toEqual([[true]])
+  })
+
   it('reports a syntax error with the line and column of the cell', async () => {
     const [error] = errorsOf(await run(kernel, 'SELECT 1;\nSELECT a,\n  b FORM t'))
     expect(error?.ename).toBe('SyntaxError')

@@ -38,13 +38,20 @@ export class ResultStore {
 
   /**
    * Runs `sql` (one SELECT-like statement) into a new temp table and returns its first page and stats.
-   * Three engine calls in all: CREATE TABLE AS (which reports the row count), first page, stats.
+   * Four engine calls in all: prepare and run CREATE TABLE AS (which reports the row count), first page, stats.
    */
   async materialise(sql: string, pageSize: number): Promise<TableData> {
     const id = `r${++this.#sequence}`
     const table = `__workbench_result_${id}`
-    const created = await this.#connection.runAndReadAll(`CREATE TEMP TABLE ${quoteIdentifier(table)} AS ${sql}`)
-    const totalRows = Number(created.getRows()[0]?.[0] ?? 0)
+    // Prepared, not run: a prepared statement is exactly one statement, so SQL that our splitter took for
+    // one statement but DuckDB would read as two (an ATTACH smuggled behind a quoting trick) fails here.
+    const prepared = await this.#connection.prepare(`CREATE TEMP TABLE ${quoteIdentifier(table)} AS ${sql}`)
+    let totalRows: number
+    try {
+      totalRows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0)
+    } finally {
+      prepared.destroySync()
+    }
     // A fresh table scans in insertion order (DuckDB preserves it by default): no ORDER BY needed here.
     const first = await this.#connection.runAndReadUntil(`FROM ${quoteIdentifier(table)} LIMIT ${pageSize}`, pageSize)
     const names = first.columnNames()

@@ -17,6 +17,18 @@ import { tableOutput } from '../table-output.ts'
 import { defaultPostgresKernelOptions, type PostgresKernelOptions } from './options.ts'
 import { jsonSafeTypes } from './values.ts'
 
+/**
+ * Transaction control and timeout changes would let a cell out of its READ ONLY transaction or its
+ * statement_timeout; cells may not run them.
+ */
+const TRANSACTION_CONTROL =
+  /^(commit|end|rollback|abort|begin|start|savepoint|release|prepare\s+transaction|reset|discard|set\s+(session\s+characteristics|transaction|(session\s+|local\s+)?(statement_timeout|default_transaction_read_only|transaction_read_only)))\b/i
+
+/** pg runs a query through the extended protocol, one statement only, when asked (missing from its types). */
+function extended(config: pg.QueryArrayConfig): pg.QueryArrayConfig {
+  return { ...config, queryMode: 'extended' } as pg.QueryArrayConfig
+}
+
 /** Statements a cursor can be declared for; anything else (SHOW, EXPLAIN, SET...) runs as a plain query. */
 const CURSOR_ABLE = /^(\(|select\b|with\b|values\b|table\b)/i
 
@@ -71,9 +83,10 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
     this.#interrupted = false
     const statements = splitStatements(code)
     const client = this.#client
+    const timeoutMs = Math.max(1, Math.floor(this.#options.statementTimeoutMs))
     try {
       await client.query(this.#options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN')
-      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.#options.statementTimeoutMs))}`)
+      await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`)
     } catch (err) {
       emit(errorOutput('ConnectionError', err instanceof Error ? err.message : String(err)))
       return
@@ -84,7 +97,18 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
         await client.query('ROLLBACK').catch(() => {})
         return emit(errorOutput('Interrupted', 'Interrupted by the user'))
       }
+      if (TRANSACTION_CONTROL.test(statement.text)) {
+        await client.query('ROLLBACK').catch(() => {})
+        return emit(
+          errorOutput(
+            'PermissionError',
+            'Transaction control and timeout settings are managed by the workbench in SQL cells',
+          ),
+        )
+      }
       try {
+        // Again before each statement: a set_config() in an earlier statement must not lift the timeout.
+        if (i > 0) await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`)
         const data = await this.#run(statement)
         if (data) pending.push({ data, last: i === statements.length - 1 })
       } catch (err) {
@@ -107,7 +131,9 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
   async #run(statement: SqlStatement): Promise<TableData | undefined> {
     const pageSize = this.#options.pageSize
     if (!CURSOR_ABLE.test(statement.text)) {
-      const result = await this.#client.query({ text: statement.text, types: jsonSafeTypes, rowMode: 'array' })
+      const result = await this.#client.query(
+        extended({ text: statement.text, types: jsonSafeTypes, rowMode: 'array' }),
+      )
       if (!result.fields?.length) return undefined
       const columns = await this.#columns(result.fields)
       const rows = (result.rows as unknown[][]).slice(0, pageSize)
@@ -115,7 +141,11 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
     }
     const id = `c${++this.#sequence}`
     const name = `workbench_${id}`
-    await this.#client.query(`DECLARE ${name} SCROLL CURSOR WITH HOLD FOR ${statement.text}`)
+    // Extended protocol: exactly one statement per query, so nothing can ride along behind the cursor
+    // (say a COMMIT that would end the read-only transaction) if the splitter were fooled.
+    await this.#client.query(
+      extended({ text: `DECLARE ${name} SCROLL CURSOR WITH HOLD FOR ${statement.text}`, rowMode: 'array' }),
+    )
     const first = await this.#client.query({
       text: `FETCH FORWARD ${pageSize} FROM ${name}`,
       types: jsonSafeTypes,

@@ -37,7 +37,8 @@ export function splitStatements(sql: string): SqlStatement[] {
     } else if (ch === "'" || ch === '"') {
       i = skipQuoted(sql, i, ch)
     } else if (ch === '$') {
-      const tag = /^\$[A-Za-z_]?[A-Za-z0-9_]*\$/.exec(sql.slice(i, i + 64))?.[0]
+      // A tag is empty or an identifier; `$1` is a parameter, not the start of a quote.
+      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0]
       if (tag) {
         const end = sql.indexOf(tag, i + tag.length)
         i = end === -1 ? sql.length : end + tag.length
