@@ -2,7 +2,7 @@ import path from 'node:path'
 import { KernelAPI, KernelConnection, ServerConnection } from '@jupyterlab/services'
 import WebSocket from 'ws'
 import { type BenchResult, percentile, sample } from '../harness.ts'
-import { median, sessionSocket, startBenchWorkbench } from './support.ts'
+import { alternate, median, sessionSocket, startBenchWorkbench } from './support.ts'
 
 const ROUND_TRIPS = 300
 const HANDOVERS = 5
@@ -40,8 +40,13 @@ export default async function python(): Promise<BenchResult[]> {
   }
   await directRun('import pandas as pd')
 
-  const ours = await sample(() => socket.run('python', '1+1'), ROUND_TRIPS)
-  const baseline = await sample(() => directRun('1+1'), ROUND_TRIPS)
+  await sample(() => socket.run('python', '1+1'), 30, 0)
+  await sample(() => directRun('1+1'), 30, 0)
+  const { ours, baseline } = await alternate(
+    () => socket.run('python', '1+1'),
+    () => directRun('1+1'),
+    ROUND_TRIPS,
+  )
   const results: BenchResult[] = [
     {
       name: 'kernels/python 1+1 p50',
@@ -66,10 +71,13 @@ export default async function python(): Promise<BenchResult[]> {
   )
   const file = path.join(wb.dataDir, 'workspaces', 'bench', 'data', 'million.parquet')
   await socket.run('sql', `COPY million TO '${file}' (FORMAT parquet)`)
-  const handover = await sample(() => socket.run('sql', 'SELECT * FROM million', 'df'), HANDOVERS, 1)
+  const { ours: handover, baseline: pandasOnly } = await alternate(
+    () => socket.run('sql', 'SELECT * FROM million', 'df'),
+    () => directRun(`df = pd.read_parquet(${JSON.stringify(file)})`),
+    HANDOVERS,
+  )
   const check = await socket.run('python', 'print(len(df))')
   if (!JSON.stringify(check).includes('1000000')) throw new Error(`hand-over failed: ${JSON.stringify(check)}`)
-  const pandasOnly = await sample(() => directRun(`df = pd.read_parquet(${JSON.stringify(file)})`), HANDOVERS, 1)
   results.push({
     name: 'kernels/python SQL->pandas hand-over 1M rows (median)',
     ours: median(handover),

@@ -1,7 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api'
 import { TABLE_MIME_TYPE, type TableData } from '@workbench/kernels'
 import { type BenchResult, percentile, sample } from '../harness.ts'
-import { median, sessionSocket, startBenchWorkbench } from './support.ts'
+import { alternate, median, sessionSocket, startBenchWorkbench } from './support.ts'
 
 const SELECT42_ITERATIONS = 1_000
 const AGGREGATE_ITERATIONS = 7
@@ -42,11 +42,10 @@ export default async function sql(): Promise<BenchResult[]> {
   )
 
   // 2. An aggregate over 10M generated rows: the per-cell overhead must vanish next to real work.
-  const apiAgg = await sample(() => execute(AGGREGATE), AGGREGATE_ITERATIONS, 1)
-  const directAgg = await sample(
+  const { ours: apiAgg, baseline: directAgg } = await alternate(
+    () => execute(AGGREGATE),
     async () => (await direct.runAndReadAll(AGGREGATE)).getRowsJson(),
     AGGREGATE_ITERATIONS,
-    1,
   )
   results.push({
     name: 'kernels/sql aggregate 10M rows (median)',
@@ -63,24 +62,21 @@ export default async function sql(): Promise<BenchResult[]> {
   const watcher = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss)
   }, 5)
-  const firstPage = await sample(
+  const pages = await alternate(
     async () => {
       const [message] = await socket.run('sql', MILLION)
       const output = message?.type === 'output' ? message.output : undefined
       const table = output && 'data' in output ? (output.data[TABLE_MIME_TYPE] as TableData) : undefined
       if (table?.totalRows !== 1_000_000 || table.rows.length !== 1_000) throw new Error('wrong first page')
     },
-    5,
-    1,
-  )
-  clearInterval(watcher)
-  const queryOnly = await sample(
     async () => {
       await direct.run(`CREATE OR REPLACE TEMP TABLE bench_million AS ${MILLION}`)
     },
     5,
-    1,
   )
+  clearInterval(watcher)
+  const firstPage = pages.ours
+  const queryOnly = pages.baseline
   socket.close()
   results.push({
     name: 'kernels/sql first page of 1M rows (median)',

@@ -115,3 +115,25 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
+
+/**
+ * Times `ours` and `baseline` alternately (after one warm-up each), so load from other processes on a shared
+ * machine hits both sides alike instead of whichever ran second.
+ */
+export async function alternate(
+  ours: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+  iterations: number,
+): Promise<{ ours: number[]; baseline: number[] }> {
+  await ours()
+  await baseline()
+  const times = { ours: [] as number[], baseline: [] as number[] }
+  for (let i = 0; i < iterations; i++) {
+    for (const side of ['ours', 'baseline'] as const) {
+      const started = performance.now()
+      await (side === 'ours' ? ours() : baseline())
+      times[side].push(performance.now() - started)
+    }
+  }
+  return times
+}
