@@ -68,6 +68,7 @@ export interface TableData {
   rows: unknown[][]
   offset: number
   totalRows: number
+  /** Only when the result is larger than the first page (otherwise the rows are all there is to know). */
   stats?: ColumnStats[]
 }
 

@@ -38,7 +38,8 @@ export class ResultStore {
 
   /**
    * Runs `sql` (one SELECT-like statement) into a new temp table and returns its first page and stats.
-   * Four engine calls in all: prepare and run CREATE TABLE AS (which reports the row count), first page, stats.
+   * Four engine calls in all: prepare and run CREATE TABLE AS (which reports the row count), first page, and
+   * stats for results larger than the page.
    */
   async materialise(sql: string, pageSize: number): Promise<TableData> {
     const id = `r${++this.#sequence}`
@@ -58,7 +59,8 @@ export class ResultStore {
     const types = first.columnTypes()
     const columns = names.map((name, i) => ({ name, type: String(types[i]) }))
     this.#results.set(id, { table, columns, totalRows })
-    const stats = await this.#stats(table, columns, totalRows)
+    // When the first page is the whole result the client has every value; stats would only cost a scan.
+    const stats = totalRows > pageSize ? await this.#stats(table, columns, totalRows) : undefined
     return { resultId: id, columns, rows: first.getRowsJson() as unknown[][], offset: 0, totalRows, stats }
   }
 

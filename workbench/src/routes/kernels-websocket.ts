@@ -52,9 +52,15 @@ export function kernelWebSocketRoute(sessions: SessionManager, authorize: Kernel
             return send(ws, { type: 'error', code: 'bad_message', message: 'Expected a JSON kernel message' })
           if (!canExecute)
             return send(ws, { type: 'error', code: 'forbidden', message: 'You may view this notebook but not run it' })
-          if (message.type === 'interrupt') return void entry.session.interrupt()
+          // Failures are reported on the socket: a rejected promise must never go unhandled (it would end the process).
+          const failed = (code: string) => (err: unknown) =>
+            send(ws, { type: 'error', code, message: err instanceof Error ? err.message : String(err) })
+          if (message.type === 'interrupt') return void entry.session.interrupt().catch(failed('interrupt_failed'))
           if (message.type === 'restart')
-            return void entry.session.restart().then(() => send(ws, { type: 'restarted' }))
+            return void entry.session
+              .restart()
+              .then(() => send(ws, { type: 'restarted' }))
+              .catch(failed('restart_failed'))
           if (queued >= MAX_QUEUED_PER_CONNECTION) {
             return send(ws, {
               type: 'error',
