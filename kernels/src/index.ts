@@ -1,1 +1,7 @@
+export * from './base-kernel.ts'
 export * from './duckdb/index.ts'
+export * from './kernel.ts'
+export * from './output-channel.ts'
+export * from './output-limits.ts'
+export * from './protocol.ts'
+export * from './table-output.ts'

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 
 export interface DuckdbDatabaseOptions {
@@ -11,14 +13,18 @@ export interface DuckdbDatabaseOptions {
    * For databases that run SQL from users without a workspace folder (the scratch database).
    */
   sandboxed?: boolean
+  /**
+   * A workspace's data folder: the only place user SQL may read or write files (implies `sandboxed`).
+   * DuckDB's spill files go to a `.tmp` folder inside it.
+   */
+  dataDir?: string
 }
 
-const SANDBOX_SETTINGS: Record<string, string> = {
-  enable_external_access: 'false',
+const NO_EXTENSION_SETTINGS: Record<string, string> = {
   autoinstall_known_extensions: 'false',
   autoload_known_extensions: 'false',
   allow_community_extensions: 'false',
-  lock_configuration: 'true',
+  allow_unsigned_extensions: 'false',
 }
 
 export const defaultDuckdbDatabaseOptions = {
@@ -46,18 +52,38 @@ export class DuckdbDatabase {
   readonly #instance: DuckDBInstance
   readonly #probe: DuckDBConnection
 
-  private constructor(instance: DuckDBInstance, probe: DuckDBConnection) {
+  /** The workspace data folder user SQL is confined to, if any. */
+  readonly dataDir: string | undefined
+
+  private constructor(instance: DuckDBInstance, probe: DuckDBConnection, dataDir?: string) {
     this.#instance = instance
     this.#probe = probe
+    this.dataDir = dataDir
   }
 
   static async open(options: Partial<DuckdbDatabaseOptions> = {}): Promise<DuckdbDatabase> {
     const merged = { ...defaultDuckdbDatabaseOptions, ...options }
     const settings: Record<string, string> = { memory_limit: merged.memoryLimit }
     if (merged.threads !== undefined) settings.threads = String(merged.threads)
-    if (merged.sandboxed) Object.assign(settings, SANDBOX_SETTINGS)
+    const sandboxed = merged.sandboxed || merged.dataDir !== undefined
+    if (sandboxed) Object.assign(settings, NO_EXTENSION_SETTINGS)
+    if (merged.dataDir !== undefined) {
+      mkdirSync(path.join(merged.dataDir, '.tmp'), { recursive: true })
+      settings.temp_directory = path.join(merged.dataDir, '.tmp')
+    }
     const instance = await DuckDBInstance.create(merged.path, settings)
-    return new DuckdbDatabase(instance, await instance.connect())
+    const probe = await instance.connect()
+    if (sandboxed) {
+      // Order matters: the allow-list must be set while external access is still on, and the lock comes last,
+      // after which no SQL can change any setting (memory limit included).
+      if (merged.dataDir !== undefined) {
+        const dir = `${path.resolve(merged.dataDir)}/`
+        await probe.run(`SET allowed_directories = [${quoteLiteral(dir)}]`)
+      }
+      await probe.run('SET enable_external_access = false')
+      await probe.run('SET lock_configuration = true')
+    }
+    return new DuckdbDatabase(instance, probe, merged.dataDir)
   }
 
   connect(): Promise<DuckDBConnection> {
@@ -96,4 +122,14 @@ export class DuckdbDatabase {
     this.#probe.closeSync()
     this.#instance.closeSync()
   }
+}
+
+/** A SQL string literal. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+/** A SQL identifier, always quoted so any column name (spaces, keywords, quotes) is safe. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
 }

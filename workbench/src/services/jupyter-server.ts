@@ -7,6 +7,9 @@ import { freePort } from './free-port.ts'
 import { StartupError } from './startup-error.ts'
 import { SupervisedProcess } from './supervisor.ts'
 
+/** Our Python module with Jupyter Server tweaks (see python/workbench_jupyter). */
+const PYTHON_EXTENSIONS = path.resolve(import.meta.dirname, '../../../python')
+
 /** Where to reach the Jupyter Server, whether we spawned it or it runs elsewhere. */
 export interface JupyterEndpoint {
   baseUrl: string
@@ -73,12 +76,20 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
         '--ServerApp.port_retries=0',
         `--ServerApp.root_dir=${config.rootDir}`,
         '--ServerApp.answer_yes=True',
+        // The workbench bounds each cell's output itself (KERNEL_OUTPUT_LIMIT_BYTES); Jupyter's IOPub rate
+        // limit would instead stretch a print loop to minutes at 1 MB/s and silently drop output.
+        '--ServerApp.iopub_data_rate_limit=0',
+        '--ServerApp.iopub_msg_rate_limit=0',
+        // TCP_NODELAY on kernel websockets (python/workbench_jupyter): without it every execute round trip
+        // waits ~40 ms for Nagle + delayed ACK.
+        '--ServerApp.kernel_websocket_connection_class=workbench_jupyter.NoDelayWebsocketConnection',
         // Containers and CI run as root; Jupyter refuses that unless told.
         ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
       ],
       // The token travels by environment, not argv, so `ps` does not show it.
       env: {
         JUPYTER_TOKEN: endpoint.token,
+        PYTHONPATH: PYTHON_EXTENSIONS,
         PYTHONUNBUFFERED: '1',
         // Keep Jupyter's config and runtime files in our data folder, away from the user's own ~/.jupyter.
         JUPYTER_CONFIG_DIR: path.join(config.stateDir, 'config'),

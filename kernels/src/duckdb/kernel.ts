@@ -1,0 +1,249 @@
+import { type DuckDBConnection, ResultReturnType, StatementType } from '@duckdb/node-api'
+import { BaseKernel } from '../base-kernel.ts'
+import {
+  type ExecuteOptions,
+  errorOutput,
+  type Output,
+  type PageRequest,
+  type SqlKernel,
+  type TableData,
+} from '../kernel.ts'
+import { type SqlStatement, splitStatements } from '../sql/split-statements.ts'
+import { parseDuckdbError, sqlErrorOutput } from '../sql/sql-errors.ts'
+import { tableOutput } from '../table-output.ts'
+import { quoteIdentifier, quoteLiteral } from './database.ts'
+import { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'
+import { ResultStore } from './result-store.ts'
+
+/**
+ * Statement kinds user SQL may not run, on top of DuckDB's locked configuration: ATTACH is allowed by DuckDB
+ * for files inside the allowed folder and for `:memory:`, and LOAD of built-in extensions always works.
+ */
+const BLOCKED: ReadonlyMap<StatementType, string> = new Map([
+  [StatementType.ATTACH, 'ATTACH is not allowed: a notebook works on its workspace database only'],
+  [StatementType.DETACH, 'DETACH is not allowed: a notebook works on its workspace database only'],
+  [StatementType.LOAD, 'INSTALL and LOAD are not allowed: extensions are managed by the workbench'],
+  [StatementType.EXTENSION, 'INSTALL is not allowed: extensions are managed by the workbench'],
+  [StatementType.UPDATE_EXTENSIONS, 'UPDATE EXTENSIONS is not allowed: extensions are managed by the workbench'],
+  [StatementType.COPY_DATABASE, 'COPY FROM DATABASE is not allowed'],
+])
+/** Profiling writes to the server's stdout or to arbitrary files. */
+const PROFILING = /\b(enable_profil\w*|profil\w*_output|profiling_mode|profile_output)\b/i
+/**
+ * Statements that are almost surely plain queries: tried as `CREATE TABLE AS` straight away, saving a prepare.
+ * Anything else, and any of these that fails to parse that way, goes through prepare and the checks.
+ */
+const LOOKS_LIKE_QUERY = /^(select|from|with|values|table)\b/i
+const MISSING_TABLE = /Table with name ([A-Za-z_][A-Za-z0-9_]*) does not exist/
+
+type StatementOutcome = 'ok' | 'stop'
+
+/**
+ * SQL on DuckDB: one connection per notebook session on the workspace database. Several statements per
+ * cell run in order and stop at the first error; each result is kept as a temp table and its output carries
+ * only the first page (see {@link ResultStore}).
+ *
+ * @example
+ * const kernel = await DuckdbKernel.start({ database })
+ * const outputs = await collectOutputs(kernel.execute('SELECT 42 AS answer'))
+ */
+export class DuckdbKernel extends BaseKernel implements SqlKernel {
+  readonly kind = 'duckdb' as const
+  readonly #options: DuckdbKernelOptions
+  #connection: DuckDBConnection
+  #results: ResultStore
+  #interrupted = false
+  #timedOut = false
+  /** Views created for Python DataFrames during the running cell; dropped when it ends so data is never stale. */
+  readonly #borrowedViews = new Set<string>()
+
+  private constructor(options: DuckdbKernelOptions, connection: DuckDBConnection) {
+    super(options.limits)
+    this.#options = options
+    this.#connection = connection
+    this.#results = new ResultStore(connection, options.keepResults)
+  }
+
+  static async start(
+    options: Partial<DuckdbKernelOptions> & Pick<DuckdbKernelOptions, 'database'>,
+  ): Promise<DuckdbKernel> {
+    const merged = { ...defaultDuckdbKernelOptions, ...options }
+    const kernel = new DuckdbKernel(merged, await merged.database.connect())
+    kernel.setStatus('idle')
+    return kernel
+  }
+
+  page(resultId: string, request: PageRequest): Promise<TableData> {
+    return this.#results.page(resultId, request)
+  }
+
+  /** Writes a kept result to a Parquet file (inside the workspace data folder), in result order (a plain scan keeps insertion order). */
+  async exportParquet(resultId: string, file: string): Promise<void> {
+    const table = this.#results.tableOf(resultId)
+    await this.#connection.run(`COPY (FROM ${quoteIdentifier(table)}) TO ${quoteLiteral(file)} (FORMAT parquet)`)
+  }
+
+  protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {
+    this.#interrupted = false
+    this.#timedOut = false
+    const statements = splitStatements(code)
+    try {
+      for (const [i, statement] of statements.entries()) {
+        const outcome = await this.#runStatement(statement, i === statements.length - 1, emit, options)
+        if (outcome === 'stop') return
+      }
+    } finally {
+      for (const view of this.#borrowedViews)
+        await this.#connection.run(`DROP VIEW IF EXISTS ${quoteIdentifier(view)}`).catch(() => {})
+      this.#borrowedViews.clear()
+    }
+  }
+
+  async #runStatement(
+    statement: SqlStatement,
+    last: boolean,
+    emit: (output: Output) => void,
+    options: ExecuteOptions,
+  ): Promise<StatementOutcome> {
+    if (this.#interrupted) return this.#stopped(emit)
+    if (LOOKS_LIKE_QUERY.test(statement.text)) {
+      const fast = await this.#withTimeout(() =>
+        this.#results.materialise(statement.text, this.#options.pageSize),
+      ).then(
+        (data) => ({ data }),
+        (err: unknown) => ({ err }),
+      )
+      if ('data' in fast) {
+        emit(tableOutput(fast.data, last ? (options.executionCount ?? null) : undefined))
+        return 'ok'
+      }
+      // Not a plain query after all (or a DataFrame to resolve, or a real error): take the general path,
+      // unless the query itself ran and failed, which must not run twice.
+      const message = fast.err instanceof Error ? fast.err.message : String(fast.err)
+      if (!/^(Parser Error|Catalog Error: Table with name)/.test(message)) {
+        emit(this.#errorOutput(statement, fast.err))
+        return 'stop'
+      }
+    }
+    let type: StatementType
+    try {
+      type = await this.#classify(statement.text)
+    } catch (err) {
+      emit(this.#errorOutput(statement, err))
+      return 'stop'
+    }
+    const blocked = BLOCKED.get(type)
+    if (blocked) {
+      emit(errorOutput('PermissionError', blocked))
+      return 'stop'
+    }
+    if (type !== StatementType.SELECT && PROFILING.test(statement.text)) {
+      emit(errorOutput('PermissionError', 'Profiling settings are not allowed in notebooks'))
+      return 'stop'
+    }
+    if (this.#interrupted) return this.#stopped(emit)
+
+    try {
+      const data = await this.#withTimeout(() => this.#run(statement.text, type))
+      if (data) emit(tableOutput(data, last ? (options.executionCount ?? null) : undefined))
+      return 'ok'
+    } catch (err) {
+      emit(this.#errorOutput(statement, err))
+      return 'stop'
+    }
+  }
+
+  async #withTimeout<T>(run: () => Promise<T>): Promise<T> {
+    const timer = setTimeout(() => {
+      this.#timedOut = true
+      this.#connection.interrupt()
+    }, this.#options.statementTimeoutMs)
+    try {
+      return await run()
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Prepares to learn the statement kind; a missing table may be a Python DataFrame, so ask for it once. */
+  async #classify(sql: string): Promise<StatementType> {
+    const attempted = new Set<string>()
+    while (true) {
+      try {
+        const prepared = await this.#connection.prepare(sql)
+        const type = prepared.statementType
+        prepared.destroySync()
+        return type
+      } catch (err) {
+        const missing = MISSING_TABLE.exec(err instanceof Error ? err.message : '')?.[1]
+        if (!missing || attempted.has(missing) || !this.#options.resolveMissingTable) throw err
+        attempted.add(missing)
+        const file = await this.#options.resolveMissingTable(missing)
+        if (!file) throw err
+        await this.#connection.run(
+          `CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(missing)} AS SELECT * FROM read_parquet(${quoteLiteral(file)})`,
+        )
+        this.#borrowedViews.add(missing)
+      }
+    }
+  }
+
+  async #run(sql: string, type: StatementType): Promise<TableData | undefined> {
+    const pageSize = this.#options.pageSize
+    if (type === StatementType.SELECT) {
+      try {
+        return await this.#results.materialise(sql, pageSize)
+      } catch (err) {
+        // DESCRIBE, SHOW, SUMMARIZE and friends are SELECTs to DuckDB but cannot follow `CREATE TABLE AS`:
+        // only then (a parser error) run them directly, so a failing heavy query is never run twice.
+        if (!(err instanceof Error) || !err.message.startsWith('Parser Error')) throw err
+      }
+    }
+    const reader = await this.#connection.runAndReadUntil(sql, pageSize)
+    if (reader.returnType !== ResultReturnType.QUERY_RESULT) return undefined
+    const types = reader.columnTypes()
+    const rows = (reader.getRowsJson() as unknown[][]).slice(0, pageSize)
+    const columns = reader.columnNames().map((name, i) => ({ name, type: String(types[i]) }))
+    return { columns, rows, offset: 0, totalRows: reader.done ? reader.currentRowCount : rows.length }
+  }
+
+  #stopped(emit: (output: Output) => void): StatementOutcome {
+    emit(errorOutput('Interrupted', 'Interrupted by the user'))
+    return 'stop'
+  }
+
+  #errorOutput(statement: SqlStatement, err: unknown): Output {
+    const raw = err instanceof Error ? err.message : String(err)
+    if (/^INTERRUPT Error/i.test(raw)) {
+      if (this.#timedOut)
+        return errorOutput(
+          'StatementTimeout',
+          `Statement cancelled after ${this.#options.statementTimeoutMs} ms (the workspace's statement timeout)`,
+        )
+      return errorOutput('Interrupted', 'Interrupted by the user')
+    }
+    const { ename, message, at } = parseDuckdbError(raw)
+    return sqlErrorOutput(statement, ename, message, at)
+  }
+
+  protected override async afterCell(): Promise<void> {
+    await this.#results.evict()
+  }
+
+  protected async interruptCell(): Promise<void> {
+    this.#interrupted = true
+    this.#connection.interrupt()
+  }
+
+  protected async doRestart(): Promise<void> {
+    await this.#results.clear()
+    this.#connection.closeSync()
+    this.#connection = await this.#options.database.connect()
+    this.#results = new ResultStore(this.#connection, this.#options.keepResults)
+  }
+
+  protected async doShutdown(): Promise<void> {
+    await this.#results.clear()
+    this.#connection.closeSync()
+  }
+}

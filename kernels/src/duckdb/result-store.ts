@@ -1,0 +1,174 @@
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
+import {
+  type ColumnStats,
+  type PageRequest,
+  PageRequestError,
+  ResultNotFoundError,
+  type TableColumn,
+  type TableData,
+} from '../kernel.ts'
+import { quoteIdentifier } from './database.ts'
+
+interface KeptResult {
+  table: string
+  columns: TableColumn[]
+  totalRows: number
+}
+
+/** Types min/max make no sense for (or cost too much on): nested values and blobs. */
+const NO_MIN_MAX = /\[\]$|^(STRUCT|MAP|UNION|BLOB|BIT|JSON)|\[\d+\]$/
+const MAX_STATS_COLUMNS = 200
+const MAX_DISTINCT_ROWS = 100_000
+
+/**
+ * Results of one session, materialised as temp tables on its connection, so paging, sorting and filtering
+ * read from DuckDB again instead of re-running the query or holding rows in JS. Only the newest `keep`
+ * results are kept; older tables are dropped.
+ */
+export class ResultStore {
+  readonly #connection: DuckDBConnection
+  readonly #keep: number
+  readonly #results = new Map<string, KeptResult>()
+  #sequence = 0
+
+  constructor(connection: DuckDBConnection, keep: number) {
+    this.#connection = connection
+    this.#keep = keep
+  }
+
+  /**
+   * Runs `sql` (one SELECT-like statement) into a new temp table and returns its first page and stats.
+   * Four engine calls in all: prepare and run CREATE TABLE AS (which reports the row count), first page, and
+   * stats for results larger than the page.
+   */
+  async materialise(sql: string, pageSize: number): Promise<TableData> {
+    const id = `r${++this.#sequence}`
+    const table = `__workbench_result_${id}`
+    // Prepared, not run: a prepared statement is exactly one statement, so SQL that our splitter took for
+    // one statement but DuckDB would read as two (an ATTACH smuggled behind a quoting trick) fails here.
+    const prepared = await this.#connection.prepare(`CREATE TEMP TABLE ${quoteIdentifier(table)} AS ${sql}`)
+    let totalRows: number
+    try {
+      totalRows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0)
+    } finally {
+      prepared.destroySync()
+    }
+    // A fresh table scans in insertion order (DuckDB preserves it by default): no ORDER BY needed here.
+    const first = await this.#connection.runAndReadUntil(`FROM ${quoteIdentifier(table)} LIMIT ${pageSize}`, pageSize)
+    const names = first.columnNames()
+    const types = first.columnTypes()
+    const columns = names.map((name, i) => ({ name, type: String(types[i]) }))
+    this.#results.set(id, { table, columns, totalRows })
+    // When the first page is the whole result the client has every value; stats would only cost a scan.
+    const stats = totalRows > pageSize ? await this.#stats(table, columns, totalRows) : undefined
+    return { resultId: id, columns, rows: first.getRowsJson() as unknown[][], offset: 0, totalRows, stats }
+  }
+
+  /** The kept table behind a result, e.g. to export it to Parquet. */
+  tableOf(resultId: string): string {
+    const kept = this.#results.get(resultId)
+    if (!kept) throw new ResultNotFoundError(resultId)
+    return kept.table
+  }
+
+  async page(resultId: string, request: PageRequest): Promise<TableData> {
+    const kept = this.#results.get(resultId)
+    if (!kept) throw new ResultNotFoundError(resultId)
+    const offset = request.offset ?? 0
+    const limit = request.limit ?? 1_000
+    if (!Number.isInteger(offset) || offset < 0) throw new PageRequestError('offset must be a non-negative integer')
+    if (!Number.isInteger(limit) || limit < 0 || limit > 100_000)
+      throw new PageRequestError('limit must be an integer between 0 and 100000')
+    const column = (name: string) => {
+      const found = kept.columns.find((c) => c.name === name)
+      if (!found) throw new PageRequestError(`No column "${name}" in this result`)
+      return found
+    }
+    const values: DuckDBValue[] = []
+    const where: string[] = []
+    for (const filter of request.filter ?? []) {
+      const c = column(filter.column)
+      const ref = quoteIdentifier(c.name)
+      if (filter.op === 'is_null') where.push(`${ref} IS NULL`)
+      else if (filter.op === 'not_null') where.push(`${ref} IS NOT NULL`)
+      else {
+        if (filter.value === undefined || filter.value === null || typeof filter.value === 'object')
+          throw new PageRequestError(`Filter on "${c.name}" needs a string, number or boolean value`)
+        values.push(String(filter.value))
+        const param = `$${values.length}`
+        if (filter.op === 'contains') where.push(`CAST(${ref} AS VARCHAR) ILIKE '%' || ${param} || '%'`)
+        // The value travels as text and is cast to the column's own type, so '42' compares as a number.
+        else where.push(`${ref} ${filter.op} TRY_CAST(${param} AS ${c.type})`)
+      }
+    }
+    const order = (request.sort ?? []).map(
+      (s) => `${quoteIdentifier(column(s.column).name)} ${s.descending ? 'DESC' : 'ASC'}`,
+    )
+    order.push('rowid')
+    const from = `FROM ${quoteIdentifier(kept.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`
+    const reader = await this.#connection.runAndReadAll(
+      `SELECT * ${from} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
+      values,
+    )
+    const totalRows = where.length
+      ? Number((await this.#connection.runAndReadAll(`SELECT count(*)::DOUBLE ${from}`, values)).getRows()[0]?.[0] ?? 0)
+      : kept.totalRows
+    return { resultId, columns: kept.columns, rows: reader.getRowsJson() as unknown[][], offset, totalRows }
+  }
+
+  async clear(): Promise<void> {
+    for (const { table } of this.#results.values()) await this.#drop(table)
+    this.#results.clear()
+  }
+
+  /** Drops results beyond the newest `keep`; run between cells, off the path of the cell's first page. */
+  async evict(): Promise<void> {
+    while (this.#results.size > this.#keep) {
+      const [oldest] = this.#results.keys()
+      if (oldest === undefined) return
+      const kept = this.#results.get(oldest)
+      this.#results.delete(oldest)
+      if (kept) await this.#drop(kept.table)
+    }
+  }
+
+  async #drop(table: string): Promise<void> {
+    await this.#connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`).catch(() => {})
+  }
+
+  /**
+   * One pass over the kept table: nulls, min and max per column, and an approximate distinct count for
+   * results up to {@link MAX_DISTINCT_ROWS} rows (hashing every value of a big result would cost more than the
+   * first page is worth; the paging API can count on demand).
+   */
+  async #stats(table: string, columns: TableColumn[], totalRows: number): Promise<ColumnStats[] | undefined> {
+    if (columns.length === 0 || columns.length > MAX_STATS_COLUMNS) return undefined
+    const select: string[] = []
+    columns.forEach((c, i) => {
+      const ref = quoteIdentifier(c.name)
+      select.push(`count(*) - count(${ref}) AS n${i}`)
+      if (!NO_MIN_MAX.test(c.type)) {
+        select.push(`min(${ref}) AS lo${i}`, `max(${ref}) AS hi${i}`)
+        if (totalRows <= MAX_DISTINCT_ROWS) select.push(`approx_count_distinct(${ref}) AS d${i}`)
+      }
+    })
+    try {
+      const reader = await this.#connection.runAndReadAll(`SELECT ${select.join(', ')} FROM ${quoteIdentifier(table)}`)
+      const names = reader.columnNames()
+      const row = (reader.getRowsJson()[0] ?? []) as unknown[]
+      const value = (name: string) => row[names.indexOf(name)]
+      return columns.map((c, i) => {
+        const stats: ColumnStats = { name: c.name, nullCount: Number(value(`n${i}`)) }
+        if (names.includes(`lo${i}`)) {
+          stats.min = value(`lo${i}`)
+          stats.max = value(`hi${i}`)
+        }
+        if (names.includes(`d${i}`)) stats.distinct = Number(value(`d${i}`))
+        return stats
+      })
+    } catch {
+      // Stats are a convenience: an exotic type must not fail the cell.
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { PostgresKernel } from './kernel.ts'
+export { defaultPostgresKernelOptions, type PostgresKernelOptions } from './options.ts'

@@ -1,0 +1,7 @@
+export {
+  type CellExecution,
+  type CellLanguage,
+  type CellRequest,
+  NotebookSession,
+  type NotebookSessionOptions,
+} from './notebook-session.ts'

@@ -1,0 +1,207 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import type { DuckdbKernel } from '../duckdb/kernel.ts'
+import type { JupyterKernel } from '../jupyter/kernel.ts'
+import { errorOutput, type Kernel, type Output, type PageRequest, TABLE_MIME_TYPE, type TableData } from '../kernel.ts'
+import { OutputChannel } from '../output-channel.ts'
+
+export type CellLanguage = 'sql' | 'python'
+
+export interface CellRequest {
+  code: string
+  language: CellLanguage
+  /** SQL cells: also make the result a pandas DataFrame of this name in the Python kernel. */
+  bindTo?: string
+}
+
+export interface NotebookSessionOptions {
+  /** Starts the session's SQL kernel; called once, on the first SQL cell. */
+  startSql: (resolveMissingTable: (name: string) => Promise<string | undefined>) => Promise<DuckdbKernel>
+  /** Starts the session's Python kernel; called once, on the first Python cell or hand-over. */
+  startPython?: () => Promise<JupyterKernel>
+  /**
+   * Folder for Parquet hand-over files: inside the workspace data folder (DuckDB may only touch that) and
+   * readable by the Jupyter kernel (same machine, or a shared volume for remote kernels).
+   */
+  exchangeDir: string
+}
+
+export interface CellExecution {
+  /** Assigned when the cell is queued, so callers can show `[n]` at once. */
+  executionCount: number
+  outputs: AsyncIterable<Output>
+}
+
+const PYTHON_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * A notebook's live state: one SQL kernel (DuckDB) and one Python kernel, started on first use, one queue
+ * for both, so cells run in the order they were sent whatever their language, and execution counts shared
+ * across languages. Data crosses between them as Parquet files, never as rows in JSON:
+ * a SQL result bound to a name is read with `pd.read_parquet`, and a SQL cell naming an unknown table gets
+ * the Python DataFrame of that name, exported with `to_parquet` and read through a DuckDB view.
+ *
+ * @example
+ * const session = new NotebookSession({ startSql, startPython, exchangeDir })
+ * const { outputs } = session.execute({ language: 'sql', code: 'SELECT 42 AS x', bindTo: 'df' })
+ */
+export class NotebookSession {
+  readonly #options: NotebookSessionOptions
+  #sql: Promise<DuckdbKernel> | undefined
+  #python: Promise<JupyterKernel> | undefined
+  #tail: Promise<void> = Promise.resolve()
+  #executionCount = 0
+  #running: Kernel | undefined
+  #exchangeSequence = 0
+  #closed = false
+  /** Time of the last cell start or end, for idle culling. */
+  lastActivity = Date.now()
+  #pending = 0
+  /** Hand-over files of the running cell, deleted when it ends. */
+  readonly #cellFiles: string[] = []
+
+  constructor(options: NotebookSessionOptions) {
+    this.#options = options
+  }
+
+  /** True when no cell is running or queued. */
+  get idle(): boolean {
+    return this.#pending === 0
+  }
+
+  execute(request: CellRequest): CellExecution {
+    const executionCount = ++this.#executionCount
+    const channel = new OutputChannel()
+    this.#pending++
+    this.#tail = this.#tail.then(async () => {
+      this.lastActivity = Date.now()
+      try {
+        if (this.#closed) return channel.push(errorOutput('SessionClosed', 'The notebook session was closed'))
+        await this.#run(request, executionCount, (o) => channel.push(o))
+      } catch (err) {
+        channel.push(errorOutput('KernelUnavailable', err instanceof Error ? err.message : String(err)))
+      } finally {
+        for (const file of this.#cellFiles.splice(0)) rmSync(file, { force: true })
+        this.#running = undefined
+        this.#pending--
+        this.lastActivity = Date.now()
+        channel.end()
+      }
+    })
+    return { executionCount, outputs: channel }
+  }
+
+  async #run(request: CellRequest, executionCount: number, emit: (o: Output) => void): Promise<void> {
+    if (request.bindTo !== undefined && !PYTHON_NAME.test(request.bindTo))
+      return emit(errorOutput('ValueError', `"${request.bindTo}" is not a valid Python variable name`))
+    const kernel = request.language === 'sql' ? await this.sqlKernel() : await this.pythonKernel()
+    this.#running = kernel
+    let table: TableData | undefined
+    for await (const output of kernel.execute(request.code, { executionCount })) {
+      if (output.output_type === 'execute_result' && TABLE_MIME_TYPE in output.data)
+        table = output.data[TABLE_MIME_TYPE] as TableData
+      emit(output)
+    }
+    if (request.language === 'sql' && request.bindTo && table?.resultId)
+      await this.#bindToPython(kernel as DuckdbKernel, table.resultId, request.bindTo, emit)
+  }
+
+  /** SQL -> Python: the kept result is written once to Parquet and read by pandas in the kernel. */
+  async #bindToPython(sql: DuckdbKernel, resultId: string, name: string, emit: (o: Output) => void): Promise<void> {
+    const file = this.#exchangeFile(name)
+    try {
+      await sql.exportParquet(resultId, file)
+      const python = await this.pythonKernel()
+      this.#running = python
+      const code = `import pandas as __wb_pd\n${name} = __wb_pd.read_parquet(${JSON.stringify(file)})\ndel __wb_pd`
+      for await (const output of python.execute(code, { silent: true }))
+        if (output.output_type === 'error') emit(output)
+    } catch (err) {
+      emit(
+        errorOutput(
+          'HandOverError',
+          `Could not hand the result to Python as ${name}: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      )
+    } finally {
+      rmSync(file, { force: true })
+    }
+  }
+
+  /** Python -> SQL: called by the SQL kernel for a table it does not know. */
+  async #exportDataFrame(name: string): Promise<string | undefined> {
+    if (!this.#python || !PYTHON_NAME.test(name)) return undefined
+    const python = await this.#python
+    if (python.status === 'dead') return undefined
+    const file = this.#exchangeFile(name)
+    const code = [
+      'import pandas as __wb_pd',
+      `__wb_obj = globals().get(${JSON.stringify(name)})`,
+      `if isinstance(__wb_obj, __wb_pd.DataFrame): __wb_obj.to_parquet(${JSON.stringify(file)}, index=False)`,
+      'del __wb_obj, __wb_pd',
+    ].join('\n')
+    for await (const _ of python.execute(code, { silent: true })) {
+      // Only the file matters: it exists if and only if `name` was a DataFrame.
+    }
+    if (!existsSync(file)) return undefined
+    // The SQL kernel drops the view when the cell ends, so the next cell exports fresh data.
+    this.#cellFiles.push(file)
+    return file
+  }
+
+  #exchangeFile(name: string): string {
+    mkdirSync(this.#options.exchangeDir, { recursive: true })
+    return path.join(this.#options.exchangeDir, `${name}-${process.pid}-${++this.#exchangeSequence}.parquet`)
+  }
+
+  sqlKernel(): Promise<DuckdbKernel> {
+    this.#sql ??= this.#options.startSql((name) => this.#exportDataFrame(name))
+    this.#sql.catch(() => {
+      this.#sql = undefined
+    })
+    return this.#sql
+  }
+
+  pythonKernel(): Promise<JupyterKernel> {
+    const start = this.#options.startPython
+    if (!start) return Promise.reject(new Error('No Python kernel is configured for this workbench'))
+    this.#python ??= start()
+    this.#python.catch(() => {
+      this.#python = undefined
+    })
+    return this.#python
+  }
+
+  /** Pages a SQL result of this session. */
+  async page(resultId: string, request: PageRequest): Promise<TableData> {
+    return (await this.sqlKernel()).page(resultId, request)
+  }
+
+  /** Interrupts the running cell, whichever kernel runs it; queued cells still run. */
+  async interrupt(): Promise<void> {
+    await this.#running?.interrupt()
+  }
+
+  /** Restarts the kernels that were started (cancelling their queued cells); the execution count goes on. */
+  async restart(): Promise<void> {
+    const kernels = await this.#startedKernels()
+    await Promise.all(kernels.map((k) => k.restart()))
+  }
+
+  async shutdown(): Promise<void> {
+    this.#closed = true
+    const kernels = await this.#startedKernels()
+    await Promise.all(kernels.map((k) => k.shutdown()))
+  }
+
+  /** Status of each started kernel. */
+  async statuses(): Promise<{ sql?: Kernel['status']; python?: Kernel['status'] }> {
+    const [sql, python] = await Promise.all([this.#sql?.catch(() => undefined), this.#python?.catch(() => undefined)])
+    return { sql: sql?.status, python: python?.status }
+  }
+
+  async #startedKernels(): Promise<Kernel[]> {
+    const started = await Promise.all([this.#sql?.catch(() => undefined), this.#python?.catch(() => undefined)])
+    return started.filter((k): k is DuckdbKernel | JupyterKernel => k !== undefined)
+  }
+}

@@ -1,0 +1,27 @@
+import type { DisplayDataOutput, ExecuteResultOutput, TableData } from './kernel.ts'
+import { TABLE_MIME_TYPE } from './kernel.ts'
+
+const PLAIN_ROWS = 20
+
+/**
+ * A SQL result as an output: our table mime type for the workbench, plus a short `text/plain` rendering so
+ * JupyterLab users opening the exported notebook still see something.
+ * `executionCount` undefined makes it a display_data (an earlier statement of the cell).
+ */
+export function tableOutput(
+  data: TableData,
+  executionCount: number | null | undefined,
+): ExecuteResultOutput | DisplayDataOutput {
+  const bundle = { [TABLE_MIME_TYPE]: data, 'text/plain': plainText(data) }
+  if (executionCount === undefined) return { output_type: 'display_data', data: bundle, metadata: {} }
+  return { output_type: 'execute_result', execution_count: executionCount, data: bundle, metadata: {} }
+}
+
+function plainText(data: TableData): string {
+  const header = data.columns.map((c) => c.name).join('\t')
+  const rows = data.rows
+    .slice(0, PLAIN_ROWS)
+    .map((row) => row.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\t'))
+  const more = data.totalRows > rows.length ? [`... ${data.totalRows} rows in total`] : []
+  return [header, ...rows, ...more].join('\n')
+}
