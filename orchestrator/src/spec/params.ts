@@ -45,7 +45,7 @@ export function resolveParams(
   const declared = spec.params ?? {}
   const values: Record<string, ParamValue> = {}
   const problems: ParamProblem[] = []
-  for (const [param, value] of Object.entries(overrides)) {
+  for (const param of Object.keys(overrides)) {
     if (!(param in declared)) problems.push({ param, message: `unknown parameter '${param}'` })
   }
   for (const [param, definition] of Object.entries(declared)) {

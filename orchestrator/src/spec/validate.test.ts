@@ -110,7 +110,9 @@ steps:
     expect(byCode.unknown_dependency).toBe("depends on unknown step 'ghost'")
     expect(byCode.missing_required).toBe("missing required key 'sql'")
     expect(byCode.unknown_key).toBe("unknown key 'methd'")
-    expect(problems.find((p) => p.line === 25 && p.column === 32)?.message).toBe("step 'a' is not upstream of 'd': add it to depends_on")
+    expect(problems.find((p) => p.line === 25 && p.column === 32)?.message).toBe(
+      "step 'a' is not upstream of 'd': add it to depends_on",
+    )
   })
 
   it('reports YAML syntax errors with positions and stops there', () => {
