@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -5,11 +8,51 @@ import {
   TimeoutFailure,
   WorkflowFailedError,
 } from '@temporalio/client'
+import { Worker } from '@temporalio/worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DuckDbSqlRunner } from '../src/activities/index.ts'
 import { OrchestratorClient } from '../src/client/index.ts'
 import { type PipelineSpec, resolveParams, validatePipeline } from '../src/spec/index.ts'
-import { type PipelineEnv, startPipelineEnv, startWebhookServer, waitFor } from './support/pipeline-env.ts'
+import {
+  type PipelineEnv,
+  startPipelineEnv,
+  startWebhookServer,
+  TEMPORAL_CLI,
+  waitFor,
+  workflowBundle,
+} from './support/pipeline-env.ts'
+
+const HISTORIES = path.join(import.meta.dirname, 'fixtures', 'histories')
+
+/**
+ * Replays a finished run's history against the current workflow code (it must not diverge), and with
+ * RECORD_HISTORIES=1 stores it as a fixture that replay.test.ts keeps replaying in CI.
+ */
+async function checkReplay(
+  pipelines: PipelineEnv,
+  handle: { workflowId: string; fetchHistory(): Promise<unknown> },
+  name: string,
+) {
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle() },
+    await handle.fetchHistory(),
+    handle.workflowId,
+  )
+  if (process.env.RECORD_HISTORIES === '1') {
+    // The CLI's JSON is the format Temporal documents for replay fixtures.
+    const args = [
+      'workflow',
+      'show',
+      '--address',
+      pipelines.env.address,
+      '--workflow-id',
+      handle.workflowId,
+      '-o',
+      'json',
+    ]
+    writeFileSync(path.join(HISTORIES, `${name}.json`), execFileSync(TEMPORAL_CLI, args))
+  }
+}
 
 function specOf(source: string): PipelineSpec {
   const result = validatePipeline(source)
@@ -102,6 +145,7 @@ steps:
       expect.arrayContaining([`${handle.firstExecutionRunId}/left`, `${handle.firstExecutionRunId}/right`]),
     )
     expect(await client.pipelineStatus(handle.workflowId)).toEqual(result.steps)
+    await checkReplay(pipelines, handle, 'diamond')
   })
 
   it('retries a failing step, then fails the run with its error and skips its dependents', async () => {
@@ -119,6 +163,7 @@ steps:
     const before = webhooks.requests.length
     const handle = await client.startPipeline({ spec, params: {} })
     const cause = await failureOf(handle.result())
+    await checkReplay(pipelines, handle, 'failing-step')
     expect(cause).toBeInstanceOf(ApplicationFailure)
     expect((cause as ApplicationFailure).type).toBe('StepFailed')
     expect(cause.message).toContain("step 'flaky' failed: GET")
@@ -161,6 +206,7 @@ steps:
     await waitFor(() => webhooks.requests.some((r) => r.path === '/hang?cancel'), 'the step to start')
     await handle.cancel()
     const cause = await failureOf(handle.result())
+    await checkReplay(pipelines, handle, 'cancelled')
     expect(cause).toBeInstanceOf(CancelledFailure)
     expect((await handle.describe()).status.name).toBe('CANCELLED')
     // The activity learns of the cancellation on its next heartbeat and aborts its HTTP request.
@@ -196,7 +242,9 @@ steps:
 `)
     const { values, problems } = resolveParams(spec, { label: "it's" })
     expect(problems).toEqual([])
-    const result = await (await client.startPipeline({ spec, params: values })).result()
+    const handle = await client.startPipeline({ spec, params: values })
+    const result = await handle.result()
+    await checkReplay(pipelines, handle, 'conditions')
     expect(result.steps.count?.output).toMatchObject({ rows: [{ n: 10, label: "it's" }] })
     expect(result.steps.big?.status).toBe('skipped')
     expect(result.steps['after-big']).toMatchObject({

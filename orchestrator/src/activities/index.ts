@@ -18,6 +18,12 @@ export { DuckDbSqlRunner } from './duckdb-sql-runner.ts'
 export type * from './types.ts'
 export { stepActivityName } from './types.ts'
 
+/**
+ * Worker options the step activities rely on: heartbeats (sent every second while a step runs) reach
+ * the server at least this often, so a cancelled run stops its in-flight step within seconds.
+ */
+export const STEP_WORKER_OPTIONS = { maxHeartbeatThrottleInterval: '1s' } as const
+
 /** What activities need from the application; the worker's host (workbench) supplies it. */
 export interface ActivityDeps {
   /** Identifies the process running the activity, so a smoke run proves which worker executed it. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { TestWorkflowEnvironment } from '@temporalio/testing'
 import { bundleWorkflowCode, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker'
-import { type ActivityDeps, createActivities } from '../../src/activities/index.ts'
+import { type ActivityDeps, createActivities, STEP_WORKER_OPTIONS } from '../../src/activities/index.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 export const TEMPORAL_CLI = path.join(ROOT, '.tools', 'bin', 'temporal')
@@ -30,13 +30,19 @@ export interface PipelineEnv {
   dispose(): Promise<void>
 }
 
+/** Core's own logging would flood test output (replay tests provoke its warnings on purpose). */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return
+  Runtime.install({
+    logger: silent,
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  })
+  runtimeInstalled = true
+}
+
 /** A real Temporal dev server (the project's CLI, no download) and workers on a fresh task queue. */
 export async function startPipelineEnv(): Promise<PipelineEnv> {
-  if (!runtimeInstalled) {
-    // Core's own logging would flood test output; failures surface through workflow results.
-    Runtime.install({ logger: { ...silent, log: () => {} } })
-    runtimeInstalled = true
-  }
+  quietRuntime()
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: TEMPORAL_CLI },
@@ -51,6 +57,7 @@ export async function startPipelineEnv(): Promise<PipelineEnv> {
     taskQueue,
     async startWorker(deps = {}) {
       const worker = await Worker.create({
+        ...STEP_WORKER_OPTIONS,
         connection: env.nativeConnection,
         namespace: env.namespace ?? 'default',
         taskQueue,
