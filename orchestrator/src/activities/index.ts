@@ -1,9 +1,55 @@
 import { Context } from '@temporalio/activity'
+import { type StepTypeRegistry, stepTypeRegistry } from '../spec/step-types.ts'
+import { httpHandler } from './steps/http.ts'
+import { notebookHandler, pythonHandler } from './steps/kernel-steps.ts'
+import { qualityHandler } from './steps/quality.ts'
+import { stepActivity } from './steps/run-step.ts'
+import { sqlHandler } from './steps/sql.ts'
+import {
+  type NotebookRunner,
+  type PythonRunner,
+  type SqlRunner,
+  type StepActivity,
+  type StepHandler,
+  stepActivityName,
+} from './types.ts'
+
+export { DuckDbSqlRunner } from './duckdb-sql-runner.ts'
+export type * from './types.ts'
+export { stepActivityName } from './types.ts'
+
+/**
+ * Worker options the step activities rely on: heartbeats (sent every second while a step runs) reach
+ * the server at least this often, so a cancelled run stops its in-flight step within seconds.
+ */
+export const STEP_WORKER_OPTIONS = { maxHeartbeatThrottleInterval: '1s' } as const
 
 /** What activities need from the application; the worker's host (workbench) supplies it. */
 export interface ActivityDeps {
   /** Identifies the process running the activity, so a smoke run proves which worker executed it. */
   workerIdentity: string
+  /** SQL for `sql` and `quality` steps ('duckdb' and, later, named connections). */
+  sql?: SqlRunner
+  /** The kernels package's runners; without them those step types fail with a clear, non-retried error. */
+  notebooks?: NotebookRunner
+  python?: PythonRunner
+  /** For `http` steps; the global fetch by default. */
+  fetch?: typeof fetch
+  /** Extra step types: their handlers here, their `with` schemas in `registry`. */
+  handlers?: Record<string, StepHandler>
+  /** Step types whose `with` blocks are re-checked before running; the built-ins by default. */
+  registry?: StepTypeRegistry
+}
+
+/** The built-in step handlers, by step type. */
+export function builtinHandlers(deps: ActivityDeps): Record<string, StepHandler> {
+  return {
+    sql: sqlHandler(deps.sql),
+    quality: qualityHandler(deps.sql),
+    http: httpHandler(deps.fetch),
+    notebook: notebookHandler(deps.notebooks),
+    python: pythonHandler(deps.python),
+  }
 }
 
 /**
@@ -11,7 +57,14 @@ export interface ActivityDeps {
  * worker registers the returned object, workflows import only its type.
  */
 export function createActivities(deps: ActivityDeps) {
+  const registry = deps.registry ?? stepTypeRegistry()
+  const handlers = { ...builtinHandlers(deps), ...deps.handlers }
+  const steps: Record<string, StepActivity> = {}
+  for (const [type, handler] of Object.entries(handlers)) {
+    steps[stepActivityName(type)] = stepActivity(handler, registry.get(type)?.with)
+  }
   return {
+    ...steps,
     /** The smoke path's single activity: echoes its input with the worker that ran it. */
     async smokeEcho(message: string): Promise<{ message: string; worker: string; attempt: number }> {
       return { message, worker: deps.workerIdentity, attempt: Context.current().info.attempt }

@@ -1,2 +1,36 @@
-/** Version of the pipeline spec format; the spec itself (schema, validation, compilers) comes with the pipelines issue. */
-export const PIPELINE_API_VERSION = 'workbench/v1'
+// The pipeline spec: YAML format, validation and helpers. Pure functions, no I/O.
+export { cronProblem, isTimeZone } from './cron.ts'
+export { parseDuration } from './duration.ts'
+export { type Expression, type ExpressionScope, evaluate, parseExpression, references } from './expression.ts'
+export { ancestors, checkGraph, type GraphProblem } from './graph.ts'
+export { type ParamProblem, type ParamValue, paramTypeProblem, resolveParams } from './params.ts'
+export type { Position, SpecPath } from './positions.ts'
+export {
+  OVERLAP_POLICIES,
+  PARAM_TYPES,
+  type ParamSpec,
+  PIPELINE_API_VERSION,
+  type PipelineSchedule,
+  type PipelineSpec,
+  pipelineJsonSchema,
+  pipelineSchema,
+  type StepSpec,
+} from './schema.ts'
+export {
+  BUILTIN_STEP_TYPES,
+  defineStepType,
+  type ExternalReference,
+  QUALITY_CHECK_KINDS,
+  type QualityCheck,
+  type StepType,
+  type StepTypeRegistry,
+  stepTypeRegistry,
+} from './step-types.ts'
+export { render } from './template.ts'
+export {
+  type ProblemCode,
+  type SpecProblem,
+  type ValidateOptions,
+  type ValidationResult,
+  validatePipeline,
+} from './validate.ts'

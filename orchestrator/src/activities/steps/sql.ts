@@ -1,0 +1,25 @@
+import { ApplicationFailure } from '@temporalio/activity'
+import type { SqlRunner, StepHandler } from '../types.ts'
+
+/** Rows of a query's result kept as the step's output: enough for `when` conditions, small for history. */
+export const OUTPUT_ROWS = 100
+
+export function requireSql(sql: SqlRunner | undefined, type: string): SqlRunner {
+  if (sql) return sql
+  throw ApplicationFailure.nonRetryable(`no SQL runner is configured for '${type}' steps`, 'StepTypeUnavailable')
+}
+
+/** `sql` steps: one idempotent statement batch on DuckDB or a connection. */
+export function sqlHandler(runner: SqlRunner | undefined): StepHandler {
+  return async (withBlock, context) => {
+    const result = await requireSql(runner, 'sql').run({
+      connection: (withBlock.connection as string | undefined) ?? 'duckdb',
+      sql: withBlock.sql as string,
+      parameters: withBlock.parameters as Record<string, string | number | boolean | null> | undefined,
+      idempotencyKey: context.idempotencyKey,
+      signal: context.signal,
+      maxRows: OUTPUT_ROWS,
+    })
+    return result
+  }
+}

@@ -1,0 +1,95 @@
+// Interfaces between step activities and the application. Workflows import these as types only.
+
+/** What the workflow sends a step's activity. */
+export interface StepInput {
+  pipeline: string
+  stepId: string
+  type: string
+  /** The step's `with` block, templates already rendered by the workflow. */
+  with: Record<string, unknown>
+  params: Record<string, string | number | boolean>
+  /**
+   * Identifies this step execution: the same across Temporal's retry attempts of the step, new for
+   * every pipeline run. Side effects are keyed on it so a retried attempt never applies them twice.
+   */
+  idempotencyKey: string
+}
+
+/** What a step's activity returns: a small JSON output (kept in workflow history) and the attempt that produced it. */
+export interface StepOutput {
+  output: unknown
+  attempt: number
+}
+
+/** Context a handler gets for one attempt. */
+export interface StepContext {
+  /** Aborts when Temporal cancels the activity (run cancelled, timed out, worker shutting down). */
+  signal: AbortSignal
+  attempt: number
+  idempotencyKey: string
+  heartbeat(details?: unknown): void
+}
+
+/** The worker-side half of a step type (the spec-side half is its `with` schema). */
+export type StepHandler = (
+  withBlock: Record<string, unknown>,
+  context: StepContext,
+  input: StepInput,
+) => Promise<unknown>
+
+export interface SqlRequest {
+  /** Connection name; 'duckdb' is the workbench's own DuckDB database. */
+  connection: string
+  sql: string
+  /** Named parameters bound as `$name`. */
+  parameters?: Record<string, string | number | boolean | null>
+  /** When given, a runner that supports it applies the statement at most once per key. */
+  idempotencyKey?: string
+  signal?: AbortSignal
+  /** Rows to return (the rest are counted as truncated). */
+  maxRows?: number
+}
+
+export interface SqlResult {
+  columns: string[]
+  rows: Record<string, unknown>[]
+  /** Rows returned (at most `maxRows`). */
+  rowCount: number
+  truncated: boolean
+  /** True when the key had already been applied and the stored result was returned instead. */
+  replayed?: boolean
+}
+
+/** Runs SQL on a named connection: the DuckDB runner now, the kernels package's connections later. */
+export interface SqlRunner {
+  run(request: SqlRequest): Promise<SqlResult>
+}
+
+/** Runs a notebook version with injected parameters and saves the executed notebook as an artifact (kernels package). */
+export interface NotebookRunner {
+  run(request: {
+    notebook: string
+    version?: number
+    parameters: Record<string, unknown>
+    idempotencyKey: string
+    signal: AbortSignal
+  }): Promise<{ artifactId: string; outputs?: unknown }>
+}
+
+/** Runs Python code in a Jupyter kernel (kernels package). */
+export interface PythonRunner {
+  run(request: {
+    code: string
+    parameters: Record<string, unknown>
+    kernel?: string
+    idempotencyKey: string
+    signal: AbortSignal
+  }): Promise<{ outputs: unknown }>
+}
+
+/** One activity type per step type (`step.sql`, `step.http`…), so Temporal's UI and metrics tell them apart. */
+export function stepActivityName(type: string): string {
+  return `step.${type}`
+}
+
+export type StepActivity = (input: StepInput) => Promise<StepOutput>
