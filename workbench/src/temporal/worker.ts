@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker'
-import { createActivities } from '@workbench/orchestrator/activities'
+import { createActivities, STEP_WORKER_OPTIONS } from '@workbench/orchestrator/activities'
 import type { Logger } from 'pino'
 
 export interface WorkerOptions {
@@ -65,6 +65,7 @@ export class SupervisedWorker {
   async #create(): Promise<void> {
     this.#connection = await NativeConnection.connect({ address: this.options.address })
     const worker = await Worker.create({
+      ...STEP_WORKER_OPTIONS,
       connection: this.#connection,
       namespace: this.options.namespace,
       taskQueue: this.options.taskQueue,
