@@ -203,3 +203,16 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
 export function randomToken(): string {
   return randomBytes(24).toString('hex')
 }
+
+/**
+ * For entrypoints: the config from `process.env`, or exit 2 printing every bad variable (no stack trace).
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig(process.env, process.cwd())
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(err.message)
+    process.exit(2)
+  }
+}

@@ -1,20 +1,11 @@
-import { ConfigError, loadConfig } from './config.ts'
+import { loadConfigOrExit } from './config.ts'
 import { createLogger } from './logger.ts'
 import { startWorkbench } from './runtime.ts'
 import { StartupError } from './services/startup-error.ts'
 
 /** Entrypoint of `npm start`: the only place that reads process.env. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>
-  try {
-    config = loadConfig(process.env, process.cwd())
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(2)
-    }
-    throw err
-  }
+  const config = loadConfigOrExit()
   const logger = createLogger(config.logLevel)
   const workbench = await startWorkbench(config, logger).catch((err: unknown) => {
     const message = err instanceof StartupError ? err.message : String(err)

@@ -1,5 +1,5 @@
 import os from 'node:os'
-import { ConfigError, loadConfig } from './config.ts'
+import { loadConfigOrExit } from './config.ts'
 import { createLogger } from './logger.ts'
 import { SupervisedWorker } from './temporal/worker.ts'
 
@@ -8,16 +8,7 @@ import { SupervisedWorker } from './temporal/worker.ts'
  * queue on the cluster named by TEMPORAL_ADDRESS (run the API with TEMPORAL_IN_PROCESS_WORKER=false).
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>
-  try {
-    config = loadConfig(process.env, process.cwd())
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(2)
-    }
-    throw err
-  }
+  const config = loadConfigOrExit()
   if (config.temporal.server.kind !== 'external') {
     console.error('worker: set TEMPORAL_ADDRESS to the Temporal frontend (host:port) the worker should poll')
     process.exit(2)
