@@ -23,7 +23,6 @@ describe.each(DATABASE_KINDS)('live notebook documents on %s', (kind) => {
   let database: TestDatabase
   let fixture: CollabFixture
   const clients: TestClient[] = []
-  const seq = 0
   const newNotebook = async () => {
     const id = randomUUID()
     await createNotebookRow(database, fixture.workspaceId, id)

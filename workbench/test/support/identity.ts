@@ -90,7 +90,6 @@ export interface Answer {
   status: number
   headers: Headers
   text: string
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
   body: any
 }
 
