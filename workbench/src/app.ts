@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
-import type { CollabServer } from './collab/collab-server.ts'
+import type { CollabDeps } from './collab/notebook-access.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
@@ -19,7 +19,7 @@ import { apiDocsRoutes } from './routes/api-docs.ts'
 import { apiTokenRoutes } from './routes/api-tokens.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
-import { type CollabAuthorizer, collabRoutes } from './routes/collab.ts'
+import { collabRoutes } from './routes/collab.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { meRoutes } from './routes/me.ts'
@@ -33,7 +33,7 @@ export interface AppDeps {
   readiness: ReadinessChecks
   scratchDuckdb: () => DuckdbDatabase | undefined
   /** Live notebook documents; undefined until the metadata DB is open. */
-  collab?: () => { server: CollabServer; authorize: CollabAuthorizer } | undefined
+  collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
   notebooks?: () => NotebookService | undefined
   /** Largest .ipynb accepted for import (bytes). */

@@ -9,12 +9,11 @@ import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
 import { CollabServer } from './collab/collab-server.ts'
 import { DocumentStore } from './collab/document-store.ts'
-import { workspaceRoleAuthorizer } from './collab/notebook-access.ts'
+import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
-import type { CollabAuthorizer } from './routes/collab.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -55,7 +54,7 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     let metadata: MetadataDb | undefined
     const jwtSecret = await resolveSigningKey(config.auth.jwtSecret, config.dataDir)
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
-    let collab: { server: CollabServer; authorize: CollabAuthorizer } | undefined
+    let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
     const app = createApp({
       logger,

@@ -96,13 +96,6 @@ export function updateToNotebook(state: Uint8Array): INotebookContent {
   }
 }
 
-/** Serialises like Jupyter does (1-space indent, trailing newline), after validating. */
-export function serializeIpynb(notebook: INotebookContent): string {
-  const problems = validateNotebook(notebook)
-  if (problems.length > 0) throw new IpynbError(problems)
-  return `${JSON.stringify(notebook, null, 1)}\n`
-}
-
 function cellId(): string {
   return randomUUID().replaceAll('-', '').slice(0, 8)
 }

@@ -1,34 +1,20 @@
 import { upgradeWebSocket } from '@hono/node-server'
-import { type Context, Hono } from 'hono'
+import { Hono } from 'hono'
 import { authorize, can } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { CollabCloseCode } from '../collab/close-codes.ts'
 import type { CollabServer } from '../collab/collab-server.ts'
 import type { CollabConnection, DocumentRoom } from '../collab/document-room.ts'
+import type { CollabDeps, CollabGrant } from '../collab/notebook-access.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
-
-/** Who is connecting to a notebook's document, and whether they may change it. */
-export interface CollabGrant {
-  userId: string
-  canWrite: boolean
-}
-
-/**
- * Decides access to a notebook's live document before the WebSocket upgrade, so refusals are plain
- * HTTP answers (401, 403, 404 in the error shape). Throws an AppError to refuse.
- */
-export type CollabAuthorizer = (c: Context<AppEnv>, notebookId: string) => Promise<CollabGrant>
 
 /**
  * `GET /workspaces/:workspaceId/notebooks/:notebookId/collab`: the y-websocket protocol (document sync
  * and awareness) for one notebook; any member may connect, `authorize` decides who may write.
  * Add `?acks=1` to receive an acknowledgement once each of your updates is stored.
  */
-export function collabRoutes(
-  identity: Identity,
-  deps: () => { server: CollabServer; authorize: CollabAuthorizer } | undefined,
-) {
+export function collabRoutes(identity: Identity, deps: () => CollabDeps | undefined) {
   // Decided before the upgrade, read once it happens.
   const grants = new WeakMap<Request, CollabGrant>()
   return new Hono<AppEnv>().get(
