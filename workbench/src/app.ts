@@ -13,6 +13,7 @@ import { requestLogger } from './http/request-logger.ts'
 import { securityMiddleware } from './http/security.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
+import type { KernelDeps } from './kernels/kernel-deps.ts'
 import type { NotebookService } from './notebooks/notebook-service.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
@@ -22,8 +23,10 @@ import { authRoutes } from './routes/auth.ts'
 import { collabRoutes } from './routes/collab.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
+import { kernelRoutes } from './routes/kernels.ts'
 import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
+import { notebookExecutionRoutes } from './routes/notebook-execution.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
@@ -36,6 +39,8 @@ export interface AppDeps {
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
   notebooks?: () => NotebookService | undefined
+  /** Kernel sessions and server-side notebook execution; undefined until they are up (routes answer 503). */
+  kernels?: () => KernelDeps | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -74,6 +79,8 @@ export function createApp(deps: AppDeps) {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
       }),
     )
+    .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
+    .route('/', notebookExecutionRoutes(deps.identity, deps.kernels ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

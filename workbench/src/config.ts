@@ -88,6 +88,21 @@ const envSchema = z.object({
   /** smtp:// or smtps:// URL (credentials inside); unset: invitation links are only returned by the API. */
   SMTP_URL: optionalUrl,
   SMTP_FROM: z.string().default('Workbench <workbench@localhost>'),
+  /** DuckDB memory limit of each workspace database, e.g. `2GB`, `512MB`. */
+  DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size like 2GB or 512MB')
+    .default('2GB'),
+  KERNEL_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
+  /** Notebook sessions idle this long are shut down; 0 keeps them forever. */
+  KERNEL_IDLE_CULL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Output one cell may produce before it is truncated with a notice. */
+  KERNEL_OUTPUT_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -111,6 +126,13 @@ export interface Config {
   webDist: string
   notebooks: { maxImportBytes: number; unloadDelayMs: number }
   auth: AuthConfig
+  kernels: {
+    duckdbMemoryLimit: string
+    statementTimeoutMs: number
+    idleCullMs: number
+    maxCellOutputBytes: number
+    pageSize: number
+  }
 }
 
 export interface AuthConfig {
@@ -195,6 +217,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       loginMaxAttemptsPerIp: e.LOGIN_MAX_ATTEMPTS_PER_IP,
       loginFreeAttemptsPerAccount: e.LOGIN_FREE_ATTEMPTS_PER_ACCOUNT,
       smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
+    },
+    kernels: {
+      duckdbMemoryLimit: e.DUCKDB_MEMORY_LIMIT,
+      statementTimeoutMs: e.KERNEL_STATEMENT_TIMEOUT_MS,
+      idleCullMs: e.KERNEL_IDLE_CULL_MS,
+      maxCellOutputBytes: e.KERNEL_OUTPUT_LIMIT_BYTES,
+      pageSize: 1_000,
     },
   }
 }

@@ -13,6 +13,10 @@ import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-acce
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import type { KernelDeps } from './kernels/kernel-deps.ts'
+import { NotebookExecution } from './kernels/notebook-execution.ts'
+import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
+import { WorkspaceDatabases } from './kernels/workspace-databases.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
@@ -27,6 +31,10 @@ export interface RunningWorkbench {
   jupyter: JupyterService
   temporal: TemporalService
   worker?: SupervisedWorker
+  /** Notebook kernel sessions (one per notebook). */
+  kernels: SessionManager
+  /** The DuckDB database of each workspace (contract H). */
+  workspaceDatabases: WorkspaceDatabases
   /** Stops every child and closes every resource; safe to call more than once. */
   stop(): Promise<void>
 }
@@ -36,7 +44,11 @@ export interface RunningWorkbench {
  * can report progress), then the metadata DB with migrations, then Jupyter and Temporal in parallel,
  * then the in-process worker. Any failure stops what was started and rejects with a {@link StartupError}.
  */
-export async function startWorkbench(config: Config, logger: Logger): Promise<RunningWorkbench> {
+export async function startWorkbench(
+  config: Config,
+  logger: Logger,
+  options: { openConnectionKernel?: OpenConnectionKernel } = {},
+): Promise<RunningWorkbench> {
   const readiness: ReadinessChecks = { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined }
   const cleanups: (() => Promise<void>)[] = []
   const stop = async () => {
@@ -56,12 +68,28 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
+    let kernelDeps: KernelDeps | undefined
+    const workspaceDatabases = new WorkspaceDatabases({
+      dataDir: config.dataDir,
+      memoryLimit: config.kernels.duckdbMemoryLimit,
+    })
+    cleanups.push(() => workspaceDatabases.close())
+    let jupyterEndpoint: JupyterService['endpoint'] | undefined
+    const kernels = new SessionManager({
+      databases: workspaceDatabases,
+      settings: config.kernels,
+      jupyter: () => jupyterEndpoint,
+      openConnectionKernel: options.openConnectionKernel,
+      logger,
+    })
+    cleanups.push(() => kernels.stop())
     const app = createApp({
       logger,
       readiness,
       scratchDuckdb: () => scratch,
       collab: () => collab,
       notebooks: () => notebooks,
+      kernels: () => kernelDeps,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -91,6 +119,10 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(() => collabServer.close())
     collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
+    kernelDeps = {
+      sessions: kernels,
+      execution: new NotebookExecution({ sessions: kernels, collab: () => collabServer, logger }),
+    }
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
@@ -98,6 +130,9 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const [jupyter, temporal] = await settleAll([
       startJupyter(config.jupyter, logger).then((service) => {
         cleanups.push(() => service.stop())
+        // Kernels are shut down before Jupyter stops (cleanups run last-in, first-out).
+        cleanups.push(() => kernels.stop())
+        jupyterEndpoint = service.endpoint
         readiness.jupyter = () => service.check()
         return service
       }),
@@ -123,7 +158,7 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       cleanups.push(() => worker?.stop() ?? Promise.resolve())
     }
     logger.info({ url }, 'workbench ready')
-    return { url, app, db, jupyter, temporal, worker, stop }
+    return { url, app, db, jupyter, temporal, worker, kernels, workspaceDatabases, stop }
   } catch (err) {
     await stop()
     throw err instanceof StartupError ? err : new StartupError(errorMessage(err))

@@ -79,8 +79,14 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
 
   /** Writes a kept result to a Parquet file (inside the workspace data folder), in result order (a plain scan keeps insertion order). */
   async exportParquet(resultId: string, file: string): Promise<void> {
+    await this.exportResult(resultId, file, 'parquet')
+  }
+
+  /** Writes a whole kept result to a file (inside the workspace data folder) as Parquet or CSV with a header. */
+  async exportResult(resultId: string, file: string, format: 'parquet' | 'csv'): Promise<void> {
     const table = this.#results.tableOf(resultId)
-    await this.#connection.run(`COPY (FROM ${quoteIdentifier(table)}) TO ${quoteLiteral(file)} (FORMAT parquet)`)
+    const options = format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT parquet'
+    await this.#connection.run(`COPY (FROM ${quoteIdentifier(table)}) TO ${quoteLiteral(file)} (${options})`)
   }
 
   protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {

@@ -2,7 +2,15 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type { DuckdbKernel } from '../duckdb/kernel.ts'
 import type { JupyterKernel } from '../jupyter/kernel.ts'
-import { errorOutput, type Kernel, type Output, type PageRequest, TABLE_MIME_TYPE, type TableData } from '../kernel.ts'
+import {
+  errorOutput,
+  type Kernel,
+  type Output,
+  type PageRequest,
+  type SqlKernel,
+  TABLE_MIME_TYPE,
+  type TableData,
+} from '../kernel.ts'
 import { OutputChannel } from '../output-channel.ts'
 
 export type CellLanguage = 'sql' | 'python'
@@ -12,6 +20,11 @@ export interface CellRequest {
   language: CellLanguage
   /** SQL cells: also make the result a pandas DataFrame of this name in the Python kernel. */
   bindTo?: string
+  /**
+   * SQL cells on another database (a workspace connection): the kernel to run on instead of the session's
+   * DuckDB. The cell still takes its turn in the session's queue and its execution count.
+   */
+  sqlKernel?: () => Promise<SqlKernel>
 }
 
 export interface NotebookSessionOptions {
@@ -79,7 +92,9 @@ export class NotebookSession {
         if (this.#closed) return channel.push(errorOutput('SessionClosed', 'The notebook session was closed'))
         await this.#run(request, executionCount, (o) => channel.push(o))
       } catch (err) {
-        channel.push(errorOutput('KernelUnavailable', err instanceof Error ? err.message : String(err)))
+        // An error may name itself for the output (e.g. `ConnectionNotFound`); others mean no kernel.
+        const ename = err instanceof Error && 'ename' in err && typeof err.ename === 'string' ? err.ename : undefined
+        channel.push(errorOutput(ename ?? 'KernelUnavailable', err instanceof Error ? err.message : String(err)))
       } finally {
         for (const file of this.#cellFiles.splice(0)) rmSync(file, { force: true })
         this.#running = undefined
@@ -94,7 +109,12 @@ export class NotebookSession {
   async #run(request: CellRequest, executionCount: number, emit: (o: Output) => void): Promise<void> {
     if (request.bindTo !== undefined && !PYTHON_NAME.test(request.bindTo))
       return emit(errorOutput('ValueError', `"${request.bindTo}" is not a valid Python variable name`))
-    const kernel = request.language === 'sql' ? await this.sqlKernel() : await this.pythonKernel()
+    const external = request.language === 'sql' ? request.sqlKernel : undefined
+    const kernel = external
+      ? await external()
+      : request.language === 'sql'
+        ? await this.sqlKernel()
+        : await this.pythonKernel()
     this.#running = kernel
     let table: TableData | undefined
     for await (const output of kernel.execute(request.code, { executionCount })) {
@@ -102,8 +122,12 @@ export class NotebookSession {
         table = output.data[TABLE_MIME_TYPE] as TableData
       emit(output)
     }
-    if (request.language === 'sql' && request.bindTo && table?.resultId)
-      await this.#bindToPython(kernel as DuckdbKernel, table.resultId, request.bindTo, emit)
+    if (request.language !== 'sql' || !request.bindTo || !table?.resultId) return
+    if (external)
+      return emit(
+        errorOutput('HandOverError', `Results of a connection cannot be bound to Python yet (${request.bindTo})`),
+      )
+    await this.#bindToPython(kernel as DuckdbKernel, table.resultId, request.bindTo, emit)
   }
 
   /** SQL -> Python: the kept result is written once to Parquet and read by pandas in the kernel. */

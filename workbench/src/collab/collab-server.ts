@@ -24,6 +24,8 @@ export const defaultCollabServerOptions: CollabServerOptions = {
 export class CollabServer {
   readonly #rooms = new Map<string, Promise<DocumentRoom>>()
   readonly #unloadTimers = new Map<string, NodeJS.Timeout>()
+  /** Server-side users of a document (e.g. a running notebook execution): it stays loaded while held. */
+  readonly #holds = new Map<string, number>()
   readonly options: CollabServerOptions
 
   constructor(
@@ -56,6 +58,36 @@ export class CollabServer {
       room.catch(() => this.#rooms.delete(notebookId))
     }
     return room
+  }
+
+  /**
+   * Opens a notebook's room for a server-side writer (loading the document if no client has it open) and
+   * keeps it loaded until `release` is called, whoever connects or leaves meanwhile. Write with
+   * `room.change(...)`: stored, then broadcast, like any client's edit.
+   */
+  async hold(notebookId: string): Promise<{ room: DocumentRoom; release: () => void }> {
+    // Counted before loading, so an unload timer firing meanwhile leaves the room alone.
+    this.#holds.set(notebookId, (this.#holds.get(notebookId) ?? 0) + 1)
+    clearTimeout(this.#unloadTimers.get(notebookId))
+    this.#unloadTimers.delete(notebookId)
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      const left = (this.#holds.get(notebookId) ?? 1) - 1
+      if (left > 0) return void this.#holds.set(notebookId, left)
+      this.#holds.delete(notebookId)
+      void this.#rooms.get(notebookId)?.then(
+        (room) => room.connectionCount === 0 && this.#scheduleUnload(room),
+        () => {},
+      )
+    }
+    try {
+      return { room: await this.room(notebookId), release }
+    } catch (err) {
+      release()
+      throw err
+    }
   }
 
   handle(room: DocumentRoom, connection: CollabConnection, data: Uint8Array): void {
@@ -102,10 +134,11 @@ export class CollabServer {
   }
 
   #scheduleUnload(room: DocumentRoom): void {
+    if (this.#holds.has(room.notebookId)) return
     clearTimeout(this.#unloadTimers.get(room.notebookId))
     const timer = setTimeout(() => {
       this.#unloadTimers.delete(room.notebookId)
-      if (room.connectionCount > 0) return
+      if (room.connectionCount > 0 || this.#holds.has(room.notebookId)) return
       this.#rooms.delete(room.notebookId)
       room
         .compactIfNeeded()

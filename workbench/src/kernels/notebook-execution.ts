@@ -1,0 +1,295 @@
+import { type Output, TABLE_MIME_TYPE, type TableData } from '@workbench/kernels'
+import type { CellRequest } from '@workbench/kernels/session'
+import type { Logger } from 'pino'
+import type { CollabServer } from '../collab/collab-server.ts'
+import type { DocumentRoom } from '../collab/document-room.ts'
+import { planCell } from './cell-plan.ts'
+import {
+  type CellRunState,
+  clearOutputs,
+  type DocumentKernelStatus,
+  findCell,
+  readCell,
+  runStates,
+  setExecutionCount,
+  setKernelStatus,
+} from './notebook-document.ts'
+import { CellOutputWriter } from './output-writer.ts'
+import { connectionResultId, type SessionEntry, type SessionManager } from './session-manager.ts'
+
+export interface NotebookExecutionOptions {
+  sessions: SessionManager
+  /** The live documents; undefined until the metadata DB is open. */
+  collab: () => CollabServer | undefined
+  logger: Logger
+  /** Outputs arriving within this window are written to the document together. */
+  throttleMs?: number
+}
+
+/** What `GET .../execution` answers (contract A). */
+export interface ExecutionStatus {
+  sessionId: string | null
+  kernel: DocumentKernelStatus
+  /** Cells waiting to run, in order (the running cell is in the document's `execution` map as `running`). */
+  queue: string[]
+}
+
+interface QueuedCell {
+  cellId: string
+  /** Cells queued by one run request: a failing cell stops the rest of its batch, as in Jupyter. */
+  batch: number
+  by: string
+}
+
+/** A notebook with cells queued or running: its session, its held document, and its queue. */
+interface ActiveNotebook {
+  entry: SessionEntry
+  room: DocumentRoom
+  release: () => void
+  queue: QueuedCell[]
+  running: QueuedCell | undefined
+  interrupted: boolean
+}
+
+/**
+ * Server-side notebook execution (contract A): reads each queued cell's source from the live document,
+ * runs it in the notebook's session, and writes its outputs, execution count and run state INTO the shared
+ * document through the collaboration room, so every collaborator sees them as they come, they are stored
+ * like any edit, and they survive closed browsers. One queue per notebook; the document stays loaded and
+ * the session is never culled while cells are queued or running.
+ */
+export class NotebookExecution {
+  readonly #options: NotebookExecutionOptions
+  readonly #active = new Map<string, ActiveNotebook>()
+  /** Run requests of a notebook are admitted one at a time, in call order. */
+  readonly #admission = new Map<string, Promise<unknown>>()
+  #batches = 0
+
+  constructor(options: NotebookExecutionOptions) {
+    this.#options = options
+  }
+
+  async status(workspaceId: string, notebookId: string): Promise<ExecutionStatus> {
+    const entry = this.#options.sessions.findForNotebook(workspaceId, notebookId)
+    if (!entry) return { sessionId: null, kernel: 'none', queue: [] }
+    const active = this.#active.get(key(workspaceId, notebookId))
+    return {
+      sessionId: entry.id,
+      kernel: active?.running ? 'busy' : await kernelStatus(entry),
+      queue: active?.queue.map((q) => q.cellId) ?? [],
+    }
+  }
+
+  /** Queues the code cells among `cellIds` (in the given order; unknown, markdown and already queued ones are left out). */
+  run(workspaceId: string, notebookId: string, cellIds: string[], userId: string): Promise<string[]> {
+    const k = key(workspaceId, notebookId)
+    const admitted = (this.#admission.get(k) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.#admit(workspaceId, notebookId, cellIds, userId))
+    this.#admission.set(
+      k,
+      admitted.catch(() => {}),
+    )
+    return admitted
+  }
+
+  /** Interrupts the running cell; the rest of its run is not run. */
+  async interrupt(workspaceId: string, notebookId: string): Promise<void> {
+    const active = this.#active.get(key(workspaceId, notebookId))
+    const entry = active?.entry ?? this.#options.sessions.findForNotebook(workspaceId, notebookId)
+    if (active?.running) active.interrupted = true
+    await entry?.session.interrupt()
+  }
+
+  /** Drops every queued cell and restarts the notebook's kernels (their state is lost). */
+  async restart(workspaceId: string, notebookId: string): Promise<void> {
+    const active = this.#active.get(key(workspaceId, notebookId))
+    if (active) {
+      const dropped = active.queue.splice(0)
+      if (active.running) active.interrupted = true
+      await active.room.change((doc) => {
+        for (const q of dropped) runStates(doc).delete(q.cellId)
+      })
+    }
+    const entry = active?.entry ?? this.#options.sessions.findForNotebook(workspaceId, notebookId)
+    if (!entry) return
+    const collab = this.#options.collab()
+    const held = active ? undefined : await collab?.hold(notebookId)
+    try {
+      const room = active?.room ?? held?.room
+      await room?.change((doc) => setKernelStatus(doc, 'starting'))
+      await entry.session.restart()
+      if (!this.#active.get(key(workspaceId, notebookId))?.running)
+        await room?.change((doc) => setKernelStatus(doc, 'idle'))
+    } finally {
+      held?.release()
+    }
+  }
+
+  async #admit(workspaceId: string, notebookId: string, cellIds: string[], userId: string): Promise<string[]> {
+    const collab = this.#options.collab()
+    if (!collab) throw new Error('Collaboration is still starting')
+    const k = key(workspaceId, notebookId)
+    let active = this.#active.get(k)
+    let fresh = false
+    if (!active) {
+      const { entry } = this.#options.sessions.forNotebook(workspaceId, notebookId)
+      const unpin = this.#options.sessions.pin(entry.id)
+      const { room, release } = await collab.hold(notebookId).catch((err: unknown) => {
+        unpin()
+        throw err
+      })
+      active = {
+        entry,
+        room,
+        release: () => {
+          release()
+          unpin()
+        },
+        queue: [],
+        running: undefined,
+        interrupted: false,
+      }
+      this.#active.set(k, active)
+      fresh = true
+    }
+    const batch = ++this.#batches
+    const queuedAt = Date.now()
+    const waiting = new Set([...active.queue.map((q) => q.cellId)])
+    const queued: QueuedCell[] = []
+    const current = active
+    await current.room.change((doc) => {
+      for (const cellId of cellIds) {
+        if (waiting.has(cellId)) continue
+        const cell = readCell(doc, cellId)
+        if (!cell || planCell(cell.cellType, cell.source, cell.metadata).kind === 'skip') continue
+        waiting.add(cellId)
+        queued.push({ cellId, batch, by: userId })
+        runStates(doc).set(cellId, { state: 'queued', queuedAt, by: userId })
+      }
+      if (queued.length > 0 && !current.running) setKernelStatus(doc, 'busy')
+    })
+    current.queue.push(...queued)
+    if (fresh) void this.#drain(k, current)
+    return queued.map((q) => q.cellId)
+  }
+
+  async #drain(k: string, active: ActiveNotebook): Promise<void> {
+    try {
+      for (;;) {
+        for (let next = active.queue.shift(); next; next = active.queue.shift()) {
+          active.running = next
+          active.interrupted = false
+          const cell = next
+          const ok = await this.#runCell(active, cell).catch((err: unknown) => {
+            this.#options.logger.error({ err, cellId: cell.cellId }, 'notebook cell execution failed')
+            return false
+          })
+          active.running = undefined
+          if (!ok) await this.#skipRestOf(active, cell.batch)
+        }
+        const status = await kernelStatus(active.entry)
+        await active.room.change((doc) => setKernelStatus(doc, status === 'dead' ? 'dead' : 'idle'))
+        // Checked and left synchronously: a run admitted from now on starts a new drain.
+        if (active.queue.length === 0) break
+      }
+    } catch (err) {
+      this.#options.logger.error({ err }, 'notebook execution stopped')
+      const dropped = active.queue.splice(0)
+      await active.room
+        .change((doc) => {
+          for (const q of dropped) runStates(doc).delete(q.cellId)
+        })
+        .catch(() => {})
+    } finally {
+      this.#active.delete(k)
+      active.release()
+    }
+  }
+
+  /** Runs one cell; false when it failed or was interrupted (the rest of its run is then skipped). */
+  async #runCell(active: ActiveNotebook, queued: QueuedCell): Promise<boolean> {
+    const { room, entry } = active
+    const { cellId } = queued
+    const cell = readCell(room.doc, cellId)
+    const plan = cell ? planCell(cell.cellType, cell.source, cell.metadata) : { kind: 'skip' as const }
+    if (plan.kind === 'skip') {
+      // Deleted (or turned into markdown) while queued: nothing to run, nothing to show.
+      await room.change((doc) => runStates(doc).delete(cellId))
+      return true
+    }
+    const previous = runStates(room.doc).get(cellId)
+    const startedAt = Date.now()
+    const base: CellRunState = { state: 'running', queuedAt: previous?.queuedAt ?? startedAt, startedAt, by: queued.by }
+    await room.change((doc) => {
+      const y = findCell(doc, cellId)
+      if (y) {
+        clearOutputs(y)
+        setExecutionCount(y, null)
+      }
+      runStates(doc).set(cellId, base)
+      setKernelStatus(doc, 'busy')
+    })
+    const request: CellRequest =
+      plan.kind === 'python'
+        ? { language: 'python', code: plan.code }
+        : {
+            language: 'sql',
+            code: plan.code,
+            bindTo: plan.output,
+            sqlKernel:
+              plan.connection === 'duckdb'
+                ? undefined
+                : () => this.#options.sessions.connectionKernel(entry, plan.connection),
+          }
+    const run = entry.session.execute(request)
+    const writer = new CellOutputWriter(room, cellId, this.#options.throttleMs ?? 50)
+    let failed = false
+    for await (const output of run.outputs) {
+      if (output.output_type === 'error') failed = true
+      writer.push(plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output)
+    }
+    await writer.flush()
+    const finishedAt = Date.now()
+    const state: CellRunState['state'] = !failed ? 'ok' : active.interrupted ? 'interrupted' : 'error'
+    await room.change((doc) => {
+      const y = findCell(doc, cellId)
+      if (y) setExecutionCount(y, run.executionCount)
+      if (y) runStates(doc).set(cellId, { ...base, state, finishedAt, durationMs: finishedAt - startedAt })
+      else runStates(doc).delete(cellId)
+    })
+    return !failed
+  }
+
+  /** A failed cell stops its run: the cells queued with it are not run (their run state is removed). */
+  async #skipRestOf(active: ActiveNotebook, batch: number): Promise<void> {
+    const skipped = active.queue.filter((q) => q.batch === batch)
+    if (skipped.length === 0) return
+    active.queue = active.queue.filter((q) => q.batch !== batch)
+    await active.room.change((doc) => {
+      for (const q of skipped) runStates(doc).delete(q.cellId)
+    })
+  }
+}
+
+/** The notebook's kernel status as one word: dead if any started kernel died. */
+async function kernelStatus(entry: SessionEntry): Promise<DocumentKernelStatus> {
+  const { sql, python } = await entry.session.statuses()
+  if (sql === 'dead' || python === 'dead') return 'dead'
+  if (sql === 'starting' || python === 'starting') return 'starting'
+  if (sql === 'busy' || python === 'busy') return 'busy'
+  return 'idle'
+}
+
+/** Result ids of connection kernels carry the connection, so the page route finds the kernel keeping them. */
+function routeResult(output: Output, connectionId: string): Output {
+  if (output.output_type !== 'execute_result' && output.output_type !== 'display_data') return output
+  const table = output.data[TABLE_MIME_TYPE] as TableData | undefined
+  if (!table?.resultId) return output
+  const routed: TableData = { ...table, resultId: connectionResultId(connectionId, table.resultId) }
+  return { ...output, data: { ...output.data, [TABLE_MIME_TYPE]: routed } }
+}
+
+function key(workspaceId: string, notebookId: string): string {
+  return `${workspaceId}/${notebookId}`
+}

@@ -1,0 +1,94 @@
+import { z } from '@hono/zod-openapi'
+
+/** OpenAPI schemas shared by the kernel and notebook execution routes. */
+export const ErrorBody = z
+  .object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() })
+  .openapi('ErrorBody')
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
+export const errors = {
+  400: json(ErrorBody, 'Invalid request'),
+  404: json(ErrorBody, 'No such workspace, notebook, session or result'),
+  503: json(ErrorBody, 'Execution is still starting'),
+}
+
+export const WorkspaceParam = z.object({ workspaceId: z.string().min(1).max(100) })
+export const SessionParams = WorkspaceParam.extend({ sessionId: z.string().min(1).max(100) })
+export const ResultParams = SessionParams.extend({ resultId: z.string().min(1).max(300) })
+export const NotebookParams = WorkspaceParam.extend({ notebookId: z.string().min(1).max(100) })
+
+export const Session = z
+  .object({ id: z.string(), workspaceId: z.string(), notebookId: z.string(), createdAt: z.string() })
+  .openapi('KernelSession')
+
+export const SessionStatus = Session.extend({
+  idle: z.boolean(),
+  kernels: z.object({ sql: z.string().optional(), python: z.string().optional() }),
+}).openapi('KernelSessionStatus')
+
+export const Output = z
+  .looseObject({ output_type: z.enum(['stream', 'display_data', 'execute_result', 'error']) })
+  .openapi('Output', { description: 'A Jupyter (nbformat 4) output' })
+
+export const ExecuteRequest = z
+  .object({
+    code: z.string().max(1_000_000),
+    language: z.enum(['sql', 'python']),
+    bindTo: z
+      .string()
+      .max(128)
+      .optional()
+      .openapi({ description: 'SQL only: also bind the result to this pandas name' }),
+  })
+  .openapi('ExecuteRequest')
+
+export const ExecuteResult = z
+  .object({ executionCount: z.number().int(), outputs: z.array(Output) })
+  .openapi('ExecuteResult')
+
+export const PageRequest = z
+  .object({
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(0).max(100_000).default(1_000),
+    sort: z
+      .array(z.object({ column: z.string(), descending: z.boolean().optional() }))
+      .max(16)
+      .optional(),
+    filter: z
+      .array(
+        z.object({
+          column: z.string(),
+          op: z.enum(['=', '!=', '<', '<=', '>', '>=', 'contains', 'is_null', 'not_null']),
+          value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+        }),
+      )
+      .max(32)
+      .optional(),
+  })
+  .openapi('PageRequest')
+
+export const TablePage = z
+  .object({
+    resultId: z.string().optional(),
+    columns: z.array(z.object({ name: z.string(), type: z.string() })),
+    rows: z.array(z.array(z.unknown())),
+    offset: z.number(),
+    totalRows: z.number(),
+  })
+  .openapi('TablePage')
+
+export const ExecutionStatus = z
+  .object({
+    sessionId: z.string().nullable(),
+    kernel: z.enum(['none', 'starting', 'idle', 'busy', 'dead']),
+    queue: z.array(z.string()),
+  })
+  .openapi('NotebookExecutionStatus')
+
+export const RunRequest = z
+  .object({ cellIds: z.array(z.string().min(1).max(200)).min(1).max(10_000) })
+  .openapi('NotebookRunRequest')

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { open, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { collectOutputs, PageRequestError, ResultNotFoundError } from '@workbench/kernels'
+import { authorize, can } from '../auth/authorize.ts'
+import type { Identity } from '../auth/identity.ts'
+import { findNotebookOrThrow } from '../collab/notebook-access.ts'
+import type { AppEnv } from '../http/env.ts'
+import { AppError } from '../http/errors.ts'
+import { validationHook } from '../http/validation.ts'
+import type { KernelDeps } from '../kernels/kernel-deps.ts'
+import { type SessionEntry, sessionInfo } from '../kernels/session-manager.ts'
+import {
+  ExecuteRequest,
+  ExecuteResult,
+  errors,
+  json,
+  PageRequest,
+  ResultParams,
+  Session,
+  SessionParams,
+  SessionStatus,
+  TablePage,
+  WorkspaceParam,
+} from './kernel-schemas.ts'
+import { kernelWebSocketRoute } from './kernels-websocket.ts'
+
+const base = '/workspaces/{workspaceId}/kernels/sessions'
+const tags = ['kernels']
+
+const createSession = createRoute({
+  method: 'post',
+  path: base,
+  tags,
+  summary: "The notebook's session: started if it has none (its SQL and Python kernels start on first use)",
+  request: {
+    params: WorkspaceParam,
+    body: { required: true, content: { 'application/json': { schema: z.object({ notebookId: z.string().min(1) }) } } },
+  },
+  responses: { 201: json(Session, 'Started'), 200: json(Session, 'Already running'), ...errors },
+})
+
+const listSessions = createRoute({
+  method: 'get',
+  path: base,
+  tags,
+  summary: "The workspace's notebook sessions",
+  request: { params: WorkspaceParam },
+  responses: { 200: json(z.array(Session), 'Sessions'), ...errors },
+})
+
+const getSession = createRoute({
+  method: 'get',
+  path: `${base}/{sessionId}`,
+  tags,
+  summary: 'A session and the status of its kernels',
+  request: { params: SessionParams },
+  responses: { 200: json(SessionStatus, 'Session'), ...errors },
+})
+
+const deleteSession = createRoute({
+  method: 'delete',
+  path: `${base}/{sessionId}`,
+  tags,
+  summary: 'Shut the session and its kernels down',
+  request: { params: SessionParams },
+  responses: { 204: { description: 'Deleted' }, ...errors },
+})
+
+const execute = createRoute({
+  method: 'post',
+  path: `${base}/{sessionId}/execute`,
+  tags,
+  summary: 'Run code to completion (one-shot); queued behind running cells of the session',
+  request: {
+    params: SessionParams,
+    body: { required: true, content: { 'application/json': { schema: ExecuteRequest } } },
+  },
+  responses: { 200: json(ExecuteResult, 'All outputs of the cell'), ...errors },
+})
+
+const interrupt = createRoute({
+  method: 'post',
+  path: `${base}/{sessionId}/interrupt`,
+  tags,
+  summary: 'Interrupt the running cell',
+  request: { params: SessionParams },
+  responses: { 204: { description: 'Interrupted' }, ...errors },
+})
+
+const restart = createRoute({
+  method: 'post',
+  path: `${base}/{sessionId}/restart`,
+  tags,
+  summary: 'Restart the kernels of the session (state is lost, queued cells are cancelled)',
+  request: { params: SessionParams },
+  responses: { 204: { description: 'Restarted' }, ...errors },
+})
+
+const page = createRoute({
+  method: 'post',
+  path: `${base}/{sessionId}/results/{resultId}/page`,
+  tags,
+  summary: 'A page of a kept SQL result, optionally sorted and filtered, without re-running the query',
+  request: { params: ResultParams, body: { required: true, content: { 'application/json': { schema: PageRequest } } } },
+  responses: { 200: json(TablePage, 'Page'), ...errors },
+})
+
+const exportResult = createRoute({
+  method: 'get',
+  path: `${base}/{sessionId}/results/{resultId}/export`,
+  tags,
+  summary: 'The whole kept SQL result as a file (CSV with a header row, or Parquet), streamed',
+  request: { params: ResultParams, query: z.object({ format: z.enum(['csv', 'parquet']).default('csv') }) },
+  responses: {
+    200: {
+      description: 'The file',
+      content: {
+        'text/csv': { schema: z.string() },
+        'application/vnd.apache.parquet': { schema: z.string().openapi({ format: 'binary' }) },
+      },
+    },
+    ...errors,
+  },
+})
+
+/**
+ * The kernel session API of a workspace: sessions (one per notebook), one-shot runs, interrupt, restart,
+ * result pages and exports, and the execution websocket. Viewers may look and page; editors may run.
+ */
+export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefined) {
+  const ready = (): KernelDeps => {
+    const d = deps()
+    if (!d) throw new AppError(503, 'kernels_unavailable', 'Execution is still starting')
+    return d
+  }
+  const view = (action: string) => authorize(identity, can.workspace('viewer'), action)
+  const edit = (action: string) => authorize(identity, can.workspace('editor'), action)
+  const sessionOf = (p: { workspaceId: string; sessionId: string }): SessionEntry =>
+    ready().sessions.getOrThrow(p.workspaceId, p.sessionId)
+
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+    .openapi({ ...createSession, middleware: [edit('kernels.session.create')] }, async (c) => {
+      const { workspaceId } = c.req.valid('param')
+      const { notebookId } = c.req.valid('json')
+      const { sessions } = ready()
+      await findNotebookOrThrow(identity.db(), workspaceId, notebookId)
+      const { entry, created } = sessions.forNotebook(workspaceId, notebookId)
+      return created ? c.json(sessionInfo(entry), 201) : c.json(sessionInfo(entry), 200)
+    })
+    .openapi({ ...listSessions, middleware: [view('kernels.session.list')] }, async (c) => {
+      return c.json(ready().sessions.list(c.req.valid('param').workspaceId), 200)
+    })
+    .openapi({ ...getSession, middleware: [view('kernels.session.get')] }, async (c) => {
+      const entry = sessionOf(c.req.valid('param'))
+      return c.json({ ...sessionInfo(entry), idle: entry.session.idle, kernels: await entry.session.statuses() }, 200)
+    })
+    .openapi({ ...deleteSession, middleware: [edit('kernels.session.delete')] }, async (c) => {
+      const entry = sessionOf(c.req.valid('param'))
+      await ready().sessions.close(entry.id)
+      return c.body(null, 204)
+    })
+    .openapi({ ...execute, middleware: [edit('kernels.execute')] }, async (c) => {
+      const entry = sessionOf(c.req.valid('param'))
+      const run = entry.session.execute(c.req.valid('json'))
+      const outputs = await collectOutputs(run.outputs)
+      return c.json({ executionCount: run.executionCount, outputs }, 200)
+    })
+    .openapi({ ...interrupt, middleware: [edit('kernels.interrupt')] }, async (c) => {
+      await sessionOf(c.req.valid('param')).session.interrupt()
+      return c.body(null, 204)
+    })
+    .openapi({ ...restart, middleware: [edit('kernels.restart')] }, async (c) => {
+      await sessionOf(c.req.valid('param')).session.restart()
+      return c.body(null, 204)
+    })
+    .openapi({ ...page, middleware: [view('kernels.results.page')] }, async (c) => {
+      const params = c.req.valid('param')
+      const entry = sessionOf(params)
+      const table = await resultErrors(() => ready().sessions.page(entry, params.resultId, c.req.valid('json')))
+      return c.json(table, 200)
+    })
+    .openapi({ ...exportResult, middleware: [view('kernels.results.export')] }, async (c) => {
+      const params = c.req.valid('param')
+      const { format } = c.req.valid('query')
+      const entry = sessionOf(params)
+      if (params.resultId.startsWith('c:'))
+        throw new AppError(400, 'export_unsupported', 'Results of a connection cannot be exported yet; page them')
+      const dir = path.join(ready().sessions.dataDirOf(params.workspaceId), '.exchange')
+      mkdirSync(dir, { recursive: true })
+      const file = path.join(dir, `export-${randomUUID()}.${format}`)
+      try {
+        await resultErrors(async () => (await entry.session.sqlKernel()).exportResult(params.resultId, file, format))
+        // Opened, then unlinked: the stream reads the open file, and nothing is left behind whatever happens.
+        const handle = await open(file)
+        const stream = Readable.toWeb(handle.createReadStream()) as ReadableStream
+        return c.body(stream, 200, {
+          'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.apache.parquet',
+          'content-disposition': `attachment; filename="result-${params.resultId.replace(/[^\w-]/g, '_')}.${format}"`,
+        }) as never
+      } finally {
+        await rm(file, { force: true })
+      }
+    })
+    .route('/', kernelWebSocketRoute(identity, deps))
+}
+
+/** Kernel result errors as API errors. */
+async function resultErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof ResultNotFoundError) throw new AppError(404, 'result_not_found', err.message)
+    if (err instanceof PageRequestError) throw new AppError(400, 'invalid_page_request', err.message)
+    throw err
+  }
+}

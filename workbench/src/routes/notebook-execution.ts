@@ -1,0 +1,104 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
+import type { Identity } from '../auth/identity.ts'
+import { findNotebookOrThrow } from '../collab/notebook-access.ts'
+import type { AppEnv } from '../http/env.ts'
+import { AppError } from '../http/errors.ts'
+import { validationHook } from '../http/validation.ts'
+import type { KernelDeps } from '../kernels/kernel-deps.ts'
+import { ExecutionStatus, errors, json, NotebookParams, RunRequest } from './kernel-schemas.ts'
+
+const base = '/workspaces/{workspaceId}/notebooks/{notebookId}/execution'
+const tags = ['notebook execution']
+
+const statusRoute = createRoute({
+  method: 'get',
+  path: base,
+  tags,
+  summary: "The notebook's session, kernel status and queued cells",
+  request: { params: NotebookParams },
+  responses: { 200: json(ExecutionStatus, 'Execution status'), ...errors },
+})
+
+const runRoute = createRoute({
+  method: 'post',
+  path: `${base}/run`,
+  tags,
+  summary:
+    'Queue cells (run cell, run all, above, below: in the given order); outputs, counts and run state are written into the shared document',
+  request: {
+    params: NotebookParams,
+    body: { required: true, content: { 'application/json': { schema: RunRequest } } },
+  },
+  responses: { 202: json(z.object({ queued: z.array(z.string()) }), 'The code cells queued'), ...errors },
+})
+
+const interruptRoute = createRoute({
+  method: 'post',
+  path: `${base}/interrupt`,
+  tags,
+  summary: 'Interrupt the running cell (the rest of its run is not run)',
+  request: { params: NotebookParams },
+  responses: { 204: { description: 'Interrupted' }, ...errors },
+})
+
+const restartRoute = createRoute({
+  method: 'post',
+  path: `${base}/restart`,
+  tags,
+  summary: "Drop the queue and restart the notebook's kernels",
+  request: { params: NotebookParams },
+  responses: { 204: { description: 'Restarted' }, ...errors },
+})
+
+/** Server-side notebook execution (contract A): viewers see the status, editors run, interrupt and restart. */
+export function notebookExecutionRoutes(identity: Identity, deps: () => KernelDeps | undefined) {
+  const ready = async (workspaceId: string, notebookId: string): Promise<KernelDeps> => {
+    const d = deps()
+    if (!d) throw new AppError(503, 'kernels_unavailable', 'Execution is still starting')
+    await findNotebookOrThrow(identity.db(), workspaceId, notebookId)
+    return d
+  }
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+    .openapi(
+      { ...statusRoute, middleware: [authorize(identity, can.workspace('viewer'), 'notebooks.execution.status')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        const { execution } = await ready(workspaceId, notebookId)
+        return c.json(await execution.status(workspaceId, notebookId), 200)
+      },
+    )
+    .openapi(
+      { ...runRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.execution.run')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        const { execution } = await ready(workspaceId, notebookId)
+        const queued = await execution.run(
+          workspaceId,
+          notebookId,
+          c.req.valid('json').cellIds,
+          currentPrincipal(c).userId,
+        )
+        return c.json({ queued }, 202)
+      },
+    )
+    .openapi(
+      {
+        ...interruptRoute,
+        middleware: [authorize(identity, can.workspace('editor'), 'notebooks.execution.interrupt')],
+      },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        await (await ready(workspaceId, notebookId)).execution.interrupt(workspaceId, notebookId)
+        return c.body(null, 204)
+      },
+    )
+    .openapi(
+      { ...restartRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.execution.restart')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        await (await ready(workspaceId, notebookId)).execution.restart(workspaceId, notebookId)
+        return c.body(null, 204)
+      },
+    )
+}
