@@ -22,7 +22,8 @@ export function planCell(cellType: unknown, source: string, metadata: unknown): 
   const firstLine = (newline === -1 ? source : source.slice(0, newline)).trimEnd()
   const magic = MAGIC.exec(firstLine)
   if (!magic && workbench?.type !== 'sql') return { kind: 'python', code: source }
-  const code = magic ? (newline === -1 ? '' : source.slice(newline + 1)) : source
+  // The magic line is blanked, not removed, so error positions (line N) are lines of the cell as shown.
+  const code = magic ? (newline === -1 ? '' : source.slice(newline)) : source
   const connection = typeof workbench?.connection === 'string' && workbench.connection ? workbench.connection : 'duckdb'
   const fromMagic = /^([A-Za-z_][A-Za-z0-9_]*)\s*<<\s*$/.exec(magic?.[1]?.trim() ?? '')?.[1]
   const output = typeof workbench?.output === 'string' && workbench.output ? workbench.output : fromMagic
