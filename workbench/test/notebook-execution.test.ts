@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { YCodeCell } from '@jupyter/ydoc'
+import type { ICellMetadata } from '@jupyterlab/nbformat'
 import { TABLE_MIME_TYPE } from '@workbench/kernels'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startJupyterServer, type TestJupyterServer } from '../../kernels/test/support/jupyter-server.ts'
@@ -16,7 +17,7 @@ afterAll(async () => {
   await jupyter?.stop()
 })
 
-type CellInput = { id: string; cell_type: 'code' | 'markdown'; source: string; metadata?: Record<string, unknown> }
+type CellInput = { id: string; cell_type: 'code' | 'markdown'; source: string; metadata?: Partial<ICellMetadata> }
 const sql = (id: string, source: string, output?: string): CellInput => ({
   id,
   cell_type: 'code',
