@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto'
 import type { YCodeCell } from '@jupyter/ydoc'
 import type { ICellMetadata } from '@jupyterlab/nbformat'
 import { TABLE_MIME_TYPE } from '@workbench/kernels'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { PostgresKernel } from '@workbench/kernels/postgres'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startJupyterServer, type TestJupyterServer } from '../../kernels/test/support/jupyter-server.ts'
 import type { CellRunState } from '../src/kernels/notebook-document.ts'
+import { ConnectionUnavailableError } from '../src/kernels/session-manager.ts'
 import { connectClient, createNotebookRow, eventually, type TestClient } from './support/collab.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.ts'
 import { type KernelFixture, startKernelFixture } from './support/kernels.ts'
@@ -18,11 +20,11 @@ afterAll(async () => {
 })
 
 type CellInput = { id: string; cell_type: 'code' | 'markdown'; source: string; metadata?: Partial<ICellMetadata> }
-const sql = (id: string, source: string, output?: string): CellInput => ({
+const sql = (id: string, source: string, output?: string, connection = 'duckdb'): CellInput => ({
   id,
   cell_type: 'code',
   source: `%%sql${output ? ` ${output} <<` : ''}\n${source}`,
-  metadata: { workbench: { type: 'sql', connection: 'duckdb', ...(output ? { output } : {}) } },
+  metadata: { workbench: { type: 'sql', connection, ...(output ? { output } : {}) } },
 })
 const py = (id: string, source: string): CellInput => ({ id, cell_type: 'code', source })
 
@@ -69,7 +71,11 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
 
   beforeAll(async () => {
     database = await createTestDatabase(kind, { migrate: true })
-    f = await startKernelFixture(database, jupyter, {}, { unloadDelayMs: 200 })
+    // Contract C: connection ids resolve to kernels; here one PostgreSQL connection, `pg`.
+    f = await startKernelFixture(database, jupyter, {}, { unloadDelayMs: 200 }, async (_workspaceId, connectionId) => {
+      if (connectionId !== 'pg') throw new ConnectionUnavailableError(connectionId)
+      return PostgresKernel.start({ connection: { connectionString: inject('postgresUrl') } })
+    })
   })
   afterEach(() => {
     for (const c of clients.splice(0)) c.destroy()
@@ -175,6 +181,41 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     expect(codeCell(editor, 'long')?.getOutputs().at(-1)).toMatchObject({ ename: 'KeyboardInterrupt' })
     expect(runState(editor, 'doomed')).toBeUndefined()
     expect(text(codeCell(editor, 'after'))).toBe('after\n')
+  })
+
+  it('runs SQL cells on workspace connections, whose results page like DuckDB ones; unknown connections are an error output', async () => {
+    const notebookId = await notebookWith([
+      sql('remote', 'SELECT n, n * 2 AS twice FROM generate_series(1, 2500) AS s(n)', undefined, 'pg'),
+      sql('missing', 'SELECT 1', undefined, 'nope'),
+    ])
+    const watcher = client(notebookId, 'viewer')
+    await watcher.synced()
+    await run(notebookId, ['remote'])
+    await run(notebookId, ['missing'])
+    await eventually(() => expect(runState(watcher, 'missing')?.state).toBe('error'), 60_000)
+    expect(runState(watcher, 'remote')?.state).toBe('ok')
+    const table = (codeCell(watcher, 'remote')?.getOutputs()[0]?.data as Record<string, any>)[TABLE_MIME_TYPE]
+    expect(table).toMatchObject({ totalRows: 2500 })
+    expect(table.resultId).toMatch(/^c:pg:/)
+    const { sessionId } = (await f.api('viewer', 'GET', executionPath(notebookId))).body
+    const page = await f.api(
+      'viewer',
+      'POST',
+      `/workspaces/${f.workspaceId}/kernels/sessions/${sessionId}/results/${encodeURIComponent(table.resultId)}/page`,
+      { offset: 2498, limit: 10 },
+    )
+    expect(page).toMatchObject({
+      status: 200,
+      body: {
+        totalRows: 2500,
+        rows: [
+          [2499, 4998],
+          [2500, 5000],
+        ],
+      },
+    })
+    expect(codeCell(watcher, 'missing')?.getOutputs()[0]).toMatchObject({ ename: 'ConnectionNotFound' })
+    expect(codeCell(watcher, 'missing')?.execution_count).toBe(2)
   })
 
   it('lets viewers watch but not run; outsiders and unknown notebooks get 404', async () => {

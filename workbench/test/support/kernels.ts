@@ -12,7 +12,12 @@ import { DocumentStore } from '../../src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../src/collab/notebook-access.ts'
 import type { MetadataDb } from '../../src/db/database.ts'
 import { NotebookExecution } from '../../src/kernels/notebook-execution.ts'
-import { defaultKernelSettings, type KernelSettings, SessionManager } from '../../src/kernels/session-manager.ts'
+import {
+  defaultKernelSettings,
+  type KernelSettings,
+  type OpenConnectionKernel,
+  SessionManager,
+} from '../../src/kernels/session-manager.ts'
 import { WorkspaceDatabases } from '../../src/kernels/workspace-databases.ts'
 import { createMembers } from './members.ts'
 
@@ -46,6 +51,7 @@ export async function startKernelFixture(
   jupyter: TestJupyterServer,
   settings: Partial<KernelSettings> = {},
   collabOptions: { unloadDelayMs?: number } = {},
+  openConnectionKernel?: OpenConnectionKernel,
 ): Promise<KernelFixture> {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kernels-api-'))
@@ -65,6 +71,7 @@ export async function startKernelFixture(
     databases,
     settings: merged,
     jupyter: () => ({ baseUrl: jupyter.baseUrl, token: jupyter.token }),
+    openConnectionKernel,
     logger,
   })
   const execution = new NotebookExecution({ sessions, collab: () => collab, logger })
