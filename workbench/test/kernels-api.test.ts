@@ -215,6 +215,22 @@ describe.each(DATABASE_KINDS)('kernel execution API on %s', (kind) => {
     client.ws.close()
   })
 
+  it('culls sessions idle longer than the configured time, never one that is pinned by a running notebook', async () => {
+    const idle = await newSession()
+    const pinned = await newSession()
+    await f.api('editor', 'POST', `${sessionsPath()}/${idle}/execute`, { language: 'sql', code: 'SELECT 1' })
+    const release = f.sessions.pin(pinned)
+    const culled = await f.sessions.cullIdle(Date.now() + f.sessions.settings.idleCullMs + 1)
+    expect(culled).toContain(idle)
+    expect(culled).not.toContain(pinned)
+    expect(await f.api('viewer', 'GET', `${sessionsPath()}/${idle}`)).toMatchObject({
+      status: 404,
+      body: { code: 'kernel_session_not_found' },
+    })
+    release()
+    expect(await f.sessions.cullIdle(Date.now() + f.sessions.settings.idleCullMs + 1)).toContain(pinned)
+  })
+
   it('100 concurrent executions across 10 notebooks all complete, each session in order', async () => {
     const clients = await Promise.all(
       Array.from({ length: 10 }, async () =>
