@@ -218,6 +218,29 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     expect(codeCell(watcher, 'missing')?.execution_count).toBe(2)
   })
 
+  it('restart drops the queue and the kernel state; the notebook runs again afterwards', async () => {
+    const notebookId = await notebookWith([
+      py('set', 'x = 41'),
+      py('long', "import time\nprint('go', flush=True)\ntime.sleep(120)"),
+      py('queued', "print('queued')"),
+      py('use', 'print(x + 1)'),
+    ])
+    const watcher = client(notebookId, 'viewer')
+    await watcher.synced()
+    await run(notebookId, ['set'])
+    await run(notebookId, ['long'])
+    await run(notebookId, ['queued'])
+    await eventually(() => expect(text(codeCell(watcher, 'long'))).toContain('go'), 60_000)
+    expect((await f.api('editor', 'POST', `${executionPath(notebookId)}/restart`)).status).toBe(204)
+    await eventually(() => expect(runState(watcher, 'long')?.state).toBe('interrupted'), 60_000)
+    expect(runState(watcher, 'queued')).toBeUndefined()
+    expect(runState(watcher, 'set')?.state).toBe('ok')
+    await run(notebookId, ['use'])
+    await eventually(() => expect(runState(watcher, 'use')?.state).toBe('error'), 60_000)
+    expect(codeCell(watcher, 'use')?.getOutputs()[0]).toMatchObject({ ename: 'NameError' })
+    await eventually(() => expect(watcher.notebook.ydoc.getMap('kernel').get('status')).toBe('idle'))
+  })
+
   it('lets viewers watch but not run; outsiders and unknown notebooks get 404', async () => {
     const notebookId = await notebookWith([py('a', '1')])
     expect(await run(notebookId, ['a'], 'viewer')).toMatchObject({ status: 403, body: { code: 'role_insufficient' } })
