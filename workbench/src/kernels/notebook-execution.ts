@@ -3,6 +3,7 @@ import type { CellRequest } from '@workbench/kernels/session'
 import type { Logger } from 'pino'
 import type { CollabServer } from '../collab/collab-server.ts'
 import type { DocumentRoom } from '../collab/document-room.ts'
+import { AppError } from '../http/errors.ts'
 import { planCell } from './cell-plan.ts'
 import {
   type CellRunState,
@@ -83,13 +84,16 @@ export class NotebookExecution {
   /** Queues the code cells among `cellIds` (in the given order; unknown, markdown and already queued ones are left out). */
   run(workspaceId: string, notebookId: string, cellIds: string[], userId: string): Promise<string[]> {
     const k = key(workspaceId, notebookId)
-    const admitted = (this.#admission.get(k) ?? Promise.resolve())
-      .catch(() => {})
-      .then(() => this.#admit(workspaceId, notebookId, cellIds, userId))
-    this.#admission.set(
-      k,
-      admitted.catch(() => {}),
+    const admitted = (this.#admission.get(k) ?? Promise.resolve()).then(() =>
+      this.#admit(workspaceId, notebookId, cellIds, userId),
     )
+    const settled: Promise<unknown> = admitted
+      .catch(() => {})
+      .then(() => {
+        // The last admission of a notebook cleans up after itself: no entry per notebook ever run.
+        if (this.#admission.get(k) === settled) this.#admission.delete(k)
+      })
+    this.#admission.set(k, settled)
     return admitted
   }
 
@@ -128,7 +132,7 @@ export class NotebookExecution {
 
   async #admit(workspaceId: string, notebookId: string, cellIds: string[], userId: string): Promise<string[]> {
     const collab = this.#options.collab()
-    if (!collab) throw new Error('Collaboration is still starting')
+    if (!collab) throw new AppError(503, 'collab_unavailable', 'Collaboration is still starting')
     const k = key(workspaceId, notebookId)
     let active = this.#active.get(k)
     let fresh = false
