@@ -194,7 +194,8 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     await run(notebookId, ['missing'])
     await eventually(() => expect(runState(watcher, 'missing')?.state).toBe('error'), 60_000)
     expect(runState(watcher, 'remote')?.state).toBe('ok')
-    const table = (codeCell(watcher, 'remote')?.getOutputs()[0]?.data as Record<string, any>)[TABLE_MIME_TYPE]
+    const data = codeCell(watcher, 'remote')?.getOutputs()[0]?.data as Record<string, any> | undefined
+    const table = data?.[TABLE_MIME_TYPE]
     expect(table).toMatchObject({ totalRows: 2500 })
     expect(table.resultId).toMatch(/^c:pg:/)
     const { sessionId } = (await f.api('viewer', 'GET', executionPath(notebookId))).body
