@@ -242,6 +242,21 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     await eventually(() => expect(watcher.notebook.ydoc.getMap('kernel').get('status')).toBe('idle'))
   })
 
+  it('shows a kernel that died mid-cell as dead to everyone; restart recovers it', async () => {
+    const notebookId = await notebookWith([py('die', 'import os\nos._exit(1)'), py('again', 'print(6 * 7)')])
+    const watcher = client(notebookId, 'viewer')
+    await watcher.synced()
+    await run(notebookId, ['die'])
+    await eventually(() => expect(runState(watcher, 'die')?.state).toBe('error'), 60_000)
+    await eventually(() => expect(watcher.notebook.ydoc.getMap('kernel').get('status')).toBe('dead'))
+    expect((await f.api('viewer', 'GET', executionPath(notebookId))).body.kernel).toBe('dead')
+    expect((await f.api('editor', 'POST', `${executionPath(notebookId)}/restart`)).status).toBe(204)
+    await run(notebookId, ['again'])
+    await eventually(() => expect(runState(watcher, 'again')?.state).toBe('ok'), 60_000)
+    expect(text(codeCell(watcher, 'again'))).toBe('42\n')
+    await eventually(() => expect(watcher.notebook.ydoc.getMap('kernel').get('status')).toBe('idle'))
+  })
+
   it('lets viewers watch but not run; outsiders and unknown notebooks get 404', async () => {
     const notebookId = await notebookWith([py('a', '1')])
     expect(await run(notebookId, ['a'], 'viewer')).toMatchObject({ status: 403, body: { code: 'role_insufficient' } })
