@@ -94,6 +94,10 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     ])
     const watcher = client(notebookId, 'viewer')
     await watcher.synced()
+    const statuses: unknown[] = []
+    watcher.notebook.ydoc
+      .getMap('kernel')
+      .observe(() => statuses.push(watcher.notebook.ydoc.getMap('kernel').get('status')))
     const queued = await run(notebookId, ['q', 'use', 'notes', 'slow'])
     expect(queued).toMatchObject({ status: 202, body: { queued: ['q', 'use', 'slow'] } })
 
@@ -104,6 +108,9 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     }, 60_000)
     await eventually(() => expect(runState(watcher, 'slow')?.state).toBe('ok'), 60_000)
     await eventually(() => expect(watcher.notebook.ydoc.getMap('kernel').get('status')).toBe('idle'))
+    // The kernels' first start is visible (the SQL cell's hand-over to `df` starts Python too), then the
+    // notebook is busy until the queue is done.
+    expect(statuses.filter((s, i) => s !== statuses[i - 1])).toEqual(['busy', 'starting', 'busy', 'idle'])
 
     const table = codeCell(watcher, 'q')?.getOutputs()[0]?.data as Record<string, any>
     expect(table[TABLE_MIME_TYPE]).toMatchObject({ totalRows: 1000, columns: [{ name: 'i' }, { name: 'j' }] })

@@ -234,6 +234,10 @@ export class NotebookExecution {
       runStates(doc).set(cellId, base)
       setKernelStatus(doc, 'busy')
     })
+    await this.#startKernelOf(
+      active,
+      plan.kind === 'python' ? 'python' : plan.connection === 'duckdb' ? 'sql' : undefined,
+    )
     const request: CellRequest =
       plan.kind === 'python'
         ? { language: 'python', code: plan.code }
@@ -263,6 +267,16 @@ export class NotebookExecution {
       else runStates(doc).delete(cellId)
     })
     return !failed
+  }
+
+  /** Shows `starting` while the kernel a cell needs starts (the first cell of each language can take seconds). */
+  async #startKernelOf(active: ActiveNotebook, language: 'sql' | 'python' | undefined): Promise<void> {
+    if (!language || (await active.entry.session.statuses())[language] !== undefined) return
+    await active.room.change((doc) => setKernelStatus(doc, 'starting'))
+    const { session } = active.entry
+    // A failure to start is reported by the cell itself (an error output), so it is ignored here.
+    await (language === 'python' ? session.pythonKernel() : session.sqlKernel()).catch(() => {})
+    await active.room.change((doc) => setKernelStatus(doc, 'busy'))
   }
 
   /** A failed cell stops its run: the cells queued with it are not run (their run state is removed). */
