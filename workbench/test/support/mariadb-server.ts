@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import mysql from 'mysql2/promise'
+import { freePort } from '../../src/services/free-port.ts'
+
+export interface MariadbServer {
+  /** mysql://workbench:<password>@127.0.0.1:<port>/workbench: a user with every privilege, over TCP. */
+  url: string
+  stop(): Promise<void>
+}
+
+export const MARIADB_PASSWORD = 'mariadb-test-password-1'
+
+/**
+ * Starts a throwaway MariaDB in a temp folder (own datadir, socket in that folder, free port, no
+ * systemd). The server runs under a shell that kills it when our stdin closes, so it dies with the test
+ * run even if the run is killed: never orphaned.
+ */
+export async function startMariadbServer(): Promise<MariadbServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'workbench-mariadb-'))
+  const asRoot = process.getuid?.() === 0
+  if (asRoot) {
+    const uid = Number(spawnSync('id', ['-u', 'mysql'], { encoding: 'utf8' }).stdout.trim())
+    const gid = Number(spawnSync('id', ['-g', 'mysql'], { encoding: 'utf8' }).stdout.trim())
+    chownSync(dir, uid, gid)
+  }
+  chmodSync(dir, 0o700)
+  const dataDir = path.join(dir, 'data')
+  const socket = path.join(dir, 'mysqld.sock')
+  const userArgs = asRoot ? ['--user=mysql'] : []
+  const install = spawnSync(
+    'mariadb-install-db',
+    [
+      '--no-defaults',
+      `--datadir=${dataDir}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      '--skip-name-resolve',
+      ...userArgs,
+    ],
+    { encoding: 'utf8' },
+  )
+  if (install.status !== 0)
+    throw new Error(`mariadb-install-db failed (apt-get install mariadb-server): ${install.stderr || install.stdout}`)
+  const port = await freePort()
+  const server: ChildProcess = spawn(
+    'sh',
+    [
+      '-c',
+      '"$@" & pid=$!; read _; kill $pid; wait $pid',
+      'sh',
+      'mariadbd',
+      '--no-defaults',
+      `--datadir=${dataDir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--pid-file=${path.join(dir, 'mariadbd.pid')}`,
+      '--skip-name-resolve',
+      '--innodb-buffer-pool-size=32M',
+      '--innodb-flush-log-at-trx-commit=0',
+      '--skip-log-bin',
+      ...userArgs,
+    ],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  )
+  let log = ''
+  server.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000)
+  })
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+  const stop = async () => {
+    server.stdin?.end()
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))])
+    if (server.exitCode === null) server.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    const root = await connectWithRetry(socket, () => server.exitCode !== null, () => log)
+    await root.query(`CREATE USER 'workbench'@'%' IDENTIFIED BY '${MARIADB_PASSWORD}'`)
+    await root.query('CREATE DATABASE workbench')
+    await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'workbench'@'%' WITH GRANT OPTION`)
+    await root.end()
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { url: `mysql://workbench:${MARIADB_PASSWORD}@127.0.0.1:${port}/workbench`, stop }
+}
+
+async function connectWithRetry(socket: string, exited: () => boolean, log: () => string) {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    try {
+      return await mysql.createConnection({ socketPath: socket, user: 'root' })
+    } catch (err) {
+      if (exited()) throw new Error(`mariadbd exited: ${log()}`)
+      if (Date.now() > deadline) throw new Error(`mariadbd did not start: ${(err as Error).message}\n${log()}`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+}
