@@ -6,6 +6,7 @@ import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
+import type { ConnectionService } from './connections/connection-service.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
@@ -20,6 +21,7 @@ import { apiTokenRoutes } from './routes/api-tokens.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { collabRoutes } from './routes/collab.ts'
+import { connectionRoutes } from './routes/connections.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { meRoutes } from './routes/me.ts'
@@ -36,6 +38,8 @@ export interface AppDeps {
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
   notebooks?: () => NotebookService | undefined
+  /** Workspace connections; undefined until the metadata DB is open. */
+  connections?: () => ConnectionService | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -74,6 +78,7 @@ export function createApp(deps: AppDeps) {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
       }),
     )
+    .route('/', connectionRoutes(deps.identity, deps.connections ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

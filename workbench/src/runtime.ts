@@ -11,6 +11,8 @@ import { CollabServer } from './collab/collab-server.ts'
 import { DocumentStore } from './collab/document-store.ts'
 import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
+import { ConnectionService } from './connections/connection-service.ts'
+import { resolveMasterKey } from './connections/master-key.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
@@ -56,12 +58,14 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
+    let connections: ConnectionService | undefined
     const app = createApp({
       logger,
       readiness,
       scratchDuckdb: () => scratch,
       collab: () => collab,
       notebooks: () => notebooks,
+      connections: () => connections,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -91,6 +95,18 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(() => collabServer.close())
     collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
+    const connectionService = new ConnectionService({
+      db: () => db.db,
+      masterKey: await resolveMasterKey(config.connections.masterKey, config.dataDir, {
+        required: config.connections.masterKeyRequired,
+      }),
+      logger,
+      allowLoopback: config.connections.allowLoopback,
+      timeoutMs: config.connections.testTimeoutMs,
+      pool: config.connections.pool,
+    })
+    cleanups.push(() => connectionService.close())
+    connections = connectionService
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')

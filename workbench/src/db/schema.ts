@@ -145,6 +145,7 @@ export interface ConnectionsTable {
   type: string
   params: Record<string, unknown>
   secrets: string | null
+  secret_fields: ColumnType<string[], string | undefined, string>
   writable: Generated<boolean>
   created_by: string | null
   created_at: Generated<Date>

@@ -22,6 +22,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // Non-secret parameters in clear; secret ones only in `secrets` (AES-256-GCM under the workspace key).
     .addColumn('params', 'jsonb', (c) => c.notNull())
     .addColumn('secrets', 'text')
+    // Names of the secret fields that are set, so lists show set/unset without decrypting anything.
+    .addColumn('secret_fields', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn('writable', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('created_by', 'uuid')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
