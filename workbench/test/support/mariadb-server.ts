@@ -49,7 +49,7 @@ export async function startMariadbServer(): Promise<MariadbServer> {
     'sh',
     [
       '-c',
-      '"$@" & pid=$!; read _; kill $pid; wait $pid',
+      '"$@" & pid=$!; read _; kill -9 $pid; wait $pid',
       'sh',
       'mariadbd',
       '--no-defaults',

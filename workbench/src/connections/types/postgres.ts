@@ -48,7 +48,7 @@ class PostgresHandle implements ConnectionHandle {
   async test(): Promise<{ serverVersion: string }> {
     const client = await this.checkout()
     try {
-      const res = await client.query<{ v: string }>('SHOW server_version')
+      const res = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")
       return { serverVersion: `PostgreSQL ${res.rows[0]?.v ?? ''}`.trim() }
     } finally {
       client.release()
