@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import mysql from 'mysql2/promise'
@@ -73,8 +73,10 @@ export async function startMariadbServer(): Promise<MariadbServer> {
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
   const stop = async () => {
     server.stdin?.end()
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))])
-    if (server.exitCode === null) server.kill('SIGKILL')
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))])
+    clearTimeout(timer)
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
   }
   try {
@@ -94,6 +96,9 @@ async function connectWithRetry(socket: string, exited: () => boolean, log: () =
   const deadline = Date.now() + 60_000
   for (;;) {
     try {
+      // Wait for the socket file first: each failed mysql2 attempt leaves a connect timer that would keep
+      // the test runner alive for its full length.
+      if (!existsSync(socket)) throw new Error('socket not there yet')
       return await mysql.createConnection({ socketPath: socket, user: 'root' })
     } catch (err) {
       if (exited()) throw new Error(`mariadbd exited: ${log()}`)
