@@ -22,7 +22,7 @@ export class MasterKeyError extends Error {
 export async function resolveMasterKey(
   configured: string | undefined,
   dataDir: string,
-  options: { required: boolean },
+  options: { required: boolean; create?: boolean },
 ): Promise<SecretKey> {
   if (configured) {
     const key = parseKey(configured)
@@ -39,6 +39,7 @@ export async function resolveMasterKey(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
+  if (options.create === false) throw new MasterKeyError(`no MASTER_KEY is configured and ${file} does not exist`)
   const key = generateKey()
   await writeKeyFile(file, key)
   return key

@@ -52,12 +52,12 @@ export async function createConnectionsFixture(
   if (!service) throw new Error('connection service not built')
   const owner = await f.signUp(`owner-${Math.random().toString(36).slice(2)}@example.com`)
   const workspaceId = (await owner.post('/api/workspaces', { name: 'Data' })).body.id as string
-  const as = { owner } as ConnectionsFixture['as']
-  for (const role of ['admin', 'editor', 'viewer'] as const) {
-    const member = await f.signUp(`${role}-${Math.random().toString(36).slice(2)}@example.com`)
-    await f.db.insertInto('memberships').values({ workspace_id: workspaceId, user_id: member.userId, role }).execute()
-    as[role] = member
+  const member = async (role: 'admin' | 'editor' | 'viewer') => {
+    const client = await f.signUp(`${role}-${Math.random().toString(36).slice(2)}@example.com`)
+    await f.db.insertInto('memberships').values({ workspace_id: workspaceId, user_id: client.userId, role }).execute()
+    return client
   }
+  const as = { owner, admin: await member('admin'), editor: await member('editor'), viewer: await member('viewer') }
   const s = service
   return {
     f,
