@@ -157,7 +157,9 @@ export class MysqlKernel extends BaseKernel implements SqlKernel {
     const kept = this.#results.get(resultId)
     if (!kept) throw new ResultNotFoundError(resultId)
     if (request.sort?.length || request.filter?.length)
-      throw new PageRequestError('Sorting and filtering are available on DuckDB results; MySQL results page by position')
+      throw new PageRequestError(
+        'Sorting and filtering are available on DuckDB results; MySQL results page by position',
+      )
     const offset = request.offset ?? 0
     const limit = request.limit ?? this.#options.pageSize
     if (!Number.isInteger(offset) || offset < 0) throw new PageRequestError('offset must be a non-negative integer')

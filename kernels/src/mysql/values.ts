@@ -1,5 +1,5 @@
-import mysql from 'mysql2'
 import type { FieldPacket } from 'mysql2'
+import mysql from 'mysql2'
 import type { TableColumn } from '../kernel.ts'
 
 /**

@@ -23,7 +23,10 @@ export interface RotationOutcome {
  *   `master.key.next` before the database commit, and renamed over `master.key` after it, so an
  *   interrupted rotation leaves both keys on disk and never a database that no key opens.
  */
-export async function rotate(config: Config, options: { newKey?: string; generate?: boolean }): Promise<RotationOutcome> {
+export async function rotate(
+  config: Config,
+  options: { newKey?: string; generate?: boolean },
+): Promise<RotationOutcome> {
   const embedded = !config.connections.masterKey
   const oldKey = await resolveMasterKey(config.connections.masterKey, config.dataDir, {
     required: config.connections.masterKeyRequired,

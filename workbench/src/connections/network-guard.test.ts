@@ -118,7 +118,11 @@ describe('SSRF guard: allow-lists', () => {
         return [{ address: '93.184.215.14', family: 4 }]
       },
     })
-    expect(await guard.resolve('db.example.com')).toEqual({ host: 'db.example.com', address: '93.184.215.14', family: 4 })
+    expect(await guard.resolve('db.example.com')).toEqual({
+      host: 'db.example.com',
+      address: '93.184.215.14',
+      family: 4,
+    })
     expect(calls).toBe(1)
   })
 })

@@ -6,7 +6,10 @@ import { ConnectionProblem } from './problems.ts'
 export type Resolver = (host: string) => Promise<{ address: string; family: 4 | 6 }[]>
 
 export const systemResolver: Resolver = async (host) =>
-  (await lookup(host, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))
+  (await lookup(host, { all: true, verbatim: true })).map((a) => ({
+    address: a.address,
+    family: a.family === 6 ? 6 : 4,
+  }))
 
 export interface NetworkGuardOptions {
   /** CIDRs (IPv4 or IPv6) an instance admin allowed although they are in a blocked range. */

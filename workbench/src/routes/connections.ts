@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { z as zod } from 'zod'
 import { authorize, can, currentPrincipal, currentWorkspace } from '../auth/authorize.ts'
-import { roleAtLeast } from '../auth/principal.ts'
 import type { Identity } from '../auth/identity.ts'
+import { roleAtLeast } from '../auth/principal.ts'
 import type { ConnectionService } from '../connections/connection-service.ts'
 import type { IntrospectionItem } from '../connections/introspection.ts'
 import { readAllowedNetworks, writeAllowedNetworks } from '../connections/network-settings.ts'
@@ -62,7 +62,8 @@ const create = createRoute({
   method: 'post',
   path: base,
   tags: ['connections'],
-  summary: 'Create a connection (editor; `writable` needs admin). Tested first: a failing test saves nothing (422 with its code) unless `saveAnyway`',
+  summary:
+    'Create a connection (editor; `writable` needs admin). Tested first: a failing test saves nothing (422 with its code) unless `saveAnyway`',
   request: {
     params: WorkspaceParams,
     ...jsonBody(

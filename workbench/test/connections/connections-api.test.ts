@@ -163,7 +163,10 @@ describe.each(DATABASE_KINDS)('connections API (%s)', (kind) => {
     const items = await collect(x.service.introspect(x.workspaceId, id))
     expect(items.length).toBeGreaterThan(0)
     expect(x.service.openPools).toBe(1)
-    const res = await x.as.editor.patch(`${x.base}/${id}`, { name: 'Warehouse 2', params: { port: runPostgresParams().port } })
+    const res = await x.as.editor.patch(`${x.base}/${id}`, {
+      name: 'Warehouse 2',
+      params: { port: runPostgresParams().port },
+    })
     expect(res.status).toBe(200)
     expect(res.body.connection).toMatchObject({ name: 'Warehouse 2', secrets: { password: 'set' } })
     expect(x.service.openPools).toBe(0)

@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { rotate } from '../../src/cli/rotate-master-key.ts'
 import { loadConfig } from '../../src/config.ts'
 import { masterKeyFile, resolveMasterKey } from '../../src/connections/master-key.ts'
-import { generateKey, open, openJson, parseKey, SecretBoxError, seal, sealJson } from '../../src/connections/secret-box.ts'
+import {
+  generateKey,
+  open,
+  openJson,
+  parseKey,
+  SecretBoxError,
+  seal,
+  sealJson,
+} from '../../src/connections/secret-box.ts'
 import { rotateMasterKey, WorkspaceKeys } from '../../src/connections/workspace-keys.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
@@ -106,8 +114,9 @@ describe.each(DATABASE_KINDS)('master key rotation (%s)', (kind) => {
         const id = (await db.db.insertInto('workspaces').values({ name }).returning('id').executeTakeFirstOrThrow()).id
         await new WorkspaceKeys(() => db.db, oldKey).get(id)
       }
-      const stranger = (await db.db.insertInto('workspaces').values({ name: 'z' }).returning('id').executeTakeFirstOrThrow())
-        .id
+      const stranger = (
+        await db.db.insertInto('workspaces').values({ name: 'z' }).returning('id').executeTakeFirstOrThrow()
+      ).id
       await new WorkspaceKeys(() => db.db, generateKey()).get(stranger)
       const before = await db.db.selectFrom('workspace_keys').selectAll().orderBy('workspace_id').execute()
       await expect(rotateMasterKey(db.db, oldKey, generateKey())).rejects.toThrow(SecretBoxError)
@@ -126,8 +135,9 @@ describe('rotate-master-key command (embedded mode)', () => {
     const metadata = await openDatabase(config.database)
     const migrated = await migrateToLatest(metadata.db)
     if (migrated.error) throw migrated.error
-    const ws = (await metadata.db.insertInto('workspaces').values({ name: 'w' }).returning('id').executeTakeFirstOrThrow())
-      .id
+    const ws = (
+      await metadata.db.insertInto('workspaces').values({ name: 'w' }).returning('id').executeTakeFirstOrThrow()
+    ).id
     const dataKey = await new WorkspaceKeys(() => metadata.db, oldKey).get(ws)
     await metadata.close()
 

@@ -16,7 +16,14 @@ afterAll(() => server?.stop())
 
 function params(extra: Record<string, unknown> = {}) {
   const url = new URL(server.url)
-  return { host: '127.0.0.1', port: Number(url.port), database: 'postgres', user: 'postgres', password: PASSWORD, ...extra }
+  return {
+    host: '127.0.0.1',
+    port: Number(url.port),
+    database: 'postgres',
+    user: 'postgres',
+    password: PASSWORD,
+    ...extra,
+  }
 }
 
 describe.each(DATABASE_KINDS)('PostgreSQL with password auth and TLS (%s)', (kind) => {

@@ -80,7 +80,11 @@ export async function startMariadbServer(): Promise<MariadbServer> {
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    const root = await connectWithRetry(socket, () => server.exitCode !== null, () => log)
+    const root = await connectWithRetry(
+      socket,
+      () => server.exitCode !== null,
+      () => log,
+    )
     await root.query(`CREATE USER 'workbench'@'%' IDENTIFIED BY '${MARIADB_PASSWORD}'`)
     await root.query('CREATE DATABASE workbench')
     await root.query(`GRANT ALL PRIVILEGES ON *.* TO 'workbench'@'%' WITH GRANT OPTION`)

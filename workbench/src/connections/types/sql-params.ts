@@ -1,5 +1,5 @@
-import { checkServerIdentity, type ConnectionOptions } from 'node:tls'
 import { isIP } from 'node:net'
+import { type ConnectionOptions, checkServerIdentity } from 'node:tls'
 import { z } from 'zod'
 
 /** TLS choices for database connections. */
@@ -18,7 +18,9 @@ export function sqlParamsSchema(defaultPort: number) {
       sslMode: z
         .enum(SSL_MODES)
         .default('require')
-        .describe('TLS: disable; require (encrypted, certificate not checked); verify-full (certificate and host checked)'),
+        .describe(
+          'TLS: disable; require (encrypted, certificate not checked); verify-full (certificate and host checked)',
+        ),
       caPem: z
         .string()
         .max(64 * 1024)
