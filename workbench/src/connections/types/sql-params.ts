@@ -25,7 +25,7 @@ export function sqlParamsSchema(defaultPort: number) {
         .string()
         .max(64 * 1024)
         .optional()
-        .describe('CA certificate (PEM) to trust for verify-full; empty: the system CAs'),
+        .describe('CA certificate (PEM): trusted for verify-full; empty means the system CAs'),
     })
     .superRefine((p, ctx) => {
       if (p.caPem && !p.caPem.includes('-----BEGIN CERTIFICATE-----'))
