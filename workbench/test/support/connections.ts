@@ -26,12 +26,14 @@ export interface ConnectionsFixture {
  */
 export async function createConnectionsFixture(
   kind: DatabaseKind,
-  options: { timeoutMs?: number; allowLoopback?: boolean } = {},
+  options: { timeoutMs?: number; allowLoopback?: boolean; webDist?: string } = {},
 ): Promise<ConnectionsFixture> {
   const masterKey = generateKey()
   const dns: { answer: Resolver } = { answer: async () => [] }
   let service: ConnectionService | undefined
   const f = await createIdentityFixture(kind, {
+    webDist: options.webDist,
+    env: options.webDist ? { TRUST_PROXY: 'false' } : {},
     deps: (database, logger) => {
       service = new ConnectionService({
         db: () => database.db,
