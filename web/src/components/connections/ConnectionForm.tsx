@@ -133,7 +133,7 @@ export function ConnectionForm({
         )
       })}
       {canMakeWritable && (
-        <label>
+        <label className="checkbox">
           <input type="checkbox" name="writable" defaultChecked={existing?.writable ?? false} /> Writable (SQL cells may
           change data)
         </label>
