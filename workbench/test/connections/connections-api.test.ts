@@ -33,7 +33,9 @@ describe.each(DATABASE_KINDS)('connections API (%s)', (kind) => {
        COMMENT ON COLUMN sales.orders.amount IS 'Total in EUR';
        INSERT INTO sales.orders SELECT i, i * 1.5, NULL FROM generate_series(1, 1000) i;
        ANALYZE sales.orders;
-       CREATE VIEW sales.big_orders AS SELECT * FROM sales.orders WHERE amount > 100;`,
+       CREATE VIEW sales.big_orders AS SELECT * FROM sales.orders WHERE amount > 100;
+       CREATE SCHEMA many;
+       DO $$ BEGIN FOR i IN 1..1100 LOOP EXECUTE format('CREATE TABLE many.t%s (x int)', i); END LOOP; END $$;`,
       sourceDb,
     )
   })
@@ -197,6 +199,11 @@ describe.each(DATABASE_KINDS)('connections API (%s)', (kind) => {
       { name: 'note', type: 'text', nullable: true, comment: null, ordinal: 3 },
     ])
     expect(items.find((t) => t.name === 'big_orders')).toMatchObject({ kind: 'view', rowEstimate: null })
+    // More tables than one page (500): every one exactly once, each with its columns.
+    const many = items.filter((t) => t.schema === 'many')
+    expect(many).toHaveLength(1100)
+    expect(new Set(many.map((t) => t.name)).size).toBe(1100)
+    expect(many.every((t) => t.columns.length === 1 && t.columns[0].name === 'x')).toBe(true)
   })
 
   it('opens read-only SQL kernels (contract C); writable only when an admin says so', async () => {
@@ -277,5 +284,17 @@ describe.each(DATABASE_KINDS)('connections API (%s)', (kind) => {
     // Allowed now, so the guard lets it through; nothing listens there (in a sandbox) or it is not PostgreSQL.
     expect(res.body.error?.code ?? 'ok').not.toBe('address_blocked')
     await x.as.owner.request('PUT', '/api/admin/connections/allowed-networks', { networks: [] })
+  })
+
+  it('shutdown closes every pool', async () => {
+    const created = await x.as.editor.post(x.base, {
+      name: 'Pooled',
+      type: 'postgres',
+      params: runPostgresParams(sourceDb),
+    })
+    await collect(x.service.introspect(x.workspaceId, created.body.connection.id))
+    expect(x.service.openPools).toBe(1)
+    await x.service.close()
+    expect(x.service.openPools).toBe(0)
   })
 })
