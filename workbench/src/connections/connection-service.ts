@@ -139,6 +139,9 @@ export class ConnectionService {
       })
       .returningAll()
       .executeTakeFirstOrThrow()
+      .catch((err: unknown) => {
+        throw nameTaken(err, input.name)
+      })
     this.options.logger.info({ connectionId: id, type: type.id, workspaceId }, 'connection created')
     return { connection: this.view(row), test }
   }
@@ -181,6 +184,9 @@ export class ConnectionService {
       .where('workspace_id', '=', workspaceId)
       .returningAll()
       .executeTakeFirstOrThrow()
+      .catch((err: unknown) => {
+        throw nameTaken(err, input.name ?? row.name)
+      })
     await this.pools.close(id)
     this.options.logger.info({ connectionId: id, workspaceId }, 'connection updated')
     return { connection: this.view(updated), test }
@@ -250,7 +256,6 @@ export class ConnectionService {
 
   private async runTest(type: ConnectionType, params: Record<string, unknown>): Promise<TestResult> {
     const started = Date.now()
-    let handle: ConnectionHandle | undefined
     let timer: NodeJS.Timeout | undefined
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -259,10 +264,15 @@ export class ConnectionService {
           this.poolOptions.timeoutMs,
         )
       })
+      // The attempt closes its own handle when it settles, also when the timeout answered first.
       const attempt = (async () => {
         const hosts = await this.resolveHosts(type, params)
-        handle = type.open(params, hosts, { ...this.poolOptions, max: 1 })
-        return handle.test()
+        const handle = type.open(params, hosts, { ...this.poolOptions, max: 1 })
+        try {
+          return await handle.test()
+        } finally {
+          await handle.close()
+        }
       })()
       attempt.catch(() => {})
       const { serverVersion } = await Promise.race([attempt, timeout])
@@ -273,7 +283,6 @@ export class ConnectionService {
       return { ok: false, error: { code: problem.code, message: problem.message }, durationMs: Date.now() - started }
     } finally {
       clearTimeout(timer)
-      void handle?.close()
     }
   }
 
@@ -327,7 +336,7 @@ export class ConnectionService {
       .where('workspace_id', '=', workspaceId)
       .where('name', '=', name)
       .executeTakeFirst()
-    if (taken) throw new AppError(409, 'connection_name_taken', `A connection named ${name} already exists`)
+    if (taken) throw nameTaken({ code: '23505' }, name)
   }
 
   private view(row: Row): ConnectionView {
@@ -374,4 +383,11 @@ function testFailure(test: TestResult): AppError {
     test,
     hint: 'send saveAnyway: true to save it anyway',
   })
+}
+
+/** Two creates with one name at once: the unique index answers, as a 409 like the check before it. */
+function nameTaken(err: unknown, name: string): unknown {
+  if ((err as { code?: string } | undefined)?.code === '23505')
+    return new AppError(409, 'connection_name_taken', `A connection named ${name} already exists`)
+  return err
 }

@@ -101,6 +101,11 @@ describe('SSRF guard: allow-lists', () => {
     expect((await problem(guard, '0xA9FEA9FE')).code).toBe('address_blocked')
   })
 
+  it('localhost resolves to IPv4 first (where local databases usually listen)', async () => {
+    const guard = new NetworkGuard({ allowed: [], allowLoopback: true })
+    expect(await guard.resolve('localhost')).toEqual({ host: 'localhost', address: '127.0.0.1', family: 4 })
+  })
+
   it('an admin allow-listed CIDR opens that range only', async () => {
     const guard = new NetworkGuard({ allowed: ['10.20.0.0/16', 'fd00:1::/32'], allowLoopback: false })
     expect((await guard.resolve('10.20.3.4')).address).toBe('10.20.3.4')

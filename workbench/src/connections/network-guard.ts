@@ -5,11 +5,14 @@ import { ConnectionProblem } from './problems.ts'
 /** Answers a host name with its addresses (injectable so tests can play a rebinding DNS server). */
 export type Resolver = (host: string) => Promise<{ address: string; family: 4 | 6 }[]>
 
+/**
+ * The system resolver, IPv4 answers first: drivers connect to one address (no fallback between
+ * families), and local databases often listen on 127.0.0.1 only while `localhost` also names ::1.
+ */
 export const systemResolver: Resolver = async (host) =>
-  (await lookup(host, { all: true, verbatim: true })).map((a) => ({
-    address: a.address,
-    family: a.family === 6 ? 6 : 4,
-  }))
+  (await lookup(host, { all: true, verbatim: true }))
+    .map((a) => ({ address: a.address, family: a.family === 6 ? (6 as const) : (4 as const) }))
+    .sort((a, b) => a.family - b.family)
 
 export interface NetworkGuardOptions {
   /** CIDRs (IPv4 or IPv6) an instance admin allowed although they are in a blocked range. */

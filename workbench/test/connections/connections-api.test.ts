@@ -76,6 +76,9 @@ describe.each(DATABASE_KINDS)('connections API (%s)', (kind) => {
   it('viewers cannot create; editors cannot make a connection writable; admins can', async () => {
     const params = runPostgresParams(sourceDb)
     expect((await x.as.viewer.post(x.base, { name: 'V', type: 'postgres', params })).status).toBe(403)
+    const duplicate = await x.as.editor.post(x.base, { name: 'Warehouse', type: 'postgres', params })
+    expect(duplicate.status).toBe(409)
+    expect(duplicate.body.code).toBe('connection_name_taken')
     const editor = await x.as.editor.post(x.base, { name: 'W', type: 'postgres', params, writable: true })
     expect(editor.status).toBe(403)
     expect(editor.body.code).toBe('role_insufficient')
