@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { ConnectionKernels } from '../../src/connections/connection-kernels.ts'
 import { type ConnectionsFixture, createConnectionsFixture } from '../support/connections.ts'
 import { DATABASE_KINDS } from '../support/databases.ts'
+import { type MariadbServer, startMariadbServer } from '../support/mariadb-server.ts'
+import { createTestPki, type TestPki } from '../support/tls-certs.ts'
 
 /** Parameters of the run's MariaDB for a `mysql` connection. */
 function mariadbParams() {
@@ -17,7 +19,12 @@ function mariadbParams() {
   }
 }
 
+let tlsServer: MariadbServer
+let pki: TestPki
+
 beforeAll(async () => {
+  pki = createTestPki()
+  tlsServer = await startMariadbServer({ tls: pki.server })
   const admin = await mysql.createConnection({ uri: inject('mariadbUrl'), multipleStatements: true })
   await admin.query(
     `CREATE DATABASE IF NOT EXISTS conn_src;
@@ -30,6 +37,22 @@ beforeAll(async () => {
   )
   await admin.end()
 })
+afterAll(async () => {
+  await tlsServer?.stop()
+})
+
+/** Parameters of the MariaDB that serves TLS with the test CA's certificate. */
+function tlsParams(extra: Record<string, unknown>) {
+  const url = new URL(tlsServer.url)
+  return {
+    host: '127.0.0.1',
+    port: Number(url.port),
+    database: 'workbench',
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    ...extra,
+  }
+}
 
 describe.each(DATABASE_KINDS)('MySQL/MariaDB connections (%s)', (kind) => {
   let x: ConnectionsFixture
@@ -52,6 +75,17 @@ describe.each(DATABASE_KINDS)('MySQL/MariaDB connections (%s)', (kind) => {
     expect((await test({ database: 'no_such_db' })).body.error.code).toBe('database_not_found')
     expect((await test({ sslMode: 'require' })).body.error.code).toBe('tls_failed')
     expect((await test({ host: '::ffff:a9fe:a9fe' })).body.error.code).toBe('address_blocked')
+  })
+
+  it('TLS: verify-full with the signing CA works; an untrusted CA or a name not on the certificate is tls_failed', async () => {
+    const test = (params: Record<string, unknown>) => x.as.editor.post(`${x.base}/test`, { type: 'mysql', params })
+    expect((await test(tlsParams({ sslMode: 'verify-full', caPem: pki.caPem }))).body).toMatchObject({ ok: true })
+    expect((await test(tlsParams({ sslMode: 'require' }))).body).toMatchObject({ ok: true })
+    const untrusted = await test(tlsParams({ sslMode: 'verify-full', caPem: pki.otherCaPem }))
+    expect(untrusted.body.error.code).toBe('tls_failed')
+    x.dns.answer = async () => [{ address: '127.0.0.1', family: 4 }]
+    const wrongName = await test(tlsParams({ host: 'mysql.test', sslMode: 'verify-full', caPem: pki.caPem }))
+    expect(wrongName.body.error.code).toBe('tls_failed')
   })
 
   it('a wrong password saves nothing; the right one saves, introspects and runs read-only SQL', async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import mysql from 'mysql2/promise'
@@ -18,15 +18,32 @@ export const MARIADB_PASSWORD = 'mariadb-test-password-1'
  * systemd). The server runs under a shell that kills it when our stdin closes, so it dies with the test
  * run even if the run is killed: never orphaned.
  */
-export async function startMariadbServer(): Promise<MariadbServer> {
+export async function startMariadbServer(
+  options: { tls?: { certPem: string; keyPem: string } } = {},
+): Promise<MariadbServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'workbench-mariadb-'))
   const asRoot = process.getuid?.() === 0
+  let owner: { uid: number; gid: number } | undefined
   if (asRoot) {
-    const uid = Number(spawnSync('id', ['-u', 'mysql'], { encoding: 'utf8' }).stdout.trim())
-    const gid = Number(spawnSync('id', ['-g', 'mysql'], { encoding: 'utf8' }).stdout.trim())
-    chownSync(dir, uid, gid)
+    owner = {
+      uid: Number(spawnSync('id', ['-u', 'mysql'], { encoding: 'utf8' }).stdout.trim()),
+      gid: Number(spawnSync('id', ['-g', 'mysql'], { encoding: 'utf8' }).stdout.trim()),
+    }
+    chownSync(dir, owner.uid, owner.gid)
   }
   chmodSync(dir, 0o700)
+  const privateFile = (name: string, content: string) => {
+    const file = path.join(dir, name)
+    writeFileSync(file, content, { mode: 0o600 })
+    if (owner) chownSync(file, owner.uid, owner.gid)
+    return file
+  }
+  const tlsArgs = options.tls
+    ? [
+        `--ssl-cert=${privateFile('server.pem', options.tls.certPem)}`,
+        `--ssl-key=${privateFile('server.key', options.tls.keyPem)}`,
+      ]
+    : []
   const dataDir = path.join(dir, 'data')
   const socket = path.join(dir, 'mysqld.sock')
   const userArgs = asRoot ? ['--user=mysql'] : []
@@ -62,6 +79,7 @@ export async function startMariadbServer(): Promise<MariadbServer> {
       '--innodb-buffer-pool-size=32M',
       '--innodb-flush-log-at-trx-commit=0',
       '--skip-log-bin',
+      ...tlsArgs,
       ...userArgs,
     ],
     { stdio: ['pipe', 'ignore', 'pipe'] },
