@@ -124,11 +124,12 @@ function postgresInstalled() {
   return existsSync(base) && readdirSync(base).some((v) => existsSync(path.join(base, v, 'bin', 'initdb')))
 }
 
-/** Debian packages the test suite needs: a real PostgreSQL, and Chromium for browser tests. */
+/** Debian packages the test suite needs: a real PostgreSQL and MariaDB, and Chromium for browser tests. */
 async function aptPackages() {
   const missing = []
   if (!postgresInstalled()) missing.push('postgresql')
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium')
+  if (!existsSync('/usr/sbin/mariadbd')) missing.push('mariadb-server')
   if (missing.length === 0) return 'apt packages: present'
   if (process.getuid?.() !== 0)
     throw new BootstrapError(`tests need Debian packages: run \`sudo apt-get install -y ${missing.join(' ')}\``)

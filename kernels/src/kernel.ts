@@ -36,7 +36,7 @@ export type Output = StreamOutput | DisplayDataOutput | ExecuteResultOutput | Er
 
 export type KernelStatus = 'starting' | 'idle' | 'busy' | 'dead'
 
-export type KernelKind = 'duckdb' | 'postgres' | 'jupyter'
+export type KernelKind = 'duckdb' | 'postgres' | 'mysql' | 'jupyter'
 
 /** Mime type of a SQL result kept on the server: first page, shape, types and stats, never the whole result. */
 export const TABLE_MIME_TYPE = 'application/vnd.workbench.table+json'

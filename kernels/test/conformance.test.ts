@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { DuckdbDatabase, DuckdbKernel, type Kernel, type KernelStatus } from '../src/index.ts'
 import { JupyterKernel } from '../src/jupyter/index.ts'
+import { MysqlKernel } from '../src/mysql/index.ts'
 import { PostgresKernel } from '../src/postgres/index.ts'
 import { startJupyterServer, type TestJupyterServer } from './support/jupyter-server.ts'
 import { errorsOf, run, statusReached, textOf } from './support/outputs.ts'
@@ -62,6 +63,16 @@ const backends: Backend[] = [
     show: (n) => `SELECT ${n} AS n`,
     setState: "SET workbench.state = 'yes'",
     readState: "SELECT 'state=' || coalesce(nullif(current_setting('workbench.state', true), ''), 'no') AS s",
+  },
+  {
+    name: 'mysql',
+    start: () => MysqlKernel.start({ connection: { uri: inject('mariadbUrl') } }),
+    answer: 'SELECT 42 AS answer',
+    failing: 'SELECT * FROM no_such_table',
+    long: 'SELECT SLEEP(600)',
+    show: (n) => `SELECT ${n} AS n`,
+    setState: "SET @state = 'yes'",
+    readState: "SELECT CONCAT('state=', COALESCE(@state, 'no')) AS s",
   },
   {
     name: 'jupyter',

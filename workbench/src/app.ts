@@ -6,6 +6,7 @@ import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
+import type { ConnectionService } from './connections/connection-service.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
@@ -21,6 +22,7 @@ import { apiTokenRoutes } from './routes/api-tokens.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { collabRoutes } from './routes/collab.ts'
+import { connectionRoutes } from './routes/connections.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { kernelRoutes } from './routes/kernels.ts'
@@ -41,6 +43,8 @@ export interface AppDeps {
   notebooks?: () => NotebookService | undefined
   /** Kernel sessions and server-side notebook execution; undefined until they are up (routes answer 503). */
   kernels?: () => KernelDeps | undefined
+  /** Workspace connections; undefined until the metadata DB is open. */
+  connections?: () => ConnectionService | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -81,6 +85,7 @@ export function createApp(deps: AppDeps) {
     )
     .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', notebookExecutionRoutes(deps.identity, deps.kernels ?? (() => undefined)))
+    .route('/', connectionRoutes(deps.identity, deps.connections ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

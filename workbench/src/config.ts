@@ -103,6 +103,18 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(2 * 1024 * 1024),
+  /** Base64 of 32 random bytes; wraps every workspace's data key (connection secrets). */
+  MASTER_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() === '' ? undefined : v?.trim())),
+  /** `true`: refuse to start without MASTER_KEY (the default in production). */
+  MASTER_KEY_REQUIRED: z.enum(['true', 'false']).optional(),
+  /** `true`: connections may reach 127.0.0.0/8 and ::1 (the default outside production, for local databases). */
+  CONNECTIONS_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
+  CONNECTION_TEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  CONNECTION_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
+  CONNECTION_POOL_IDLE_MS: z.coerce.number().int().min(1000).default(30_000),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -133,6 +145,16 @@ export interface Config {
     maxCellOutputBytes: number
     pageSize: number
   }
+  connections: ConnectionsConfig
+}
+
+export interface ConnectionsConfig {
+  /** Undefined: embedded mode generates one into `dataDir` (never in production, see `masterKeyRequired`). */
+  masterKey: string | undefined
+  masterKeyRequired: boolean
+  allowLoopback: boolean
+  testTimeoutMs: number
+  pool: { max: number; idleTimeoutMs: number }
 }
 
 export interface AuthConfig {
@@ -174,6 +196,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   if (e.JUPYTER_URL && !e.JUPYTER_TOKEN) problems.push('JUPYTER_TOKEN: required when JUPYTER_URL is set')
   if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD))
     problems.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither')
+  const production = e.NODE_ENV === 'production'
+  const masterKeyRequired = e.MASTER_KEY_REQUIRED ? e.MASTER_KEY_REQUIRED === 'true' : production
+  if (masterKeyRequired && !e.MASTER_KEY)
+    problems.push('MASTER_KEY: required in production (generate one with `openssl rand -base64 32`)')
+  if (e.MASTER_KEY && Buffer.from(e.MASTER_KEY, 'base64').length !== 32)
+    problems.push('MASTER_KEY: must be 32 bytes in base64 (generate one with `openssl rand -base64 32`)')
   if (problems.length > 0) throw new ConfigError(problems)
 
   const abs = (p: string) => path.resolve(cwd, p)
@@ -224,6 +252,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       idleCullMs: e.KERNEL_IDLE_CULL_MS,
       maxCellOutputBytes: e.KERNEL_OUTPUT_LIMIT_BYTES,
       pageSize: 1_000,
+    },
+    connections: {
+      masterKey: e.MASTER_KEY,
+      masterKeyRequired,
+      allowLoopback: e.CONNECTIONS_ALLOW_LOOPBACK ? e.CONNECTIONS_ALLOW_LOOPBACK === 'true' : !production,
+      testTimeoutMs: e.CONNECTION_TEST_TIMEOUT_MS,
+      pool: { max: e.CONNECTION_POOL_MAX, idleTimeoutMs: e.CONNECTION_POOL_IDLE_MS },
     },
   }
 }

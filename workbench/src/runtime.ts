@@ -11,6 +11,9 @@ import { CollabServer } from './collab/collab-server.ts'
 import { DocumentStore } from './collab/document-store.ts'
 import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
+import { ConnectionKernels } from './connections/connection-kernels.ts'
+import { ConnectionService } from './connections/connection-service.ts'
+import { resolveMasterKey } from './connections/master-key.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
@@ -69,6 +72,7 @@ export async function startWorkbench(
     let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
     let kernelDeps: KernelDeps | undefined
+    let connections: ConnectionService | undefined
     const workspaceDatabases = new WorkspaceDatabases({
       dataDir: config.dataDir,
       memoryLimit: config.kernels.duckdbMemoryLimit,
@@ -79,7 +83,7 @@ export async function startWorkbench(
       databases: workspaceDatabases,
       settings: config.kernels,
       jupyter: () => jupyterEndpoint,
-      openConnectionKernel: options.openConnectionKernel,
+      openConnectionKernel: options.openConnectionKernel ?? new ConnectionKernels(() => connections).openKernel,
       logger,
     })
     cleanups.push(() => kernels.stop())
@@ -90,6 +94,7 @@ export async function startWorkbench(
       collab: () => collab,
       notebooks: () => notebooks,
       kernels: () => kernelDeps,
+      connections: () => connections,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -123,6 +128,18 @@ export async function startWorkbench(
       sessions: kernels,
       execution: new NotebookExecution({ sessions: kernels, collab: () => collabServer, logger }),
     }
+    const connectionService = new ConnectionService({
+      db: () => db.db,
+      masterKey: await resolveMasterKey(config.connections.masterKey, config.dataDir, {
+        required: config.connections.masterKeyRequired,
+      }),
+      logger,
+      allowLoopback: config.connections.allowLoopback,
+      timeoutMs: config.connections.testTimeoutMs,
+      pool: config.connections.pool,
+    })
+    cleanups.push(() => connectionService.close())
+    connections = connectionService
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')

@@ -128,6 +128,32 @@ export interface AuditEventsTable {
   status: number | null
 }
 
+/** A workspace's data key, wrapped (AES-256-GCM) by the instance master key. */
+export interface WorkspaceKeysTable {
+  workspace_id: string
+  wrapped_key: string
+  master_key_id: string
+  created_at: Generated<Date>
+  rotated_at: NullableTimestamp
+}
+
+/** A connection to an external system; secret parameters live only in `secrets`, encrypted. */
+export interface ConnectionsTable {
+  id: Generated<string>
+  workspace_id: string
+  name: string
+  type: string
+  params: Record<string, unknown>
+  secrets: string | null
+  secret_fields: ColumnType<string[], string | undefined, string>
+  writable: Generated<boolean>
+  created_by: string | null
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+  last_test_at: NullableTimestamp
+  last_test_error: string | null
+}
+
 /** The metadata database as Kysely sees it; each migration that adds a table adds it here. */
 export interface Database {
   instance_settings: InstanceSettingsTable
@@ -142,4 +168,6 @@ export interface Database {
   invitations: InvitationsTable
   api_tokens: ApiTokensTable
   audit_events: AuditEventsTable
+  workspace_keys: WorkspaceKeysTable
+  connections: ConnectionsTable
 }

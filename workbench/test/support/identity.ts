@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { Kysely } from 'kysely'
-import { type App, createApp } from '../../src/app.ts'
+import type { Logger } from 'pino'
+import { type App, type AppDeps, createApp } from '../../src/app.ts'
 import { createIdentity, type Identity } from '../../src/auth/identity.ts'
 import type { Mailer } from '../../src/auth/mailer.ts'
 import { loadConfig } from '../../src/config.ts'
@@ -34,7 +35,13 @@ export interface IdentityFixture {
  */
 export async function createIdentityFixture(
   kind: DatabaseKind,
-  options: { env?: Record<string, string>; mailer?: Mailer; webDist?: string } = {},
+  options: {
+    env?: Record<string, string>
+    mailer?: Mailer
+    webDist?: string
+    /** More app dependencies (e.g. a connection service) built over the fixture's database and logger. */
+    deps?: (database: TestDatabase, logger: Logger) => Partial<AppDeps>
+  } = {},
 ): Promise<IdentityFixture> {
   const database = await createTestDatabase(kind, { migrate: true })
   const logs: string[] = []
@@ -52,6 +59,7 @@ export async function createIdentityFixture(
     scratchDuckdb: () => undefined,
     identity,
     webDist: options.webDist,
+    ...options.deps?.(database, logger),
   })
   const secrets = new Set<string>([TEST_SIGNING_KEY, PASSWORD])
   const client = (o: { ip?: string } = {}) => new Client(app, secrets, o.ip ?? '198.51.100.7')
@@ -77,6 +85,11 @@ export async function createIdentityFixture(
         for (const table of ['refresh_tokens', 'api_tokens', 'invitations'] as const)
           for (const row of await database.db.selectFrom(table).select('token_hash').execute())
             secrets.add(row.token_hash)
+        // Sealed connection secrets and wrapped data keys must not be logged either.
+        for (const row of await database.db.selectFrom('connections').select('secrets').execute())
+          if (row.secrets) secrets.add(row.secrets)
+        for (const row of await database.db.selectFrom('workspace_keys').select('wrapped_key').execute())
+          secrets.add(row.wrapped_key)
         const leaks = findSecrets(logs, secrets)
         if (leaks.length > 0) throw new Error(`secrets in log lines:\n${leaks.join('\n')}`)
       } finally {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePort } from '../../src/services/free-port.ts'
@@ -21,7 +21,14 @@ function postgresBin(): string {
  * Starts a throwaway PostgreSQL cluster in a temp folder on a free port (fsync off: test data only).
  * PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user.
  */
-export async function startPostgresServer(): Promise<PostgresServer> {
+export interface PostgresServerOptions {
+  /** Password of the `postgres` user; TCP connections then need it (scram-sha-256) instead of trust. */
+  password?: string
+  /** Serve TLS with this certificate and key (PEM). */
+  tls?: { certPem: string; keyPem: string }
+}
+
+export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = postgresBin()
   const dir = mkdtempSync(path.join(os.tmpdir(), 'workbench-pg-'))
   const asRoot = process.getuid?.() === 0
@@ -35,9 +42,29 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' })
     chownSync(dir, Number(ids.stdout.trim()), Number(gid.stdout.trim()))
   }
+  let owner: { uid: number; gid: number } | undefined
+  if (asRoot) {
+    owner = {
+      uid: Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
+      gid: Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
+    }
+  }
+  // Files the server reads must belong to the user it runs as, and keys must be private.
+  const privateFile = (name: string, content: string) => {
+    const file = path.join(dir, name)
+    writeFileSync(file, content, { mode: 0o600 })
+    if (owner) chownSync(file, owner.uid, owner.gid)
+    return file
+  }
   chmodSync(dir, 0o700)
   const dataDir = path.join(dir, 'data')
-  runAs(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
+  const auth = options.password
+    ? ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${privateFile('pwfile', options.password)}`]
+    : ['--auth=trust']
+  runAs(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync'])
+  const tls = options.tls
+    ? ` -c ssl=on -c ssl_cert_file=${privateFile('server.pem', options.tls.certPem)} -c ssl_key_file=${privateFile('server.key', options.tls.keyPem)}`
+    : ''
   const port = await freePort()
   runAs(path.join(bin, 'pg_ctl'), [
     '-D',
@@ -46,11 +73,11 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     path.join(dir, 'server.log'),
     '-w',
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200${tls}`,
     'start',
   ])
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres${options.password ? `:${encodeURIComponent(options.password)}` : ''}@127.0.0.1:${port}/postgres`,
     stop: () => {
       try {
         runAs(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop'])

@@ -1,0 +1,2 @@
+export { MysqlKernel } from './kernel.ts'
+export { defaultMysqlKernelOptions, type MysqlKernelOptions } from './options.ts'

@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../support/browser.ts'
+import { type ConnectionsFixture, createConnectionsFixture } from '../support/connections.ts'
+import { type PostgresServer, startPostgresServer } from '../support/postgres-server.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '../../..')
+const WEB_DIST = path.join(ROOT, 'test-results', 'connections-web-dist')
+const DB_PASSWORD = 'browser-db-password-7'
+const ACCOUNT_PASSWORD = 'browser account password 1'
+
+/** Real Chromium against the real API, the built web app and a PostgreSQL that checks passwords. */
+describe('connections in the browser', () => {
+  let x: ConnectionsFixture
+  let pgServer: PostgresServer
+  let server: ServerType
+  let url: string
+  let chromium: TestBrowser
+  let page: Page
+
+  beforeAll(async () => {
+    const build = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', WEB_DIST],
+      { cwd: path.join(ROOT, 'web'), encoding: 'utf8' },
+    )
+    if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
+    pgServer = await startPostgresServer({ password: DB_PASSWORD })
+    x = await createConnectionsFixture('pglite', { webDist: WEB_DIST })
+    x.f.secrets.add(DB_PASSWORD)
+    server = createAdaptorServer({ fetch: x.f.app.fetch })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    chromium = await launchBrowser()
+    page = await (await chromium.browser.newContext()).newPage()
+    mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  })
+  afterAll(async () => {
+    await chromium?.close()
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    await x?.dispose()
+    pgServer?.stop()
+  })
+
+  const shot = (name: string) =>
+    page.screenshot({ path: path.join(SCREENSHOT_DIR, `connections-${name}.png`), fullPage: true })
+
+  it('creates a PostgreSQL connection, tests it, and shows a wrong password precisely', async () => {
+    await page.goto(`${url}/#/register`)
+    await page.getByLabel('Name').fill('Dana Data')
+    await page.getByLabel('Email').fill('dana@example.com')
+    await page.getByLabel('Password (at least 12 characters)').fill(ACCOUNT_PASSWORD)
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('dana@example.com')
+    await page.getByLabel('New workspace name').fill('Sources')
+    await page.getByRole('button', { name: 'Create workspace' }).click()
+    await page.getByRole('link', { name: 'Connections' }).click()
+    await page.getByRole('heading', { name: 'Connections' }).waitFor()
+
+    await page.getByRole('button', { name: 'New PostgreSQL connection' }).click()
+    const form = page.getByRole('form', { name: 'Connection' })
+    await form.getByLabel('Connection name').fill('Warehouse')
+    await form.getByLabel('Host name or IP address').fill('127.0.0.1')
+    await form.getByLabel('Port').fill(new URL(pgServer.url).port)
+    await form.getByLabel('Database').fill('postgres')
+    await form.getByLabel('User').fill('postgres')
+    await form.getByLabel('TLS').selectOption('disable')
+
+    await form.getByLabel('Password').fill('definitely-wrong-pw')
+    await form.getByRole('button', { name: 'Test connection' }).click()
+    const result = form.getByTestId('test-result')
+    await expect.poll(() => result.getAttribute('data-code')).toBe('authentication_failed')
+    expect(await result.textContent()).toMatch(/authentication_failed: .*refused the user postgres/)
+    await shot('wrong-password')
+
+    // Saving with the wrong password refuses and saves nothing, offering to save anyway.
+    await form.getByRole('button', { name: 'Save', exact: true }).click()
+    await form.getByRole('button', { name: 'Save anyway' }).waitFor()
+    expect(await form.getByRole('alert').last().getAttribute('data-code')).toBe('authentication_failed')
+
+    await form.getByLabel('Password').fill(DB_PASSWORD)
+    await form.getByRole('button', { name: 'Test connection' }).click()
+    await expect.poll(async () => (await result.textContent()) ?? '').toMatch(/^Connected: PostgreSQL \d+/)
+    await form.getByRole('button', { name: 'Save', exact: true }).click()
+    const table = page.getByTestId('connections')
+    await table.getByRole('cell', { name: 'Warehouse' }).waitFor()
+    expect(await table.textContent()).toContain('read-only')
+    expect(await page.content()).not.toContain(DB_PASSWORD)
+
+    // Editing shows the password only as set, and keeps it when left empty.
+    await table.getByRole('button', { name: 'Edit' }).click()
+    expect(await page.getByTestId('secret-password').textContent()).toContain('set; leave empty to keep')
+    await page.getByRole('form', { name: 'Connection' }).getByRole('button', { name: 'Test connection' }).click()
+    await expect
+      .poll(async () => (await page.getByTestId('test-result').textContent()) ?? '')
+      .toMatch(/^Connected: PostgreSQL/)
+    await shot('edit')
+    await page.getByRole('form', { name: 'Connection' }).getByRole('button', { name: 'Save', exact: true }).click()
+
+    page.once('dialog', (dialog) => void dialog.accept())
+    await table.getByRole('button', { name: 'Delete' }).click()
+    await page.getByText('No connections yet.').waitFor()
+  })
+})
