@@ -34,3 +34,18 @@ export {
   type ValidationResult,
   validatePipeline,
 } from './validate.ts'
+export {
+  type CompiledStep,
+  type CompileNotebookOptions,
+  type CompileProblem,
+  type CompileProblemCode,
+  type CompileResult,
+  compileNotebook,
+  compileNotebookWith,
+  type NotebookCell,
+  type NotebookModel,
+  type NotebookPin,
+  sqlToParse,
+} from './compile-notebook.ts'
+export { INJECTED_PARAMETERS_TAG, PARAMETERS_TAG, sourceOf, sqlCellParts, STEP_TAG_PREFIX } from './notebook-cells.ts'
+export { toPython } from './notebook-python.ts'
