@@ -3,7 +3,14 @@
 // The conventions it follows are documented in docs/pipelines-from-notebooks.md.
 import { Document, isMap, isSeq } from 'yaml'
 import { checkGraph } from './graph.ts'
-import { type CellFacts, cellFacts, type NotebookCell, type NotebookModel, sourceOf, sqlToParse } from './notebook-cells.ts'
+import {
+  type CellFacts,
+  cellFacts,
+  type NotebookCell,
+  type NotebookModel,
+  sourceOf,
+  sqlToParse,
+} from './notebook-cells.ts'
 import { type NotebookParam, parseParameters } from './notebook-python.ts'
 import type { SerializedSql } from './notebook-sql.ts'
 import { PIPELINE_API_VERSION, type PipelineSpec, STEP_ID_PATTERN, type StepSpec } from './schema.ts'
@@ -163,7 +170,10 @@ export function compileNotebook(notebook: NotebookModel, options: CompileNoteboo
       steps.push({
         ...base,
         type: 'sql',
-        with: { sql: only.sql.sql.trim(), ...(only.sql.connection !== 'duckdb' ? { connection: only.sql.connection } : {}) },
+        with: {
+          sql: only.sql.sql.trim(),
+          ...(only.sql.connection !== 'duckdb' ? { connection: only.sql.connection } : {}),
+        },
       })
       compiled.push({ id, type: 'sql', cells: [only.ref], reads: [...reads], writes: [...writes] })
       continue
@@ -197,7 +207,9 @@ export function compileNotebook(notebook: NotebookModel, options: CompileNoteboo
       description: `Compiled from notebook ${options.name}`,
       labels: {
         'workbench/notebook': options.notebookId,
-        ...(options.pin ? { 'workbench/notebook-pin': 'version' in options.pin ? options.pin.version : `seq:${options.pin.seq}` } : {}),
+        ...(options.pin
+          ? { 'workbench/notebook-pin': 'version' in options.pin ? options.pin.version : `seq:${options.pin.seq}` }
+          : {}),
       },
     },
     ...(params.length > 0 ? { params: Object.fromEntries(params.map((p) => [p.name, p.spec])) } : {}),
@@ -247,7 +259,8 @@ function dependencies(cells: CellFacts[], params: Set<string>, problems: Compile
   const lastWriter = new Map<string, CellFacts>()
   const readersSinceWrite = new Map<string, CellFacts[]>()
   const writtenAnywhere = new Map<string, CellFacts>()
-  for (const cell of cells) for (const name of cell.writes) if (!writtenAnywhere.has(name)) writtenAnywhere.set(name, cell)
+  for (const cell of cells)
+    for (const name of cell.writes) if (!writtenAnywhere.has(name)) writtenAnywhere.set(name, cell)
   for (const cell of cells) {
     for (const name of cell.reads) {
       if (params.has(name)) continue
@@ -304,7 +317,10 @@ function mergeAuto(groups: Group[], groupOf: Map<CellFacts, Group>, edges: Edge[
       const b = groupOf.get(edge.reader)
       if (a && b && a !== b) deps.get(b)?.add(a)
     }
-    const nodes = groups.map((g) => ({ id: ids.get(g) as string, depends_on: [...(deps.get(g) ?? [])].map((d) => ids.get(d) as string) }))
+    const nodes = groups.map((g) => ({
+      id: ids.get(g) as string,
+      depends_on: [...(deps.get(g) ?? [])].map((d) => ids.get(d) as string),
+    }))
     const cycle = checkGraph(nodes).find((p) => p.code === 'cycle')
     if (!cycle) return
     const members = new Set(cycle.message.replace('dependency cycle: ', '').split(' -> '))

@@ -1,6 +1,7 @@
 // The notebook side of the compiler: nbformat cells, what kind each is, and what each reads and writes.
-import { analyzeSql, queriesOf, type SerializedSql } from './notebook-sql.ts'
+
 import { scanPython } from './notebook-python.ts'
+import { analyzeSql, queriesOf, type SerializedSql } from './notebook-sql.ts'
 
 /** An nbformat 4 cell, as much of it as the compiler and the notebook step use. */
 export interface NotebookCell {
@@ -127,7 +128,8 @@ export function cellFacts(notebook: NotebookModel, parsed: ReadonlyMap<string, S
       for (const name of names.reads) facts.reads.add(name)
       for (const name of names.writes) facts.writes.add(name)
       const lines = source.split('\n').filter((line) => line.trim() !== '' && !line.trim().startsWith('#'))
-      facts.setup = !facts.parameters && stepTag === undefined && lines.length > 0 && lines.every((l) => IMPORT_LINE.test(l))
+      facts.setup =
+        !facts.parameters && stepTag === undefined && lines.length > 0 && lines.every((l) => IMPORT_LINE.test(l))
     }
     // A name the cell writes before reading is not read from elsewhere (scans already order this).
     return facts

@@ -34,6 +34,9 @@ export function blankStringsAndComments(code: string): string {
       continue
     }
     if (c === "'" || c === '"') {
+      // String prefixes (f, r, b, rb…) are not names.
+      const prefix = /(?<!\w)[rRbBfFuU]{1,2}$/.exec(out)
+      if (prefix) out = out.slice(0, prefix.index) + ' '.repeat(prefix[0].length)
       const triple = code.startsWith(c.repeat(3), i)
       const quote = triple ? c.repeat(3) : c
       out += ' '.repeat(quote.length)
@@ -130,7 +133,12 @@ export function scanPython(code: string): PythonNames {
       local.clear()
       if (definition[1] === 'def' && definition[3])
         for (const param of definition[3].slice(1, -1).split(','))
-          local.add(param.replace(/[=:][\s\S]*$/, '').replace(/^\*+/, '').trim())
+          local.add(
+            param
+              .replace(/[=:][\s\S]*$/, '')
+              .replace(/^\*+/, '')
+              .trim(),
+          )
       writes.add(definition[2] as string)
       continue
     }
@@ -178,7 +186,7 @@ export function scanPython(code: string): PythonNames {
       for (const target of parts.targets) {
         const mutated = /^([A-Za-z_]\w*)\s*[.[]/.exec(target)
         if (mutated) {
-          read([mutated[1] as string, ...usedNames(target.slice(mutated[0].length))])
+          read([mutated[1] as string, ...usedNames(target.slice(mutated[0].length - 1))])
           writes.add(mutated[1] as string)
           continue
         }
@@ -219,7 +227,7 @@ function splitAssignment(text: string): { targets: string[]; value: string; augm
   }
   if (pieces.length === 0) return undefined
   const targets = pieces.map((piece) => piece.trim())
-  if (targets.some((target) => !/^[A-Za-z_(\[]/.test(target) || /^(if|elif|while|return|assert)\b/.test(target)))
+  if (targets.some((target) => !/^[A-Za-z_([]/.test(target) || /^(if|elif|while|return|assert)\b/.test(target)))
     return undefined
   return { targets, value: text.slice(start), augmented }
 }
@@ -253,7 +261,11 @@ export function parseParameters(code: string): { params: NotebookParam[]; proble
     const value = literal.value
     const type = (declared?.[1] as ParamSpec['type'] | undefined) ?? typeOf(value)
     const description = (declared ? declared[2] : comment) || undefined
-    const spec: ParamSpec = { type, ...(value === null ? {} : { default: value }), ...(description ? { description } : {}) }
+    const spec: ParamSpec = {
+      type,
+      ...(value === null ? {} : { default: value }),
+      ...(description ? { description } : {}),
+    }
     params.push({ name: match[1] as string, spec })
   }
   return { params, problems }
@@ -281,7 +293,8 @@ function pythonLiteral(text: string): { value: string | number | boolean | null 
 export function toPython(value: unknown): string {
   if (value === null || value === undefined) return 'None'
   if (typeof value === 'boolean') return value ? 'True' : 'False'
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : `float(${JSON.stringify(String(value))})`
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? String(value) : `float(${JSON.stringify(String(value))})`
   if (typeof value === 'string') return JSON.stringify(value)
   if (Array.isArray(value)) return `[${value.map(toPython).join(', ')}]`
   if (typeof value === 'object')
