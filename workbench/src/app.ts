@@ -25,6 +25,7 @@ import { invitationRoutes } from './routes/invitations.ts'
 import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
+import { type BeforeCompile, duckdbParseSql, pipelineCompileRoutes } from './routes/pipeline-compile.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 
@@ -38,6 +39,8 @@ export interface AppDeps {
   notebooks?: () => NotebookService | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
+  /** Notebook -> pipeline compiles snapshot a notebook version first (notebooks-history, contract F). */
+  beforeCompile?: BeforeCompile
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
   identity: Identity
   /** Folder of the built web app; omitted in API-only tests. */
@@ -72,6 +75,18 @@ export function createApp(deps: AppDeps) {
       '/',
       notebookRoutes(deps.identity, deps.notebooks ?? (() => undefined), {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
+      }),
+    )
+    .route(
+      '/',
+      pipelineCompileRoutes(deps.identity, {
+        notebooks: deps.notebooks ?? (() => undefined),
+        parseSql: async (sql) => {
+          const scratch = deps.scratchDuckdb()
+          if (!scratch) throw new Error('the scratch DuckDB is not open')
+          return duckdbParseSql((text) => scratch.query(text))(sql)
+        },
+        beforeCompile: deps.beforeCompile,
       }),
     )
 
