@@ -25,7 +25,8 @@ const pyCell = (id: string, source: string, tags: string[] = []) => ({
   outputs: [],
   execution_count: null,
 })
-const content = (cells: ReturnType<typeof sqlCell>[]) => ({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells })
+type Cell = ReturnType<typeof sqlCell> | ReturnType<typeof pyCell>
+const content = (cells: Cell[]) => ({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells })
 
 describe.each(DATABASE_KINDS)('POST .../notebooks/{id}/compile-pipeline on %s', (kind) => {
   let database: TestDatabase
@@ -44,7 +45,7 @@ describe.each(DATABASE_KINDS)('POST .../notebooks/{id}/compile-pipeline on %s', 
       headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     })
-    return { status: res.status, body: await res.json() }
+    return { status: res.status, body: (await res.json()) as any }
   }
 
   beforeAll(async () => {
