@@ -22,8 +22,8 @@ export type {
   NotebookRef,
   StepKernelSession,
 } from './steps/kernel-session.ts'
-export type { NotebookStepResult } from './steps/notebook-step.ts'
-export type { PythonStepResult } from './steps/python-step.ts'
+export { type NotebookStepResult, runNotebookStep } from './steps/notebook-step.ts'
+export { type PythonStepResult, runPythonStep } from './steps/python-step.ts'
 export type * from './types.ts'
 export { stepActivityName } from './types.ts'
 

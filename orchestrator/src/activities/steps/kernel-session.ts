@@ -29,6 +29,8 @@ export interface StepKernelSession {
     executionCount: number
     outputs: AsyncIterable<CellOutput>
   }
+  /** Starts the Python kernel ahead of its first cell (so it boots while SQL cells run), if supported. */
+  pythonKernel?(): Promise<unknown>
   /** Stops the running cell (used when the step is cancelled). */
   interrupt(): Promise<void>
   /** Frees the kernels; called once the step is done, whatever happened. */

@@ -131,6 +131,8 @@ export async function runNotebookStep(
   }
   const executed: NotebookModel = { ...source, metadata: { ...source.metadata, workbench_run: run }, cells }
   const session = await deps.openSession(input, {})
+  if (cells.some((cell) => cell.cell_type === 'code' && !sqlCellParts(cell) && sourceOf(cell).trim() !== ''))
+    session.pythonKernel?.().catch(() => {}) // a failed start is reported by the first Python cell
   const onAbort = () => void session.interrupt().catch(() => {})
   context.signal.addEventListener('abort', onAbort)
   let failed: { cell: NotebookCell; index: number; error: CellOutput } | undefined
@@ -147,7 +149,8 @@ export async function runNotebookStep(
     }
   } finally {
     context.signal.removeEventListener('abort', onAbort)
-    await session.shutdown().catch(() => {})
+    // Not awaited: the outputs are in hand, and a kernel's shutdown need not delay the pipeline.
+    void session.shutdown().catch(() => {})
   }
   const status = context.signal.aborted ? 'cancelled' : failed ? 'failed' : 'succeeded'
   run.status = status

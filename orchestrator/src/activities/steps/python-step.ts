@@ -62,7 +62,7 @@ export async function runPythonStep(
     }
   } finally {
     context.signal.removeEventListener('abort', onAbort)
-    await session.shutdown().catch(() => {})
+    void session.shutdown().catch(() => {})
   }
   const artifact = {
     ...artifacts.write('outputs.json', JSON.stringify({ step: input.stepId, parameters, outputs })),
