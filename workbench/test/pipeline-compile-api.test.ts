@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { DocumentStore } from '../src/collab/document-store.ts'
 import { NotebookService } from '../src/notebooks/notebook-service.ts'
+import { kernelStepDeps } from '../src/pipelines/kernel-step-deps.ts'
 import { notebookAtSeq } from '../src/pipelines/notebook-source.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.ts'
 import { createMembers } from './support/members.ts'
@@ -105,6 +106,25 @@ describe.each(DATABASE_KINDS)('POST .../notebooks/{id}/compile-pipeline on %s', 
     // The pinned seq can be loaded back for a notebook step.
     const pinned = await notebookAtSeq(service.store, notebook.id, res.body.notebookSeq)
     expect(pinned.cells.map((c) => c.id)).toEqual(['p', 'a', 'b', 'c', 'd'])
+    const input = { pipeline: 'p', stepId: 's', type: 'notebook', with: {}, params: {}, idempotencyKey: 'k' }
+    const deps = (workspaceId: string) =>
+      kernelStepDeps({
+        workspaceDuckdb: () => Promise.reject(new Error('not needed to load notebooks')),
+        dataDirOf: (id) => `/data/workspaces/${id}/data`,
+        jupyter: () => undefined,
+        notebooks: () => service,
+        workspaceOf: () => workspaceId,
+      })
+    const loaded = await deps(ws).loadNotebook({ notebook: notebook.id, seq: res.body.notebookSeq }, input)
+    expect(loaded.cells.map((c) => c.id)).toEqual(['p', 'a', 'b', 'c', 'd'])
+    expect(deps(ws).artifactDir({ ...input, pipeline: 'nightly diamond' })).toBe(
+      `/data/workspaces/${ws}/data/pipeline-artifacts/nightly_diamond`,
+    )
+    // A step of another workspace cannot load this notebook (404: not retried by the step).
+    const elsewhere = await deps('00000000-0000-4000-8000-000000000001')
+      .loadNotebook({ notebook: notebook.id }, input)
+      .catch((err: { status?: number }) => err)
+    expect((elsewhere as { status?: number }).status).toBe(404)
   })
 
   it('pins the version the beforeCompile hook saved, and takes a pipeline name', async () => {

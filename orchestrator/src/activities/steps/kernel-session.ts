@@ -49,7 +49,10 @@ export interface NotebookRef {
 export interface KernelStepDeps {
   /** A fresh session for one step attempt (its own Python kernel, started on first use). */
   openSession(input: StepInput, options: { kernelName?: string }): Promise<StepKernelSession>
-  /** The notebook's content at the pin (nbformat JSON). Throw for a notebook or version that does not exist. */
+  /**
+   * The notebook's content at the pin (nbformat JSON). For a notebook or version that does not exist,
+   * throw an error with a 4xx `status` (the workbench's AppError): the step then fails without retrying.
+   */
   loadNotebook(ref: NotebookRef, input: StepInput): Promise<NotebookModel>
   /** Folder for the step's artifacts, inside the workspace data folder. */
   artifactDir(input: StepInput): string

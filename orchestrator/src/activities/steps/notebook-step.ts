@@ -115,10 +115,17 @@ export async function runNotebookStep(
   if (done) return { ...done, replayed: true }
 
   const started = Date.now()
-  const source = await deps.loadNotebook(
-    { notebook: withBlock.notebook, version: withBlock.version, seq: withBlock.seq },
-    input,
-  )
+  const source = await deps
+    .loadNotebook({ notebook: withBlock.notebook, version: withBlock.version, seq: withBlock.seq }, input)
+    .catch((err: unknown) => {
+      // A 4xx from the application (no such notebook or version) will not heal by retrying.
+      const status = (err as { status?: unknown } | null)?.status
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        const message = err instanceof Error ? err.message : String(err)
+        throw ApplicationFailure.nonRetryable(`notebook ${withBlock.notebook}: ${message}`, 'NotebookUnavailable')
+      }
+      throw err
+    })
   const cells = cellsToRun(source, withBlock)
   const run: Record<string, unknown> = {
     pipeline: input.pipeline,
