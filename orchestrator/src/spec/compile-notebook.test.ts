@@ -170,6 +170,20 @@ describe('compileNotebook', () => {
     expect(codes).not.toContain('invalid_spec')
   })
 
+  it('reads the tables of SUMMARIZE, DESCRIBE, EXPLAIN and PIVOT statements', async () => {
+    const result = await compile(
+      notebook(
+        sql('CREATE TABLE base AS SELECT i, i % 2 AS k FROM range(4) t(i)'),
+        sql('SUMMARIZE base'),
+        sql('DESCRIBE base'),
+        sql('EXPLAIN SELECT * FROM base'),
+        sql('PIVOT base ON k USING count(*)'),
+      ),
+    )
+    expect(result.problems).toEqual([])
+    expect(result.spec.steps.slice(1).map((s) => s.depends_on)).toEqual([['base'], ['base'], ['base'], ['base']])
+  })
+
   it('orders later writers after earlier readers and writers of a table', async () => {
     const create = sql('CREATE TABLE t AS SELECT 1 AS x')
     const read = sql('SELECT count(*) FROM t')

@@ -65,7 +65,7 @@ function stripComments(sql: string): string {
 }
 
 const NAME = String.raw`((?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)){0,2})`
-const QUERY_START = /^\s*(\(|select\b|with\b|from\b|values\b|table\b|pivot\b|unpivot\b)/i
+const QUERY_START = /^\s*(\(|select\b|with\b|from\b|values\b|table\b)/i
 
 const PATTERNS: { re: RegExp; shape: (m: RegExpExecArray, rest: string) => Omit<SqlStatementShape, 'text'> }[] = [
   {
@@ -123,14 +123,26 @@ const PATTERNS: { re: RegExp; shape: (m: RegExpExecArray, rest: string) => Omit<
     shape: () => ({ writes: [], reads: [] }),
   },
   {
-    re: /^\s*(summarize|describe|show|explain)\b/i,
-    shape: (_, rest) => ({ writes: [], reads: [], query: rest }),
+    // DuckDB serialises these as queries over the table (or query) they name.
+    re: /^\s*(summarize|describe|show)\b/i,
+    shape: (m, rest) => ({ writes: [], reads: [], query: `${m[1]} ${rest}` }),
+  },
+  {
+    // `json_serialize_sql` does not take PIVOT statements: the source table is read from the text.
+    re: new RegExp(String.raw`^\s*(?:pivot|unpivot)\s+${NAME}\s`, 'i'),
+    shape: (m) => ({ writes: [], reads: [tableName(m[1])] }),
   },
 ]
 
 /** Recognises one statement: the tables around its query and the query to parse. */
 export function statementShape(text: string): SqlStatementShape {
   const clean = stripComments(text).trim()
+  const explain = /^explain\s+(analyze\s+)?/i.exec(clean)
+  if (explain) {
+    // EXPLAIN reads what the statement reads; only EXPLAIN ANALYZE also runs its writes.
+    const inner = statementShape(clean.slice(explain[0].length))
+    return { ...inner, text, writes: explain[1] ? inner.writes : [] }
+  }
   if (QUERY_START.test(clean)) return { text, writes: [], reads: [], query: clean }
   for (const { re, shape } of PATTERNS) {
     const match = re.exec(clean)
