@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runNotebookStep } from '../src/activities/steps/notebook-step.ts'
@@ -35,6 +37,14 @@ function attempt(overrides: Partial<StepContext> = {}) {
     idempotencyKey: context.idempotencyKey,
   }
   return { context, input, heartbeats }
+}
+
+/** The reference implementation's opinion: nbformat (Python) validates the executed notebook. */
+function nbformatSays(file: string): string {
+  const python = path.resolve(import.meta.dirname, '../../.venv/bin/python')
+  const code = 'import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print("valid")'
+  const res = spawnSync(python, ['-c', code, file], { encoding: 'utf8' })
+  return (res.stdout + res.stderr).trim()
 }
 
 const readNotebook = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as NotebookModel
@@ -84,6 +94,8 @@ describe('notebook step on real kernels (DuckDB + Jupyter)', () => {
       executed.cells.filter((c) => c.cell_type === 'code').every((c) => typeof c.execution_count === 'number'),
     ).toBe(true)
     expect(executed.metadata?.workbench_run).toMatchObject({ status: 'succeeded', parameters: { n: 3, label: 'run' } })
+    expect(executed.cells[5]?.metadata?.papermill).toMatchObject({ status: 'completed', exception: false })
+    expect(nbformatSays(result.artifact.path)).toBe('valid')
     expect(heartbeats.length).toBeGreaterThanOrEqual(4)
     // The table is in the workspace database, for downstream steps.
     expect((await kernels.database.query('SELECT count(*)::INTEGER AS n FROM squares')).rows).toEqual([[5]])
@@ -116,6 +128,8 @@ describe('notebook step on real kernels (DuckDB + Jupyter)', () => {
     expect(textOf(executed.cells[0])).toBe('before\n')
     expect(executed.cells[1]?.outputs?.[0]).toMatchObject({ output_type: 'error', ename: 'ValueError', evalue: 'boom' })
     expect(executed.cells[2]).toMatchObject({ outputs: [], execution_count: null })
+    expect(executed.cells[1]?.metadata?.papermill).toMatchObject({ status: 'failed', exception: true })
+    expect(nbformatSays(details.artifact.path)).toBe('valid')
     expect(executed.metadata?.workbench_run).toMatchObject({ status: 'failed' })
   })
 
@@ -134,12 +148,15 @@ describe('notebook step on real kernels (DuckDB + Jupyter)', () => {
     expect((missing as ApplicationFailure).type).toBe('CellNotFound')
   })
 
-  it('interrupts the kernel and ends as cancelled when the step is cancelled', async () => {
+  it.each([
+    ['while its kernel starts', 100],
+    ['mid-cell', 1_500],
+  ])('interrupts the kernel and ends as cancelled when the step is cancelled %s', async (_, afterMs) => {
     kernels.notebooks.set('nb-slow', notebookOf(cells.py('import time\ntime.sleep(120)'), cells.py("print('never')")))
     const controller = new AbortController()
     const { context, input } = attempt({ signal: controller.signal })
     const running = runNotebookStep(kernels.deps, { notebook: 'nb-slow' }, context, input)
-    setTimeout(() => controller.abort(), 1_500)
+    setTimeout(() => controller.abort(), afterMs)
     expect(await failureOf(running)).toBeInstanceOf(CancelledFailure)
   })
 })

@@ -93,3 +93,23 @@ export class StepArtifacts {
     return result
   }
 }
+
+/**
+ * Interrupts the session's running cell once `signal` aborts, and keeps interrupting until disposed: an
+ * interrupt that lands while the kernel is still starting, or before it picked up the cell, is lost.
+ * Returns the disposer.
+ */
+export function interruptOnAbort(session: StepKernelSession, signal: AbortSignal): () => void {
+  let timer: ReturnType<typeof setInterval> | undefined
+  const poke = () => void session.interrupt().catch(() => {})
+  const onAbort = () => {
+    poke()
+    timer = setInterval(poke, 500)
+  }
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return () => {
+    signal.removeEventListener('abort', onAbort)
+    clearInterval(timer)
+  }
+}

@@ -12,7 +12,13 @@ import {
 } from '../../spec/notebook-cells.ts'
 import { toPython } from '../../spec/notebook-python.ts'
 import type { StepContext, StepInput } from '../types.ts'
-import { type CellOutput, type KernelStepDeps, StepArtifacts, type StepKernelSession } from './kernel-session.ts'
+import {
+  type CellOutput,
+  interruptOnAbort,
+  type KernelStepDeps,
+  StepArtifacts,
+  type StepKernelSession,
+} from './kernel-session.ts'
 
 /** What a notebook step returns (kept in workflow history: small). */
 export interface NotebookStepResult {
@@ -92,9 +98,17 @@ async function runCell(session: StepKernelSession, cell: NotebookCell): Promise<
   }
   cell.outputs = outputs
   const error = outputs.find((output) => output.output_type === 'error')
+  const ended = Date.now()
+  // papermill's per-cell record, so tools that read papermill outputs understand ours.
   cell.metadata = {
     ...cell.metadata,
-    execution: { status: error ? 'error' : 'ok', duration_ms: Date.now() - started },
+    papermill: {
+      start_time: new Date(started).toISOString(),
+      end_time: new Date(ended).toISOString(),
+      duration: (ended - started) / 1000,
+      status: error ? 'failed' : 'completed',
+      exception: error !== undefined,
+    },
   }
   return error
 }
@@ -140,8 +154,7 @@ export async function runNotebookStep(
   const session = await deps.openSession(input, {})
   if (cells.some((cell) => cell.cell_type === 'code' && !sqlCellParts(cell) && sourceOf(cell).trim() !== ''))
     session.pythonKernel?.().catch(() => {}) // a failed start is reported by the first Python cell
-  const onAbort = () => void session.interrupt().catch(() => {})
-  context.signal.addEventListener('abort', onAbort)
+  const stopInterrupting = interruptOnAbort(session, context.signal)
   let failed: { cell: NotebookCell; index: number; error: CellOutput } | undefined
   try {
     for (const [index, cell] of cells.entries()) {
@@ -155,7 +168,7 @@ export async function runNotebookStep(
       }
     }
   } finally {
-    context.signal.removeEventListener('abort', onAbort)
+    stopInterrupting()
     // Not awaited: the outputs are in hand, and a kernel's shutdown need not delay the pipeline.
     void session.shutdown().catch(() => {})
   }

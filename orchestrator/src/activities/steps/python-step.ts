@@ -2,7 +2,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity'
 import { toPython } from '../../spec/notebook-python.ts'
 import type { StepContext, StepInput } from '../types.ts'
-import { type CellOutput, type KernelStepDeps, StepArtifacts } from './kernel-session.ts'
+import { type CellOutput, interruptOnAbort, type KernelStepDeps, StepArtifacts } from './kernel-session.ts'
 
 /** Text kept in the step's output (workflow history); the full outputs are in the artifact. */
 const OUTPUT_TEXT_LIMIT = 8_192
@@ -51,8 +51,7 @@ export async function runPythonStep(
     .map(([name, value]) => `${name} = ${toPython(value)}`)
     .join('\n')
   const session = await deps.openSession(input, withBlock.kernel ? { kernelName: withBlock.kernel } : {})
-  const onAbort = () => void session.interrupt().catch(() => {})
-  context.signal.addEventListener('abort', onAbort)
+  const stopInterrupting = interruptOnAbort(session, context.signal)
   const outputs: CellOutput[] = []
   try {
     for (const code of [preamble, withBlock.code]) {
@@ -61,7 +60,7 @@ export async function runPythonStep(
       if (outputs.some((output) => output.output_type === 'error')) break
     }
   } finally {
-    context.signal.removeEventListener('abort', onAbort)
+    stopInterrupting()
     void session.shutdown().catch(() => {})
   }
   const artifact = {
