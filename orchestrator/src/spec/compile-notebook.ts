@@ -160,16 +160,17 @@ export function compileNotebook(notebook: NotebookModel, options: CompileNoteboo
   const steps: StepSpec[] = []
   const compiled: CompiledStep[] = []
   for (const group of groups) {
-    const reads = new Set(group.cells.flatMap((c) => [...c.reads]))
     const writes = new Set(group.cells.flatMap((c) => [...c.writes]))
+    const reads = externalReads(group.cells, paramNames, setupCells)
     const only = group.cells[0]
     const id = group.id as string
     const depends_on = [...group.deps].map((g) => g.id as string)
-    const base = { id, ...(depends_on.length > 0 ? { depends_on } : {}) }
+    const deps = depends_on.length > 0 ? { depends_on } : {}
     if (group.cells.length === 1 && only?.sql && !only.sql.output) {
       steps.push({
-        ...base,
+        id,
         type: 'sql',
+        ...deps,
         with: {
           sql: only.sql.sql.trim(),
           ...(only.sql.connection !== 'duckdb' ? { connection: only.sql.connection } : {}),
@@ -179,11 +180,13 @@ export function compileNotebook(notebook: NotebookModel, options: CompileNoteboo
       continue
     }
     const first = group.cells[0]?.index ?? 0
-    const prelude = setupCells.filter((c) => c.index < first && [...c.writes].some((name) => reads.has(name)))
+    const used = new Set(group.cells.flatMap((c) => [...c.reads]))
+    const prelude = setupCells.filter((c) => c.index < first && [...c.writes].some((name) => used.has(name)))
     const refs = [...prelude, ...group.cells].map((c) => c.ref)
     steps.push({
-      ...base,
+      id,
       type: 'notebook',
+      ...deps,
       with: {
         notebook: options.notebookId,
         ...(options.pin && 'version' in options.pin ? { version: options.pin.version } : {}),
@@ -240,6 +243,18 @@ export async function compileNotebookWith(
     }
   }
   return compileNotebook(notebook, { ...options, parsedSql })
+}
+
+/** Names a step takes from outside: read by its cells before they write them; parameters and imports left out. */
+function externalReads(cells: CellFacts[], params: Set<string>, setup: CellFacts[]): Set<string> {
+  const imported = new Set(setup.flatMap((c) => [...c.writes]))
+  const written = new Set<string>()
+  const reads = new Set<string>()
+  for (const cell of cells) {
+    for (const name of cell.reads) if (!written.has(name) && !params.has(name) && !imported.has(name)) reads.add(name)
+    for (const name of cell.writes) written.add(name)
+  }
+  return reads
 }
 
 interface Edge {
@@ -395,7 +410,12 @@ function toYaml(spec: PipelineSpec, compiled: CompiledStep[], options: CompileNo
       if (!info || !isMap(item)) return
       const list = (names: string[]) => (names.length > 0 ? names.join(', ') : '-')
       item.commentBefore = ` cells ${info.cells.join(', ')} | reads ${list(info.reads)} | writes ${list(info.writes)}`
+      // Short lists on one line: `depends_on: [a, b]`, `cells: [c1, c2]`.
+      for (const path of [['depends_on'], ['with', 'cells']]) {
+        const node = item.getIn(path, true)
+        if (isSeq(node)) node.flow = true
+      }
     })
   }
-  return doc.toString({ lineWidth: 0, blockQuote: 'literal' })
+  return doc.toString({ lineWidth: 0, blockQuote: 'literal', flowCollectionPadding: false })
 }
