@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { WorkflowFailedError } from '@temporalio/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SqlRunner } from '../src/activities/index.ts'
 import { OrchestratorClient } from '../src/client/index.ts'
@@ -83,5 +84,36 @@ describe('a compiled notebook pipeline on a real Temporal dev server', () => {
     const printed = executed.cells.flatMap((c) => (c.outputs ?? []) as { text?: string }[]).map((o) => o.text ?? '')
     expect(printed.join('')).toContain('odd total 125')
     expect((await kernels.database.query('SELECT evens FROM e2e_report')).rows).toEqual([[5]])
+  })
+
+  it('fails the run with the failing cell's error and never runs what depends on it', async () => {
+    const boom = cells.py("raise RuntimeError('no data for ' + day)")
+    kernels.notebooks.set('nb-fails', notebookOf(cells.py("day = 'x'", ['parameters']), boom))
+    const validated = validatePipeline(`apiVersion: workbench/v1
+kind: Pipeline
+metadata: { name: failing-notebook }
+params: { day: { type: date, default: '2024-02-29' } }
+steps:
+  - id: report
+    type: notebook
+    retry: { attempts: 1 }
+    with: { notebook: nb-fails, parameters: { day: '{{ params.day }}' } }
+  - id: after
+    type: sql
+    depends_on: [report]
+    with: { sql: 'SELECT 1' }
+`)
+    if (!validated.ok) throw new Error(JSON.stringify(validated.problems))
+    const handle = await client.startPipeline({ spec: validated.spec, params: { day: '2024-02-29' } })
+    const error = await handle.result().then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(error).toBeInstanceOf(WorkflowFailedError)
+    const cause = (error as WorkflowFailedError).cause as Error
+    expect(cause.message).toBe(`step 'report' failed: cell ${boom.id} failed: RuntimeError: no data for 2024-02-29`)
+    const states = await client.pipelineStatus(handle.workflowId)
+    expect(states.after).toBeUndefined()
+    expect(states.report?.status).toBe('failed')
   })
 })
