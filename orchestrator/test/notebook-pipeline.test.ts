@@ -86,7 +86,7 @@ describe('a compiled notebook pipeline on a real Temporal dev server', () => {
     expect((await kernels.database.query('SELECT evens FROM e2e_report')).rows).toEqual([[5]])
   })
 
-  it('fails the run with the failing cell's error and never runs what depends on it', async () => {
+  it('fails the run with the error of the failing cell and never runs what depends on it', async () => {
     const boom = cells.py("raise RuntimeError('no data for ' + day)")
     kernels.notebooks.set('nb-fails', notebookOf(cells.py("day = 'x'", ['parameters']), boom))
     const validated = validatePipeline(`apiVersion: workbench/v1
