@@ -102,6 +102,13 @@ describe.each(DATABASE_KINDS)('POST .../notebooks/{id}/compile-pipeline on %s', 
       ['right_side', ['base']],
       ['joined', ['left_side', 'right_side']],
     ])
+    expect(res.body.steps[3]).toEqual({
+      id: 'joined',
+      type: 'sql',
+      cells: ['d'],
+      reads: ['left_side', 'right_side'],
+      writes: ['joined'],
+    })
     expect(hookCalls).toContainEqual([notebook.id, editor.userId])
     // The pinned seq can be loaded back for a notebook step.
     const pinned = await notebookAtSeq(service.store, notebook.id, res.body.notebookSeq)

@@ -54,6 +54,17 @@ const CompileResponse = z
     notebookVersionId: z.string().optional().describe('The notebook version the steps pin, when one was saved'),
     notebookSeq: z.string().optional().describe('The document update seq the steps pin when no version exists'),
     pinnedBy: z.enum(['version', 'seq']),
+    steps: z
+      .array(
+        z.object({
+          id: z.string(),
+          type: z.enum(['sql', 'notebook']),
+          cells: z.array(z.string()),
+          reads: z.array(z.string()),
+          writes: z.array(z.string()),
+        }),
+      )
+      .describe('How each step came about: its cells, and the tables and variables it reads from outside and writes'),
   })
   .openapi('CompiledPipeline')
 
@@ -106,6 +117,7 @@ export function pipelineCompileRoutes(identity: Identity, deps: PipelineCompileD
           problems: result.problems,
           ...(saved ? { notebookVersionId: saved.versionId } : { notebookSeq: head.seq }),
           pinnedBy: saved ? ('version' as const) : ('seq' as const),
+          steps: result.steps,
         },
         200,
       )
