@@ -30,6 +30,7 @@ import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { notebookExecutionRoutes } from './routes/notebook-execution.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
+import { type BeforeCompile, duckdbParseSql, pipelineCompileRoutes } from './routes/pipeline-compile.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 
@@ -47,6 +48,8 @@ export interface AppDeps {
   connections?: () => ConnectionService | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
+  /** Notebook -> pipeline compiles snapshot a notebook version first (notebooks-history, contract F). */
+  beforeCompile?: BeforeCompile
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
   identity: Identity
   /** Folder of the built web app; omitted in API-only tests. */
@@ -86,6 +89,18 @@ export function createApp(deps: AppDeps) {
     .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', notebookExecutionRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', connectionRoutes(deps.identity, deps.connections ?? (() => undefined)))
+    .route(
+      '/',
+      pipelineCompileRoutes(deps.identity, {
+        notebooks: deps.notebooks ?? (() => undefined),
+        parseSql: async (sql) => {
+          const scratch = deps.scratchDuckdb()
+          if (!scratch) throw new Error('the scratch DuckDB is not open')
+          return duckdbParseSql((text) => scratch.query(text))(sql)
+        },
+        beforeCompile: deps.beforeCompile,
+      }),
+    )
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity'
 import { type StepTypeRegistry, stepTypeRegistry } from '../spec/step-types.ts'
 import { httpHandler } from './steps/http.ts'
+import type { KernelStepDeps } from './steps/kernel-session.ts'
 import { notebookHandler, pythonHandler } from './steps/kernel-steps.ts'
 import { qualityHandler } from './steps/quality.ts'
 import { stepActivity } from './steps/run-step.ts'
@@ -15,6 +16,14 @@ import {
 } from './types.ts'
 
 export { DuckDbSqlRunner } from './duckdb-sql-runner.ts'
+export type {
+  CellOutput,
+  KernelStepDeps,
+  NotebookRef,
+  StepKernelSession,
+} from './steps/kernel-session.ts'
+export { type NotebookStepResult, runNotebookStep } from './steps/notebook-step.ts'
+export { type PythonStepResult, runPythonStep } from './steps/python-step.ts'
 export type * from './types.ts'
 export { stepActivityName } from './types.ts'
 
@@ -33,6 +42,11 @@ export interface ActivityDeps {
   /** The kernels package's runners; without them those step types fail with a clear, non-retried error. */
   notebooks?: NotebookRunner
   python?: PythonRunner
+  /**
+   * Kernel sessions, notebooks and artifact folders for the built-in `notebook` and `python` steps
+   * (the workbench provides them); takes precedence over `notebooks` / `python`.
+   */
+  kernels?: KernelStepDeps
   /** For `http` steps; the global fetch by default. */
   fetch?: typeof fetch
   /** Extra step types: their handlers here, their `with` schemas in `registry`. */
@@ -47,8 +61,8 @@ export function builtinHandlers(deps: ActivityDeps): Record<string, StepHandler>
     sql: sqlHandler(deps.sql),
     quality: qualityHandler(deps.sql),
     http: httpHandler(deps.fetch),
-    notebook: notebookHandler(deps.notebooks),
-    python: pythonHandler(deps.python),
+    notebook: notebookHandler(deps.notebooks, deps.kernels),
+    python: pythonHandler(deps.python, deps.kernels),
   }
 }
 

@@ -69,7 +69,7 @@ export interface SqlRunner {
 export interface NotebookRunner {
   run(request: {
     notebook: string
-    version?: number
+    version?: number | string
     parameters: Record<string, unknown>
     idempotencyKey: string
     signal: AbortSignal

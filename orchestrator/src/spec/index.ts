@@ -1,8 +1,24 @@
 // The pipeline spec: YAML format, validation and helpers. Pure functions, no I/O.
+
+export {
+  type CompiledStep,
+  type CompileNotebookOptions,
+  type CompileProblem,
+  type CompileProblemCode,
+  type CompileResult,
+  compileNotebook,
+  compileNotebookWith,
+  type NotebookCell,
+  type NotebookModel,
+  type NotebookPin,
+  sqlToParse,
+} from './compile-notebook.ts'
 export { cronProblem, isTimeZone } from './cron.ts'
 export { parseDuration } from './duration.ts'
 export { type Expression, type ExpressionScope, evaluate, parseExpression, references } from './expression.ts'
 export { ancestors, checkGraph, type GraphProblem } from './graph.ts'
+export { INJECTED_PARAMETERS_TAG, PARAMETERS_TAG, STEP_TAG_PREFIX, sourceOf, sqlCellParts } from './notebook-cells.ts'
+export { toPython } from './notebook-python.ts'
 export { type ParamProblem, type ParamValue, paramTypeProblem, resolveParams } from './params.ts'
 export type { Position, SpecPath } from './positions.ts'
 export {

@@ -59,7 +59,20 @@ export const notebookStep = defineStepType({
     'Runs a notebook version with parameters injected papermill-style; the executed notebook is the artifact.',
   with: z.strictObject({
     notebook: z.string().min(1),
-    version: z.int().min(1).optional().describe('Pinned version; the latest saved version when omitted.'),
+    version: z
+      .union([z.int().min(1), z.string().min(1)])
+      .optional()
+      .describe('Pinned version; the latest saved version when omitted.'),
+    seq: z
+      .string()
+      .regex(/^\d+$/)
+      .optional()
+      .describe('Pinned document update seq, for a notebook compiled before it had a saved version.'),
+    cells: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Ids of the cells this step runs, in order (`#<n>` for a cell without an id); all when omitted.'),
     parameters: z.record(z.string(), z.unknown()).optional(),
   }),
   references: (withBlock) =>

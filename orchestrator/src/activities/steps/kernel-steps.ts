@@ -1,5 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity'
 import type { NotebookRunner, PythonRunner, StepHandler } from '../types.ts'
+import type { KernelStepDeps } from './kernel-session.ts'
+import { type NotebookStepWith, runNotebookStep } from './notebook-step.ts'
+import { type PythonStepWith, runPythonStep } from './python-step.ts'
 
 function unavailable(type: string): never {
   throw ApplicationFailure.nonRetryable(
@@ -8,13 +11,17 @@ function unavailable(type: string): never {
   )
 }
 
-/** `notebook` steps: delegated to the kernels package (papermill-style parameters, executed notebook saved). */
-export function notebookHandler(runner: NotebookRunner | undefined): StepHandler {
-  return async (withBlock, context) => {
+/**
+ * `notebook` steps: the pinned notebook's cells run papermill-style in a fresh kernel session (`kernels`
+ * deps), the executed notebook saved as the artifact; or an external `runner` when one is given.
+ */
+export function notebookHandler(runner: NotebookRunner | undefined, kernels?: KernelStepDeps): StepHandler {
+  return async (withBlock, context, input) => {
+    if (kernels) return runNotebookStep(kernels, withBlock as unknown as NotebookStepWith, context, input)
     if (!runner) unavailable('notebook')
     return runner.run({
       notebook: withBlock.notebook as string,
-      version: withBlock.version as number | undefined,
+      version: withBlock.version as number | string | undefined,
       parameters: (withBlock.parameters as Record<string, unknown> | undefined) ?? {},
       idempotencyKey: context.idempotencyKey,
       signal: context.signal,
@@ -22,9 +29,10 @@ export function notebookHandler(runner: NotebookRunner | undefined): StepHandler
   }
 }
 
-/** `python` steps: a script in a Jupyter kernel, delegated to the kernels package. */
-export function pythonHandler(runner: PythonRunner | undefined): StepHandler {
-  return async (withBlock, context) => {
+/** `python` steps: a script in a fresh Jupyter kernel (`kernels` deps), or an external `runner`. */
+export function pythonHandler(runner: PythonRunner | undefined, kernels?: KernelStepDeps): StepHandler {
+  return async (withBlock, context, input) => {
+    if (kernels) return runPythonStep(kernels, withBlock as unknown as PythonStepWith, context, input)
     if (!runner) unavailable('python')
     return runner.run({
       code: withBlock.code as string,
