@@ -14,6 +14,7 @@ import { securityMiddleware } from './http/security.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
 import type { NotebookService } from './notebooks/notebook-service.ts'
+import type { Pipelines } from './pipelines/pipelines-module.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
 import { apiTokenRoutes } from './routes/api-tokens.ts'
@@ -25,6 +26,8 @@ import { invitationRoutes } from './routes/invitations.ts'
 import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
+import { pipelineLogRoutes } from './routes/pipeline-logs-live.ts'
+import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 
@@ -36,6 +39,8 @@ export interface AppDeps {
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
   notebooks?: () => NotebookService | undefined
+  /** Pipelines, schedules and runs; undefined until the metadata DB is open. */
+  pipelines?: () => Pipelines | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -74,6 +79,8 @@ export function createApp(deps: AppDeps) {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
       }),
     )
+    .route('/', pipelineRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
+    .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

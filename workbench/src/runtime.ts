@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
+import { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
@@ -14,6 +15,7 @@ import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
+import { Pipelines } from './pipelines/pipelines-module.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -56,12 +58,15 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
+    let pipelines: Pipelines | undefined
+    let orchestrator: OrchestratorClient | undefined
     const app = createApp({
       logger,
       readiness,
       scratchDuckdb: () => scratch,
       collab: () => collab,
       notebooks: () => notebooks,
+      pipelines: () => pipelines,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -91,6 +96,9 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(() => collabServer.close())
     collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
+    const pipelinesModule = new Pipelines({ db: db.db, logger, orchestrator: () => orchestrator })
+    cleanups.push(() => pipelinesModule.stop())
+    pipelines = pipelinesModule
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
@@ -108,6 +116,13 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       }),
     ])
 
+    orchestrator = new OrchestratorClient({
+      connection: temporal.connection,
+      namespace: temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    })
+    pipelinesModule.start()
+
     let worker: SupervisedWorker | undefined
     if (config.temporal.inProcessWorker) {
       worker = new SupervisedWorker(
@@ -116,6 +131,7 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
           namespace: temporal.namespace,
           taskQueue: config.temporal.taskQueue,
           identity: `workbench@${os.hostname()}:${process.pid}`,
+          reporter: pipelinesModule.reporter,
         },
         logger,
       )

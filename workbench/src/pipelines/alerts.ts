@@ -16,7 +16,12 @@ export interface AlertOptions {
   timeoutMs: number
 }
 
-export const DEFAULT_ALERT_OPTIONS: AlertOptions = { attempts: 5, initialDelayMs: 1_000, maxDelayMs: 30_000, timeoutMs: 10_000 }
+export const DEFAULT_ALERT_OPTIONS: AlertOptions = {
+  attempts: 5,
+  initialDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  timeoutMs: 10_000,
+}
 
 /** The signature a receiver recomputes to check an alert came from this workbench. */
 export function signBody(secret: string, body: string): string {

@@ -4,7 +4,12 @@ import { type Kysely, sql } from 'kysely'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
 
 /** Called once a run reached a final state (alerts hook in here). */
-export type RunFinishedListener = (run: { id: string; pipelineId: string; status: PipelineRunStatus; error: string | null }) => void
+export type RunFinishedListener = (run: {
+  id: string
+  pipelineId: string
+  status: PipelineRunStatus
+  error: string | null
+}) => void
 
 /**
  * Writes run progress into the metadata DB, so runs, steps and logs are visible without asking

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { OrchestratorClient, StepState } from '@workbench/orchestrator/client'
-import { type PipelineSpec, type ParamValue, parseDuration, resolveParams } from '@workbench/orchestrator/spec'
+import { type ParamValue, type PipelineSpec, parseDuration, resolveParams } from '@workbench/orchestrator/spec'
 import { Cron } from 'croner'
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, PipelineRunsTable, PipelineStepRunsTable, PipelineTrigger } from '../db/schema.ts'
@@ -200,7 +200,11 @@ export class RunService {
   async rerun(workspaceId: string, runId: string, userId: string | null) {
     const row = await this.#runRow(workspaceId, runId)
     if (!FINISHED.has(row.status) || row.status === 'succeeded') {
-      throw new AppError(409, 'run_not_failed', `Only a failed, timed-out or cancelled run can be re-run (${row.status})`)
+      throw new AppError(
+        409,
+        'run_not_failed',
+        `Only a failed, timed-out or cancelled run can be re-run (${row.status})`,
+      )
     }
     const { spec } = await this.pipelines.version(workspaceId, row.pipeline_id, row.version)
     const steps = await this.#db
@@ -249,10 +253,7 @@ export class RunService {
     return runs
   }
 
-  async list(
-    workspaceId: string,
-    filter: { pipelineId?: string; status?: string; limit: number; offset: number },
-  ) {
+  async list(workspaceId: string, filter: { pipelineId?: string; status?: string; limit: number; offset: number }) {
     let query = this.#db.selectFrom('pipeline_runs').where('workspace_id', '=', workspaceId)
     if (filter.pipelineId) query = query.where('pipeline_id', '=', filter.pipelineId)
     if (filter.status) query = query.where('status', '=', filter.status as never)

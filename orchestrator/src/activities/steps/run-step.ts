@@ -11,11 +11,7 @@ const HEARTBEAT_EVERY_MS = 1_000
  * dead worker are noticed, reports each attempt and its log lines when the run is reported, and
  * returns the attempt that produced the output.
  */
-export function stepActivity(
-  handler: StepHandler,
-  schema: ZodType | undefined,
-  reporter?: RunReporter,
-): StepActivity {
+export function stepActivity(handler: StepHandler, schema: ZodType | undefined, reporter?: RunReporter): StepActivity {
   return async (input) => {
     const context = Context.current()
     const attempt = context.info.attempt
