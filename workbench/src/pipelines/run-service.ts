@@ -48,6 +48,17 @@ export function toStepRun(row: Selectable<PipelineStepRunsTable>) {
   }
 }
 
+const EMPTY_STEP = {
+  attempts: 0,
+  startedAt: null,
+  endedAt: null,
+  durationMs: null,
+  error: null,
+  reason: null,
+  output: null,
+  artifacts: [] as unknown[],
+}
+
 /** Starting, cancelling, re-running and backfilling pipeline runs, and reading their history. */
 export class RunService {
   constructor(
@@ -278,7 +289,13 @@ export class RunService {
       .orderBy('started_at')
       .orderBy('step_id')
       .execute()
-    return { ...toRun(row), steps: steps.map(toStepRun) }
+    // Steps the run never reached (after a failure or cancellation) are listed too, as not run.
+    const { spec } = await this.pipelines.version(workspaceId, row.pipeline_id, row.version)
+    const recorded = new Set(steps.map((s) => s.step_id))
+    const notRun = spec.steps
+      .filter((s) => !recorded.has(s.id))
+      .map((s) => ({ ...EMPTY_STEP, stepId: s.id, status: 'not_run' as const }))
+    return { ...toRun(row), steps: [...steps.map(toStepRun), ...notRun] }
   }
 
   /** Log lines after `after` (a sequence number), oldest first. */
