@@ -213,8 +213,9 @@ export class PipelineService {
 
   /** Deletes the pipeline, its schedule, versions and run history. */
   async delete(workspaceId: string, pipelineId: string): Promise<void> {
-    await this.getRow(workspaceId, pipelineId)
-    await this.#orchestrator().deleteSchedule(scheduleIdOf(pipelineId))
+    const { spec } = await this.version(workspaceId, pipelineId)
+    if (spec.schedule) await this.#orchestrator().deleteSchedule(scheduleIdOf(pipelineId))
+    else await this.deps.orchestrator()?.deleteSchedule(scheduleIdOf(pipelineId))
     await this.db.deleteFrom('pipelines').where('id', '=', pipelineId).execute()
   }
 
@@ -245,12 +246,13 @@ export class PipelineService {
 
   /** Creates, updates or removes the pipeline's Temporal Schedule to match `spec`. */
   async syncSchedule(row: Selectable<PipelinesTable>, version: number, spec: PipelineSpec): Promise<void> {
-    const orchestrator = this.#orchestrator()
     const scheduleId = scheduleIdOf(row.id)
     if (!spec.schedule) {
-      await orchestrator.deleteSchedule(scheduleId)
+      // Without Temporal there is nothing to remove a schedule from; saving an unscheduled pipeline still works.
+      await this.deps.orchestrator()?.deleteSchedule(scheduleId)
       return
     }
+    const orchestrator = this.#orchestrator()
     const { values } = resolveParams(spec)
     const cron = spec.schedule.cron
     await orchestrator.upsertSchedule(scheduleId, {
