@@ -37,6 +37,7 @@ export class Pipelines {
   readonly reconciler: RunReconciler
   readonly sla: SlaMonitor
   #timer: NodeJS.Timeout | undefined
+  readonly #onFinished: RunFinishedListener
 
   constructor(private readonly options: PipelinesOptions) {
     const { db, logger } = options
@@ -62,10 +63,38 @@ export class Pipelines {
         })
         .catch((err: unknown) => logger.error({ err, runId: run.id }, 'could not record a failure alert'))
     }
+    this.#onFinished = onFinished
     this.reporter = new DbRunReporter(db)
     this.reporter.onRunFinished(onFinished)
     this.reconciler = new RunReconciler(db, options.orchestrator, logger, onFinished)
     this.sla = new SlaMonitor(db, this.alerts)
+  }
+
+  /**
+   * Raises the failure alert of every recently failed run that has none: a worker in another process
+   * records runs through its own reporter, which has no alert dispatcher.
+   */
+  async catchUpFailureAlerts(sinceMs = 86_400_000): Promise<number> {
+    const runs = await this.options.db
+      .selectFrom('pipeline_runs as r')
+      .select(['r.id', 'r.pipeline_id', 'r.status', 'r.error'])
+      .where('r.status', 'in', ['failed', 'timed_out'])
+      .where('r.ended_at', '>', new Date(Date.now() - sinceMs))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('pipeline_alerts as a')
+              .select('a.id')
+              .whereRef('a.run_id', '=', 'r.id')
+              .where('a.kind', '=', 'failure'),
+          ),
+        ),
+      )
+      .limit(200)
+      .execute()
+    for (const run of runs)
+      this.#onFinished({ id: run.id, pipelineId: run.pipeline_id, status: run.status, error: run.error })
+    return runs.length
   }
 
   /** Starts the background passes (reconcile, SLA checks). */
@@ -76,7 +105,7 @@ export class Pipelines {
     this.#timer = setInterval(() => {
       if (busy) return
       busy = true
-      Promise.allSettled([this.reconciler.reconcile(), this.sla.check()]).finally(() => {
+      Promise.allSettled([this.reconciler.reconcile(), this.sla.check(), this.catchUpFailureAlerts()]).finally(() => {
         busy = false
       })
     }, every)

@@ -322,6 +322,40 @@ steps:
     }
   })
 
+  it('reconciles a run whose reports were lost from Temporal, and raises its missing failure alert', async () => {
+    steps.failing.add('lost')
+    const id = await create(`${header('unreported')}
+steps:
+  - { id: x, type: flaky, retry: { attempts: 1 }, with: { name: lost } }
+`)
+    const { spec } = await pipelines.pipelines.version(ws, id)
+    // Started without reporting, as if every report had been lost: the DB only knows it was queued.
+    const handle = await client.startPipeline({ spec, params: {} })
+    await database.db
+      .insertInto('pipeline_runs')
+      .values({
+        id: `lost-${handle.workflowId}`,
+        pipeline_id: id,
+        workspace_id: ws,
+        version: 1,
+        trigger: 'manual',
+        params: '{}',
+        status: 'queued',
+        workflow_id: handle.workflowId,
+      })
+      .execute()
+    await handle.result().catch(() => {})
+    expect(await pipelines.reconciler.reconcile({ graceMs: 0 })).toBeGreaterThanOrEqual(1)
+    const detail = await run(`lost-${handle.workflowId}`)
+    expect(detail.status).toBe('failed')
+    expect(detail.error).toContain('flaky step lost failed')
+    await waitFor(async () => (await api('GET', `/pipelines/${id}/alerts`)).body.items.length > 0, 'the alert')
+    expect((await api('GET', `/pipelines/${id}/alerts`)).body.items).toMatchObject([
+      { kind: 'failure', runId: detail.id, delivery: 'not_configured' },
+    ])
+    expect(await pipelines.catchUpFailureAlerts()).toBe(0)
+  })
+
   it('survives a worker killed mid-step: the run completes and the keyed write is applied once', async () => {
     const id = await create(`${header('killed')}
 steps:
