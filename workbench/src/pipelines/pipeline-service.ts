@@ -150,6 +150,8 @@ export class PipelineService {
           alert_webhook_url: settings.alertWebhookUrl ?? null,
           alert_secret: settings.alertSecret ?? null,
           sla: settings.sla ? JSON.stringify(settings.sla) : null,
+          // The spec's `paused` is the initial state; pause/resume through the API override it.
+          schedule_paused: spec.schedule?.paused === true,
           created_by: userId,
         } as never)
         .execute()
@@ -184,6 +186,14 @@ export class PipelineService {
         .where('id', '!=', pipelineId)
         .executeTakeFirst()
       if (clash) throw new AppError(409, 'pipeline_exists', `A pipeline named '${spec.metadata.name}' already exists`)
+      const previous = await trx
+        .selectFrom('pipeline_versions')
+        .select('spec')
+        .where('pipeline_id', '=', pipelineId)
+        .where('version', '=', row.current_version)
+        .executeTakeFirst()
+      const wasPaused = (previous?.spec as PipelineSpec | undefined)?.schedule?.paused === true
+      const nowPaused = spec.schedule?.paused === true
       const next = row.current_version + 1
       await trx
         .insertInto('pipeline_versions')
@@ -191,7 +201,13 @@ export class PipelineService {
         .execute()
       await trx
         .updateTable('pipelines')
-        .set({ current_version: next, name: spec.metadata.name, updated_at: new Date() })
+        .set({
+          current_version: next,
+          name: spec.metadata.name,
+          updated_at: new Date(),
+          // Editing `paused` in the YAML is an explicit pause/resume; otherwise the API's state stands.
+          ...(wasPaused !== nowPaused ? { schedule_paused: nowPaused } : {}),
+        })
         .where('id', '=', pipelineId)
         .execute()
       return next
@@ -261,7 +277,7 @@ export class PipelineService {
       every: this.deps.scheduleEvery,
       overlap: spec.schedule.overlap,
       catchupWindow: spec.schedule.catchup_window,
-      paused: row.schedule_paused || spec.schedule.paused === true,
+      paused: row.schedule_paused,
       input: {
         spec,
         params: values,

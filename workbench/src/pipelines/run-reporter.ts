@@ -106,6 +106,7 @@ export class DbRunReporter implements RunReporter {
       error: event.error ?? null,
       reason: event.reason ?? null,
       output: event.output === undefined ? null : JSON.stringify(event.output),
+      artifacts: JSON.stringify(artifactsOf(event.output)),
     }
     await this.db
       .insertInto('pipeline_step_runs')
@@ -136,6 +137,16 @@ export class DbRunReporter implements RunReporter {
       .executeTakeFirst()
     if (!updated) return
     await closeOpenSteps(this.db, updated.id, event.status, event.at)
+    await this.db
+      .insertInto('pipeline_run_logs')
+      .values({
+        run_id: updated.id,
+        step_id: null,
+        level: event.status === 'failed' ? 'error' : 'info',
+        message: `run ${event.status}${event.error ? `: ${event.error}` : ''}`,
+        created_at: new Date(event.at),
+      })
+      .execute()
     for (const listener of this.#listeners)
       listener({ id: updated.id, pipelineId: updated.pipeline_id, status: updated.status, error: updated.error })
   }
@@ -170,4 +181,17 @@ export async function closeOpenSteps(
     .where('run_id', '=', runId)
     .where('status', '=', 'running')
     .execute()
+}
+
+/**
+ * Artifacts a step's output names: `artifactId` (a notebook step's executed notebook) or an
+ * `artifacts` list, so the run page can link them without knowing each step type.
+ */
+export function artifactsOf(output: unknown): unknown[] {
+  if (output === null || typeof output !== 'object') return []
+  const record = output as Record<string, unknown>
+  const found: unknown[] = []
+  if (typeof record.artifactId === 'string') found.push({ kind: 'notebook', id: record.artifactId })
+  if (Array.isArray(record.artifacts)) found.push(...record.artifacts)
+  return found
 }

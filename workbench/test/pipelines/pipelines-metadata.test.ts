@@ -176,10 +176,10 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     ])
     const detail = (await api('GET', `/pipeline-runs/${runs[0].id}`)).body
     expect(detail.steps).toMatchObject([
-      { stepId: 'a', status: 'succeeded', attempts: 2, durationMs: 2500, output: { ok: true } },
+      { stepId: 'a', status: 'succeeded', attempts: 2, durationMs: 2500, output: { ok: true }, artifacts: [] },
     ])
     const logs = (await api('GET', `/pipeline-runs/${runs[0].id}/logs`)).body
-    expect(logs.items.map((l: any) => l.message)).toEqual(['hello'])
+    expect(logs.items.map((l: any) => l.message)).toEqual(['hello', 'run failed: x'])
     expect((await api('GET', `/pipeline-runs/${runs[0].id}/logs?after=${logs.next}`)).body.items).toEqual([])
   })
 

@@ -284,6 +284,28 @@ steps:
     expect(await client.describeSchedule(scheduleIdOf(id))).toBeUndefined()
   })
 
+  it('refuses to resume a schedule whose notebook was deleted since it was saved', async () => {
+    await database.db
+      .insertInto('notebooks')
+      .values({ id: 'nb-scheduled', workspace_id: ws, name: 'nightly', created_by: null, deleted_at: null })
+      .execute()
+    const id = await create(`${header('paused-notebook')}
+schedule: { cron: '0 3 * * *', paused: true }
+steps:
+  - { id: nb, type: notebook, with: { notebook: nb-scheduled } }
+`)
+    expect((await api('GET', `/pipelines/${id}/schedule`)).body).toMatchObject({ scheduled: true, paused: true })
+    await database.db
+      .updateTable('notebooks')
+      .set({ deleted_at: new Date() })
+      .where('id', '=', 'nb-scheduled')
+      .execute()
+    const resumed = await api('POST', `/pipelines/${id}/schedule/resume`)
+    expect(resumed.status).toBe(400)
+    expect(resumed.body.details.problems).toMatchObject([{ code: 'unknown_notebook', line: 7 }])
+    expect((await api('GET', `/pipelines/${id}/schedule`)).body.paused).toBe(true)
+  })
+
   it('streams a run’s log lines over a websocket until the run ends', async () => {
     const id = await create(`${header('streamed')}
 steps:
