@@ -77,6 +77,18 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     expect((await api('POST', '/pipelines/validate', { yaml: simple('fine') }, viewerToken)).status).toBe(200)
   })
 
+  it('documents the pipeline routes in the OpenAPI document', async () => {
+    const doc = (await (await app.request('/api/openapi.json')).json()) as any
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/workspaces/{workspaceId}/pipelines',
+        '/workspaces/{workspaceId}/pipelines/validate',
+        '/workspaces/{workspaceId}/pipelines/{pipelineId}/backfill',
+        '/workspaces/{workspaceId}/pipeline-runs/{runId}/rerun',
+      ]),
+    )
+  })
+
   it('refuses a pipeline naming a deleted notebook when it is saved', async () => {
     await database.db
       .insertInto('notebooks')
