@@ -378,7 +378,7 @@ steps:
     expect(await pipelines.catchUpFailureAlerts()).toBe(0)
   })
 
-  it('survives a worker killed mid-step: the run completes and the keyed write is applied once', async () => {
+  it('survives a worker shut down mid-step: the run completes and the keyed write is applied once', async () => {
     const id = await create(`${header('killed')}
 steps:
   - { id: write, type: count, retry: { attempts: 3, backoff: { initial: 100ms } }, with: { value: 9, hold: true } }
@@ -388,7 +388,8 @@ steps:
     const detailBefore = await run(runId)
     const prefix = `${detailBefore.temporalRunId}/`
     await waitFor(() => [...steps.executions.keys()].some((k) => k.startsWith(prefix)), 'the write')
-    // The worker dies with the attempt in flight; a fresh one takes over.
+    // The worker goes away with the attempt in flight; a fresh one takes over (kill -9 of a worker
+    // process: pipelines-worker-kill.test.ts).
     worker.shutdown()
     await waitFor(() => worker.getState() === 'STOPPED' || worker.getState() === 'FAILED', 'the worker to stop')
     worker = await env.startWorker({ ...steps.deps, reporter: pipelines.reporter })
