@@ -1,7 +1,9 @@
 import { validatePipeline } from '@workbench/orchestrator/spec'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startWebhookServer } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { createApp } from '../../src/app.ts'
+import { AlertDispatcher, signBody } from '../../src/pipelines/alerts.ts'
 import { Pipelines } from '../../src/pipelines/pipelines-module.ts'
 import { backfillIntervals } from '../../src/pipelines/run-service.ts'
 import { zonedTimeOfDay } from '../../src/pipelines/sla-monitor.ts'
@@ -193,6 +195,35 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     const logs = (await api('GET', `/pipeline-runs/${runs[0].id}/logs`)).body
     expect(logs.items.map((l: any) => l.message)).toEqual(['hello', 'run failed: x'])
     expect((await api('GET', `/pipeline-runs/${runs[0].id}/logs?after=${logs.next}`)).body.items).toEqual([])
+  })
+
+  it('gives up on an alert webhook after a bounded number of signed attempts, and records why', async () => {
+    const receiver = await startWebhookServer({ '/down': (_req, res) => res.writeHead(500).end('down') })
+    try {
+      const { id: pipelineId } = (
+        await api('POST', '/pipelines', {
+          yaml: simple('unreachable-alerts'),
+          alertWebhookUrl: `${receiver.url}/down`,
+          alertSecret: 'another-secret-0123456789',
+        })
+      ).body
+      const dispatcher = new AlertDispatcher(database.db, pino({ level: 'silent' }), {
+        attempts: 3,
+        initialDelayMs: 10,
+        maxDelayMs: 20,
+      })
+      const alert = { pipelineId, runId: null, kind: 'failure' as const, dedupeKey: 'k1', message: 'it broke' }
+      expect(await dispatcher.raise(alert)).toBeDefined()
+      expect(await dispatcher.raise(alert)).toBeUndefined()
+      await dispatcher.settle()
+      expect(receiver.requests).toHaveLength(3)
+      for (const r of receiver.requests)
+        expect(r.headers['x-workbench-signature']).toBe(signBody('another-secret-0123456789', r.body))
+      const alerts = (await api('GET', `/pipelines/${pipelineId}/alerts`)).body.items
+      expect(alerts).toMatchObject([{ delivery: 'failed', attempts: 3, lastError: 'HTTP 500' }])
+    } finally {
+      await receiver.close()
+    }
   })
 
   it('records SLA breaches once: a run over its max duration, a day with no success by the deadline', async () => {
