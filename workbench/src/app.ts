@@ -27,6 +27,7 @@ import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
 import { pipelineLogRoutes } from './routes/pipeline-logs-live.ts'
+import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
 import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .route('/', pipelineRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
+    .route('/', pipelineRunRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))

@@ -6,125 +6,20 @@ import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import { invalidPipeline, toPipeline } from '../pipelines/pipeline-service.ts'
 import type { Pipelines } from '../pipelines/pipelines-module.ts'
-
-const ErrorBody = z
-  .object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() })
-  .openapi('PipelineErrorBody')
-const Problem = z
-  .object({
-    code: z.string(),
-    message: z.string(),
-    path: z.array(z.union([z.string(), z.number()])),
-    line: z.number(),
-    column: z.number(),
-  })
-  .openapi('PipelineProblem')
-const Pipeline = z
-  .object({
-    id: z.string(),
-    workspaceId: z.string(),
-    name: z.string(),
-    currentVersion: z.number(),
-    alertWebhookUrl: z.string().nullable(),
-    alertSecretSet: z.boolean(),
-    sla: z.unknown(),
-    schedulePaused: z.boolean(),
-    createdBy: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi('Pipeline')
-const StepRun = z
-  .object({
-    stepId: z.string(),
-    status: z.string(),
-    attempts: z.number(),
-    startedAt: z.string().nullable(),
-    endedAt: z.string().nullable(),
-    durationMs: z.number().nullable(),
-    error: z.string().nullable(),
-    reason: z.string().nullable(),
-    output: z.unknown(),
-    artifacts: z.array(z.unknown()),
-  })
-  .openapi('PipelineStepRun')
-const Run = z
-  .object({
-    id: z.string(),
-    pipelineId: z.string(),
-    version: z.number(),
-    trigger: z.enum(['manual', 'schedule', 'backfill', 'rerun']),
-    params: z.record(z.string(), z.unknown()),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out']),
-    rerunOf: z.string().nullable(),
-    workflowId: z.string(),
-    temporalRunId: z.string().nullable(),
-    error: z.string().nullable(),
-    triggeredBy: z.string().nullable(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    endedAt: z.string().nullable(),
-    durationMs: z.number().nullable(),
-  })
-  .openapi('PipelineRun')
-const RunDetail = Run.extend({ steps: z.array(StepRun) }).openapi('PipelineRunDetail')
-const LogPage = z
-  .object({
-    items: z.array(
-      z.object({
-        seq: z.number(),
-        stepId: z.string().nullable(),
-        level: z.string(),
-        message: z.string(),
-        at: z.string(),
-      }),
-    ),
-    next: z.number(),
-  })
-  .openapi('PipelineLogPage')
-const Sla = z
-  .object({
-    maxDuration: z
-      .string()
-      .regex(/^(\d+(ms|s|m|h|d))+$/)
-      .optional(),
-    finishBy: z
-      .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM')
-      .optional(),
-    timezone: z.string().optional(),
-  })
-  .openapi('PipelineSla')
-const Settings = z.object({
-  alertWebhookUrl: z
-    .url({ protocol: /^https?$/ })
-    .nullable()
-    .optional(),
-  alertSecret: z.string().min(16).max(500).nullable().optional().describe('Write-only HMAC key of alert signatures'),
-  sla: Sla.nullable().optional(),
-})
-const Yaml = z.string().min(1).max(1_000_000)
-
-const WorkspaceParam = z.object({ workspaceId: z.string().min(1).max(100) })
-const PipelineParams = WorkspaceParam.extend({ pipelineId: z.string().min(1).max(100) })
-const RunParams = WorkspaceParam.extend({ runId: z.string().min(1).max(100) })
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const body = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { 'application/json': { schema } },
-})
-const errors = {
-  400: json(ErrorBody, 'Invalid request or pipeline (details.problems lists each problem with line and column)'),
-  404: json(ErrorBody, 'No such pipeline or run'),
-  409: json(ErrorBody, 'Conflict with the current state'),
-  503: json(ErrorBody, 'Temporal is not reachable yet'),
-}
-const base = '/workspaces/{workspaceId}/pipelines'
-const runs = '/workspaces/{workspaceId}/pipeline-runs'
-const tags = ['pipelines']
+import {
+  base,
+  body,
+  errors,
+  json,
+  Pipeline,
+  PipelineParams,
+  Problem,
+  RunDetail,
+  Settings,
+  tags,
+  WorkspaceParam,
+  Yaml,
+} from './pipeline-schemas.ts'
 
 const routes = {
   list: createRoute({
@@ -313,60 +208,6 @@ const routes = {
       ...errors,
     },
   }),
-  runs: createRoute({
-    method: 'get',
-    path: runs,
-    tags,
-    summary: 'Run history, newest first',
-    request: {
-      params: WorkspaceParam,
-      query: z.object({
-        pipelineId: z.string().optional(),
-        status: z.string().optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        offset: z.coerce.number().int().min(0).default(0),
-      }),
-    },
-    responses: { 200: json(z.object({ items: z.array(Run), total: z.number() }), 'Runs'), ...errors },
-  }),
-  run: createRoute({
-    method: 'get',
-    path: `${runs}/{runId}`,
-    tags,
-    summary: "A run with each step's status, attempts, times, error, output and artifacts",
-    request: { params: RunParams },
-    responses: { 200: json(RunDetail, 'The run'), ...errors },
-  }),
-  cancel: createRoute({
-    method: 'post',
-    path: `${runs}/{runId}/cancel`,
-    tags,
-    summary: 'Cancel a run (its running step stops within seconds)',
-    request: { params: RunParams },
-    responses: { 202: json(Run, 'Cancellation requested'), ...errors },
-  }),
-  rerun: createRoute({
-    method: 'post',
-    path: `${runs}/{runId}/rerun`,
-    tags,
-    summary: 'Re-run a failed run from its failed step: same version and inputs, succeeded steps reused',
-    request: { params: RunParams },
-    responses: { 201: json(RunDetail, 'Started'), ...errors },
-  }),
-  logs: createRoute({
-    method: 'get',
-    path: `${runs}/{runId}/logs`,
-    tags,
-    summary: 'Log lines after a sequence number (pages; the websocket at .../logs/live streams them)',
-    request: {
-      params: RunParams,
-      query: z.object({
-        after: z.coerce.number().int().min(0).default(0),
-        limit: z.coerce.number().int().min(1).max(1000).default(200),
-      }),
-    },
-    responses: { 200: json(LogPage, 'Log lines'), ...errors },
-  }),
 }
 
 /** Pipelines, their versions, schedules and runs: viewers read, editors write and trigger. */
@@ -471,26 +312,5 @@ export function pipelineRoutes(identity: Identity, deps: () => Pipelines | undef
         deliveredAt: r.delivered_at?.toISOString() ?? null,
       }))
       return c.json({ items }, 200)
-    })
-    .openapi({ ...routes.runs, middleware: viewer('runs.list') }, async (c) => {
-      const { workspaceId } = c.req.valid('param')
-      return c.json(await ready().runs.list(workspaceId, c.req.valid('query')), 200)
-    })
-    .openapi({ ...routes.run, middleware: viewer('runs.read') }, async (c) => {
-      const { workspaceId, runId } = c.req.valid('param')
-      return c.json(await ready().runs.get(workspaceId, runId), 200)
-    })
-    .openapi({ ...routes.cancel, middleware: editor('runs.cancel') }, async (c) => {
-      const { workspaceId, runId } = c.req.valid('param')
-      return c.json(await ready().runs.cancel(workspaceId, runId), 202)
-    })
-    .openapi({ ...routes.rerun, middleware: editor('runs.rerun') }, async (c) => {
-      const { workspaceId, runId } = c.req.valid('param')
-      return c.json(await ready().runs.rerun(workspaceId, runId, userId(c)), 201)
-    })
-    .openapi({ ...routes.logs, middleware: viewer('runs.logs') }, async (c) => {
-      const { workspaceId, runId } = c.req.valid('param')
-      const { after, limit } = c.req.valid('query')
-      return c.json(await ready().runs.logs(workspaceId, runId, after, limit), 200)
     })
 }
