@@ -16,15 +16,18 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   const logger = createLogger(config.logLevel)
-  // Runs report their progress straight into the metadata DB (the API server owns migrations).
-  const db = await openDatabase(config.database)
+  // Runs report their progress straight into the metadata DB (the API server owns migrations). An
+  // embedded PGlite belongs to the API process alone: without PostgreSQL, the API's reconciler records
+  // how runs ended instead.
+  const db = config.database.kind === 'postgres' ? await openDatabase(config.database) : undefined
+  if (!db) logger.warn('worker: no DATABASE_URL; pipeline runs are recorded by the API reconciler only')
   const worker = new SupervisedWorker(
     {
       address: config.temporal.server.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       identity: `worker@${os.hostname()}:${process.pid}`,
-      reporter: new DbRunReporter(db.db),
+      reporter: db ? new DbRunReporter(db.db) : undefined,
     },
     logger,
   )
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
   const shutdown = () => {
     worker
       .stop()
-      .then(() => db.close())
+      .then(() => db?.close())
       .then(() => process.exit(0))
   }
   process.on('SIGINT', shutdown)
