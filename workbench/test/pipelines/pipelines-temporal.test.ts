@@ -123,6 +123,10 @@ steps:
   - { id: call, type: http, with: { url: '${webhooks.url}/ok', body: { n: '{{ params.n }}' } } }
   - { id: write, type: count, depends_on: [call], with: { value: 3 } }
 `)
+    const wrong = await api('POST', `/pipelines/${id}/runs`, { params: { n: 'five', extra: 1 } })
+    expect(wrong.status).toBe(400)
+    expect(wrong.body.code).toBe('invalid_params')
+    expect(wrong.body.message).toContain("unknown parameter 'extra'")
     const runId = await trigger(id, { n: 5 })
     const detail = await finished(runId)
     expect(detail).toMatchObject({ status: 'succeeded', trigger: 'manual', version: 1, params: { n: 5 }, error: null })
@@ -313,6 +317,8 @@ steps:
   - { id: after, type: count, depends_on: [wait], with: { value: 2 } }
 `)
     const runId = await trigger(id)
+    const missing = await api('GET', '/pipeline-runs/no-such-run/logs/live')
+    expect([missing.status, missing.body.code]).toEqual([404, 'pipeline_run_not_found'])
     const server: ServerType = createAdaptorServer({
       fetch: app.fetch,
       websocket: { server: new WebSocketServer({ noServer: true }) },
