@@ -26,6 +26,7 @@ function attempt(overrides: Partial<StepContext> = {}) {
     attempt: 1,
     idempotencyKey: `run-${++keys}/step`,
     heartbeat: (details) => heartbeats.push(details),
+    log: () => {},
     ...overrides,
   }
   const input: StepInput = {

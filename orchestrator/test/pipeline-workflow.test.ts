@@ -274,6 +274,25 @@ steps:
     expect(rows.rows).toEqual([{ n: 8, d: 8 }])
   })
 
+  it('reports a run through local activities and replays deterministically', async () => {
+    const spec = specOf(`${header('reported')}
+params:
+  never: { type: boolean, default: false }
+steps:
+  - { id: a, type: http, with: { url: '${webhooks.url}/ok?reported' } }
+  - { id: b, type: http, depends_on: [a], retry: { attempts: 1 }, with: { url: '${webhooks.url}/fail' } }
+  - { id: c, type: http, depends_on: [a], when: "params.never == true", with: { url: '${webhooks.url}/ok' } }
+`)
+    const params = { never: false }
+    const report = { pipelineId: 'p', workspaceId: 'w', version: 1, trigger: 'manual' as const, params }
+    const handle = await client.startPipeline({ spec, params, report })
+    const cause = await failureOf(handle.result())
+    expect(cause.message).toMatch(/^step 'b' failed/)
+    const history = JSON.stringify(await handle.fetchHistory())
+    expect(history).toContain('core_local_activity')
+    await checkReplay(pipelines, handle, 'reported')
+  })
+
   it('fails a bad spec at once, without retrying the workflow', async () => {
     const spec = specOf(`${header('cyclic')}steps:\n  - { id: a, type: sql, with: { sql: select 1 } }\n`)
     spec.steps.push({ id: 'b', type: 'sql', depends_on: ['b'], with: { sql: 'select 1' } })

@@ -25,6 +25,7 @@ describe('replay of recorded pipeline histories', () => {
       'conditions.json',
       'diamond.json',
       'failing-step.json',
+      'reported.json',
     ])
   })
 

@@ -16,6 +16,7 @@ import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
 import type { NotebookService } from './notebooks/notebook-service.ts'
+import type { Pipelines } from './pipelines/pipelines-module.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
 import { apiTokenRoutes } from './routes/api-tokens.ts'
@@ -31,6 +32,9 @@ import { metricsRoutes } from './routes/metrics.ts'
 import { notebookExecutionRoutes } from './routes/notebook-execution.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
 import { type BeforeCompile, duckdbParseSql, pipelineCompileRoutes } from './routes/pipeline-compile.ts'
+import { pipelineLogRoutes } from './routes/pipeline-logs-live.ts'
+import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
+import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 
@@ -46,6 +50,8 @@ export interface AppDeps {
   kernels?: () => KernelDeps | undefined
   /** Workspace connections; undefined until the metadata DB is open. */
   connections?: () => ConnectionService | undefined
+  /** Pipelines, schedules and runs; undefined until the metadata DB is open. */
+  pipelines?: () => Pipelines | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Notebook -> pipeline compiles snapshot a notebook version first (notebooks-history, contract F). */
@@ -101,6 +107,9 @@ export function createApp(deps: AppDeps) {
         beforeCompile: deps.beforeCompile,
       }),
     )
+    .route('/', pipelineRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
+    .route('/', pipelineRunRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
+    .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
+import { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
@@ -21,6 +22,7 @@ import { NotebookExecution } from './kernels/notebook-execution.ts'
 import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
 import { WorkspaceDatabases } from './kernels/workspace-databases.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
+import { Pipelines } from './pipelines/pipelines-module.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -87,6 +89,8 @@ export async function startWorkbench(
       logger,
     })
     cleanups.push(() => kernels.stop())
+    let pipelines: Pipelines | undefined
+    let orchestrator: OrchestratorClient | undefined
     const app = createApp({
       logger,
       readiness,
@@ -95,6 +99,7 @@ export async function startWorkbench(
       notebooks: () => notebooks,
       kernels: () => kernelDeps,
       connections: () => connections,
+      pipelines: () => pipelines,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -140,6 +145,9 @@ export async function startWorkbench(
     })
     cleanups.push(() => connectionService.close())
     connections = connectionService
+    const pipelinesModule = new Pipelines({ db: db.db, logger, orchestrator: () => orchestrator })
+    cleanups.push(() => pipelinesModule.stop())
+    pipelines = pipelinesModule
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
@@ -160,6 +168,13 @@ export async function startWorkbench(
       }),
     ])
 
+    orchestrator = new OrchestratorClient({
+      connection: temporal.connection,
+      namespace: temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    })
+    pipelinesModule.start()
+
     let worker: SupervisedWorker | undefined
     if (config.temporal.inProcessWorker) {
       worker = new SupervisedWorker(
@@ -168,6 +183,7 @@ export async function startWorkbench(
           namespace: temporal.namespace,
           taskQueue: config.temporal.taskQueue,
           identity: `workbench@${os.hostname()}:${process.pid}`,
+          reporter: pipelinesModule.reporter,
         },
         logger,
       )

@@ -1,6 +1,8 @@
 import os from 'node:os'
 import { loadConfigOrExit } from './config.ts'
+import { openDatabase } from './db/database.ts'
 import { createLogger } from './logger.ts'
+import { DbRunReporter } from './pipelines/run-reporter.ts'
 import { SupervisedWorker } from './temporal/worker.ts'
 
 /**
@@ -14,12 +16,18 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   const logger = createLogger(config.logLevel)
+  // Runs report their progress straight into the metadata DB (the API server owns migrations). An
+  // embedded PGlite belongs to the API process alone: without PostgreSQL, the API's reconciler records
+  // how runs ended instead.
+  const db = config.database.kind === 'postgres' ? await openDatabase(config.database) : undefined
+  if (!db) logger.warn('worker: no DATABASE_URL; pipeline runs are recorded by the API reconciler only')
   const worker = new SupervisedWorker(
     {
       address: config.temporal.server.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       identity: `worker@${os.hostname()}:${process.pid}`,
+      reporter: db ? new DbRunReporter(db.db) : undefined,
     },
     logger,
   )
@@ -29,7 +37,10 @@ async function main(): Promise<void> {
   })
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling')
   const shutdown = () => {
-    worker.stop().then(() => process.exit(0))
+    worker
+      .stop()
+      .then(() => db?.close())
+      .then(() => process.exit(0))
   }
   process.on('SIGINT', shutdown)
   process.on('SIGTERM', shutdown)

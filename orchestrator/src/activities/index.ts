@@ -9,6 +9,8 @@ import { sqlHandler } from './steps/sql.ts'
 import {
   type NotebookRunner,
   type PythonRunner,
+  type RunEvent,
+  type RunReporter,
   type SqlRunner,
   type StepActivity,
   type StepHandler,
@@ -51,6 +53,8 @@ export interface ActivityDeps {
   fetch?: typeof fetch
   /** Extra step types: their handlers here, their `with` schemas in `registry`. */
   handlers?: Record<string, StepHandler>
+  /** Where run progress goes (the metadata DB); without it runs are visible in Temporal only. */
+  reporter?: RunReporter
   /** Step types whose `with` blocks are re-checked before running; the built-ins by default. */
   registry?: StepTypeRegistry
 }
@@ -75,10 +79,14 @@ export function createActivities(deps: ActivityDeps) {
   const handlers = { ...builtinHandlers(deps), ...deps.handlers }
   const steps: Record<string, StepActivity> = {}
   for (const [type, handler] of Object.entries(handlers)) {
-    steps[stepActivityName(type)] = stepActivity(handler, registry.get(type)?.with)
+    steps[stepActivityName(type)] = stepActivity(handler, registry.get(type)?.with, deps.reporter)
   }
   return {
     ...steps,
+    /** Records a run's progress; the pipeline workflow calls it as a local activity. */
+    async reportRunEvent(event: RunEvent): Promise<void> {
+      await deps.reporter?.report(event)
+    },
     /** The smoke path's single activity: echoes its input with the worker that ran it. */
     async smokeEcho(message: string): Promise<{ message: string; worker: string; attempt: number }> {
       return { message, worker: deps.workerIdentity, attempt: Context.current().info.attempt }

@@ -13,6 +13,8 @@ export interface StepInput {
    * every pipeline run. Side effects are keyed on it so a retried attempt never applies them twice.
    */
   idempotencyKey: string
+  /** Set when the run reports its progress (see {@link RunReporter}): the run's workflow id. */
+  workflowId?: string
 }
 
 /** What a step's activity returns: a small JSON output (kept in workflow history) and the attempt that produced it. */
@@ -28,6 +30,8 @@ export interface StepContext {
   attempt: number
   idempotencyKey: string
   heartbeat(details?: unknown): void
+  /** A line in the run's log (streamed live to the runs page when the run reports its progress). */
+  log(message: string, level?: RunLogLevel): void
 }
 
 /** The worker-side half of a step type (the spec-side half is its `with` schema). */
@@ -93,3 +97,45 @@ export function stepActivityName(type: string): string {
 }
 
 export type StepActivity = (input: StepInput) => Promise<StepOutput>
+
+export type RunLogLevel = 'info' | 'warn' | 'error'
+
+/** Who and what a reported run is for: carried in the workflow input so scheduled runs can be recorded too. */
+export interface RunReportContext {
+  pipelineId: string
+  workspaceId: string
+  version: number
+  trigger: 'manual' | 'schedule' | 'backfill' | 'rerun'
+  params: Record<string, string | number | boolean>
+}
+
+/** Progress of a pipeline run, sent by the workflow (through an activity) and by step activities. */
+export type RunEvent =
+  | { kind: 'run_started'; workflowId: string; temporalRunId: string; context: RunReportContext; at: string }
+  | { kind: 'step_started'; workflowId: string; stepId: string; at: string }
+  | { kind: 'step_attempt'; workflowId: string; stepId: string; attempt: number; at: string }
+  | {
+      kind: 'step_finished'
+      workflowId: string
+      stepId: string
+      status: 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped'
+      attempts?: number
+      output?: unknown
+      error?: string
+      reason?: string
+      startedAt?: string
+      at: string
+    }
+  | {
+      kind: 'run_finished'
+      workflowId: string
+      status: 'succeeded' | 'failed' | 'cancelled'
+      error?: string
+      at: string
+    }
+  | { kind: 'log'; workflowId: string; stepId?: string; level: RunLogLevel; message: string; at: string }
+
+/** Records run progress where the application can read it without asking Temporal (the metadata DB). */
+export interface RunReporter {
+  report(event: RunEvent): Promise<void>
+}

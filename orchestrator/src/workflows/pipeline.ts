@@ -2,14 +2,17 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   continueAsNew,
   defineQuery,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow'
-import type { StepActivity, StepOutput } from '../activities/types.ts'
+import type { RunEvent, RunReportContext, StepActivity, StepOutput } from '../activities/types.ts'
 import { parseDuration } from '../spec/duration.ts'
 import { evaluate, parseExpression } from '../spec/expression.ts'
 import { checkGraph } from '../spec/graph.ts'
@@ -28,6 +31,8 @@ export interface StepState {
   startedAt?: string
   endedAt?: string
   reason?: string
+  /** The step failed because its timeout cut it. */
+  timedOut?: boolean
 }
 
 export interface PipelineRunInput {
@@ -39,8 +44,13 @@ export interface PipelineRunInput {
     /** Continue-as-new once the history has this many events (Temporal also suggests it itself). */
     historyEventLimit?: number
   }
-  /** Carried across continue-as-new: steps already finished, and how many executions came before. */
+  /**
+   * Carried across continue-as-new: steps already finished, and how many executions came before. A
+   * re-run starts with the succeeded steps of the run it repeats here, so they are not run again.
+   */
   carried?: { steps: Record<string, StepState>; segments: number }
+  /** When set, the run reports its progress through the `reportRunEvent` activity (metadata DB). */
+  report?: RunReportContext
 }
 
 export interface PipelineRunResult {
@@ -88,6 +98,49 @@ function rootMessage(err: unknown): string {
  * failing step's error once running steps settle; continues as new when the history grows large.
  */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunResult> {
+  const report = reporterFor(input)
+  if (!report) return interpret(input, undefined)
+  const info = workflowInfo()
+  report({
+    kind: 'run_started',
+    workflowId: info.workflowId,
+    temporalRunId: info.runId,
+    context: input.report as RunReportContext,
+    at: nowIso(),
+  })
+  const finish = (status: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
+    CancellationScope.nonCancellable(() =>
+      report({ kind: 'run_finished', workflowId: info.workflowId, status, error, at: nowIso() }, true),
+    )
+  try {
+    const result = await interpret(input, report)
+    await finish('succeeded')
+    return result
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err
+    await finish(isCancellation(err) ? 'cancelled' : 'failed', rootMessage(err))
+    throw err
+  }
+}
+
+type Report = (event: RunEvent, wait?: boolean) => Promise<void>
+
+const nowIso = () => new Date(Date.now()).toISOString()
+
+/** Sends run events through a local activity; a lost report never fails the run (the reconciler catches up). */
+function reporterFor(input: PipelineRunInput): Report | undefined {
+  if (!input.report) return undefined
+  const { reportRunEvent } = proxyLocalActivities<{ reportRunEvent(event: RunEvent): Promise<void> }>({
+    startToCloseTimeout: '10s',
+    retry: { maximumAttempts: 3, initialInterval: '200ms' },
+  })
+  return (event, wait = false) => {
+    const sent = reportRunEvent(event).catch(() => {})
+    return wait ? sent : Promise.resolve()
+  }
+}
+
+async function interpret(input: PipelineRunInput, report: Report | undefined): Promise<PipelineRunResult> {
   const { spec, params } = input
   const graphProblems = checkGraph(spec.steps)
   if (graphProblems.length > 0) {
@@ -102,6 +155,24 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   const concurrency = spec.concurrency ?? DEFAULT_CONCURRENCY
   const historyLimit = input.options?.historyEventLimit ?? DEFAULT_HISTORY_LIMIT
   const keyBase = workflowInfo().firstExecutionRunId
+  const workflowId = workflowInfo().workflowId
+  const reportStep = (stepId: string) => {
+    const state = states[stepId]
+    if (!report || !state || state.status === 'running') return
+    const status = state.timedOut ? 'timed_out' : state.status
+    report({
+      kind: 'step_finished',
+      workflowId,
+      stepId,
+      status,
+      attempts: state.attempts,
+      output: state.output,
+      error: state.error,
+      reason: state.reason,
+      startedAt: state.startedAt,
+      at: state.endedAt ?? now(),
+    })
+  }
   let failure: { stepId: string; error: unknown } | undefined
   let cancelled: unknown
   let draining = false
@@ -116,6 +187,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     const scope = { params, steps: states }
     const run = activityFor(step)
     states[step.id] = { status: 'running', startedAt: now() }
+    void report?.({ kind: 'step_started', workflowId, stepId: step.id, at: now() })
     const promise = run({
       pipeline: spec.metadata.name,
       stepId: step.id,
@@ -123,6 +195,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       with: render(step.with ?? {}, scope) as Record<string, unknown>,
       params,
       idempotencyKey: `${keyBase}/${step.id}`,
+      ...(report ? { workflowId } : {}),
     }).then(
       (result: StepOutput) => {
         states[step.id] = {
@@ -132,15 +205,19 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
           attempts: result.attempt,
           endedAt: now(),
         }
+        reportStep(step.id)
       },
       (error: unknown) => {
         const wasCancelled = isCancellation(error)
+        const timedOut = error instanceof ActivityFailure && error.cause instanceof TimeoutFailure
         states[step.id] = {
           ...states[step.id],
           status: wasCancelled ? 'cancelled' : 'failed',
           error: rootMessage(error),
           endedAt: now(),
+          ...(timedOut ? { timedOut } : {}),
         }
+        reportStep(step.id)
         if (wasCancelled) cancelled ??= error
         else failure ??= { stepId: step.id, error }
       },
@@ -164,6 +241,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         const blocked = deps.find((dep) => states[dep]?.status !== 'succeeded')
         if (blocked !== undefined) {
           states[step.id] = { status: 'skipped', reason: `upstream step '${blocked}' did not succeed` }
+          reportStep(step.id)
           moved = true
           continue
         }
@@ -175,6 +253,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
           }
           if (!evaluate(parsed.expression, { params, steps: states })) {
             states[step.id] = { status: 'skipped', reason: `when '${step.when}' was false` }
+            reportStep(step.id)
             moved = true
             continue
           }

@@ -41,13 +41,13 @@ export function quietRuntime(): void {
 }
 
 /** A real Temporal dev server (the project's CLI, no download) and workers on a fresh task queue. */
-export async function startPipelineEnv(): Promise<PipelineEnv> {
+export async function startPipelineEnv(options: { extraArgs?: string[] } = {}): Promise<PipelineEnv> {
   quietRuntime()
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: TEMPORAL_CLI },
       ip: '127.0.0.1',
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...(options.extraArgs ?? [])],
     },
   })
   const taskQueue = `pipelines-${randomUUID()}`

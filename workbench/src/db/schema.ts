@@ -170,4 +170,95 @@ export interface Database {
   audit_events: AuditEventsTable
   workspace_keys: WorkspaceKeysTable
   connections: ConnectionsTable
+  pipelines: PipelinesTable
+  pipeline_versions: PipelineVersionsTable
+  pipeline_runs: PipelineRunsTable
+  pipeline_step_runs: PipelineStepRunsTable
+  pipeline_run_logs: PipelineRunLogsTable
+  pipeline_alerts: PipelineAlertsTable
+}
+
+export interface PipelinesTable {
+  id: string
+  workspace_id: string
+  name: string
+  current_version: Generated<number>
+  alert_webhook_url: string | null
+  /** HMAC key of failure alerts; write-only through the API. */
+  alert_secret: string | null
+  sla: { maxDuration?: string; finishBy?: string; timezone?: string } | null
+  schedule_paused: Generated<boolean>
+  created_by: string | null
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}
+
+export interface PipelineVersionsTable {
+  id: Generated<string>
+  pipeline_id: string
+  version: number
+  yaml: string
+  spec: unknown
+  created_by: string | null
+  created_at: Generated<Date>
+}
+
+export type PipelineRunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out'
+export type PipelineTrigger = 'manual' | 'schedule' | 'backfill' | 'rerun'
+
+export interface PipelineRunsTable {
+  id: string
+  pipeline_id: string
+  workspace_id: string
+  version: number
+  trigger: PipelineTrigger
+  params: unknown
+  status: PipelineRunStatus
+  rerun_of: string | null
+  workflow_id: string
+  temporal_run_id: string | null
+  error: string | null
+  triggered_by: string | null
+  created_at: Generated<Date>
+  started_at: NullableTimestamp
+  ended_at: NullableTimestamp
+}
+
+export type PipelineStepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'timed_out' | 'reused'
+
+export interface PipelineStepRunsTable {
+  run_id: string
+  step_id: string
+  status: PipelineStepStatus
+  attempts: Generated<number>
+  started_at: NullableTimestamp
+  ended_at: NullableTimestamp
+  duration_ms: number | null
+  error: string | null
+  reason: string | null
+  output: unknown
+  artifacts: ColumnType<unknown, unknown | undefined, unknown>
+}
+
+export interface PipelineRunLogsTable {
+  seq: Generated<string>
+  run_id: string
+  step_id: string | null
+  level: 'info' | 'warn' | 'error'
+  message: string
+  created_at: Generated<Date>
+}
+
+export interface PipelineAlertsTable {
+  id: Generated<string>
+  pipeline_id: string
+  run_id: string | null
+  kind: 'failure' | 'sla_duration' | 'sla_finish_by'
+  dedupe_key: string
+  message: string
+  delivery: 'pending' | 'delivered' | 'failed' | 'not_configured'
+  attempts: Generated<number>
+  last_error: string | null
+  created_at: Generated<Date>
+  delivered_at: NullableTimestamp
 }

@@ -89,6 +89,10 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
         config.namespace,
         '--log-level',
         'warn',
+        // A step's activity task comes back in the workflow task's answer instead of through
+        // matching: halves the per-step orchestration overhead (bench/pipelines).
+        '--dynamic-config-value',
+        'system.enableActivityEagerExecution=true',
       ],
       healthCheck: async () => {
         probes ??= await connectForProbes(address)

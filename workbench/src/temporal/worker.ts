@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker'
-import { createActivities, STEP_WORKER_OPTIONS } from '@workbench/orchestrator/activities'
+import { createActivities, type RunReporter, STEP_WORKER_OPTIONS } from '@workbench/orchestrator/activities'
 import type { Logger } from 'pino'
 
 export interface WorkerOptions {
@@ -8,6 +8,8 @@ export interface WorkerOptions {
   namespace: string
   taskQueue: string
   identity: string
+  /** Where runs report their progress (the metadata DB); see `DbRunReporter`. */
+  reporter?: RunReporter
 }
 
 let runtimeInstalled = false
@@ -71,7 +73,7 @@ export class SupervisedWorker {
       taskQueue: this.options.taskQueue,
       identity: this.options.identity,
       workflowBundle: this.#bundle,
-      activities: createActivities({ workerIdentity: this.options.identity }),
+      activities: createActivities({ workerIdentity: this.options.identity, reporter: this.options.reporter }),
     })
     this.#worker = worker
     this.#running = worker.run().then(

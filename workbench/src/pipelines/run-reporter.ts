@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto'
+import type { RunEvent, RunReporter } from '@workbench/orchestrator/activities'
+import { type Kysely, sql } from 'kysely'
+import type { Database, PipelineRunStatus } from '../db/schema.ts'
+
+/** Called once a run reached a final state (alerts hook in here). */
+export type RunFinishedListener = (run: {
+  id: string
+  pipelineId: string
+  status: PipelineRunStatus
+  error: string | null
+}) => void
+
+/**
+ * Writes run progress into the metadata DB, so runs, steps and logs are visible without asking
+ * Temporal. Every write is an idempotent upsert: the workflow's local activity may deliver an event
+ * twice, and events of different steps may arrive in any order.
+ */
+export class DbRunReporter implements RunReporter {
+  readonly #listeners = new Set<RunFinishedListener>()
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Subscribes to finished runs; returns the unsubscribe function. */
+  onRunFinished(listener: RunFinishedListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async report(event: RunEvent): Promise<void> {
+    switch (event.kind) {
+      case 'run_started':
+        return this.#runStarted(event)
+      case 'step_started':
+      case 'step_attempt':
+        return this.#stepStarted(event)
+      case 'step_finished':
+        return this.#stepFinished(event)
+      case 'run_finished':
+        return this.#runFinished(event)
+      case 'log':
+        return this.#log(event)
+    }
+  }
+
+  async #runId(workflowId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('pipeline_runs')
+      .select('id')
+      .where('workflow_id', '=', workflowId)
+      .executeTakeFirst()
+    return row?.id
+  }
+
+  async #runStarted(event: Extract<RunEvent, { kind: 'run_started' }>): Promise<void> {
+    const { context } = event
+    // A scheduled run has no row yet: the schedule started it, not the API.
+    await this.db
+      .insertInto('pipeline_runs')
+      .values({
+        id: randomUUID(),
+        pipeline_id: context.pipelineId,
+        workspace_id: context.workspaceId,
+        version: context.version,
+        trigger: context.trigger,
+        params: JSON.stringify(context.params),
+        status: 'running',
+        workflow_id: event.workflowId,
+        temporal_run_id: event.temporalRunId,
+        started_at: event.at,
+      })
+      .onConflict((oc) =>
+        oc.column('workflow_id').doUpdateSet({
+          status: sql`case when pipeline_runs.status = 'queued' then 'running' else pipeline_runs.status end`,
+          temporal_run_id: event.temporalRunId,
+          started_at: sql`coalesce(pipeline_runs.started_at, ${event.at}::timestamptz)`,
+        }),
+      )
+      .execute()
+  }
+
+  async #stepStarted(event: Extract<RunEvent, { kind: 'step_started' | 'step_attempt' }>): Promise<void> {
+    const runId = await this.#runId(event.workflowId)
+    if (!runId) return
+    const attempt = event.kind === 'step_attempt' ? event.attempt : 0
+    await this.db
+      .insertInto('pipeline_step_runs')
+      .values({ run_id: runId, step_id: event.stepId, status: 'running', attempts: attempt, started_at: event.at })
+      .onConflict((oc) =>
+        oc.columns(['run_id', 'step_id']).doUpdateSet({
+          attempts: sql`greatest(pipeline_step_runs.attempts, ${attempt})`,
+          started_at: sql`coalesce(pipeline_step_runs.started_at, ${event.at}::timestamptz)`,
+        }),
+      )
+      .execute()
+  }
+
+  async #stepFinished(event: Extract<RunEvent, { kind: 'step_finished' }>): Promise<void> {
+    const runId = await this.#runId(event.workflowId)
+    if (!runId) return
+    const started = event.startedAt ? Date.parse(event.startedAt) : undefined
+    const values = {
+      status: event.status,
+      ended_at: event.at,
+      duration_ms: started === undefined ? null : Math.max(0, Date.parse(event.at) - started),
+      error: event.error ?? null,
+      reason: event.reason ?? null,
+      output: event.output === undefined ? null : JSON.stringify(event.output),
+      artifacts: JSON.stringify(artifactsOf(event.output)),
+    }
+    await this.db
+      .insertInto('pipeline_step_runs')
+      .values({
+        run_id: runId,
+        step_id: event.stepId,
+        attempts: event.attempts ?? 0,
+        started_at: event.startedAt ?? null,
+        ...values,
+      })
+      .onConflict((oc) =>
+        oc.columns(['run_id', 'step_id']).doUpdateSet({
+          ...values,
+          attempts: sql`greatest(pipeline_step_runs.attempts, ${event.attempts ?? 0})`,
+          started_at: sql`coalesce(pipeline_step_runs.started_at, ${event.startedAt ?? null}::timestamptz)`,
+        }),
+      )
+      .execute()
+  }
+
+  async #runFinished(event: Extract<RunEvent, { kind: 'run_finished' }>): Promise<void> {
+    const updated = await this.db
+      .updateTable('pipeline_runs')
+      .set({ status: event.status, error: event.error ?? null, ended_at: event.at })
+      .where('workflow_id', '=', event.workflowId)
+      .where('status', 'in', ['queued', 'running'])
+      .returning(['id', 'pipeline_id', 'status', 'error'])
+      .executeTakeFirst()
+    if (!updated) return
+    await closeOpenSteps(this.db, updated.id, event.status, event.at)
+    await this.db
+      .insertInto('pipeline_run_logs')
+      .values({
+        run_id: updated.id,
+        step_id: null,
+        level: event.status === 'failed' ? 'error' : 'info',
+        message: `run ${event.status}${event.error ? `: ${event.error}` : ''}`,
+        created_at: new Date(event.at),
+      })
+      .execute()
+    for (const listener of this.#listeners)
+      listener({ id: updated.id, pipelineId: updated.pipeline_id, status: updated.status, error: updated.error })
+  }
+
+  async #log(event: Extract<RunEvent, { kind: 'log' }>): Promise<void> {
+    const runId = await this.#runId(event.workflowId)
+    if (!runId) return
+    await this.db
+      .insertInto('pipeline_run_logs')
+      .values({
+        run_id: runId,
+        step_id: event.stepId ?? null,
+        level: event.level,
+        message: event.message,
+        created_at: new Date(event.at),
+      })
+      .execute()
+  }
+}
+
+/** Steps still marked running when their run ended (e.g. cut by cancellation) take the run's final state. */
+export async function closeOpenSteps(
+  db: Kysely<Database>,
+  runId: string,
+  status: PipelineRunStatus,
+  at: string | Date,
+): Promise<void> {
+  const stepStatus = status === 'succeeded' ? 'succeeded' : status === 'cancelled' ? 'cancelled' : 'failed'
+  await db
+    .updateTable('pipeline_step_runs')
+    .set({ status: stepStatus, ended_at: at })
+    .where('run_id', '=', runId)
+    .where('status', '=', 'running')
+    .execute()
+}
+
+/**
+ * Artifacts a step's output names: `artifactId` (a notebook step's executed notebook) or an
+ * `artifacts` list, so the run page can link them without knowing each step type.
+ */
+export function artifactsOf(output: unknown): unknown[] {
+  if (output === null || typeof output !== 'object') return []
+  const record = output as Record<string, unknown>
+  const found: unknown[] = []
+  if (typeof record.artifactId === 'string') found.push({ kind: 'notebook', id: record.artifactId })
+  if (Array.isArray(record.artifacts)) found.push(...record.artifacts)
+  return found
+}
