@@ -20,6 +20,7 @@ import { apiTokenRoutes } from './routes/api-tokens.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { collabRoutes } from './routes/collab.ts'
+import { type FilesDeps, fileRoutes } from './routes/files.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { meRoutes } from './routes/me.ts'
@@ -36,6 +37,8 @@ export interface AppDeps {
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
   notebooks?: () => NotebookService | undefined
+  /** Data file uploads and imports; undefined until the metadata DB is open. */
+  files?: () => FilesDeps | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -74,6 +77,7 @@ export function createApp(deps: AppDeps) {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
       }),
     )
+    .route('/', fileRoutes(deps.identity, deps.files ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -13,7 +13,12 @@ import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-acce
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import { ImportService } from './files/import-service.ts'
+import { FileStorage } from './files/storage.ts'
+import { UploadService } from './files/upload-service.ts'
+import { WorkspaceDuckdbs } from './files/workspace-duckdb.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
+import type { FilesDeps } from './routes/files.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -56,12 +61,14 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
+    let files: FilesDeps | undefined
     const app = createApp({
       logger,
       readiness,
       scratchDuckdb: () => scratch,
       collab: () => collab,
       notebooks: () => notebooks,
+      files: () => files,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -91,6 +98,7 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(() => collabServer.close())
     collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
+    files = startFiles(db, config, logger, cleanups)
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
@@ -128,6 +136,24 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     await stop()
     throw err instanceof StartupError ? err : new StartupError(errorMessage(err))
   }
+}
+
+/** Uploads and imports, with the sweep of abandoned uploads (at start, then every few minutes). */
+function startFiles(db: MetadataDb, config: Config, logger: Logger, cleanups: (() => Promise<void>)[]): FilesDeps {
+  // TODO(integrator): use kernels' WorkspaceDatabases.get here, so files and sessions share one DuckDB per workspace.
+  const duckdbs = new WorkspaceDuckdbs({ dataDir: config.dataDir })
+  cleanups.push(() => duckdbs.close())
+  const uploads = new UploadService(db.db, new FileStorage(config.dataDir), config.files)
+  const sweep = () =>
+    uploads
+      .sweep()
+      .then((n) => n > 0 && logger.info({ removed: n }, 'removed abandoned uploads'))
+      .catch((err: unknown) => logger.warn({ err }, 'sweeping abandoned uploads failed'))
+  void sweep()
+  const timer = setInterval(sweep, Math.min(config.files.staleAfterMs, 10 * 60_000))
+  timer.unref()
+  cleanups.push(async () => clearInterval(timer))
+  return { uploads, imports: new ImportService(db.db, uploads, duckdbs.get) }
 }
 
 /** Like Promise.all, but waits for every promise, so nothing is still starting when we clean up. */
