@@ -25,7 +25,7 @@ export async function detectEncoding(file: string): Promise<TextEncoding> {
   if (isUtf8(sample)) return 'utf-8'
   const guess = (chardet.detect(sample) ?? '').toLowerCase()
   if (guess === 'utf-16le' || guess === 'utf-16be') return guess
-  if (guess === 'iso-8859-1') return 'iso-8859-1'
+  // ISO-8859-1 guesses too: Windows-1252 decodes every printable Latin-1 byte the same way.
   return 'windows-1252'
 }
 

@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises'
+import { mkdir, open, rename, rm, stat, statfs, truncate } from 'node:fs/promises'
 import path from 'node:path'
-import { Readable, Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 
 /**
  * Where uploaded bytes live. Everything is under the workspace data folder (the folder the workspace DuckDB is
@@ -75,22 +72,18 @@ export class FileStorage {
     if (offset < current) await truncate(file, offset)
     if (!body) return offset
     let total = offset
-    const limiter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        if (total + chunk.length > maxTotal) {
-          // Refused before the chunk is written: the disk never holds more than the limit.
-          done(new TooLargeError(maxTotal))
-          return
-        }
+    // Each chunk is written before the next is read, so whatever arrived before a break is on disk.
+    const handle = await open(file, 'a')
+    try {
+      for await (const chunk of body) {
+        // Refused before the chunk is written: the disk never holds more than the limit.
+        if (total + chunk.length > maxTotal) throw new TooLargeError(maxTotal)
+        await handle.write(chunk)
         total += chunk.length
-        done(null, chunk)
-      },
-    })
-    await pipeline(
-      Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>),
-      limiter,
-      createWriteStream(file, { flags: 'a' }),
-    )
+      }
+    } finally {
+      await handle.close()
+    }
     return total
   }
 
