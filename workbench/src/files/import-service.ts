@@ -79,7 +79,13 @@ export class ImportService {
   async preview(workspaceId: string, fileId: string, options: ReadOptions): Promise<Preview> {
     const file = await this.uploads.getOrThrow(workspaceId, fileId)
     return this.#withConnection(workspaceId, async (con) => {
-      const resolved = await resolveSource(con, file, this.uploads.storage.fileDir(workspaceId, fileId), options)
+      const resolved = await resolveSource(
+        con,
+        file,
+        this.uploads.storage.fileDir(workspaceId, fileId),
+        options,
+        'preview',
+      )
       const { spec } = resolved
       let rows: unknown[][]
       let problems: Problem[]
@@ -157,6 +163,7 @@ export class ImportService {
           file,
           this.uploads.storage.fileDir(workspaceId, fileId),
           input.options,
+          'import',
         )
         return this.#load(con, id, file.name, input.table, input.mode, resolved)
       })

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { quoteIdentifier } from '@workbench/kernels/duckdb'
+import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import { AppError } from '../http/errors.ts'
 import { type CsvDialect, sniffDialect, splitLine } from './dialect.ts'
 import { head, type TextEncoding, utf8Version } from './encoding.ts'
@@ -42,6 +42,9 @@ export interface Problem {
   raw?: string
 }
 
+/** Rows profiled as text when DuckDB's sniffer cannot type a file, and for mixed-type warnings. */
+const PROFILE_ROWS = 20_000
+
 /** A file resolved for reading: the DuckDB source, the dialect and encoding in force, and the sample used. */
 export interface Resolved {
   spec: SourceSpec
@@ -66,6 +69,7 @@ export async function resolveSource(
   file: FileRecord,
   fileDir: string,
   options: ReadOptions,
+  purpose: 'preview' | 'import',
 ): Promise<Resolved> {
   if (!file.format) throw new AppError(409, 'file_not_ready', 'The upload is not complete')
   const original = path.join(fileDir, 'original')
@@ -97,27 +101,35 @@ export async function resolveSource(
   }
   const firstLine = text.split(/\r?\n/, 1)[0] ?? ''
   const names = columnNames(splitLine(firstLine, dialect.delimiter, dialect.quote), dialect.header)
-  const sample = await sampleOf(csvPath)
   const draft: Extract<SourceSpec, { kind: 'csv' }> = {
     kind: 'csv',
     path: csvPath,
     dialect,
     columns: names.map((n) => ({ source: n, name: n, type: 'VARCHAR' })),
   }
-  // Profile every column as text over the sample, then pick the most specific type all values fit.
-  await con.run('DROP TABLE IF EXISTS __wb_sample')
-  await con.run(
-    `CREATE TEMP TABLE __wb_sample AS SELECT * FROM ${readCsvSql(draft, { table: '__wb_sample_rj', scan: '__wb_sample_rs' }, { allText: true, path: sample.path })}`,
-  )
-  const profile = (await con.runAndReadAll(typeProfileSql('__wb_sample', names))).getRowObjectsJson()[0] ?? {}
-  const numbers = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, Number(v)]))
+  // DuckDB's sniffer types the columns fast once told the dialect; it gives up on broken files, and then (or
+  // for a preview's mixed-type warnings) columns are profiled as text over the first rows.
+  const sniffedTypes = await sniffTypes(con, draft)
+  const profiled = sniffedTypes ? names.filter((_, i) => sniffedTypes[i] === 'VARCHAR') : names
   const warnings: Problem[] = []
-  const columns: SourceColumn[] = []
-  for (const [i, name] of names.entries()) {
-    const inferred = inferType(numbers, i)
-    columns.push({ source: name, name, type: inferred.type })
-    if (inferred.mixed) warnings.push(await mixedWarning(con, name, inferred.mixed))
+  let types: ColumnType[] = sniffedTypes ?? names.map(() => 'VARCHAR')
+  if (profiled.length > 0 && (!sniffedTypes || purpose === 'preview')) {
+    await con.run('DROP TABLE IF EXISTS __wb_sample')
+    await con.run(
+      `CREATE TEMP TABLE __wb_sample AS SELECT * FROM ${readCsvSql(draft, { table: '__wb_sample_rj', scan: '__wb_sample_rs' }, { allText: true })} LIMIT ${PROFILE_ROWS}`,
+    )
+    const profile = (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled))).getRowObjectsJson()[0] ?? {}
+    const numbers = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, Number(v)]))
+    const byName = new Map<string, ColumnType>()
+    for (const [i, name] of profiled.entries()) {
+      const inferred = inferType(numbers, i)
+      byName.set(name, inferred.type)
+      if (inferred.mixed && purpose === 'preview') warnings.push(await mixedWarning(con, name, inferred.mixed))
+    }
+    if (!sniffedTypes) types = names.map((n) => byName.get(n) ?? 'VARCHAR')
   }
+  const columns: SourceColumn[] = names.map((name, i) => ({ source: name, name, type: types[i] ?? 'VARCHAR' }))
+  const sample = purpose === 'preview' ? await sampleOf(csvPath) : { path: csvPath, wholeFile: true }
   return {
     spec: { ...draft, columns: applyCorrections(columns, options.columns) },
     encoding,
@@ -152,6 +164,37 @@ async function resolveSelfDescribing(
     warnings: [],
     sample: { path: file, wholeFile: true },
   }
+}
+
+/** Column types from DuckDB's `sniff_csv` with the dialect fixed, or undefined when it cannot read the file. */
+async function sniffTypes(
+  con: DuckDBConnection,
+  spec: Extract<SourceSpec, { kind: 'csv' }>,
+): Promise<ColumnType[] | undefined> {
+  const { dialect } = spec
+  try {
+    const rows = (
+      await con.runAndReadAll(
+        `SELECT Columns FROM sniff_csv(${quoteLiteral(spec.path)}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.escape)}, header = ${dialect.header})`,
+      )
+    ).getRowObjectsJson()
+    const columns = rows[0]?.Columns as { type: string }[] | undefined
+    if (!columns || columns.length !== spec.columns.length) return undefined
+    return columns.map((c) => simpleType(c.type))
+  } catch {
+    return undefined
+  }
+}
+
+/** A DuckDB type narrowed to the types the API offers. */
+function simpleType(type: string): ColumnType {
+  const t = type.toUpperCase()
+  if (/^(U?(BIG|SMALL|TINY|HUGE)?INT(EGER)?)$/.test(t)) return 'BIGINT'
+  if (t === 'DOUBLE' || t === 'FLOAT' || t.startsWith('DECIMAL')) return 'DOUBLE'
+  if (t === 'DATE') return 'DATE'
+  if (t.startsWith('TIMESTAMP')) return 'TIMESTAMP'
+  if (t === 'BOOLEAN') return 'BOOLEAN'
+  return 'VARCHAR'
 }
 
 /** The user's names and types over the detected columns, validated. */

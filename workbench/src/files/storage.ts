@@ -72,15 +72,31 @@ export class FileStorage {
     if (offset < current) await truncate(file, offset)
     if (!body) return offset
     let total = offset
-    // Each chunk is written before the next is read, so whatever arrived before a break is on disk.
+    // Network reads arrive in small pieces; they are gathered into writes of up to WRITE_BYTES (bounded memory),
+    // and whatever arrived before a break is written before the error is passed on.
     const handle = await open(file, 'a')
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    const flush = async () => {
+      if (pendingBytes === 0) return
+      const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes)
+      pending = []
+      pendingBytes = 0
+      await handle.write(data)
+    }
     try {
       for await (const chunk of body) {
         // Refused before the chunk is written: the disk never holds more than the limit.
         if (total + chunk.length > maxTotal) throw new TooLargeError(maxTotal)
-        await handle.write(chunk)
+        pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+        pendingBytes += chunk.length
         total += chunk.length
+        if (pendingBytes >= WRITE_BYTES) await flush()
       }
+      await flush()
+    } catch (err) {
+      if (!(err instanceof TooLargeError)) await flush().catch(() => {})
+      throw err
     } finally {
       await handle.close()
     }
@@ -104,6 +120,9 @@ export class FileStorage {
     await this.removePartial(workspaceId, fileId)
   }
 }
+
+/** Largest write to disk while a chunk streams in: the memory an upload holds at most. */
+const WRITE_BYTES = 1024 * 1024
 
 /** The declared size or the size limit was exceeded while streaming. */
 export class TooLargeError extends Error {
