@@ -6,6 +6,7 @@ export type Route =
   | { page: 'invite'; token: string }
   | { page: 'members'; workspaceId: string }
   | { page: 'audit'; workspaceId: string }
+  | { page: 'files'; workspaceId: string }
   | { page: 'tokens' }
   | { page: 'admin' }
 
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'tokens') return { page: 'tokens' }
   if (head === 'admin') return { page: 'admin' }
   if (head === 'w' && id && sub === 'audit') return { page: 'audit', workspaceId: id }
+  if (head === 'w' && id && sub === 'files') return { page: 'files', workspaceId: id }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
 }
@@ -40,6 +42,8 @@ export function hrefFor(route: Route): string {
       return `#/w/${route.workspaceId}`
     case 'audit':
       return `#/w/${route.workspaceId}/audit`
+    case 'files':
+      return `#/w/${route.workspaceId}/files`
   }
 }
 
