@@ -111,6 +111,33 @@ describe.each(DATABASE_KINDS)('files API on %s', (kind) => {
     ])
   })
 
+  it('rejects NDJSON lines that are not JSON with their line numbers, and loads the rest', async () => {
+    const file = await api.upload(
+      'events.ndjson',
+      utf8('{"a":1,"b":"x"}\n{"a":2,"b":\n{"a":3,"b":"z"}\n\n{"a":4,"b":"w"}\n'),
+    )
+    const preview = await api.call('POST', `/${file.id}/preview`, {})
+    expect(preview.body.problems.map((p: { kind: string; line: number }) => [p.kind, p.line])).toEqual([
+      ['invalid_json', 2],
+    ])
+    const result = await importFile(file.id, 'events')
+    expect(result).toMatchObject({ rowsLoaded: 3, rowsRejected: 1, rejects: [{ line: 2, kind: 'invalid_json' }] })
+    expect((await tableRows('events')).rows).toEqual([
+      ['1', 'x'],
+      ['3', 'z'],
+      ['4', 'w'],
+    ])
+    // A JSON document that is broken as a whole cannot be partly loaded: the import fails and says why.
+    const broken = await api.upload('broken.json', utf8('[{"a":1},{"a":'))
+    const failed = await api.call('POST', `/${broken.id}/import`, { table: 'broken' })
+    expect([failed.status, failed.body.code]).toEqual([400, 'invalid_json'])
+    const history = (await api.call('GET', '/imports')).body.imports.find(
+      (i: { table: string }) => i.table === 'broken',
+    )
+    expect(history).toMatchObject({ status: 'failed', fileName: 'broken.json' })
+    expect(history.error).toContain('JSON')
+  })
+
   it('imports every sheet of a workbook', async () => {
     const workbook = new ExcelJS.Workbook()
     const people = workbook.addWorksheet('People')

@@ -103,7 +103,13 @@ export class ImportService {
         rows = (
           await con.runAndReadAll(`SELECT ${select} FROM ${readRawSql(spec.kind, spec.path)} src LIMIT ${PREVIEW_ROWS}`)
         ).getRowsJson()
-        problems = await castProblems(con, spec, sourceTypes, 100_000)
+        const invalid = (resolved.invalidLines ?? []).slice(0, 200).map((l) => ({
+          kind: 'invalid_json' as const,
+          line: l.line,
+          message: l.message,
+          raw: l.raw.slice(0, 500),
+        }))
+        problems = [...invalid, ...(await castProblems(con, spec, sourceTypes, 100_000))]
       }
       return {
         fileId,
@@ -168,8 +174,13 @@ export class ImportService {
         return this.#load(con, id, file.name, input.table, input.mode, resolved)
       })
     } catch (err) {
+      // The file or the corrections are wrong: the caller gets the precise error, the history a failed import.
       if (err instanceof AppError && err.status !== 500) {
-        await this.db.deleteFrom('file_imports').where('id', '=', id).execute()
+        await this.db
+          .updateTable('file_imports')
+          .set({ status: 'failed', error: err.message, finished_at: new Date() })
+          .where('id', '=', id)
+          .execute()
         throw err
       }
       outcome = { error: duckdbMessage(err) }
@@ -242,6 +253,16 @@ export class ImportService {
               'Could not convert ' || CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) || ' to ${check.column.type}',
               CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) FROM ${numbered} WHERE ${check.failed}`,
           )
+        const invalid = resolved.invalidLines ?? []
+        for (let i = 0; i < invalid.length; i += 500) {
+          const values = invalid
+            .slice(i, i + 500)
+            .map(
+              (l) =>
+                `(${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, ${l.line}, NULL, 'invalid_json', ${quoteLiteral(l.message)}, ${quoteLiteral(l.raw)})`,
+            )
+          await con.run(`INSERT INTO ${rejects} VALUES ${values.join(', ')}`)
+        }
       }
       const rejected = Number(
         (

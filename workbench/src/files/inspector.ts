@@ -6,6 +6,7 @@ import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import { AppError } from '../http/errors.ts'
 import { type CsvDialect, sniffDialect, splitLine } from './dialect.ts'
 import { head, type TextEncoding, utf8Version } from './encoding.ts'
+import { type InvalidLine, splitNdjson } from './ndjson.ts'
 import {
   type ColumnType,
   castSelect,
@@ -54,6 +55,8 @@ export interface Resolved {
   warnings: Problem[]
   /** `lines`: how many lines a partial sample holds (its last record may be cut). */
   sample: { path: string; wholeFile: boolean; lines?: number }
+  /** NDJSON lines that are not JSON: left out of the source, rejected with their line numbers. */
+  invalidLines?: InvalidLine[]
 }
 
 /** Profiling and problem-finding read at most this much of a file; smaller files are read whole. */
@@ -87,8 +90,11 @@ export async function resolveSource(
   } else {
     const enc = encoding ?? 'utf-8'
     csvPath = await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
-    if (file.format === 'json' || file.format === 'ndjson')
-      return resolveSelfDescribing(con, 'json', csvPath, encoding, options)
+    if (file.format === 'json') return resolveSelfDescribing(con, 'json', csvPath, encoding, options)
+    if (file.format === 'ndjson') {
+      const { clean, invalid } = await splitNdjson(csvPath, path.join(fileDir, `clean-${enc}.ndjson`))
+      return { ...(await resolveSelfDescribing(con, 'json', clean, encoding, options)), invalidLines: invalid }
+    }
   }
 
   const text = (await head(csvPath, 256 * 1024)).toString('utf8')
