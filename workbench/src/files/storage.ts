@@ -62,7 +62,7 @@ export class FileStorage {
     workspaceId: string,
     fileId: string,
     offset: number,
-    body: ReadableStream<Uint8Array> | null,
+    body: AsyncIterable<Uint8Array> | null,
     maxTotal: number,
   ): Promise<number> {
     const file = this.partialPath(workspaceId, fileId)

@@ -70,11 +70,24 @@ export class UploadService {
     return this.getOrThrow(workspaceId, id)
   }
 
-  /** Streams one chunk to disk at `offset`; answers the bytes now held. */
-  async writeChunk(workspaceId: string, fileId: string, offset: number, body: ReadableStream<Uint8Array> | null) {
+  /**
+   * Streams one chunk to disk at `offset`; answers the bytes now held. `length` (the request's Content-Length,
+   * when sent) lets a chunk that would overflow the declared size be refused before a byte is read.
+   */
+  async writeChunk(
+    workspaceId: string,
+    fileId: string,
+    offset: number,
+    body: AsyncIterable<Uint8Array> | null,
+    length?: number,
+  ) {
     const row = await this.#row(workspaceId, fileId)
     if (row.status !== 'uploading') throw new AppError(409, 'upload_finished', 'This upload is already complete')
     const size = Number(row.size)
+    if (length !== undefined && offset + length > size) {
+      await this.#drop(workspaceId, fileId)
+      throw new AppError(413, 'file_too_large', `The upload is larger than its declared size of ${size} bytes`)
+    }
     if (this.#busy.has(fileId)) throw new AppError(409, 'upload_busy', 'Another chunk of this upload is arriving')
     this.#busy.add(fileId)
     try {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
@@ -204,15 +205,15 @@ export function fileRoutes(identity: Identity, deps: () => FilesDeps | undefined
     .openapi({ ...putChunk, middleware: editor('files.upload') }, async (c) => {
       const { workspaceId, fileId } = c.req.valid('param')
       const { offset } = c.req.valid('query')
-      const { uploads } = ready()
-      const file = await uploads.getOrThrow(workspaceId, fileId)
-      const length = Number(c.req.header('content-length') ?? Number.NaN)
-      // Refused before a byte is read when the declared length already overflows the file.
-      if (Number.isFinite(length) && offset + length > file.size) {
-        await uploads.remove(workspaceId, fileId)
-        throw new AppError(413, 'file_too_large', `The upload is larger than its declared size of ${file.size} bytes`)
-      }
-      const received = await uploads.writeChunk(workspaceId, fileId, offset, c.req.raw.body)
+      const header = c.req.header('content-length')
+      const length = header === undefined || header === '' ? undefined : Number(header)
+      const received = await ready().uploads.writeChunk(
+        workspaceId,
+        fileId,
+        offset,
+        nodeRequestBody(c.env) ?? c.req.raw.body,
+        Number.isFinite(length) ? length : undefined,
+      )
       return c.json({ received }, 200)
     })
     .openapi({ ...completeUpload, middleware: editor('files.upload') }, async (c) => {
@@ -276,4 +277,14 @@ export function fileRoutes(identity: Identity, deps: () => FilesDeps | undefined
       const rejects = record.rowsRejected > 0 ? await imports.rejects(workspaceId, record.id, 100) : []
       return c.json({ ...record, rejects }, 200)
     })
+}
+
+/**
+ * Under @hono/node-server the Node request is in `c.env.incoming`: reading it directly skips the conversion
+ * to a web stream, which roughly halves the cost of receiving a large chunk. In-process requests have none.
+ */
+function nodeRequestBody(env: unknown): AsyncIterable<Uint8Array> | undefined {
+  if (!env || typeof env !== 'object' || !('incoming' in env)) return undefined
+  const incoming = env.incoming
+  return incoming instanceof Readable ? incoming : undefined
 }
