@@ -82,9 +82,22 @@ describe.each(DATABASE_KINDS)('files API on %s', (kind) => {
       ['2', 'ü'],
     ])
 
-    const ndjson = await api.upload('b.ndjson', utf8('{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n{"a":3,"b":"z"}\n'))
+    const ndjson = await api.upload('b.ndjson', utf8('{"a":1,"b":"x"}\n{"a":2,"b":{"c":1}}\n{"a":3,"b":"z"}\n'))
     expect(ndjson.format).toBe('ndjson')
-    expect(await importFile(ndjson.id, 'ndjson_t')).toMatchObject({ status: 'succeeded', rowsLoaded: 3 })
+    // The preview's columns go back as they came (a detected JSON type included), with one name changed.
+    const described = await api.call('POST', `/${ndjson.id}/preview`, {})
+    const columns = described.body.columns.map((c: { name: string; type: string }) => ({ ...c, name: `${c.name}_x` }))
+    expect(columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'JSON'])
+    const ndResult = await importFile(ndjson.id, 'ndjson_t', { options: { columns } })
+    expect(ndResult).toMatchObject({ status: 'succeeded', rowsLoaded: 3 })
+    expect((await tableRows('ndjson_t')).columns.map((c) => c.name)).toEqual(['a_x', 'b_x'])
+    const badType = await api.call('POST', `/${ndjson.id}/preview`, {
+      columns: [
+        { name: 'a', type: 'BIGINT); DROP TABLE x; --' },
+        { name: 'b', type: 'VARCHAR' },
+      ],
+    })
+    expect([badType.status, badType.body.code]).toEqual([400, 'invalid_column_type'])
 
     // A Parquet file written by DuckDB itself, with a column the user retypes (a bad value is rejected, not nulled).
     const dir = path.join(f.dataDir, 'parquet-src')
@@ -248,6 +261,31 @@ describe.each(DATABASE_KINDS)('files API on %s', (kind) => {
       .executeTakeFirstOrThrow()
     expect([row.status, Number(row.rows_loaded), Number(row.rows_rejected)]).toEqual(['succeeded', 3, 4])
     expect((await api.call('GET', `/imports/${result.id}/rejects`)).body.rejects).toHaveLength(4)
+  })
+
+  it('reads CRLF line ends, semicolons, quoted headers and files without a header', async () => {
+    const crlf = await api.upload('crlf.csv', utf8('"first name";"age"\r\n"Ann";31\r\n"Bob";42\r\n'))
+    const preview = await api.call('POST', `/${crlf.id}/preview`, {})
+    expect(preview.body).toMatchObject({ delimiter: ';', header: true, problems: [] })
+    expect(preview.body.columns.map((c: { name: string; type: string }) => [c.name, c.type])).toEqual([
+      ['first name', 'VARCHAR'],
+      ['age', 'BIGINT'],
+    ])
+    expect(await importFile(crlf.id, 'crlf')).toMatchObject({ rowsLoaded: 2, rowsRejected: 0 })
+    expect((await tableRows('crlf')).rows).toEqual([
+      ['Ann', '31'],
+      ['Bob', '42'],
+    ])
+
+    const bare = await api.upload('bare.csv', utf8('1,2024-01-01\n2,2024-01-02\n'))
+    const noHeader = await api.call('POST', `/${bare.id}/preview`, {})
+    expect(noHeader.body.header).toBe(false)
+    expect(noHeader.body.columns.map((c: { name: string }) => c.name)).toEqual(['column0', 'column1'])
+    // The user says the first row is a header after all: the columns are re-detected from it.
+    const asHeader = await api.call('POST', `/${bare.id}/preview`, { header: true })
+    expect(asHeader.body.columns.map((c: { name: string }) => c.name)).toEqual(['1', '2024-01-01'])
+    expect(asHeader.body.rows).toHaveLength(1)
+    expect((await api.call('POST', '/uploads', { name: 'empty.csv', size: 0 })).status).toBe(400)
   })
 
   it('appends or replaces', async () => {

@@ -8,6 +8,7 @@ import { type CsvDialect, sniffDialect, splitLine } from './dialect.ts'
 import { head, type TextEncoding, utf8Version } from './encoding.ts'
 import { type InvalidLine, splitNdjson } from './ndjson.ts'
 import {
+  COLUMN_TYPES,
   type ColumnType,
   castSelect,
   inferType,
@@ -27,8 +28,8 @@ export interface ReadOptions {
   header?: boolean
   /** Worksheet index of a workbook (0-based). */
   sheet?: number
-  /** Names and types of the columns, in file order (same count as detected). */
-  columns?: { name: string; type: ColumnType }[]
+  /** Names and types of the columns, in file order (same count as detected): a {@link ColumnType} or the detected type. */
+  columns?: { name: string; type: string }[]
 }
 
 /** Something wrong in the file: shown in the preview, and the reason a row is rejected on import. */
@@ -214,12 +215,26 @@ function applyCorrections(detected: SourceColumn[], corrections: ReadOptions['co
       { detected: detected.map((c) => c.source) },
     )
   const seen = new Set<string>()
-  for (const c of corrections) {
+  for (const [i, c] of corrections.entries()) {
     const key = c.name.toLowerCase()
     if (seen.has(key)) throw new AppError(400, 'duplicate_column', `Two columns are named ${c.name}`)
     seen.add(key)
+    // Only the offered types, or the one detected, ever reach SQL.
+    const detectedType = detected[i]?.type.toUpperCase()
+    if (!(COLUMN_TYPES as readonly string[]).includes(c.type.toUpperCase()) && c.type.toUpperCase() !== detectedType)
+      throw new AppError(400, 'invalid_column_type', `Column ${c.name}: choose one of ${COLUMN_TYPES.join(', ')}`)
   }
-  return detected.map((d, i) => ({ ...d, name: corrections[i]?.name ?? d.name, type: corrections[i]?.type ?? d.type }))
+  return detected.map((d, i) => ({
+    ...d,
+    name: corrections[i]?.name ?? d.name,
+    type: pickType(corrections[i]?.type, d.type),
+  }))
+}
+
+/** An offered type in its canonical spelling, else the detected type exactly as DuckDB wrote it. */
+function pickType(chosen: string | undefined, detected: string): string {
+  const upper = chosen?.toUpperCase()
+  return upper && (COLUMN_TYPES as readonly string[]).includes(upper) ? upper : detected
 }
 
 /** Header values made into usable, distinct column names (DuckDB's `column<N>` when there is no header). */

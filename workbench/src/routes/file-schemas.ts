@@ -34,7 +34,7 @@ export const FileRecord = z
 export const BeginUpload = z
   .object({
     name: z.string().trim().min(1).max(255),
-    size: z.number().int().min(0).openapi({ description: 'Total bytes that will be sent' }),
+    size: z.number().int().min(1).openapi({ description: 'Total bytes that will be sent' }),
   })
   .openapi('BeginUpload')
 
@@ -46,7 +46,18 @@ export const ReadOptions = z
     header: z.boolean().optional(),
     sheet: z.number().int().min(0).optional(),
     columns: z
-      .array(z.object({ name: z.string().trim().min(1).max(255), type: z.enum(COLUMN_TYPES) }))
+      .array(
+        z.object({
+          name: z.string().trim().min(1).max(255),
+          type: z
+            .string()
+            .min(1)
+            .max(200)
+            .openapi({
+              description: `One of ${COLUMN_TYPES.join(', ')}, or the type the preview detected for that column`,
+            }),
+        }),
+      )
       .max(5000)
       .optional(),
   })

@@ -2,7 +2,6 @@ import { useCallback, useEffect, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import {
   COLUMN_TYPES,
-  type ColumnType,
   ENCODINGS,
   type ImportResult,
   PROBLEM_LABELS,
@@ -41,7 +40,7 @@ export function FilePreview({
   const base = `/api/workspaces/${workspaceId}/files/${file.id}`
   const [options, setOptions] = useState<ReadOptions>({})
   const [preview, setPreview] = useState<Preview>()
-  const [columns, setColumns] = useState<{ name: string; type: ColumnType }[]>([])
+  const [columns, setColumns] = useState<{ name: string; type: string }[]>([])
   const [error, setError] = useState<unknown>()
   const [table, setTable] = useState(tableNameFor(file.name))
   const [mode, setMode] = useState<'replace' | 'append'>('replace')
@@ -56,7 +55,7 @@ export function FilePreview({
       try {
         const p = await api<Preview>('POST', `${base}/preview`, next)
         setPreview(p)
-        setColumns(p.columns.map((c) => ({ name: c.name, type: c.type as ColumnType })))
+        setColumns(p.columns.map((c) => ({ name: c.name, type: c.type })))
       } catch (err) {
         setError(err)
       } finally {
@@ -185,11 +184,14 @@ export function FilePreview({
                         aria-label={`Type of column ${i + 1}`}
                         value={c.type}
                         onChange={(e) => {
-                          const type = e.currentTarget.value as ColumnType
+                          const type = e.currentTarget.value
                           setColumns((cs) => cs.map((x, j) => (j === i ? { ...x, type } : x)))
                         }}
                       >
-                        {(COLUMN_TYPES.includes(c.type) ? COLUMN_TYPES : [c.type, ...COLUMN_TYPES]).map((t) => (
+                        {((COLUMN_TYPES as readonly string[]).includes(c.type)
+                          ? COLUMN_TYPES
+                          : [c.type, ...COLUMN_TYPES]
+                        ).map((t) => (
                           <option key={t}>{t}</option>
                         ))}
                       </select>

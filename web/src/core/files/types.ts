@@ -31,7 +31,7 @@ export interface ReadOptions {
   quote?: string
   header?: boolean
   sheet?: number
-  columns?: { name: string; type: ColumnType }[]
+  columns?: { name: string; type: string }[]
 }
 
 export interface Preview {
