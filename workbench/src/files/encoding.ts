@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { open, rename, stat } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
@@ -38,7 +39,8 @@ export async function utf8Version(file: string, encoding: TextEncoding, target: 
   const existing = await stat(target).catch(() => undefined)
   if (existing) return target
   const source = encoding === 'utf-8-bom' ? 'utf-8' : encoding
-  const partial = `${target}.tmp`
+  // A private temporary name: two previews of the same file may transcode at once; the rename is atomic.
+  const partial = `${target}.${randomUUID()}.tmp`
   await pipeline(
     createReadStream(file),
     iconv.decodeStream(source, { stripBOM: true }),

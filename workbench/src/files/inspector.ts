@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { rename, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
@@ -259,12 +259,11 @@ async function sampleOf(file: string): Promise<{ path: string; wholeFile: boolea
   const kept = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1)
   let lines = 0
   for (const byte of kept) if (byte === 0x0a) lines++
-  if (!(await stat(target).catch(() => undefined)))
-    await new Promise<void>((resolve, reject) => {
-      const out = createWriteStream(target)
-      out.on('error', reject)
-      out.end(kept, () => resolve())
-    })
+  if (!(await stat(target).catch(() => undefined))) {
+    const partial = `${target}.${randomUUID()}.tmp`
+    await writeFile(partial, kept)
+    await rename(partial, target)
+  }
   return { path: target, wholeFile: false, lines }
 }
 

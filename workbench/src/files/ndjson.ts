@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
@@ -23,7 +24,7 @@ export async function splitNdjson(file: string, target: string): Promise<{ clean
   if (await stat(report).catch(() => undefined))
     return { clean: target, invalid: JSON.parse(await readFile(report, 'utf8')) as InvalidLine[] }
   const invalid: InvalidLine[] = []
-  const partial = `${target}.tmp`
+  const partial = `${target}.${randomUUID()}.tmp`
   const out = createWriteStream(partial)
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })
   let n = 0
@@ -41,6 +42,8 @@ export async function splitNdjson(file: string, target: string): Promise<{ clean
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
   await rename(partial, target)
-  await writeFile(report, JSON.stringify(invalid))
+  const reportPartial = `${report}.${randomUUID()}.tmp`
+  await writeFile(reportPartial, JSON.stringify(invalid))
+  await rename(reportPartial, report)
   return { clean: target, invalid }
 }
