@@ -40,6 +40,8 @@ export interface UploadOptions {
  */
 export class UploadService {
   readonly #busy = new Set<string>()
+  /** When each upload's `updated_at` was last written: chunks a few seconds apart need not write it again. */
+  readonly #touched = new Map<string, number>()
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -135,6 +137,7 @@ export class UploadService {
       .set({ status: 'ready', format, encoding, details: JSON.stringify(details), updated_at: new Date() })
       .where('id', '=', fileId)
       .execute()
+    this.#touched.delete(fileId)
     return this.getOrThrow(workspaceId, fileId)
   }
 
@@ -171,11 +174,16 @@ export class UploadService {
   }
 
   async #drop(workspaceId: string, fileId: string) {
+    this.#touched.delete(fileId)
     await this.storage.removeFile(workspaceId, fileId)
     await this.db.deleteFrom('files').where('id', '=', fileId).execute()
   }
 
   async #touch(fileId: string) {
+    const now = Date.now()
+    // The sweep works in hours; a write per minute of activity keeps an upload alive without a query per chunk.
+    if (now - (this.#touched.get(fileId) ?? 0) < 60_000) return
+    this.#touched.set(fileId, now)
     await this.db.updateTable('files').set({ updated_at: new Date() }).where('id', '=', fileId).execute()
   }
 
