@@ -115,7 +115,13 @@ export default async function notebookVsPapermill(): Promise<BenchResult[]> {
     await runNotebookStep(
       deps,
       { notebook: 'bench', parameters: PARAMETERS },
-      { signal: new AbortController().signal, attempt: 1, idempotencyKey: `bench/${++run}`, heartbeat: () => {}, log: () => {} },
+      {
+        signal: new AbortController().signal,
+        attempt: 1,
+        idempotencyKey: `bench/${++run}`,
+        heartbeat: () => {},
+        log: () => {},
+      },
       { pipeline: 'bench', stepId: 'notebook', type: 'notebook', with: {}, params: {}, idempotencyKey: `bench/${run}` },
     )
     return performance.now() - started

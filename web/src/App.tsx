@@ -4,6 +4,7 @@ import { InvitationPage } from './components/auth/InvitationPage.tsx'
 import { LoginPage } from './components/auth/LoginPage.tsx'
 import { RegisterPage } from './components/auth/RegisterPage.tsx'
 import { ConnectionsPage } from './components/connections/ConnectionsPage.tsx'
+import { FilesPage } from './components/files/FilesPage.tsx'
 import { ServiceStatusPanel } from './components/status/ServiceStatusPanel.tsx'
 import { ApiTokensPage } from './components/tokens/ApiTokensPage.tsx'
 import { MembersPage } from './components/workspaces/MembersPage.tsx'
@@ -82,7 +83,9 @@ function SignedIn({
   const workspaces = useApiData<{ workspaces: Workspace[] }>('/api/workspaces')
   const list = workspaces.state.kind === 'loaded' ? workspaces.state.data.workspaces : []
   const currentId =
-    route.page === 'members' || route.page === 'audit' || route.page === 'connections' ? route.workspaceId : undefined
+    route.page === 'members' || route.page === 'audit' || route.page === 'connections' || route.page === 'files'
+      ? route.workspaceId
+      : undefined
   const current = list.find((w) => w.id === currentId)
 
   if (route.page === 'invite')
@@ -110,6 +113,7 @@ function SignedIn({
         <nav aria-label="Workspace" className="tabs">
           <a href={hrefFor({ page: 'members', workspaceId: current.id })}>Members</a>
           <a href={hrefFor({ page: 'connections', workspaceId: current.id })}>Connections</a>
+          <a href={hrefFor({ page: 'files', workspaceId: current.id })}>Files</a>
           {roleAtLeast(current.role, 'admin') && (
             <a href={hrefFor({ page: 'audit', workspaceId: current.id })}>Audit log</a>
           )}
@@ -122,6 +126,7 @@ function SignedIn({
       {route.page === 'audit' && current && (
         <AuditLogPage key={current.id} endpoint={`/api/workspaces/${current.id}/audit`} />
       )}
+      {route.page === 'files' && current && <FilesPage key={current.id} workspace={current} />}
       {currentId && workspaces.state.kind === 'loaded' && !current && <p role="alert">No such workspace.</p>}
       {route.page === 'home' && <ServiceStatusPanel />}
     </div>

@@ -24,6 +24,7 @@ import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { collabRoutes } from './routes/collab.ts'
 import { connectionRoutes } from './routes/connections.ts'
+import { type FilesDeps, fileRoutes } from './routes/files.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { kernelRoutes } from './routes/kernels.ts'
@@ -52,6 +53,8 @@ export interface AppDeps {
   connections?: () => ConnectionService | undefined
   /** Pipelines, schedules and runs; undefined until the metadata DB is open. */
   pipelines?: () => Pipelines | undefined
+  /** Data file uploads and imports; undefined until the metadata DB is open. */
+  files?: () => FilesDeps | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Notebook -> pipeline compiles snapshot a notebook version first (notebooks-history, contract F). */
@@ -110,6 +113,7 @@ export function createApp(deps: AppDeps) {
     .route('/', pipelineRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', pipelineRunRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
+    .route('/', fileRoutes(deps.identity, deps.files ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

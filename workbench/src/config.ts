@@ -44,6 +44,18 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(50 * 1024 * 1024),
+  /** Largest data file accepted for upload (bytes); refused when declared and while streaming. */
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024 * 1024),
+  /** Unfinished uploads untouched for this long are deleted with their partial bytes. */
+  UPLOAD_STALE_AFTER_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24 * 60),
   /** How long a notebook's live document stays in memory after its last collaborator left. */
   COLLAB_UNLOAD_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
   /** HS256 key for access tokens; when unset, a random key is generated once and kept in DATA_DIR. */
@@ -137,6 +149,7 @@ export interface Config {
   }
   webDist: string
   notebooks: { maxImportBytes: number; unloadDelayMs: number }
+  files: { maxUploadBytes: number; staleAfterMs: number }
   auth: AuthConfig
   kernels: {
     duckdbMemoryLimit: string
@@ -233,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     },
     webDist: abs(e.WEB_DIST),
     notebooks: { maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES, unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS },
+    files: { maxUploadBytes: e.MAX_UPLOAD_BYTES, staleAfterMs: e.UPLOAD_STALE_AFTER_MINUTES * 60_000 },
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET,
       accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,

@@ -17,12 +17,16 @@ import { ConnectionService } from './connections/connection-service.ts'
 import { resolveMasterKey } from './connections/master-key.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import { ImportService } from './files/import-service.ts'
+import { FileStorage } from './files/storage.ts'
+import { UploadService } from './files/upload-service.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
 import { NotebookExecution } from './kernels/notebook-execution.ts'
 import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
-import { WorkspaceDatabases } from './kernels/workspace-databases.ts'
+import { WorkspaceDatabases, type WorkspaceDuckdb } from './kernels/workspace-databases.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
+import type { FilesDeps } from './routes/files.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -91,6 +95,7 @@ export async function startWorkbench(
     cleanups.push(() => kernels.stop())
     let pipelines: Pipelines | undefined
     let orchestrator: OrchestratorClient | undefined
+    let files: FilesDeps | undefined
     const app = createApp({
       logger,
       readiness,
@@ -100,6 +105,7 @@ export async function startWorkbench(
       kernels: () => kernelDeps,
       connections: () => connections,
       pipelines: () => pipelines,
+      files: () => files,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -148,6 +154,7 @@ export async function startWorkbench(
     const pipelinesModule = new Pipelines({ db: db.db, logger, orchestrator: () => orchestrator })
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule
+    files = startFiles(db, config, logger, cleanups, workspaceDatabases.get)
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
@@ -196,6 +203,27 @@ export async function startWorkbench(
     await stop()
     throw err instanceof StartupError ? err : new StartupError(errorMessage(err))
   }
+}
+
+/** Uploads and imports, with the sweep of abandoned uploads (at start, then every few minutes). */
+function startFiles(
+  db: MetadataDb,
+  config: Config,
+  logger: Logger,
+  cleanups: (() => Promise<void>)[],
+  duckdb: WorkspaceDuckdb,
+): FilesDeps {
+  const uploads = new UploadService(db.db, new FileStorage(config.dataDir), config.files)
+  const sweep = () =>
+    uploads
+      .sweep()
+      .then((n) => n > 0 && logger.info({ removed: n }, 'removed abandoned uploads'))
+      .catch((err: unknown) => logger.warn({ err }, 'sweeping abandoned uploads failed'))
+  void sweep()
+  const timer = setInterval(sweep, Math.min(config.files.staleAfterMs, 10 * 60_000))
+  timer.unref()
+  cleanups.push(async () => clearInterval(timer))
+  return { uploads, imports: new ImportService(db.db, uploads, duckdb) }
 }
 
 /** Like Promise.all, but waits for every promise, so nothing is still starting when we clean up. */

@@ -154,6 +154,40 @@ export interface ConnectionsTable {
   last_test_error: string | null
 }
 
+/** An uploaded file (see workbench/src/files). `size` is a bigint, read back as a string on PostgreSQL. */
+export interface FilesTable {
+  id: string
+  workspace_id: string
+  name: string
+  size: number | string
+  status: 'uploading' | 'ready'
+  format: string | null
+  encoding: string | null
+  details: unknown
+  created_by: string | null
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}
+
+/** One import of a file into a workspace DuckDB table. */
+export interface FileImportsTable {
+  id: string
+  workspace_id: string
+  file_id: string | null
+  file_name: string
+  table_name: string
+  mode: 'replace' | 'append'
+  status: 'running' | 'succeeded' | 'failed'
+  options: unknown
+  rows_loaded: Generated<number | string>
+  rows_rejected: Generated<number | string>
+  rejects_table: string | null
+  error: string | null
+  created_by: string | null
+  started_at: Generated<Date>
+  finished_at: NullableTimestamp
+}
+
 /** The metadata database as Kysely sees it; each migration that adds a table adds it here. */
 export interface Database {
   instance_settings: InstanceSettingsTable
@@ -176,6 +210,8 @@ export interface Database {
   pipeline_step_runs: PipelineStepRunsTable
   pipeline_run_logs: PipelineRunLogsTable
   pipeline_alerts: PipelineAlertsTable
+  files: FilesTable
+  file_imports: FileImportsTable
 }
 
 export interface PipelinesTable {

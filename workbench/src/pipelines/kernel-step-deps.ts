@@ -1,16 +1,15 @@
 import path from 'node:path'
 import type { INotebookContent } from '@jupyterlab/nbformat'
 import { DuckdbKernel } from '@workbench/kernels'
-import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { JupyterKernel } from '@workbench/kernels/jupyter'
 import { NotebookSession } from '@workbench/kernels/session'
 import type { KernelStepDeps, StepInput } from '@workbench/orchestrator/activities'
 import type { NotebookModel } from '@workbench/orchestrator/spec'
+import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import type { NotebookService } from '../notebooks/notebook-service.ts'
 import { notebookAtSeq } from './notebook-source.ts'
 
 /** Contract H: the one DuckDB database of a workspace (declared here until kernels-api's is merged). */
-export type WorkspaceDuckdb = (workspaceId: string) => Promise<DuckdbDatabase>
 
 export interface KernelStepDepsOptions {
   workspaceDuckdb: WorkspaceDuckdb

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
@@ -6,6 +8,10 @@ import { createIdentity, type Identity } from '../../src/auth/identity.ts'
 import type { Mailer } from '../../src/auth/mailer.ts'
 import { loadConfig } from '../../src/config.ts'
 import type { Database } from '../../src/db/schema.ts'
+import { ImportService } from '../../src/files/import-service.ts'
+import { FileStorage } from '../../src/files/storage.ts'
+import { UploadService } from '../../src/files/upload-service.ts'
+import { WorkspaceDatabases } from '../../src/kernels/workspace-databases.ts'
 import { createLogger } from '../../src/logger.ts'
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.ts'
 
@@ -53,10 +59,18 @@ export async function createIdentityFixture(
     logger,
     mailer: options.mailer,
   })
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'wb-identity-files-'))
+  const duckdbs = new WorkspaceDatabases({ dataDir: filesDir, memoryLimit: '256MB' })
+  const uploads = new UploadService(database.db, new FileStorage(filesDir), {
+    maxUploadBytes: 1 << 20,
+    staleAfterMs: 60_000,
+  })
+  const files = { uploads, imports: new ImportService(database.db, uploads, duckdbs.get) }
   const app = createApp({
     logger,
     readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
     scratchDuckdb: () => undefined,
+    files: () => files,
     identity,
     webDist: options.webDist,
     ...options.deps?.(database, logger),
@@ -93,6 +107,8 @@ export async function createIdentityFixture(
         const leaks = findSecrets(logs, secrets)
         if (leaks.length > 0) throw new Error(`secrets in log lines:\n${leaks.join('\n')}`)
       } finally {
+        await duckdbs.close()
+        rmSync(filesDir, { recursive: true, force: true })
         await database.dispose()
       }
     },

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'members'; workspaceId: string }
   | { page: 'audit'; workspaceId: string }
   | { page: 'connections'; workspaceId: string }
+  | { page: 'files'; workspaceId: string }
   | { page: 'tokens' }
   | { page: 'admin' }
 
@@ -20,6 +21,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'admin') return { page: 'admin' }
   if (head === 'w' && id && sub === 'audit') return { page: 'audit', workspaceId: id }
   if (head === 'w' && id && sub === 'connections') return { page: 'connections', workspaceId: id }
+  if (head === 'w' && id && sub === 'files') return { page: 'files', workspaceId: id }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
 }
@@ -44,6 +46,8 @@ export function hrefFor(route: Route): string {
       return `#/w/${route.workspaceId}/audit`
     case 'connections':
       return `#/w/${route.workspaceId}/connections`
+    case 'files':
+      return `#/w/${route.workspaceId}/files`
   }
 }
 

@@ -3,6 +3,7 @@ import * as m0001 from './0001-instance-settings.ts'
 import * as m0002 from './0002-identity.ts'
 import * as m0005 from './0005-notebooks.ts'
 import * as m0008 from './0008-connections.ts'
+import * as m0009 from './0009-files.ts'
 import * as m0010 from './0010-pipelines.ts'
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0005-notebooks': m0005,
   '0008-connections': m0008,
   '0010-pipelines': m0010,
+  '0009-files': m0009,
 }

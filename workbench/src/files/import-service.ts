@@ -1,0 +1,413 @@
+import { randomUUID } from 'node:crypto'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
+import type { Kysely, Selectable } from 'kysely'
+import type { Database, FileImportsTable } from '../db/schema.ts'
+import { AppError, NotFoundError } from '../http/errors.ts'
+import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
+import {
+  castProblems,
+  csvProblems,
+  duckdbMessage,
+  type Problem,
+  type ReadOptions,
+  type Resolved,
+  resolveSource,
+} from './inspector.ts'
+import { castSelect, readCsvSql, readRawSql } from './sources.ts'
+import type { UploadService } from './upload-service.ts'
+
+/**
+ * The workspace's DuckDB database (contract H). Declared here until the kernels branch's
+ * `workbench/src/kernels/workspace-databases.ts` is merged; the integrator unifies the two.
+ */
+
+/** Imported tables go to `main`; rows an import rejected go to a table of the same name in this schema. */
+export const REJECTS_SCHEMA = 'import_rejects'
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+const PREVIEW_ROWS = 50
+
+export interface Preview {
+  fileId: string
+  format: string
+  encoding: string | null
+  delimiter: string | null
+  quote: string | null
+  header: boolean | null
+  sheet: number | null
+  sheets: { index: number; name: string; rows: number }[] | null
+  columns: { source: string; name: string; type: string }[]
+  rows: unknown[][]
+  problems: Problem[]
+  /** Problems were looked for in the whole file, or only in its first megabytes. */
+  wholeFileChecked: boolean
+}
+
+export interface RejectedRow {
+  line: number | null
+  column: string | null
+  kind: Problem['kind']
+  reason: string
+  raw: string | null
+}
+
+export interface ImportRecord {
+  id: string
+  fileId: string | null
+  fileName: string
+  table: string
+  mode: 'replace' | 'append'
+  status: 'running' | 'succeeded' | 'failed'
+  rowsLoaded: number
+  rowsRejected: number
+  rejectsTable: string | null
+  error: string | null
+  createdBy: string | null
+  startedAt: string
+  finishedAt: string | null
+}
+
+/** Previews files, imports them into the workspace DuckDB, and lists and drops the tables made. */
+export class ImportService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly uploads: UploadService,
+    private readonly duckdb: WorkspaceDuckdb,
+  ) {}
+
+  async preview(workspaceId: string, fileId: string, options: ReadOptions): Promise<Preview> {
+    const file = await this.uploads.getOrThrow(workspaceId, fileId)
+    return this.#withConnection(workspaceId, async (con) => {
+      const resolved = await resolveSource(
+        con,
+        file,
+        this.uploads.storage.fileDir(workspaceId, fileId),
+        options,
+        'preview',
+      )
+      const { spec } = resolved
+      let rows: unknown[][]
+      let problems: Problem[]
+      if (spec.kind === 'csv') {
+        // The sample is read whole with the final types, so every problem in it is found with its line.
+        await con.run('DROP TABLE IF EXISTS __wb_typed')
+        await con.run(
+          `CREATE TEMP TABLE __wb_typed AS SELECT * FROM ${readCsvSql(spec, { table: '__wb_typed_rj', scan: '__wb_typed_rs' }, { path: resolved.sample.path })}`,
+        )
+        rows = (await con.runAndReadAll(`SELECT * FROM __wb_typed ORDER BY rowid LIMIT ${PREVIEW_ROWS}`)).getRowsJson()
+        problems = [...(await csvProblems(con, '__wb_typed_rj', resolved.sample.lines)), ...resolved.warnings]
+      } else {
+        const sourceTypes = await this.#sourceTypes(con, spec.kind, spec.path)
+        const { select } = castSelect(spec.columns, sourceTypes)
+        rows = (
+          await con.runAndReadAll(`SELECT ${select} FROM ${readRawSql(spec.kind, spec.path)} src LIMIT ${PREVIEW_ROWS}`)
+        ).getRowsJson()
+        const invalid = (resolved.invalidLines ?? []).slice(0, 200).map((l) => ({
+          kind: 'invalid_json' as const,
+          line: l.line,
+          message: l.message,
+          raw: l.raw.slice(0, 500),
+        }))
+        problems = [...invalid, ...(await castProblems(con, spec, sourceTypes, 100_000))]
+      }
+      return {
+        fileId,
+        format: file.format ?? 'csv',
+        encoding: resolved.encoding,
+        delimiter: spec.kind === 'csv' ? spec.dialect.delimiter : null,
+        quote: spec.kind === 'csv' ? spec.dialect.quote : null,
+        header: spec.kind === 'csv' ? spec.dialect.header : null,
+        sheet: resolved.sheet,
+        sheets: file.sheets?.map(({ index, name, rows }) => ({ index, name, rows })) ?? null,
+        columns: spec.columns.map(({ source, name, type }) => ({ source, name, type })),
+        rows,
+        problems,
+        wholeFileChecked: resolved.sample.wholeFile,
+      }
+    })
+  }
+
+  /**
+   * Imports a file as `table` (replace or append) in one DuckDB transaction: the table and its rejected rows
+   * (with line numbers and reasons, in `import_rejects.<table>`) change together or not at all. The import is
+   * recorded in the metadata DB whatever happens; a failure is answered as a `failed` record, not thrown.
+   */
+  async import(
+    workspaceId: string,
+    fileId: string,
+    input: { table: string; mode: 'replace' | 'append'; options: ReadOptions; createdBy: string | null },
+  ): Promise<ImportRecord> {
+    if (!TABLE_NAME.test(input.table))
+      throw new AppError(
+        400,
+        'invalid_table_name',
+        'Table names start with a letter or _, then letters, digits or _ (at most 63)',
+      )
+    const file = await this.uploads.getOrThrow(workspaceId, fileId)
+    if (file.status !== 'ready') throw new AppError(409, 'file_not_ready', 'The upload is not complete')
+    const id = randomUUID()
+    await this.db
+      .insertInto('file_imports')
+      .values({
+        id,
+        workspace_id: workspaceId,
+        file_id: fileId,
+        file_name: file.name,
+        table_name: input.table,
+        mode: input.mode,
+        status: 'running',
+        options: JSON.stringify(input.options),
+        created_by: input.createdBy,
+      })
+      .execute()
+    let outcome: { loaded: number; rejected: number } | { error: string }
+    try {
+      outcome = await this.#withConnection(workspaceId, async (con) => {
+        const resolved = await resolveSource(
+          con,
+          file,
+          this.uploads.storage.fileDir(workspaceId, fileId),
+          input.options,
+          'import',
+        )
+        return this.#load(con, id, file.name, input.table, input.mode, resolved)
+      })
+    } catch (err) {
+      // The file or the corrections are wrong: the caller gets the precise error, the history a failed import.
+      if (err instanceof AppError && err.status !== 500) {
+        await this.db
+          .updateTable('file_imports')
+          .set({ status: 'failed', error: err.message, finished_at: new Date() })
+          .where('id', '=', id)
+          .execute()
+        throw err
+      }
+      outcome = { error: duckdbMessage(err) }
+    }
+    await this.db
+      .updateTable('file_imports')
+      .set(
+        'error' in outcome
+          ? { status: 'failed', error: outcome.error, finished_at: new Date() }
+          : {
+              status: 'succeeded',
+              rows_loaded: outcome.loaded,
+              rows_rejected: outcome.rejected,
+              rejects_table: `${REJECTS_SCHEMA}.${input.table}`,
+              finished_at: new Date(),
+            },
+      )
+      .where('id', '=', id)
+      .execute()
+    return this.getImportOrThrow(workspaceId, id)
+  }
+
+  async #load(
+    con: DuckDBConnection,
+    importId: string,
+    fileName: string,
+    table: string,
+    mode: 'replace' | 'append',
+    resolved: Resolved,
+  ): Promise<{ loaded: number; rejected: number }> {
+    const { spec } = resolved
+    const target = `main.${quoteIdentifier(table)}`
+    const rejects = `${REJECTS_SCHEMA}.${quoteIdentifier(table)}`
+    const tag = importId.replaceAll('-', '')
+    await con.run('BEGIN TRANSACTION')
+    try {
+      const exists = await this.#tableExists(con, 'main', table)
+      await con.run(`CREATE SCHEMA IF NOT EXISTS ${REJECTS_SCHEMA}`)
+      if (mode === 'replace') await con.run(`DROP TABLE IF EXISTS ${rejects}`)
+      await con.run(
+        `CREATE TABLE IF NOT EXISTS ${rejects} (import_id VARCHAR, file_name VARCHAR, line BIGINT, column_name VARCHAR, kind VARCHAR, reason VARCHAR, raw VARCHAR)`,
+      )
+      const head =
+        mode === 'append' && exists ? `INSERT INTO ${target} BY NAME` : `CREATE OR REPLACE TABLE ${target} AS`
+      let loaded: number
+      if (spec.kind === 'csv') {
+        const rj = `__wb_rj_${tag}`
+        const result = await con.runAndReadAll(
+          `${head} SELECT * FROM ${readCsvSql(spec, { table: rj, scan: `__wb_rs_${tag}` })}`,
+        )
+        loaded = Number(result.getRows()[0]?.[0] ?? 0)
+        await con.run(
+          `INSERT INTO ${rejects} SELECT ${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, line, column_name,
+            CASE error_type WHEN 'CAST' THEN 'cast' WHEN 'MISSING COLUMNS' THEN 'ragged_row'
+              WHEN 'TOO MANY COLUMNS' THEN 'ragged_row' WHEN 'UNQUOTED VALUE' THEN 'broken_quote'
+              WHEN 'INVALID ENCODING' THEN 'invalid_encoding' WHEN 'INVALID UNICODE' THEN 'invalid_encoding'
+              ELSE 'other' END,
+            error_message, csv_line FROM ${rj} ORDER BY line`,
+        )
+      } else {
+        const sourceTypes = await this.#sourceTypes(con, spec.kind, spec.path)
+        const { select, ok, checks } = castSelect(spec.columns, sourceTypes)
+        const numbered = `(SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path)}) src`
+        const result = await con.runAndReadAll(`${head} SELECT ${select} FROM ${numbered} WHERE ${ok}`)
+        loaded = Number(result.getRows()[0]?.[0] ?? 0)
+        for (const check of checks)
+          await con.run(
+            `INSERT INTO ${rejects} SELECT ${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, __row,
+              ${quoteLiteral(check.column.name)}, 'cast',
+              'Could not convert ' || CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) || ' to ${check.column.type}',
+              CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) FROM ${numbered} WHERE ${check.failed}`,
+          )
+        const invalid = resolved.invalidLines ?? []
+        for (let i = 0; i < invalid.length; i += 500) {
+          const values = invalid
+            .slice(i, i + 500)
+            .map(
+              (l) =>
+                `(${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, ${l.line}, NULL, 'invalid_json', ${quoteLiteral(l.message)}, ${quoteLiteral(l.raw)})`,
+            )
+          await con.run(`INSERT INTO ${rejects} VALUES ${values.join(', ')}`)
+        }
+      }
+      const rejected = Number(
+        (
+          await con.runAndReadAll(
+            `SELECT count(DISTINCT line) FROM ${rejects} WHERE import_id = ${quoteLiteral(importId)}`,
+          )
+        ).getRows()[0]?.[0] ?? 0,
+      )
+      await con.run('COMMIT')
+      return { loaded, rejected }
+    } catch (err) {
+      await con.run('ROLLBACK').catch(() => {})
+      throw err
+    }
+  }
+
+  async listImports(workspaceId: string): Promise<ImportRecord[]> {
+    const rows = await this.db
+      .selectFrom('file_imports')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('started_at', 'desc')
+      .limit(200)
+      .execute()
+    return rows.map(toImportRecord)
+  }
+
+  async getImportOrThrow(workspaceId: string, importId: string): Promise<ImportRecord> {
+    const row = await this.db
+      .selectFrom('file_imports')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', importId)
+      .executeTakeFirst()
+    if (!row) throw new NotFoundError('import', importId)
+    return toImportRecord(row)
+  }
+
+  /** The rows an import rejected, in line order (while its rejects table still holds them). */
+  async rejects(workspaceId: string, importId: string, limit: number): Promise<RejectedRow[]> {
+    const record = await this.getImportOrThrow(workspaceId, importId)
+    return this.#withConnection(workspaceId, async (con) => {
+      if (!(await this.#tableExists(con, REJECTS_SCHEMA, record.table))) return []
+      const rows = (
+        await con.runAndReadAll(
+          `SELECT line, column_name, kind, reason, raw FROM ${REJECTS_SCHEMA}.${quoteIdentifier(record.table)}
+           WHERE import_id = ${quoteLiteral(importId)} ORDER BY line LIMIT ${Math.max(1, Math.min(limit, 10_000))}`,
+        )
+      ).getRowObjectsJson()
+      return rows.map((r) => ({
+        line: r.line === null ? null : Number(r.line),
+        column: r.column_name === null ? null : String(r.column_name),
+        kind: String(r.kind) as Problem['kind'],
+        reason: String(r.reason),
+        raw: r.raw === null ? null : String(r.raw),
+      }))
+    })
+  }
+
+  /** Tables of the workspace DuckDB (imported tables and rejects), with row counts. */
+  async tables(workspaceId: string): Promise<{ schema: string; name: string; rows: number; columns: number }[]> {
+    return this.#withConnection(workspaceId, async (con) => {
+      const rows = (
+        await con.runAndReadAll(
+          `SELECT schema_name, table_name, estimated_size, column_count FROM duckdb_tables()
+           WHERE database_name = current_database() AND schema_name IN ('main', ${quoteLiteral(REJECTS_SCHEMA)}) AND NOT temporary
+           ORDER BY schema_name, table_name`,
+        )
+      ).getRowObjectsJson()
+      return rows.map((r) => ({
+        schema: String(r.schema_name),
+        name: String(r.table_name),
+        rows: Number(r.estimated_size),
+        columns: Number(r.column_count),
+      }))
+    })
+  }
+
+  /** The first rows of a table in `main` (or of its rejects). */
+  async previewTable(workspaceId: string, table: string, options: { rejects: boolean; limit: number }) {
+    const schema = options.rejects ? REJECTS_SCHEMA : 'main'
+    return this.#withConnection(workspaceId, async (con) => {
+      if (!(await this.#tableExists(con, schema, table))) throw new NotFoundError('table', table)
+      const name = `${schema}.${quoteIdentifier(table)}`
+      const reader = await con.runAndReadAll(`SELECT * FROM ${name} LIMIT ${options.limit}`)
+      const types = reader.columnTypes()
+      const total = Number((await con.runAndReadAll(`SELECT count(*) FROM ${name}`)).getRows()[0]?.[0] ?? 0)
+      return {
+        schema,
+        name: table,
+        columns: reader.columnNames().map((n, i) => ({ name: n, type: String(types[i]) })),
+        rows: reader.getRowsJson(),
+        totalRows: total,
+      }
+    })
+  }
+
+  /** Drops a table of `main` and its rejects. */
+  async dropTable(workspaceId: string, table: string): Promise<void> {
+    await this.#withConnection(workspaceId, async (con) => {
+      if (!(await this.#tableExists(con, 'main', table))) throw new NotFoundError('table', table)
+      await con.run(`DROP TABLE main.${quoteIdentifier(table)}`)
+      await con.run(`DROP TABLE IF EXISTS ${REJECTS_SCHEMA}.${quoteIdentifier(table)}`)
+    })
+  }
+
+  async #tableExists(con: DuckDBConnection, schema: string, table: string): Promise<boolean> {
+    const rows = (
+      await con.runAndReadAll(
+        `SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ${quoteLiteral(schema)}
+         AND table_name = ${quoteLiteral(table)} AND NOT temporary`,
+      )
+    ).getRows()
+    return rows.length > 0
+  }
+
+  async #sourceTypes(con: DuckDBConnection, kind: 'parquet' | 'json', path: string): Promise<Map<string, string>> {
+    const rows = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${readRawSql(kind, path)}`)).getRowObjectsJson()
+    return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]))
+  }
+
+  async #withConnection<T>(workspaceId: string, fn: (con: DuckDBConnection) => Promise<T>): Promise<T> {
+    const database = await this.duckdb(workspaceId)
+    const con = await database.connect()
+    try {
+      return await fn(con)
+    } finally {
+      con.closeSync()
+    }
+  }
+}
+
+function toImportRecord(row: Selectable<FileImportsTable>): ImportRecord {
+  return {
+    id: row.id,
+    fileId: row.file_id,
+    fileName: row.file_name,
+    table: row.table_name,
+    mode: row.mode,
+    status: row.status,
+    rowsLoaded: Number(row.rows_loaded),
+    rowsRejected: Number(row.rows_rejected),
+    rejectsTable: row.rejects_table,
+    error: row.error,
+    createdBy: row.created_by,
+    startedAt: new Date(row.started_at).toISOString(),
+    finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
+  }
+}

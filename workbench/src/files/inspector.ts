@@ -1,0 +1,356 @@
+import { randomUUID } from 'node:crypto'
+import { rename, stat, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
+import { AppError } from '../http/errors.ts'
+import { type CsvDialect, sniffDialect, splitLine } from './dialect.ts'
+import { head, type TextEncoding, utf8Version } from './encoding.ts'
+import { type InvalidLine, splitNdjson } from './ndjson.ts'
+import {
+  COLUMN_TYPES,
+  type ColumnType,
+  castSelect,
+  inferType,
+  readCsvSql,
+  readRawSql,
+  type SourceColumn,
+  type SourceSpec,
+  typeProfileSql,
+} from './sources.ts'
+import type { FileRecord } from './upload-service.ts'
+
+/** What the user may correct before an import; anything left out is detected. */
+export interface ReadOptions {
+  encoding?: TextEncoding
+  delimiter?: string
+  quote?: string
+  header?: boolean
+  /** Worksheet index of a workbook (0-based). */
+  sheet?: number
+  /** Names and types of the columns, in file order (same count as detected): a {@link ColumnType} or the detected type. */
+  columns?: { name: string; type: string }[]
+}
+
+/** Something wrong in the file: shown in the preview, and the reason a row is rejected on import. */
+export interface Problem {
+  kind: 'ragged_row' | 'broken_quote' | 'cast' | 'mixed_types' | 'invalid_encoding' | 'invalid_json' | 'other'
+  /** Line in the file (1-based, header included) when DuckDB's reader reports it. */
+  line?: number
+  /** Data row (1-based) for problems found after parsing (self-describing formats, type profiles). */
+  row?: number
+  column?: string
+  message: string
+  raw?: string
+}
+
+/** Rows profiled as text when DuckDB's sniffer cannot type a file, and for mixed-type warnings. */
+const PROFILE_ROWS = 20_000
+
+/** A file resolved for reading: the DuckDB source, the dialect and encoding in force, and the sample used. */
+export interface Resolved {
+  spec: SourceSpec
+  encoding: TextEncoding | null
+  sheet: number | null
+  /** Warnings from profiling the sample (mixed types). */
+  warnings: Problem[]
+  /** `lines`: how many lines a partial sample holds (its last record may be cut). */
+  sample: { path: string; wholeFile: boolean; lines?: number }
+  /** NDJSON lines that are not JSON: left out of the source, rejected with their line numbers. */
+  invalidLines?: InvalidLine[]
+}
+
+/** Profiling and problem-finding read at most this much of a file; smaller files are read whole. */
+export const SAMPLE_BYTES = 4 * 1024 * 1024
+const MAX_PROBLEMS = 200
+
+/**
+ * Works out how to read a file with DuckDB: transcodes to UTF-8 if needed, sniffs the dialect, infers column
+ * types from a sample, then applies the user's corrections. Runs on `con` (temp tables live there).
+ */
+export async function resolveSource(
+  con: DuckDBConnection,
+  file: FileRecord,
+  fileDir: string,
+  options: ReadOptions,
+  purpose: 'preview' | 'import',
+): Promise<Resolved> {
+  if (!file.format) throw new AppError(409, 'file_not_ready', 'The upload is not complete')
+  const original = path.join(fileDir, 'original')
+  if (file.format === 'parquet') return resolveSelfDescribing(con, 'parquet', original, null, options)
+  let csvPath: string
+  let encoding: TextEncoding | null = options.encoding ?? file.encoding
+  let sheet: number | null = null
+  if (file.format === 'xlsx') {
+    const sheets = file.sheets ?? []
+    sheet = options.sheet ?? 0
+    const info = sheets[sheet]
+    if (!info) throw new AppError(400, 'unknown_sheet', `The workbook has ${sheets.length} sheets`)
+    csvPath = path.join(fileDir, info.csv)
+    encoding = null
+  } else {
+    const enc = encoding ?? 'utf-8'
+    csvPath = await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
+    if (file.format === 'json') return resolveSelfDescribing(con, 'json', csvPath, encoding, options)
+    if (file.format === 'ndjson') {
+      const { clean, invalid } = await splitNdjson(csvPath, path.join(fileDir, `clean-${enc}.ndjson`))
+      return { ...(await resolveSelfDescribing(con, 'json', clean, encoding, options)), invalidLines: invalid }
+    }
+  }
+
+  const text = (await head(csvPath, 256 * 1024)).toString('utf8')
+  const sniffed = sniffDialect(text, file.format === 'tsv' ? '.tsv' : file.name)
+  const dialect: CsvDialect = {
+    delimiter: options.delimiter ?? sniffed.delimiter,
+    quote: options.quote ?? sniffed.quote,
+    escape: options.quote ?? sniffed.escape,
+    header: options.header ?? sniffed.header,
+  }
+  const firstLine = text.split(/\r?\n/, 1)[0] ?? ''
+  const names = columnNames(splitLine(firstLine, dialect.delimiter, dialect.quote), dialect.header)
+  const draft: Extract<SourceSpec, { kind: 'csv' }> = {
+    kind: 'csv',
+    path: csvPath,
+    dialect,
+    columns: names.map((n) => ({ source: n, name: n, type: 'VARCHAR' })),
+  }
+  // DuckDB's sniffer types the columns fast once told the dialect; it gives up on broken files, and then (or
+  // for a preview's mixed-type warnings) columns are profiled as text over the first rows.
+  const sniffedTypes = await sniffTypes(con, draft)
+  const profiled = sniffedTypes ? names.filter((_, i) => sniffedTypes[i] === 'VARCHAR') : names
+  const warnings: Problem[] = []
+  let types: ColumnType[] = sniffedTypes ?? names.map(() => 'VARCHAR')
+  if (profiled.length > 0 && (!sniffedTypes || purpose === 'preview')) {
+    await con.run('DROP TABLE IF EXISTS __wb_sample')
+    await con.run(
+      `CREATE TEMP TABLE __wb_sample AS SELECT * FROM ${readCsvSql(draft, { table: '__wb_sample_rj', scan: '__wb_sample_rs' }, { allText: true })} LIMIT ${PROFILE_ROWS}`,
+    )
+    const profile = (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled))).getRowObjectsJson()[0] ?? {}
+    const numbers = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, Number(v)]))
+    const byName = new Map<string, ColumnType>()
+    for (const [i, name] of profiled.entries()) {
+      const inferred = inferType(numbers, i)
+      byName.set(name, inferred.type)
+      if (inferred.mixed && purpose === 'preview') warnings.push(await mixedWarning(con, name, inferred.mixed))
+    }
+    if (!sniffedTypes) types = names.map((n) => byName.get(n) ?? 'VARCHAR')
+  }
+  const columns: SourceColumn[] = names.map((name, i) => ({ source: name, name, type: types[i] ?? 'VARCHAR' }))
+  const sample = purpose === 'preview' ? await sampleOf(csvPath) : { path: csvPath, wholeFile: true }
+  return {
+    spec: { ...draft, columns: applyCorrections(columns, options.columns) },
+    encoding,
+    sheet,
+    warnings,
+    sample,
+  }
+}
+
+async function resolveSelfDescribing(
+  con: DuckDBConnection,
+  kind: 'parquet' | 'json',
+  file: string,
+  encoding: TextEncoding | null,
+  options: ReadOptions,
+): Promise<Resolved> {
+  let described: Record<string, unknown>[]
+  try {
+    described = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${readRawSql(kind, file)}`)).getRowObjectsJson()
+  } catch (err) {
+    throw new AppError(400, kind === 'json' ? 'invalid_json' : 'unreadable_file', duckdbMessage(err))
+  }
+  const columns = described.map((d) => ({
+    source: String(d.column_name),
+    name: String(d.column_name),
+    type: String(d.column_type),
+  }))
+  return {
+    spec: { kind, path: file, columns: applyCorrections(columns, options.columns) },
+    encoding,
+    sheet: null,
+    warnings: [],
+    sample: { path: file, wholeFile: true },
+  }
+}
+
+/** Column types from DuckDB's `sniff_csv` with the dialect fixed, or undefined when it cannot read the file. */
+async function sniffTypes(
+  con: DuckDBConnection,
+  spec: Extract<SourceSpec, { kind: 'csv' }>,
+): Promise<ColumnType[] | undefined> {
+  const { dialect } = spec
+  try {
+    const rows = (
+      await con.runAndReadAll(
+        `SELECT Columns FROM sniff_csv(${quoteLiteral(spec.path)}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.escape)}, header = ${dialect.header})`,
+      )
+    ).getRowObjectsJson()
+    const columns = rows[0]?.Columns as { type: string }[] | undefined
+    if (!columns || columns.length !== spec.columns.length) return undefined
+    return columns.map((c) => simpleType(c.type))
+  } catch {
+    return undefined
+  }
+}
+
+/** A DuckDB type narrowed to the types the API offers. */
+function simpleType(type: string): ColumnType {
+  const t = type.toUpperCase()
+  if (/^(U?(BIG|SMALL|TINY|HUGE)?INT(EGER)?)$/.test(t)) return 'BIGINT'
+  if (t === 'DOUBLE' || t === 'FLOAT' || t.startsWith('DECIMAL')) return 'DOUBLE'
+  if (t === 'DATE') return 'DATE'
+  if (t.startsWith('TIMESTAMP')) return 'TIMESTAMP'
+  if (t === 'BOOLEAN') return 'BOOLEAN'
+  return 'VARCHAR'
+}
+
+/** The user's names and types over the detected columns, validated. */
+function applyCorrections(detected: SourceColumn[], corrections: ReadOptions['columns']): SourceColumn[] {
+  if (!corrections) return detected
+  if (corrections.length !== detected.length)
+    throw new AppError(
+      400,
+      'columns_mismatch',
+      `The file has ${detected.length} columns; ${corrections.length} were given`,
+      { detected: detected.map((c) => c.source) },
+    )
+  const seen = new Set<string>()
+  for (const [i, c] of corrections.entries()) {
+    const key = c.name.toLowerCase()
+    if (seen.has(key)) throw new AppError(400, 'duplicate_column', `Two columns are named ${c.name}`)
+    seen.add(key)
+    // Only the offered types, or the one detected, ever reach SQL.
+    const detectedType = detected[i]?.type.toUpperCase()
+    if (!(COLUMN_TYPES as readonly string[]).includes(c.type.toUpperCase()) && c.type.toUpperCase() !== detectedType)
+      throw new AppError(400, 'invalid_column_type', `Column ${c.name}: choose one of ${COLUMN_TYPES.join(', ')}`)
+  }
+  return detected.map((d, i) => ({
+    ...d,
+    name: corrections[i]?.name ?? d.name,
+    type: pickType(corrections[i]?.type, d.type),
+  }))
+}
+
+/** An offered type in its canonical spelling, else the detected type exactly as DuckDB wrote it. */
+function pickType(chosen: string | undefined, detected: string): string {
+  const upper = chosen?.toUpperCase()
+  return upper && (COLUMN_TYPES as readonly string[]).includes(upper) ? upper : detected
+}
+
+/** Header values made into usable, distinct column names (DuckDB's `column<N>` when there is no header). */
+function columnNames(first: string[], header: boolean): string[] {
+  const seen = new Set<string>()
+  return first.map((raw, i) => {
+    let name = header ? raw.trim() : `column${i}`
+    if (name === '') name = `column${i}`
+    let unique = name
+    for (let n = 2; seen.has(unique.toLowerCase()); n++) unique = `${name}_${n}`
+    seen.add(unique.toLowerCase())
+    return unique
+  })
+}
+
+/** The head of a UTF-8 file cut at a line break, or the file itself when it is small. */
+async function sampleOf(file: string): Promise<{ path: string; wholeFile: boolean; lines?: number }> {
+  const { size } = await stat(file)
+  if (size <= SAMPLE_BYTES) return { path: file, wholeFile: true }
+  const target = `${file}.sample`
+  const bytes = await head(file, SAMPLE_BYTES)
+  const kept = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1)
+  let lines = 0
+  for (const byte of kept) if (byte === 0x0a) lines++
+  if (!(await stat(target).catch(() => undefined))) {
+    const partial = `${target}.${randomUUID()}.tmp`
+    await writeFile(partial, kept)
+    await rename(partial, target)
+  }
+  return { path: target, wholeFile: false, lines }
+}
+
+async function mixedWarning(
+  con: DuckDBConnection,
+  column: string,
+  mixed: { type: ColumnType; share: number },
+): Promise<Problem> {
+  const c = quoteIdentifier(column)
+  const rows = (
+    await con.runAndReadAll(
+      `SELECT rowid + 1 AS row, ${c} AS value FROM __wb_sample WHERE ${c} IS NOT NULL AND TRY_CAST(${c} AS ${mixed.type}) IS NULL ORDER BY rowid LIMIT 3`,
+    )
+  ).getRowObjectsJson()
+  const examples = rows.map((r) => `row ${r.row}: ${JSON.stringify(r.value)}`).join(', ')
+  return {
+    kind: 'mixed_types',
+    column,
+    row: rows[0] ? Number(rows[0].row) : undefined,
+    message: `Column ${column} is ${Math.round(mixed.share * 100)}% ${mixed.type} but not all of it (${examples}); it is read as VARCHAR unless you choose ${mixed.type}, which rejects those rows`,
+  }
+}
+
+/** Problems DuckDB's CSV reader stored in a rejects table, mapped to the API's kinds. */
+export async function csvProblems(con: DuckDBConnection, rejectsTable: string, maxLine?: number): Promise<Problem[]> {
+  const rows = (
+    await con.runAndReadAll(
+      `SELECT line, column_name, error_type, error_message, csv_line FROM ${rejectsTable} ORDER BY line LIMIT ${MAX_PROBLEMS}`,
+    )
+  ).getRowObjectsJson()
+  return rows
+    .filter((r) => maxLine === undefined || Number(r.line) < maxLine)
+    .map((r) => ({
+      kind: problemKind(String(r.error_type)),
+      line: Number(r.line),
+      column: r.column_name === null ? undefined : String(r.column_name),
+      message: String(r.error_message),
+      raw: r.csv_line === null ? undefined : String(r.csv_line).slice(0, 500),
+    }))
+}
+
+export function problemKind(errorType: string): Problem['kind'] {
+  switch (errorType) {
+    case 'CAST':
+      return 'cast'
+    case 'MISSING COLUMNS':
+    case 'TOO MANY COLUMNS':
+      return 'ragged_row'
+    case 'UNQUOTED VALUE':
+      return 'broken_quote'
+    case 'INVALID ENCODING':
+    case 'INVALID UNICODE':
+      return 'invalid_encoding'
+    default:
+      return 'other'
+  }
+}
+
+/** Rows of a Parquet/JSON source that fail the user's type changes, as problems. */
+export async function castProblems(
+  con: DuckDBConnection,
+  spec: Extract<SourceSpec, { kind: 'parquet' | 'json' }>,
+  sourceTypes: Map<string, string>,
+  limit: number,
+): Promise<Problem[]> {
+  const { checks } = castSelect(spec.columns, sourceTypes)
+  const problems: Problem[] = []
+  for (const check of checks) {
+    const rows = (
+      await con.runAndReadAll(
+        `SELECT __row, CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) AS value FROM (SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path)} LIMIT ${limit}) src WHERE ${check.failed} LIMIT ${MAX_PROBLEMS}`,
+      )
+    ).getRowObjectsJson()
+    for (const r of rows)
+      problems.push({
+        kind: 'cast',
+        row: Number(r.__row),
+        column: check.column.name,
+        message: `Could not convert ${JSON.stringify(r.value)} to ${check.column.type}`,
+        raw: String(r.value),
+      })
+  }
+  return problems.sort((a, b) => (a.row ?? 0) - (b.row ?? 0)).slice(0, MAX_PROBLEMS)
+}
+
+/** A DuckDB error message without the "Possible fixes" essay. */
+export function duckdbMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  return message.split('\n\nPossible fixes')[0]?.split('\nPossible fixes')[0]?.trim() ?? message
+}
