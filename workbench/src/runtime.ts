@@ -25,7 +25,9 @@ import { NotebookExecution } from './kernels/notebook-execution.ts'
 import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
 import { WorkspaceDatabases, type WorkspaceDuckdb } from './kernels/workspace-databases.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
+import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
+import { WorkspaceSqlRunner } from './pipelines/workspace-sql-runner.ts'
 import type { FilesDeps } from './routes/files.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
@@ -191,6 +193,17 @@ export async function startWorkbench(
           taskQueue: config.temporal.taskQueue,
           identity: `workbench@${os.hostname()}:${process.pid}`,
           reporter: pipelinesModule.reporter,
+          // In-process only: the workspace DuckDB files are open in this process and cannot be opened by another.
+          steps: {
+            sql: new WorkspaceSqlRunner(workspaceDatabases.get),
+            kernels: kernelStepDeps({
+              workspaceDuckdb: workspaceDatabases.get,
+              dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
+              jupyter: () => jupyterEndpoint,
+              notebooks: () => notebooks,
+              workspaceOf: stepWorkspace,
+            }),
+          },
         },
         logger,
       )

@@ -1,4 +1,4 @@
-import { DuckDBInstance } from '@duckdb/node-api'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { ApplicationFailure } from '@temporalio/activity'
 import type { SqlRequest, SqlResult, SqlRunner } from './types.ts'
 
@@ -17,7 +17,8 @@ const USER_ERRORS = /^(Parser|Binder|Catalog|Conversion|Constraint|Invalid Input
 export class DuckDbSqlRunner implements SqlRunner {
   #ready: Promise<void> | undefined
 
-  constructor(readonly instance: DuckDBInstance) {}
+  /** `instance`: a DuckDB instance, or anything that hands out its connections (the kernels' `DuckdbDatabase`). */
+  constructor(readonly instance: { connect(): Promise<DuckDBConnection> }) {}
 
   /** Opens (or creates) a database file; ':memory:' for a throwaway one. */
   static async open(path = ':memory:'): Promise<DuckDbSqlRunner> {
@@ -81,8 +82,9 @@ export class DuckDbSqlRunner implements SqlRunner {
     }
   }
 
+  /** Closes the instance when this runner owns one (`open`); a shared database stays open. */
   close(): void {
-    this.instance.closeSync()
+    if (this.instance instanceof DuckDBInstance) this.instance.closeSync()
   }
 }
 

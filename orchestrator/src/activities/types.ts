@@ -15,6 +15,8 @@ export interface StepInput {
   idempotencyKey: string
   /** Set when the run reports its progress (see {@link RunReporter}): the run's workflow id. */
   workflowId?: string
+  /** The workspace the run belongs to (set with `workflowId`): where its SQL, notebooks and artifacts live. */
+  workspaceId?: string
 }
 
 /** What a step's activity returns: a small JSON output (kept in workflow history) and the attempt that produced it. */
@@ -44,6 +46,8 @@ export type StepHandler = (
 export interface SqlRequest {
   /** Connection name; 'duckdb' is the workbench's own DuckDB database. */
   connection: string
+  /** The run's workspace, when known: a workbench runner resolves 'duckdb' to that workspace's database. */
+  workspaceId?: string
   sql: string
   /** Named parameters bound as `$name`. */
   parameters?: Record<string, string | number | boolean | null>

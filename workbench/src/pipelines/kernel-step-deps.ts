@@ -71,6 +71,12 @@ export function kernelStepDeps(options: KernelStepDepsOptions): KernelStepDeps {
   }
 }
 
+/** The workspace of a step of a reported run (the pipelines API always reports); other steps cannot run here. */
+export function stepWorkspace(input: StepInput): string {
+  if (input.workspaceId) return input.workspaceId
+  throw Object.assign(new Error('the step has no workspace (run it through the pipelines API)'), { status: 400 })
+}
+
 function safeName(name: string): string {
   return name.replace(/[^\w.-]/g, '_') || 'pipeline'
 }

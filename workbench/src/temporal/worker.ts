@@ -1,6 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker'
-import { createActivities, type RunReporter, STEP_WORKER_OPTIONS } from '@workbench/orchestrator/activities'
+import {
+  type ActivityDeps,
+  createActivities,
+  type RunReporter,
+  STEP_WORKER_OPTIONS,
+} from '@workbench/orchestrator/activities'
 import type { Logger } from 'pino'
 
 export interface WorkerOptions {
@@ -10,6 +15,8 @@ export interface WorkerOptions {
   identity: string
   /** Where runs report their progress (the metadata DB); see `DbRunReporter`. */
   reporter?: RunReporter
+  /** Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps). */
+  steps?: Pick<ActivityDeps, 'sql' | 'kernels'>
 }
 
 let runtimeInstalled = false
@@ -73,7 +80,11 @@ export class SupervisedWorker {
       taskQueue: this.options.taskQueue,
       identity: this.options.identity,
       workflowBundle: this.#bundle,
-      activities: createActivities({ workerIdentity: this.options.identity, reporter: this.options.reporter }),
+      activities: createActivities({
+        workerIdentity: this.options.identity,
+        reporter: this.options.reporter,
+        ...this.options.steps,
+      }),
     })
     this.#worker = worker
     this.#running = worker.run().then(

@@ -69,7 +69,7 @@ export interface CheckResult {
 
 /** `quality` steps: runs every check, then fails (not retried) listing all failing ones. */
 export function qualityHandler(runner: SqlRunner | undefined): StepHandler {
-  return async (withBlock, context) => {
+  return async (withBlock, context, input) => {
     const sql = requireSql(runner, 'quality')
     const table = withBlock.table as string | undefined
     const results: CheckResult[] = []
@@ -77,6 +77,7 @@ export function qualityHandler(runner: SqlRunner | undefined): StepHandler {
       const query = checkQuery(check, table)
       const result = await sql.run({
         connection: (withBlock.connection as string | undefined) ?? 'duckdb',
+        workspaceId: input.workspaceId,
         sql: query.sql,
         signal: context.signal,
         maxRows: 1,

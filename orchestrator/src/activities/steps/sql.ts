@@ -11,9 +11,10 @@ export function requireSql(sql: SqlRunner | undefined, type: string): SqlRunner 
 
 /** `sql` steps: one idempotent statement batch on DuckDB or a connection. */
 export function sqlHandler(runner: SqlRunner | undefined): StepHandler {
-  return async (withBlock, context) => {
+  return async (withBlock, context, input) => {
     const result = await requireSql(runner, 'sql').run({
       connection: (withBlock.connection as string | undefined) ?? 'duckdb',
+      workspaceId: input.workspaceId,
       sql: withBlock.sql as string,
       parameters: withBlock.parameters as Record<string, string | number | boolean | null> | undefined,
       idempotencyKey: context.idempotencyKey,
