@@ -12,6 +12,6 @@ export const migrations: Record<string, Migration> = {
   '0002-identity': m0002,
   '0005-notebooks': m0005,
   '0008-connections': m0008,
-  '0010-pipelines': m0010,
   '0009-files': m0009,
+  '0010-pipelines': m0010,
 }
