@@ -6,18 +6,30 @@ export type Route =
   | { page: 'invite'; token: string }
   | { page: 'members'; workspaceId: string }
   | { page: 'audit'; workspaceId: string }
+  | { page: 'notebooks'; workspaceId: string; folder?: string }
+  | { page: 'notebook'; workspaceId: string; notebookId: string }
+  | { page: 'data'; workspaceId: string }
+  | { page: 'pipelines'; workspaceId: string }
   | { page: 'tokens' }
   | { page: 'admin' }
 
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean)
-  const [head, id, sub] = parts
+  const [pathPart = '', queryPart = ''] = hash.replace(/^#\/?/, '').split('?')
+  const parts = pathPart.split('/').filter(Boolean).map(decodeURIComponent)
+  const [head, id, sub, item] = parts
   if (head === 'login') return { page: 'login' }
   if (head === 'register') return { page: 'register' }
   if (head === 'invite' && id) return { page: 'invite', token: id }
   if (head === 'tokens') return { page: 'tokens' }
   if (head === 'admin') return { page: 'admin' }
   if (head === 'w' && id && sub === 'audit') return { page: 'audit', workspaceId: id }
+  if (head === 'w' && id && sub === 'notebooks' && item) return { page: 'notebook', workspaceId: id, notebookId: item }
+  if (head === 'w' && id && sub === 'notebooks') {
+    const folder = new URLSearchParams(queryPart).get('folder') ?? undefined
+    return { page: 'notebooks', workspaceId: id, folder }
+  }
+  if (head === 'w' && id && sub === 'data') return { page: 'data', workspaceId: id }
+  if (head === 'w' && id && sub === 'pipelines') return { page: 'pipelines', workspaceId: id }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
 }
@@ -40,7 +52,20 @@ export function hrefFor(route: Route): string {
       return `#/w/${route.workspaceId}`
     case 'audit':
       return `#/w/${route.workspaceId}/audit`
+    case 'notebooks':
+      return `#/w/${route.workspaceId}/notebooks${route.folder ? `?folder=${encodeURIComponent(route.folder)}` : ''}`
+    case 'notebook':
+      return `#/w/${route.workspaceId}/notebooks/${encodeURIComponent(route.notebookId)}`
+    case 'data':
+      return `#/w/${route.workspaceId}/data`
+    case 'pipelines':
+      return `#/w/${route.workspaceId}/pipelines`
   }
+}
+
+/** The workspace a page belongs to, if any. */
+export function workspaceOf(route: Route): string | undefined {
+  return 'workspaceId' in route ? route.workspaceId : undefined
 }
 
 export function navigate(route: Route): void {
