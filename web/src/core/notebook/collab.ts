@@ -70,25 +70,17 @@ export function openNotebookSession(workspaceId: string, notebookId: string, use
     if (status === 'connected') setState('connected')
     else if (status === 'disconnected') setState('offline')
   })
-  let refreshing = false
-  provider.on('connection-close', (event: CloseEvent | null) => {
-    const code = event?.code ?? 0
-    if (code === CollabCloseCode.unauthorized && !refreshing) {
-      // The access cookie expired: refresh it once; the provider reconnects with the new one.
-      refreshing = true
-      void refreshSession().finally(() => {
-        refreshing = false
+  // y-websocket stops reconnecting on 44xx closes. An expired access cookie (4401) is refreshed once and
+  // the connection resumed; lost access (4403/4404/4410) ends the session with its reason.
+  provider.on('closed', ({ code, reason }: { code: number; reason: string }) => {
+    if (code === CollabCloseCode.unauthorized) {
+      void refreshSession().then((ok) => {
+        if (ok) provider.connect()
+        else setState('closed', 'Your session expired: sign in again')
       })
       return
     }
-    if (
-      code === CollabCloseCode.forbidden ||
-      code === CollabCloseCode.notFound ||
-      code === CollabCloseCode.accessRevoked
-    ) {
-      provider.shouldConnect = false
-      setState('closed', event?.reason || 'You no longer have access to this notebook')
-    }
+    setState('closed', reason || 'You no longer have access to this notebook')
   })
   const syncListeners = new Set<() => void>()
   provider.on('sync', (isSynced: boolean) => {
