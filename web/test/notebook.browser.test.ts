@@ -3,8 +3,8 @@ import path from 'node:path'
 import axe from 'axe-core'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectClient } from '../../workbench/test/support/collab.ts'
 import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
+import { connectClient } from '../../workbench/test/support/collab.ts'
 import { buildWeb, type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -40,7 +40,12 @@ describe('notebooks in the browser', () => {
   const shot = (p: Page, name: string) => p.screenshot({ path: path.join(SCREENSHOT_DIR, `notebook-${name}.png`) })
   const editorOf = (p: Page, index: number) => p.getByTestId('cell').nth(index).locator('.monaco-editor .view-lines')
   const sourceOf = (p: Page, index: number) =>
-    p.getByTestId('cell').nth(index).locator('.view-lines').innerText().then((t) => t.replace(/\u00a0/g, ' '))
+    p
+      .getByTestId('cell')
+      .nth(index)
+      .locator('.view-lines')
+      .innerText()
+      .then((t) => t.replace(/\u00a0/g, ' '))
   const watchErrors = (p: Page) => p.on('pageerror', (err) => pageErrors.push(err.message))
 
   /** No serious or critical axe-core violations on what `p` shows now. */
@@ -51,7 +56,13 @@ describe('notebooks in the browser', () => {
     )
     const bad = result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
+      .map(
+        (v) =>
+          `${v.id}: ${v.help} (${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 3)
+            .join(', ')})`,
+      )
     expect(bad, `axe on ${name}`).toEqual([])
   }
 
@@ -131,7 +142,11 @@ describe('notebooks in the browser', () => {
 
   it('never runs scripts from outputs in the app origin', async () => {
     const token = await apiToken(page)
-    const client = connectClient(`${server.url.replace('http', 'ws')}/api/workspaces/${workspaceId}/notebooks`, notebookId(), token)
+    const client = connectClient(
+      `${server.url.replace('http', 'ws')}/api/workspaces/${workspaceId}/notebooks`,
+      notebookId(),
+      token,
+    )
     await client.synced()
     client.notebook.ydoc.transact(() => {
       const cell = client.notebook.insertCell(client.notebook.cells.length, {
@@ -140,12 +155,32 @@ describe('notebooks in the browser', () => {
         metadata: {},
       }) as unknown as { updateOutputs(start: number, end: number, outputs: unknown[]): void }
       cell.updateOutputs(0, 0, [
-        { output_type: 'display_data', metadata: {}, data: { 'text/html': '<script>parent.__pwned=2;window.top.__pwned=2</script><b>html out</b>' } },
+        {
+          output_type: 'display_data',
+          metadata: {},
+          data: { 'text/html': '<script>parent.__pwned=2;window.top.__pwned=2</script><b>html out</b>' },
+        },
         { output_type: 'display_data', metadata: {}, data: { 'text/html': '<img src=x onerror="parent.__pwned=3">' } },
-        { output_type: 'display_data', metadata: {}, data: { 'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg"><script>window.__pwned=4</script><image href="x" onerror="window.__pwned=5"/><circle r="4"/></svg>' } },
-        { output_type: 'display_data', metadata: {}, data: { 'text/markdown': '<img src=x onerror="window.__pwned=6"> *md*' } },
+        {
+          output_type: 'display_data',
+          metadata: {},
+          data: {
+            'image/svg+xml':
+              '<svg xmlns="http://www.w3.org/2000/svg"><script>window.__pwned=4</script><image href="x" onerror="window.__pwned=5"/><circle r="4"/></svg>',
+          },
+        },
+        {
+          output_type: 'display_data',
+          metadata: {},
+          data: { 'text/markdown': '<img src=x onerror="window.__pwned=6"> *md*' },
+        },
         { output_type: 'stream', name: 'stdout', text: '\u001b[31mred <script>window.__pwned=7</script>\u001b[0m' },
-        { output_type: 'error', ename: 'ValueError', evalue: 'bad <img src=x onerror="window.__pwned=8">', traceback: ['\u001b[31mValueError\u001b[0m: bad'] },
+        {
+          output_type: 'error',
+          ename: 'ValueError',
+          evalue: 'bad <img src=x onerror="window.__pwned=8">',
+          traceback: ['\u001b[31mValueError\u001b[0m: bad'],
+        },
       ])
     })
     for (const p of [page, other]) {
@@ -163,10 +198,14 @@ describe('notebooks in the browser', () => {
   })
 
   it('exports the notebook as .ipynb and imports it again', async () => {
-    const exported = await page.request.get(`${server.url}/api/workspaces/${workspaceId}/notebooks/${notebookId()}/export`)
+    const exported = await page.request.get(
+      `${server.url}/api/workspaces/${workspaceId}/notebooks/${notebookId()}/export`,
+    )
     expect(exported.status()).toBe(200)
     const ipynb = (await exported.json()) as { cells: { source: string | string[] }[] }
-    expect(ipynb.cells.map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source))[0]).toContain('print(total)')
+    expect(ipynb.cells.map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source))[0]).toContain(
+      'print(total)',
+    )
     await page.goto(`${server.url}/#/w/${workspaceId}/notebooks`)
     await page.getByTestId('notebooks').waitFor()
     await page.getByLabel('Notebook files to import').setInputFiles({
@@ -199,7 +238,11 @@ describe('notebooks in the browser', () => {
 
   it('measures opening a 500-cell notebook (reported, not asserted)', async () => {
     const created = await page.evaluate(async (ws) => {
-      const csrf = document.cookie.split('; ').find((c) => c.startsWith('wb_csrf='))?.split('=')[1] ?? ''
+      const csrf =
+        document.cookie
+          .split('; ')
+          .find((c) => c.startsWith('wb_csrf='))
+          ?.split('=')[1] ?? ''
       const res = await fetch(`/api/workspaces/${ws}/notebooks`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
@@ -208,7 +251,11 @@ describe('notebooks in the browser', () => {
       return ((await res.json()) as { id: string }).id
     }, workspaceId)
     const token = await apiToken(page)
-    const client = connectClient(`${server.url.replace('http', 'ws')}/api/workspaces/${workspaceId}/notebooks`, created, token)
+    const client = connectClient(
+      `${server.url.replace('http', 'ws')}/api/workspaces/${workspaceId}/notebooks`,
+      created,
+      token,
+    )
     await client.synced()
     client.notebook.insertCells(
       0,
@@ -222,7 +269,12 @@ describe('notebooks in the browser', () => {
     client.destroy()
     const started = Date.now()
     await page.goto(`${server.url}/#/w/${workspaceId}/notebooks/${created}`)
-    await page.getByTestId('cell').first().locator('.monaco-editor, [data-testid="markdown-rendered"]').first().waitFor()
+    await page
+      .getByTestId('cell')
+      .first()
+      .locator('.monaco-editor, [data-testid="markdown-rendered"]')
+      .first()
+      .waitFor()
     await page.getByTestId('cells').focus()
     const interactive = Date.now() - started
     const mounted = await page.locator('.monaco-editor').count()
@@ -241,7 +293,11 @@ describe('notebooks in the browser', () => {
 
 async function apiToken(page: Page): Promise<string> {
   return page.evaluate(async () => {
-    const csrf = document.cookie.split('; ').find((c) => c.startsWith('wb_csrf='))?.split('=')[1] ?? ''
+    const csrf =
+      document.cookie
+        .split('; ')
+        .find((c) => c.startsWith('wb_csrf='))
+        ?.split('=')[1] ?? ''
     const res = await fetch('/api/me/tokens', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import pino from 'pino'
 import { WebSocketServer } from 'ws'
 import { createApp } from '../../../workbench/src/app.ts'
 import { createIdentity } from '../../../workbench/src/auth/identity.ts'
@@ -9,7 +10,6 @@ import { CollabServer } from '../../../workbench/src/collab/collab-server.ts'
 import { DocumentStore } from '../../../workbench/src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../../workbench/src/collab/notebook-access.ts'
 import { loadConfig } from '../../../workbench/src/config.ts'
-import pino from 'pino'
 import { NotebookService } from '../../../workbench/src/notebooks/notebook-service.ts'
 import { createTestDatabase, type TestDatabase } from '../../../workbench/test/support/databases.ts'
 
@@ -17,10 +17,14 @@ const ROOT = path.resolve(import.meta.dirname, '../../..')
 
 /** Builds the current web sources into `outDir` (never a stale dist). */
 export function buildWeb(outDir: string): void {
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir], {
-    cwd: path.join(ROOT, 'web'),
-    encoding: 'utf8',
-  })
+  const build = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir],
+    {
+      cwd: path.join(ROOT, 'web'),
+      encoding: 'utf8',
+    },
+  )
   if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
 }
 
@@ -42,7 +46,10 @@ export interface NotebookServer {
 export async function startNotebookServer(webDist: string): Promise<NotebookServer> {
   const database = await createTestDatabase('pglite', { migrate: true })
   const logger = pino({ level: 'silent' })
-  const config = loadConfig({ AUTH_JWT_SECRET: 'browser-test-signing-key-0123456789-abcdefghijkl', TRUST_PROXY: 'false' }, ROOT)
+  const config = loadConfig(
+    { AUTH_JWT_SECRET: 'browser-test-signing-key-0123456789-abcdefghijkl', TRUST_PROXY: 'false' },
+    ROOT,
+  )
   const identity = createIdentity({
     db: () => database.db,
     options: { ...config.auth, jwtSecret: config.auth.jwtSecret as string },
@@ -62,7 +69,10 @@ export async function startNotebookServer(webDist: string): Promise<NotebookServ
   })
   const sockets = new Set<Socket>()
   let down = false
-  const server: ServerType = createAdaptorServer({ fetch: app.fetch, websocket: { server: new WebSocketServer({ noServer: true }) } })
+  const server: ServerType = createAdaptorServer({
+    fetch: app.fetch,
+    websocket: { server: new WebSocketServer({ noServer: true }) },
+  })
   // An outage: every connection is cut, and new ones are dropped on arrival, until `comeBack`.
   // (Closing the server would also close its WebSocket server for good.)
   server.on('connection', (s: Socket) => {

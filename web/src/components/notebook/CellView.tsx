@@ -83,6 +83,7 @@ export const CellView = memo(function CellView(props: Props) {
     : undefined
 
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a click anywhere selects the cell (keyboard: arrows in command mode)
     <div
       className={`cell cell-${kind}${active ? ' active' : ''}${editing ? ' editing' : ''}`}
       data-testid="cell"
@@ -212,7 +213,7 @@ export const CellView = memo(function CellView(props: Props) {
               </>
             )}
             {presence.length > 0 && (
-              <span className="presence" aria-label="Also here">
+              <span className="presence" title="Also on this cell">
                 {presence.map((p) => (
                   <span key={p.name} className="presence-dot" style={{ background: p.color }} title={p.name} />
                 ))}
@@ -241,11 +242,11 @@ export const CellView = memo(function CellView(props: Props) {
             errorAt={errorAt}
           />
         ) : (
+          // biome-ignore lint/a11y/noStaticElementInteractions: double-click edits, as in Jupyter (keyboard: Enter)
           <div
             className="markdown rendered"
             data-testid="markdown-rendered"
             onDoubleClick={() => canEdit && actions.select(cell.id, 'edit')}
-            // biome-ignore lint/security/noDangerouslySetInnerHtml: marked + DOMPurify
             dangerouslySetInnerHTML={{ __html: renderMarkdown(source) }}
           />
         )}

@@ -20,7 +20,6 @@ export function CommentsPanel({
   const api = commentsApi(workspaceId, notebookId)
   const [threads, setThreads] = useState<CommentThread[]>([])
   const [showResolved, setShowResolved] = useState(false)
-  // biome-ignore lint/correctness/useExhaustiveDependencies: api is derived from the ids
   const load = useCallback(async () => {
     try {
       const page = await api.list()

@@ -32,7 +32,7 @@ export function NotebookCells(props: Props) {
   const { notebook, cells, awareness, canEdit, canRun, connections, runCells, activeId, onActiveChange, onToggleHelp } =
     props
   const [mode, setMode] = useState<'command' | 'edit'>('command')
-  const container = useRef<HTMLDivElement>(null)
+  const container = useRef<HTMLElement>(null)
   const lastKey = useRef<{ key: string; at: number }>({ key: '', at: 0 })
   const runStates = useRunStates(notebook)
   const presence = usePresence(awareness)
@@ -102,26 +102,29 @@ export function NotebookCells(props: Props) {
       },
       toCommandMode: () => select(activeIdRef.current, 'command'),
     }
-    // biome-ignore lint/correctness/useExhaustiveDependencies: select reads refs and stable setters
   }, [notebook, canEdit, canRun, runCells])
   const activeIdRef = useRef(activeId)
   activeIdRef.current = activeId
 
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+  const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
     if (mode === 'edit' || (e.target as HTMLElement).closest('.cell-editor, input, select, textarea, button, a')) return
     const i = indexOf(activeId)
     const cell = cells[i]
     const key = e.key
     const handled = () => e.preventDefault()
-    if (key === 'Enter' && e.shiftKey && cell) return handled(), actions.run(cell.id, 'next')
-    if (key === 'Enter' && (e.ctrlKey || e.metaKey) && cell) return handled(), actions.run(cell.id, 'stay')
-    if (key === 'Enter' && e.altKey && cell) return handled(), actions.run(cell.id, 'insert')
-    if (key === 'Enter' && cell) return handled(), select(cell.id, 'edit')
-    if (key === 'ArrowUp' && e.altKey && cell) return handled(), actions.move(cell.id, -1)
-    if (key === 'ArrowDown' && e.altKey && cell) return handled(), actions.move(cell.id, 1)
-    if (key === 'ArrowUp' || key === 'k') return handled(), select(cells[Math.max(0, i - 1)]?.id)
-    if (key === 'ArrowDown' || key === 'j') return handled(), select(cells[Math.min(cells.length - 1, i + 1)]?.id)
-    if (key === 'h' || key === '?') return handled(), onToggleHelp()
+    const act = (fn: () => void) => {
+      e.preventDefault()
+      fn()
+    }
+    if (key === 'Enter' && e.shiftKey && cell) return act(() => actions.run(cell.id, 'next'))
+    if (key === 'Enter' && (e.ctrlKey || e.metaKey) && cell) return act(() => actions.run(cell.id, 'stay'))
+    if (key === 'Enter' && e.altKey && cell) return act(() => actions.run(cell.id, 'insert'))
+    if (key === 'Enter' && cell) return act(() => select(cell.id, 'edit'))
+    if (key === 'ArrowUp' && e.altKey && cell) return act(() => actions.move(cell.id, -1))
+    if (key === 'ArrowDown' && e.altKey && cell) return act(() => actions.move(cell.id, 1))
+    if (key === 'ArrowUp' || key === 'k') return act(() => select(cells[Math.max(0, i - 1)]?.id))
+    if (key === 'ArrowDown' || key === 'j') return act(() => select(cells[Math.min(cells.length - 1, i + 1)]?.id))
+    if (key === 'h' || key === '?') return act(() => onToggleHelp())
     if (!canEdit || e.ctrlKey || e.metaKey || e.altKey) return
     const kindKeys: Record<string, CellKind> = { m: 'markdown', y: 'python', q: 'sql' }
     if (key === 'a' || key === 'b') {
@@ -140,8 +143,9 @@ export function NotebookCells(props: Props) {
       lastKey.current = { key: 'd', at: now }
       return
     }
-    if (kindKeys[key] && cell) return handled(), actions.setKind(cell.id, kindKeys[key])
-    if (key === 'M' && e.shiftKey) return handled(), mergeWithNext(notebook, i)
+    const toKind = kindKeys[key]
+    if (toKind && cell) return act(() => actions.setKind(cell.id, toKind))
+    if (key === 'M' && e.shiftKey) return act(() => mergeWithNext(notebook, i))
     if (key === 'F' && e.shiftKey && cell && cellKind(cell) === 'sql') {
       handled()
       const text = cell.ysource.toString()
@@ -170,12 +174,11 @@ export function NotebookCells(props: Props) {
     )
 
   return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: command mode needs keyboard focus on the notebook
-    <div
+    <section
       ref={container}
       className="cells-scroll"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: command mode needs keyboard focus on the notebook
       tabIndex={0}
-      role="region"
       aria-label="Cells (command mode: Enter to edit, H for shortcuts)"
       data-testid="cells"
       data-mode={mode}
@@ -224,7 +227,7 @@ export function NotebookCells(props: Props) {
           )
         })}
       </div>
-    </div>
+    </section>
   )
 }
 

@@ -59,7 +59,6 @@ export default function NotebookPage({
   const files = notebooksApi(workspace.id)
   const exec = executionApi(workspace.id, notebookId)
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: once per notebook
   useEffect(() => {
     files.get(notebookId).then(setFile, (err: unknown) => toast(errorMessage(err), 'error'))
     exec.status().then(setExecution, () => setExecution('unavailable'))
@@ -123,7 +122,6 @@ export default function NotebookPage({
       if (ids.length === 0) return
       exec.run(ids).catch((err: unknown) => toast(`Could not run: ${errorMessage(err)}`, 'error'))
     },
-    // biome-ignore lint/correctness/useExhaustiveDependencies: exec is derived from the ids
     [workspace.id, notebookId],
   )
   const runnable = (from: number, to: number) =>

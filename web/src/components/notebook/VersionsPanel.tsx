@@ -19,7 +19,6 @@ export function VersionsPanel({
   const api = versionsApi(workspaceId, notebookId)
   const [versions, setVersions] = useState<NotebookVersion[]>()
   const [diff, setDiff] = useState<{ id: string; diff: NotebookDiff }>()
-  // biome-ignore lint/correctness/useExhaustiveDependencies: api is derived from the ids
   const load = useCallback(async () => {
     try {
       const page = await api.list()
@@ -118,7 +117,6 @@ function DiffView({ diff }: { diff: NotebookDiff }) {
           {c.sourceHunks.map((h) => (
             <pre key={`${h.oldStart}-${h.newStart}`}>
               {h.lines.map((line, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: diff lines are positional
                 <span key={i} className={line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : undefined}>
                   {line}
                   {'\n'}

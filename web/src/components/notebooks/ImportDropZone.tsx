@@ -84,7 +84,6 @@ export function ImportDropZone({
       {uploads.length > 0 && (
         <ul className="plain uploads">
           {uploads.map((u, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: uploads are append-only
             <li key={i}>
               {u.name}{' '}
               {u.error ? (

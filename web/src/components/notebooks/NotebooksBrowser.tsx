@@ -24,7 +24,6 @@ export function NotebooksBrowser({ workspace, folder = '' }: { workspace: Worksp
   const [templates, setTemplates] = useState<NotebookTemplate[]>([])
   const [editing, setEditing] = useState<{ id: string; field: 'name' | 'folder' }>()
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: api is rebuilt from workspace.id each render
   const load = useCallback(async () => {
     try {
       const [list, all] = await Promise.all([
@@ -40,7 +39,6 @@ export function NotebooksBrowser({ workspace, folder = '' }: { workspace: Worksp
   useEffect(() => {
     void load()
   }, [load])
-  // biome-ignore lint/correctness/useExhaustiveDependencies: once per workspace
   useEffect(() => {
     api.templates().then(setTemplates, () => setTemplates([]))
   }, [workspace.id])

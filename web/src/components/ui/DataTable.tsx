@@ -28,7 +28,6 @@ export function DataTable<T>({ columns, rows, rowKey, rowProps, testId, caption,
       <thead>
         <tr>
           {columns.map((c, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: columns are static
             <th key={i} aria-label={c.label}>
               {c.header}
             </th>
@@ -39,7 +38,6 @@ export function DataTable<T>({ columns, rows, rowKey, rowProps, testId, caption,
         {rows.map((row) => (
           <tr key={rowKey(row)} {...rowProps?.(row)}>
             {columns.map((c, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: columns are static
               <td key={i}>{c.cell(row)}</td>
             ))}
           </tr>

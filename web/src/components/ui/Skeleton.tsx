@@ -3,7 +3,6 @@ export function Skeleton({ lines = 3, label = 'Loading' }: { lines?: number; lab
   return (
     <div className="skeleton" aria-busy="true" aria-label={label} role="status">
       {Array.from({ length: lines }, (_, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
         <div key={i} className="skeleton-line" style={{ width: `${90 - ((i * 17) % 40)}%` }} />
       ))}
     </div>

@@ -12,7 +12,6 @@ export function AnsiText({ text, className }: { text: string; className?: string
       <pre className={`ansi ${className ?? ''}`}>
         {parts.map((p, i) => (
           <span
-            // biome-ignore lint/suspicious/noArrayIndexKey: spans of one immutable text
             key={i}
             className={[p.fg && `${p.fg}-fg`, p.bg && `${p.bg}-bg`, ...p.decorations.map((d) => `ansi-${d}`)]
               .filter(Boolean)

@@ -30,7 +30,6 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
   const [chart, setChart] = useState(false)
   const scroller = useRef<HTMLDivElement>(null)
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `remote` is derived from these ids
   useEffect(() => {
     if (complete || !remote) {
       const rows = applyLocally(data, query)
@@ -76,9 +75,20 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
       () => toast('The clipboard is not available here', 'error'),
     )
   }
-  const localCsv = () =>
-    URL.createObjectURL(new Blob([toDelimited(names, applyLocally(data, query), ',')], { type: 'text/csv' }))
-  const template = `repeat(${data.columns.length}, minmax(120px, 1fr))`
+  // Only the rows in view are in the DOM; spacer rows keep the scrollbar honest.
+  const items = virtualizer.getVirtualItems()
+  const before = items[0]?.start ?? 0
+  const after = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0)
+  const downloadCsv = () => {
+    const url = URL.createObjectURL(
+      new Blob([toDelimited(names, applyLocally(data, query), ',')], { type: 'text/csv' }),
+    )
+    const a = document.createElement('a')
+    a.href = url
+    a.download = 'result.csv'
+    a.click()
+    setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  }
 
   return (
     <div className="grid-output" data-testid="data-grid" data-total={page.total}>
@@ -106,61 +116,61 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
             </a>
           </>
         ) : (
-          <a href="#download" download="result.csv" onClick={(e) => (e.currentTarget.href = localCsv())}>
+          <button type="button" className="link" onClick={downloadCsv}>
             Export CSV
-          </a>
+          </button>
         )}
         <button type="button" className="link" onClick={() => setChart((c) => !c)} aria-expanded={chart}>
           Chart
         </button>
       </div>
-      <div className="grid-scroll" ref={scroller} role="table" aria-label="Query result" aria-rowcount={page.total + 1}>
-        <div className="grid-row grid-head" role="row" style={{ gridTemplateColumns: template }}>
-          {data.columns.map((c) => {
-            const stats = data.stats?.find((s) => s.name === c.name)
-            const sorted = query.sort?.column === c.name ? (query.sort.descending ? ' ▼' : ' ▲') : ''
-            return (
-              <div
-                key={c.name}
-                role="columnheader"
-                aria-sort={sorted ? (query.sort?.descending ? 'descending' : 'ascending') : 'none'}
-              >
-                <button type="button" className="link grid-sort" onClick={() => sortBy(c.name)}>
-                  {c.name}
-                  {sorted}
-                </button>
-                <small className="col-type">{c.type}</small>
-                {stats && (
-                  <small className="col-stats" title="nulls · distinct · min–max">
-                    {stats.nullCount} null{stats.distinct !== undefined ? ` · ${stats.distinct} distinct` : ''}
-                    {stats.min !== undefined ? ` · ${displayValue(stats.min)}–${displayValue(stats.max)}` : ''}
-                  </small>
-                )}
-              </div>
-            )
-          })}
-        </div>
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const row = page.rows[item.index] ?? []
-            return (
-              <div
-                key={item.key}
-                role="row"
-                className="grid-row"
-                data-testid="grid-row"
-                style={{ gridTemplateColumns: template, transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
-              >
-                {row.map((v, i) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional
-                  <div key={i} role="cell" className={v === null ? 'null' : undefined}>
+      <div className="grid-scroll" ref={scroller}>
+        <table className="grid-table" aria-label="Query result" aria-rowcount={page.total + 1}>
+          <thead>
+            <tr>
+              {data.columns.map((c) => {
+                const stats = data.stats?.find((s) => s.name === c.name)
+                const sorted = query.sort?.column === c.name ? (query.sort.descending ? ' ▼' : ' ▲') : ''
+                return (
+                  <th key={c.name} aria-sort={sorted ? (query.sort?.descending ? 'descending' : 'ascending') : 'none'}>
+                    <button type="button" className="link grid-sort" onClick={() => sortBy(c.name)}>
+                      {c.name}
+                      {sorted}
+                    </button>
+                    <small className="col-type">{c.type}</small>
+                    {stats && (
+                      <small className="col-stats" title="nulls · distinct · min–max">
+                        {stats.nullCount} null{stats.distinct !== undefined ? ` · ${stats.distinct} distinct` : ''}
+                        {stats.min !== undefined ? ` · ${displayValue(stats.min)}–${displayValue(stats.max)}` : ''}
+                      </small>
+                    )}
+                  </th>
+                )
+              })}
+            </tr>
+          </thead>
+          <tbody>
+            {before > 0 && (
+              <tr className="spacer">
+                <td colSpan={data.columns.length} style={{ height: before, padding: 0 }} />
+              </tr>
+            )}
+            {items.map((item) => (
+              <tr key={item.key} data-testid="grid-row" style={{ height: ROW_HEIGHT }}>
+                {(page.rows[item.index] ?? []).map((v, i) => (
+                  <td key={i} className={v === null ? 'null' : undefined}>
                     {displayValue(v)}
-                  </div>
+                  </td>
                 ))}
-              </div>
-            )
-          })}
-        </div>
+              </tr>
+            ))}
+            {after > 0 && (
+              <tr className="spacer">
+                <td colSpan={data.columns.length} style={{ height: after, padding: 0 }} />
+              </tr>
+            )}
+          </tbody>
+        </table>
       </div>
       {page.total > PAGE && (
         <nav className="inline pager" aria-label="Result pages">

@@ -37,7 +37,6 @@ export function Outputs({ outputs, onSaveChart }: { outputs: CellOutput[]; onSav
   return (
     <div className="outputs" data-testid="outputs">
       {outputs.map((o, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: outputs are positional in nbformat
         <OutputView key={i} output={o} onSaveChart={onSaveChart} />
       ))}
     </div>
@@ -80,7 +79,6 @@ function MimeBundle({ data, onSaveChart }: { data: Record<string, unknown>; onSa
     case 'image/svg+xml':
       return (
         // Sanitised (no scripts, handlers or foreign objects) before it touches the page.
-        // biome-ignore lint/security/noDangerouslySetInnerHtml: DOMPurify-sanitised SVG
         <div
           className="svg-output"
           data-testid="svg-output"
@@ -97,7 +95,6 @@ function MimeBundle({ data, onSaveChart }: { data: Record<string, unknown>; onSa
         />
       )
     case 'text/markdown':
-      // biome-ignore lint/security/noDangerouslySetInnerHtml: marked + DOMPurify
       return <div className="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(joinText(value)) }} />
     case 'application/json':
       return <pre className="json-output">{JSON.stringify(value, null, 2)}</pre>
