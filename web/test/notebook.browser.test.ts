@@ -46,7 +46,11 @@ describe('notebooks in the browser', () => {
       .locator('.view-lines')
       .innerText()
       .then((t) => t.replace(/\u00a0/g, ' '))
-  const watchErrors = (p: Page) => p.on('pageerror', (err) => pageErrors.push(err.message))
+  const watchErrors = (p: Page) =>
+    p.on('pageerror', (err) => {
+      console.log('page error', err.message, err.stack)
+      pageErrors.push(err.message)
+    })
 
   /** No serious or critical axe-core violations on what `p` shows now. */
   async function expectAccessible(p: Page, name: string) {
@@ -197,6 +201,141 @@ describe('notebooks in the browser', () => {
     client.destroy()
   })
 
+  it('shows kernel status and per-cell run state from the shared document to every collaborator', async () => {
+    const client = await collaborator()
+    const cellId = client.notebook.cells[0]?.id ?? ''
+    const startedAt = Date.now()
+    client.notebook.ydoc.transact(() => {
+      client.notebook.ydoc.getMap('kernel').set('status', 'busy')
+      client.notebook.ydoc
+        .getMap('execution')
+        .set(cellId, { state: 'running', queuedAt: startedAt, startedAt, by: 'someone' })
+    })
+    for (const p of [page, other]) {
+      await p.locator('[data-testid="kernel-status"][data-status="busy"]').waitFor()
+      await p.locator(`[data-cell-id="${cellId}"][data-run-state="running"]`).waitFor()
+    }
+    client.notebook.ydoc.transact(() => {
+      client.notebook.ydoc.getMap('kernel').set('status', 'idle')
+      client.notebook.ydoc.getMap('execution').set(cellId, {
+        state: 'ok',
+        queuedAt: startedAt,
+        startedAt,
+        finishedAt: startedAt + 1234,
+        durationMs: 1234,
+        by: 'someone',
+      })
+    })
+    for (const p of [page, other]) {
+      await p.locator('[data-testid="kernel-status"][data-status="idle"]').waitFor()
+      const badge = p.locator(`[data-cell-id="${cellId}"]`).getByTestId('run-state')
+      await expect.poll(() => badge.textContent()).toContain('1.2 s')
+    }
+    client.destroy()
+  })
+
+  it('SQL results: grid paging, sorting and filtering, and a chart saved to the cell', async () => {
+    const client = await collaborator()
+    const regions = ['north', 'south', 'east']
+    const rows = Array.from({ length: 150 }, (_, i) => [regions[i % 3], (i * 7) % 150])
+    client.notebook.ydoc.transact(() => {
+      const cell = client.notebook.insertCell(client.notebook.cells.length, {
+        id: 'sql-sales',
+        cell_type: 'code',
+        source: '%%sql sales <<\nSELECT region, amount FROM sales',
+        metadata: { workbench: { type: 'sql', connection: 'duckdb', output: 'sales' } },
+      }) as unknown as { updateOutputs(start: number, end: number, outputs: unknown[]): void }
+      cell.updateOutputs(0, 0, [
+        {
+          output_type: 'execute_result',
+          execution_count: 1,
+          metadata: {},
+          data: {
+            'application/vnd.workbench.table+json': {
+              columns: [
+                { name: 'region', type: 'VARCHAR' },
+                { name: 'amount', type: 'INTEGER' },
+              ],
+              rows,
+              offset: 0,
+              totalRows: 150,
+            },
+            'text/plain': '150 rows',
+          },
+        },
+      ])
+    })
+    const cell = page.locator('[data-cell-id="sql-sales"]')
+    await page.getByTestId('cells').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    const grid = cell.getByTestId('data-grid')
+    await grid.waitFor({ timeout: 10_000 })
+    expect(await grid.getByTestId('grid-count').textContent()).toBe('150 rows')
+    expect(await grid.getByTestId('grid-range').textContent()).toBe('1–100 of 150')
+    await grid.getByRole('button', { name: 'Next' }).click()
+    await expect.poll(() => grid.getByTestId('grid-range').textContent()).toBe('101–150 of 150')
+    await grid.getByRole('button', { name: 'Previous' }).click()
+    await grid.getByRole('button', { name: 'amount', exact: true }).click()
+    await expect.poll(() => grid.getByTestId('grid-row').first().locator('td').nth(1).textContent()).toBe('0')
+    await grid.getByRole('button', { name: /^amount/ }).click()
+    await expect.poll(() => grid.getByTestId('grid-row').first().locator('td').nth(1).textContent()).toBe('149')
+    await grid.getByLabel('Filter column').selectOption('region')
+    await grid.getByLabel('Filter operator').selectOption('=')
+    await grid.getByLabel('Filter value').fill('north')
+    await grid.getByRole('button', { name: 'Filter' }).click()
+    await expect.poll(() => grid.getByTestId('grid-count').textContent()).toBe('50 rows')
+    await shot(page, 'grid')
+
+    await grid.getByRole('button', { name: 'Chart' }).click()
+    const builder = grid.getByTestId('chart-builder')
+    await builder.getByLabel('Chart type').selectOption('bar')
+    await builder.getByLabel('Chart X').selectOption('region')
+    await builder.getByLabel('Chart Y').selectOption('amount')
+    await builder.locator('svg').first().waitFor({ timeout: 15_000 })
+    await builder.getByRole('button', { name: 'Save chart to cell' }).click()
+    // Saved as an application/vnd.vegalite.v5+json output: the other collaborator sees the chart.
+    const otherCell = other.locator('[data-cell-id="sql-sales"]')
+    await other.getByTestId('cells').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    await otherCell.locator('.outputs > [data-testid="vega-output"] svg').first().waitFor({ timeout: 15_000 })
+    await shot(other, 'chart')
+    client.destroy()
+  })
+
+  it('underlines a SQL error where the kernel reports it', async () => {
+    const client = await collaborator()
+    client.notebook.ydoc.transact(() => {
+      const cell = client.notebook.insertCell(client.notebook.cells.length, {
+        id: 'sql-typo',
+        cell_type: 'code',
+        source: '%%sql\nSELECT * FORM sales',
+        metadata: { workbench: { type: 'sql', connection: 'duckdb' } },
+      }) as unknown as { updateOutputs(start: number, end: number, outputs: unknown[]): void }
+      cell.updateOutputs(0, 0, [
+        {
+          output_type: 'error',
+          ename: 'Parser Error',
+          evalue: `syntax error at or near "FORM"\n\nLINE 1: SELECT * FORM sales\n${' '.repeat(17)}^`,
+          traceback: [],
+        },
+      ])
+    })
+    await page.getByTestId('cells').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    const cell = page.locator('[data-cell-id="sql-typo"]')
+    await cell.getByTestId('error-output').waitFor({ timeout: 10_000 })
+    await cell.locator('.squiggly-error').first().waitFor({ timeout: 10_000 })
+    client.destroy()
+  })
+
+  it('shows the shortcut help from command mode, and hides panels the server does not offer', async () => {
+    await page.getByTestId('cells').focus()
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('h')
+    await page.getByTestId('shortcut-help').getByText('Run the cell and select the next one').waitFor()
+    // This server has no versions or comments endpoints (404): their panels are not offered.
+    expect(await page.getByRole('button', { name: 'Versions' }).count()).toBe(0)
+    expect(await page.getByRole('button', { name: 'Comments' }).count()).toBe(0)
+    await shot(page, 'shortcuts')
+  })
+
   it('exports the notebook as .ipynb and imports it again', async () => {
     const exported = await page.request.get(
       `${server.url}/api/workspaces/${workspaceId}/notebooks/${notebookId()}/export`,
@@ -219,9 +358,53 @@ describe('notebooks in the browser', () => {
     await shot(page, 'imported')
   })
 
+  it('renames, moves, duplicates, deletes and restores notebooks; the theme choice is remembered', async () => {
+    await page.goto(`${server.url}/#/w/${workspaceId}/notebooks`)
+    const table = page.getByTestId('notebooks')
+    const row = table.locator('tr[data-name="Revenue again"]')
+    await row.getByRole('button', { name: 'Rename' }).click()
+    await row.getByLabel('New name').fill('Revenue copy')
+    await row.getByLabel('New name').press('Enter')
+    const renamed = table.locator('tr[data-name="Revenue copy"]')
+    await renamed.getByRole('button', { name: 'Move' }).click()
+    await renamed.getByLabel('Move to folder').fill('finance/2026')
+    await renamed.getByLabel('Move to folder').press('Enter')
+    // Moved out of the root folder it is listed in.
+    await expect.poll(() => renamed.count()).toBe(0)
+    await page.getByRole('navigation', { name: 'Folder' }).waitFor()
+    await page
+      .getByRole('list', { name: 'Folders' })
+      .getByRole('link', { name: /finance/ })
+      .click()
+    await page.getByRole('list', { name: 'Folders' }).getByRole('link', { name: /2026/ }).click()
+    await table.locator('tr[data-name="Revenue copy"]').getByRole('button', { name: 'Duplicate' }).click()
+    await table.locator('tr[data-name="Revenue copy (copy)"]').waitFor()
+    await table.locator('tr[data-name="Revenue copy (copy)"]').getByRole('button', { name: 'Delete' }).click()
+    await expect.poll(() => table.locator('tr[data-name="Revenue copy (copy)"]').count()).toBe(0)
+    await page.getByLabel('Recently deleted').check()
+    await page
+      .getByTestId('notebooks')
+      .locator('tr[data-name="Revenue copy (copy)"]')
+      .getByRole('button', { name: 'Restore' })
+      .click()
+    await page.getByLabel('Recently deleted').uncheck()
+    await page.getByTestId('notebooks').locator('tr[data-name="Revenue copy (copy)"]').waitFor()
+    await page.getByLabel('Search notebooks').fill('Revenue')
+    await expect.poll(() => page.getByTestId('notebooks').locator('tbody tr').count()).toBeGreaterThanOrEqual(3)
+
+    await page.getByLabel('Theme').selectOption('dark')
+    await page.reload()
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+    await expectAccessible(page, 'notebooks list, dark')
+    await shot(page, 'dark-list')
+    await page.getByLabel('Theme').selectOption('light')
+  }, 120_000)
+
   it('shows an offline banner, keeps local edits and syncs them once on reconnect', async () => {
     await page.goto(notebookUrl)
     await expect.poll(() => sourceOf(page, 0)).toContain('print(total)')
+    // Everything the page loads lazily (editor languages) is in, so only the live connection is cut.
+    await page.waitForLoadState('networkidle')
     await server.goDown()
     await page.getByTestId('offline-banner').waitFor({ timeout: 15_000 })
     await shot(page, 'offline')
@@ -285,6 +468,16 @@ describe('notebooks in the browser', () => {
   it('had no uncaught errors in either page', () => {
     expect(pageErrors).toEqual([])
   })
+
+  async function collaborator() {
+    const client = connectClient(
+      `${server.url.replace('http', 'ws')}/api/workspaces/${workspaceId}/notebooks`,
+      notebookId(),
+      await apiToken(page),
+    )
+    await client.synced()
+    return client
+  }
 
   function notebookId(): string {
     return decodeURIComponent(notebookUrl.split('/notebooks/')[1] ?? '')

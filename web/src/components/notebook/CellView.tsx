@@ -115,8 +115,13 @@ export const CellView = memo(function CellView(props: Props) {
         <RunBadge state={runState} />
       </div>
       <div className="cell-body">
-        {active && (
-          <div className="cell-toolbar inline" role="toolbar" aria-label={`Cell ${index + 1} tools`}>
+        {/* Always laid out (hidden when inactive) so selecting a cell never shifts what was clicked. */}
+        {
+          <div
+            className={`cell-toolbar inline${active ? '' : ' inactive'}`}
+            role="toolbar"
+            aria-label={`Cell ${index + 1} tools`}
+          >
             <select
               aria-label="Cell type"
               value={kind}
@@ -220,7 +225,7 @@ export const CellView = memo(function CellView(props: Props) {
               </span>
             )}
           </div>
-        )}
+        }
         {!active && presence.length > 0 && (
           <span className="presence floating">
             {presence.map((p) => (

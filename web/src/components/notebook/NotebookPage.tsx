@@ -183,7 +183,7 @@ export default function NotebookPage({
             ))}
           </span>
           <span className="spacer" />
-          {execution === 'unavailable' ? (
+          {execution === 'unavailable' && !kernelStatus ? (
             <span
               className="kernel-status"
               data-testid="kernel-status"
