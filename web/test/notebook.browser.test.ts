@@ -419,6 +419,33 @@ describe('notebooks in the browser', () => {
     expect(await other.getByTestId('cell').count()).toBe(await page.getByTestId('cell').count())
   })
 
+  it('splits, moves, merges, inserts and deletes cells from the keyboard', async () => {
+    const id = await createNotebook(page, 'Shortcuts')
+    await page.goto(`${server.url}/#/w/${workspaceId}/notebooks/${id}`)
+    await page.getByRole('button', { name: 'Add a Python cell' }).click()
+    await editorOf(page, 0).waitFor()
+    await page.keyboard.type('a = 1\nb = 2')
+    await page.keyboard.press('Home')
+    await page.keyboard.press('Control+Shift+Minus')
+    await expect.poll(() => page.getByTestId('cell').count()).toBe(2)
+    await expect.poll(() => sourceOf(page, 1)).toBe('b = 2')
+    expect(await sourceOf(page, 0)).toBe('a = 1')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Alt+ArrowUp')
+    await expect.poll(() => sourceOf(page, 0)).toBe('b = 2')
+    await page.keyboard.press('Shift+M')
+    await expect.poll(() => page.getByTestId('cell').count()).toBe(1)
+    await expect.poll(() => sourceOf(page, 0)).toBe('b = 2\na = 1')
+    await page.keyboard.press('a')
+    await expect.poll(() => page.getByTestId('cell').count()).toBe(2)
+    await page.keyboard.press('d')
+    await page.keyboard.press('d')
+    await expect.poll(() => page.getByTestId('cell').count()).toBe(1)
+    await page.keyboard.press('q')
+    await expect.poll(() => page.getByTestId('cell').first().getAttribute('data-kind')).toBe('sql')
+    await expect.poll(() => sourceOf(page, 0)).toBe('%%sql\nb = 2\na = 1')
+  })
+
   it('measures opening a 500-cell notebook (reported, not asserted)', async () => {
     const created = await page.evaluate(async (ws) => {
       const csrf =
@@ -477,6 +504,25 @@ describe('notebooks in the browser', () => {
     )
     await client.synced()
     return client
+  }
+
+  function createNotebook(p: Page, name: string): Promise<string> {
+    return p.evaluate(
+      async ({ ws, name }) => {
+        const csrf =
+          document.cookie
+            .split('; ')
+            .find((c) => c.startsWith('wb_csrf='))
+            ?.split('=')[1] ?? ''
+        const res = await fetch(`/api/workspaces/${ws}/notebooks`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+          body: JSON.stringify({ name }),
+        })
+        return ((await res.json()) as { id: string }).id
+      },
+      { ws: workspaceId, name },
+    )
   }
 
   function notebookId(): string {

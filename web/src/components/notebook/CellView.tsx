@@ -1,7 +1,7 @@
 import type { YCellType, YCodeCell } from '@jupyter/ydoc'
 import { memo, useMemo } from 'react'
 import type { Awareness } from 'y-protocols/awareness'
-import { formatSqlCell } from '../../core/monaco/sql-language.ts'
+import { formatSqlCell } from '../../core/notebook/sql-format.ts'
 import {
   type CellKind,
   cellKind,

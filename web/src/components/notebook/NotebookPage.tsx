@@ -21,6 +21,7 @@ import {
 } from '../../core/notebook/execution.ts'
 import { commentsApi, versionsApi } from '../../core/notebook/history-api.ts'
 import type { SchemaTable } from '../../core/notebook/sql-support.ts'
+import { loadWorkspaceSchema } from '../../core/notebook/workspace-schema.ts'
 import { notebooksApi } from '../../core/notebooks/notebooks-api.ts'
 import type { NotebookFile } from '../../core/notebooks/types.ts'
 import { hrefFor } from '../../core/routing/hash-route.ts'
@@ -103,10 +104,17 @@ export default function NotebookPage({
     | undefined
   const canRun = canEdit && execution !== undefined && execution !== 'unavailable'
 
-  // SQL autocomplete: tables are the results bound to names in this notebook (their columns are known).
+  // SQL autocomplete: the workspace DuckDB's tables (when the session can be asked) and the results bound
+  // to names in this notebook (their columns are known from their outputs).
+  const [workspaceTables, setWorkspaceTables] = useState<SchemaTable[]>([])
+  const sessionId = execution && execution !== 'unavailable' ? execution.sessionId : null
   useEffect(() => {
-    setSchemaSource((): SchemaTable[] =>
-      cells.flatMap((c) => {
+    if (sessionId) loadWorkspaceSchema(workspace.id, sessionId).then(setWorkspaceTables)
+  }, [workspace.id, sessionId])
+  useEffect(() => {
+    setSchemaSource((): SchemaTable[] => [
+      ...workspaceTables,
+      ...cells.flatMap((c) => {
         const out = sqlSettings(c)?.output
         if (!out || c.cell_type !== 'code') return []
         const table = (c as YCodeCell).outputs
@@ -114,8 +122,8 @@ export default function NotebookPage({
           .find(Boolean)
         return [{ name: out, columns: table?.columns ?? [] }]
       }),
-    )
-  }, [cells])
+    ])
+  }, [cells, workspaceTables])
 
   const runCells = useCallback(
     (ids: string[]) => {

@@ -1,4 +1,4 @@
-import { format } from 'sql-formatter'
+import { formatSqlCell } from '../notebook/sql-format.ts'
 import { DUCKDB_FUNCTIONS, DUCKDB_KEYWORDS, type SchemaTable } from '../notebook/sql-support.ts'
 import { monaco } from './setup.ts'
 
@@ -7,16 +7,6 @@ let schemaSource: () => SchemaTable[] = () => []
 /** Where SQL autocomplete gets table and column names (set by the open notebook). */
 export function setSchemaSource(source: () => SchemaTable[]): void {
   schemaSource = source
-}
-
-/** Formats SQL (DuckDB dialect), keeping a leading `%%sql` magic line as it is. */
-export function formatSqlCell(source: string): string {
-  const magicEnd = source.startsWith('%%sql') ? source.indexOf('\n') : -1
-  const magic = magicEnd === -1 ? (source.startsWith('%%sql') ? source : '') : source.slice(0, magicEnd)
-  const body = magic ? (magicEnd === -1 ? '' : source.slice(magicEnd + 1)) : source
-  if (!body.trim()) return source
-  const formatted = format(body, { language: 'duckdb', keywordCase: 'upper' })
-  return magic ? `${magic}\n${formatted}` : formatted
 }
 
 let registered = false
