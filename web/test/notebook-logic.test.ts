@@ -10,9 +10,9 @@ import {
   sqlSettings,
 } from '../src/core/notebook/cells.ts'
 import { chartSpec } from '../src/core/notebook/chart-spec.ts'
-import type { TableData } from '../src/core/notebook/execution.ts'
 import { formatSqlCell } from '../src/core/notebook/sql-format.ts'
 import { sqlErrorPosition } from '../src/core/notebook/sql-support.ts'
+import type { TableData } from '../src/core/notebook/table-types.ts'
 import { applyLocally, pageRequest, toDelimited } from '../src/core/notebook/table-view.ts'
 
 const sources = (nb: YNotebook) => nb.cells.map((c) => c.ysource.toString())

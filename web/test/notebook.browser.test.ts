@@ -55,9 +55,8 @@ describe('notebooks in the browser', () => {
   /** No serious or critical axe-core violations on what `p` shows now. */
   async function expectAccessible(p: Page, name: string) {
     await p.evaluate(axe.source)
-    const result = await p.evaluate(() =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] }),
-    )
+    // Strings, because this file is compiled without the DOM library; they run in the page.
+    const result = (await p.evaluate("window.axe.run(document, { resultTypes: ['violations'] })")) as axe.AxeResults
     const bad = result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map(
@@ -140,7 +139,7 @@ describe('notebooks in the browser', () => {
     expect(await rendered.locator('strong').textContent()).toBe('bold')
     expect(await rendered.locator('img').getAttribute('onerror')).toBeNull()
     await other.getByTestId('cell').nth(1).getByRole('heading', { name: 'Quarterly revenue' }).waitFor()
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+    expect(await page.evaluate('window.__pwned')).toBeUndefined()
     await shot(page, 'markdown')
   })
 
@@ -194,7 +193,7 @@ describe('notebooks in the browser', () => {
       await cell.getByTestId('error-output').waitFor()
       expect(await cell.locator('pre.ansi .ansi-red-fg').first().textContent()).toContain('red <script>')
       await p.waitForTimeout(500)
-      expect(await p.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+      expect(await p.evaluate('window.__pwned')).toBeUndefined()
       expect(await p.locator('.svg-output script, .svg-output [onerror]').count()).toBe(0)
     }
     await shot(page, 'outputs-xss')
@@ -266,7 +265,7 @@ describe('notebooks in the browser', () => {
       ])
     })
     const cell = page.locator('[data-cell-id="sql-sales"]')
-    await page.getByTestId('cells').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    await page.getByTestId('cells').evaluate('el => el.scrollTo(0, el.scrollHeight)')
     const grid = cell.getByTestId('data-grid')
     await grid.waitFor({ timeout: 10_000 })
     expect(await grid.getByTestId('grid-count').textContent()).toBe('150 rows')
@@ -294,7 +293,7 @@ describe('notebooks in the browser', () => {
     await builder.getByRole('button', { name: 'Save chart to cell' }).click()
     // Saved as an application/vnd.vegalite.v5+json output: the other collaborator sees the chart.
     const otherCell = other.locator('[data-cell-id="sql-sales"]')
-    await other.getByTestId('cells').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    await other.getByTestId('cells').evaluate('el => el.scrollTo(0, el.scrollHeight)')
     await otherCell.locator('.outputs > [data-testid="vega-output"] svg').first().waitFor({ timeout: 15_000 })
     await shot(other, 'chart')
     client.destroy()
@@ -318,7 +317,7 @@ describe('notebooks in the browser', () => {
         },
       ])
     })
-    await page.getByTestId('cells').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    await page.getByTestId('cells').evaluate('el => el.scrollTo(0, el.scrollHeight)')
     const cell = page.locator('[data-cell-id="sql-typo"]')
     await cell.getByTestId('error-output').waitFor({ timeout: 10_000 })
     await cell.locator('.squiggly-error').first().waitFor({ timeout: 10_000 })
@@ -394,7 +393,7 @@ describe('notebooks in the browser', () => {
 
     await page.getByLabel('Theme').selectOption('dark')
     await page.reload()
-    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
     await expectAccessible(page, 'notebooks list, dark')
     await shot(page, 'dark-list')
     await page.getByLabel('Theme').selectOption('light')
@@ -447,19 +446,7 @@ describe('notebooks in the browser', () => {
   })
 
   it('measures opening a 500-cell notebook (reported, not asserted)', async () => {
-    const created = await page.evaluate(async (ws) => {
-      const csrf =
-        document.cookie
-          .split('; ')
-          .find((c) => c.startsWith('wb_csrf='))
-          ?.split('=')[1] ?? ''
-      const res = await fetch(`/api/workspaces/${ws}/notebooks`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-        body: JSON.stringify({ name: 'Big' }),
-      })
-      return ((await res.json()) as { id: string }).id
-    }, workspaceId)
+    const created = await createNotebook(page, 'Big')
     const token = await apiToken(page)
     const client = connectClient(
       `${server.url.replace('http', 'ws')}/api/workspaces/${workspaceId}/notebooks`,
@@ -506,23 +493,8 @@ describe('notebooks in the browser', () => {
     return client
   }
 
-  function createNotebook(p: Page, name: string): Promise<string> {
-    return p.evaluate(
-      async ({ ws, name }) => {
-        const csrf =
-          document.cookie
-            .split('; ')
-            .find((c) => c.startsWith('wb_csrf='))
-            ?.split('=')[1] ?? ''
-        const res = await fetch(`/api/workspaces/${ws}/notebooks`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-          body: JSON.stringify({ name }),
-        })
-        return ((await res.json()) as { id: string }).id
-      },
-      { ws: workspaceId, name },
-    )
+  async function createNotebook(p: Page, name: string): Promise<string> {
+    return ((await postFromPage(p, `/api/workspaces/${workspaceId}/notebooks`, { name })) as { id: string }).id
   }
 
   function notebookId(): string {
@@ -531,17 +503,22 @@ describe('notebooks in the browser', () => {
 })
 
 async function apiToken(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const csrf =
-      document.cookie
-        .split('; ')
-        .find((c) => c.startsWith('wb_csrf='))
-        ?.split('=')[1] ?? ''
-    const res = await fetch('/api/me/tokens', {
+  const body = (await postFromPage(page, '/api/me/tokens', { name: `test ${Math.random()}`, scope: 'write' })) as {
+    token: string
+  }
+  return body.token
+}
+
+/** A JSON POST with the page's own session (cookies and CSRF token); a string, as this file has no DOM types. */
+async function postFromPage(page: Page, url: string, body: unknown): Promise<unknown> {
+  const text = await page.evaluate(`(async () => {
+    const csrf = document.cookie.match(/wb_csrf=([^;]+)/)?.[1] ?? ''
+    const res = await fetch(${JSON.stringify(url)}, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-      body: JSON.stringify({ name: `test ${Math.random()}`, scope: 'write' }),
+      body: ${JSON.stringify(JSON.stringify(body))},
     })
-    return ((await res.json()) as { token: string }).token
-  })
+    return await res.text()
+  })()`)
+  return JSON.parse(String(text))
 }

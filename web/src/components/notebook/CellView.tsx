@@ -1,7 +1,6 @@
 import type { YCellType, YCodeCell } from '@jupyter/ydoc'
 import { memo, useMemo } from 'react'
 import type { Awareness } from 'y-protocols/awareness'
-import { formatSqlCell } from '../../core/notebook/sql-format.ts'
 import {
   type CellKind,
   cellKind,
@@ -14,6 +13,7 @@ import { VEGA_LITE_MIME } from '../../core/notebook/chart-spec.ts'
 import type { ConnectionChoice } from '../../core/notebook/connections.ts'
 import { type CellRunState, formatDuration } from '../../core/notebook/execution.ts'
 import { renderMarkdown } from '../../core/notebook/render-safe.ts'
+import { formatSqlCell } from '../../core/notebook/sql-format.ts'
 import { sqlErrorPosition } from '../../core/notebook/sql-support.ts'
 import { CellEditor, type EditorKeys } from './CellEditor.tsx'
 import { useCellVersion, useTicker } from './hooks.ts'

@@ -103,6 +103,10 @@ export default function NotebookPage({
     | KernelStatus
     | undefined
   const canRun = canEdit && execution !== undefined && execution !== 'unavailable'
+  // The session (and with it result paging) appears with the first run: re-read it as the kernel changes.
+  useEffect(() => {
+    if (kernelStatus && execution !== 'unavailable') exec.status().then(setExecution, () => {})
+  }, [kernelStatus])
 
   // SQL autocomplete: the workspace DuckDB's tables (when the session can be asked) and the results bound
   // to names in this notebook (their columns are known from their outputs).
@@ -128,7 +132,10 @@ export default function NotebookPage({
   const runCells = useCallback(
     (ids: string[]) => {
       if (ids.length === 0) return
-      exec.run(ids).catch((err: unknown) => toast(`Could not run: ${errorMessage(err)}`, 'error'))
+      exec
+        .run(ids)
+        .then(() => exec.status())
+        .then(setExecution, (err: unknown) => toast(`Could not run: ${errorMessage(err)}`, 'error'))
     },
     [workspace.id, notebookId],
   )

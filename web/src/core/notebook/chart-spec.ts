@@ -1,4 +1,4 @@
-import type { TableColumn } from './execution.ts'
+import type { TableColumn } from './table-types.ts'
 import { isNumericType, isTemporalType } from './table-view.ts'
 
 export type ChartKind = 'bar' | 'line' | 'area' | 'scatter' | 'pie' | 'histogram'

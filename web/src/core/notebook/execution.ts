@@ -1,5 +1,8 @@
 import type * as Y from 'yjs'
 import { ApiError, api } from '../api/client.ts'
+import type { PageRequest, TableData } from './table-types.ts'
+
+export * from './table-types.ts'
 
 /** Run state of one cell, as the server writes it into `ydoc.getMap('execution')` (contract A). */
 export interface CellRunState {
@@ -56,40 +59,6 @@ export function resultsApi(workspaceId: string, sessionId: string, resultId: str
     page: (request: PageRequest) => api<TableData>('POST', `${base}/page`, request),
     exportUrl: (format: 'csv' | 'parquet') => `${base}/export?format=${format}`,
   }
-}
-
-/** Mirrors of kernels/src/kernel.ts (TableData, PageRequest). */
-export const TABLE_MIME_TYPE = 'application/vnd.workbench.table+json'
-
-export interface TableColumn {
-  name: string
-  type: string
-}
-
-export interface ColumnStats {
-  name: string
-  nullCount: number
-  distinct?: number
-  min?: unknown
-  max?: unknown
-}
-
-export interface TableData {
-  resultId?: string
-  columns: TableColumn[]
-  rows: unknown[][]
-  offset: number
-  totalRows: number
-  stats?: ColumnStats[]
-}
-
-export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'is_null' | 'not_null'
-
-export interface PageRequest {
-  offset?: number
-  limit?: number
-  sort?: { column: string; descending?: boolean }[]
-  filter?: { column: string; op: FilterOp; value?: unknown }[]
 }
 
 /** "1.2 s", "340 ms": how long a cell ran. */

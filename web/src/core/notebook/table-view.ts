@@ -1,4 +1,4 @@
-import type { FilterOp, PageRequest, TableData } from './execution.ts'
+import type { FilterOp, PageRequest, TableData } from './table-types.ts'
 
 /** The grid's sort and filter, applied on the server when the result is kept there, else locally. */
 export interface GridQuery {

@@ -96,6 +96,12 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
         <span data-testid="grid-count">
           {page.total.toLocaleString()} rows{loading ? ' (loading…)' : ''}
         </span>
+        {!complete && !remote && (
+          <span className="truncation" data-testid="grid-partial">
+            Showing the first {data.rows.length.toLocaleString()} of {data.totalRows.toLocaleString()} rows (the full
+            result is no longer available on the server; run the cell again to page through it)
+          </span>
+        )}
         <FilterForm
           columns={names}
           onApply={(filter) => {
