@@ -351,6 +351,17 @@ describe('notebooks in the browser', () => {
       mimeType: 'application/json',
       buffer: Buffer.from(JSON.stringify(ipynb)),
     })
+    await page.getByTestId('notebooks').getByRole('link', { name: 'Revenue again' }).waitFor()
+    // Dropping a file on the import zone works the same (a string: this file has no DOM types).
+    await page.evaluate(`(() => {
+      const transfer = new DataTransfer()
+      transfer.items.add(new File([${JSON.stringify(JSON.stringify(ipynb))}], 'Dropped.ipynb', { type: 'application/json' }))
+      const zone = document.querySelector('[data-testid="import-dropzone"]')
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }))
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }))
+    })()`)
+    await page.getByTestId('notebooks').getByRole('link', { name: 'Dropped' }).waitFor()
+    expect(await page.getByRole('progressbar', { name: 'Uploading Dropped.ipynb' }).getAttribute('value')).toBe('1')
     await page.getByTestId('notebooks').getByRole('link', { name: 'Revenue again' }).click()
     await expect.poll(() => sourceOf(page, 0)).toContain('print(total)')
     await page.getByTestId('cell').nth(1).getByRole('heading', { name: 'Quarterly revenue' }).waitFor()
@@ -443,6 +454,12 @@ describe('notebooks in the browser', () => {
     await page.keyboard.press('q')
     await expect.poll(() => page.getByTestId('cell').first().getAttribute('data-kind')).toBe('sql')
     await expect.poll(() => sourceOf(page, 0)).toBe('%%sql\nb = 2\na = 1')
+    // Drag a cell by its handle onto another to move it there.
+    await page.keyboard.press('b')
+    await page.keyboard.press('m')
+    await expect.poll(() => page.getByTestId('cell').nth(1).getAttribute('data-kind')).toBe('markdown')
+    await page.getByTestId('cell').nth(1).locator('.drag-handle').dragTo(page.getByTestId('cell').nth(0))
+    await expect.poll(() => page.getByTestId('cell').nth(0).getAttribute('data-kind')).toBe('markdown')
   })
 
   it('measures opening a 500-cell notebook (reported, not asserted)', async () => {
