@@ -1,4 +1,4 @@
-import type { YCodeCell } from '@jupyter/ydoc'
+import type { YCodeCell, YNotebook } from '@jupyter/ydoc'
 import { useCallback, useEffect, useState } from 'react'
 import { roleAtLeast, type User, type Workspace } from '../../core/auth/types.ts'
 import { trackPresenceStyles } from '../../core/monaco/presence-styles.ts'
@@ -14,6 +14,7 @@ import { type ConnectionChoice, DUCKDB_CHOICE, loadConnections } from '../../cor
 import {
   type ExecutionInfo,
   executionApi,
+  executionMap,
   type KernelStatus,
   kernelMap,
   TABLE_MIME_TYPE,
@@ -216,6 +217,7 @@ export default function NotebookPage({
               Kernel: {status ?? '…'}
             </span>
           )}
+          <RunProgress notebook={notebook} />
           {canRun && (
             <span className="inline kernel-controls" role="toolbar" aria-label="Run">
               <button type="button" onClick={() => runCells(runnable(0, cells.length))}>
@@ -334,5 +336,33 @@ export default function NotebookPage({
         </div>
       </div>
     </NotebookEnvContext.Provider>
+  )
+}
+
+/** "Running 2 of 5": cells queued or running (contract A `execution` map), the same for every collaborator. */
+function RunProgress({ notebook }: { notebook: YNotebook | undefined }) {
+  const [counts, setCounts] = useState({ pending: 0, total: 0 })
+  useEffect(() => {
+    if (!notebook) return
+    const map = executionMap(notebook.ydoc)
+    const update = () => {
+      const states = [...map.values()]
+      const pending = states.filter((s) => s.state === 'queued' || s.state === 'running').length
+      // The batch is what is pending plus what finished since the first of them was queued.
+      const since = Math.min(
+        ...states.filter((s) => s.state === 'queued' || s.state === 'running').map((s) => s.queuedAt),
+      )
+      const total = states.filter((s) => s.queuedAt >= since).length
+      setCounts({ pending, total: pending ? total : 0 })
+    }
+    update()
+    map.observe(update)
+    return () => map.unobserve(update)
+  }, [notebook])
+  if (!counts.pending) return null
+  return (
+    <span className="run-progress" data-testid="run-progress" role="status">
+      Running {counts.total - counts.pending + 1} of {counts.total}
+    </span>
   )
 }
