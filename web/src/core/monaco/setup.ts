@@ -1,5 +1,6 @@
-import * as monaco from 'monaco-editor'
+import * as monaco from 'monaco-editor/editor/editor.api.js'
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker'
+import './editor-features.ts'
 
 /**
  * Monaco, bundled by Vite with its editor worker (nothing loads from another origin). Cells only use
