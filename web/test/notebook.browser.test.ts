@@ -324,6 +324,23 @@ describe('notebooks in the browser', () => {
     client.destroy()
   })
 
+  it("autocompletes DuckDB keywords and the columns of the notebook's named results", async () => {
+    const cell = page.locator('[data-cell-id="sql-typo"]')
+    await cell.locator('.view-lines').click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.type('\nSELECT sales.')
+    const suggestions = cell.locator('.suggest-widget')
+    await suggestions.getByText('amount').first().waitFor({ timeout: 10_000 })
+    await page.keyboard.press('Escape')
+    await page.keyboard.type(' ')
+    await page.keyboard.type('SUMMAR')
+    await page.keyboard.press('Control+Space')
+    await suggestions.getByText('SUMMARIZE').first().waitFor({ timeout: 10_000 })
+    await shot(page, 'autocomplete')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Escape')
+  })
+
   it('shows the shortcut help from command mode, and hides panels the server does not offer', async () => {
     await page.getByTestId('cells').focus()
     await page.keyboard.press('Escape')
@@ -440,6 +457,11 @@ describe('notebooks in the browser', () => {
     await expect.poll(() => page.getByTestId('cell').count()).toBe(2)
     await expect.poll(() => sourceOf(page, 1)).toBe('b = 2')
     expect(await sourceOf(page, 0)).toBe('a = 1')
+    // The new cell is the one being edited once its editor has focus.
+    await expect.poll(() => page.getByTestId('cell').nth(1).getAttribute('class')).toContain('editing')
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.closest("[data-cell-id]")?.dataset.cellId'))
+      .toBe(await page.getByTestId('cell').nth(1).getAttribute('data-cell-id'))
     await page.keyboard.press('Escape')
     await page.keyboard.press('Alt+ArrowUp')
     await expect.poll(() => sourceOf(page, 0)).toBe('b = 2')

@@ -55,7 +55,8 @@ export function NotebookCells(props: Props) {
     setMode(nextMode)
     const i = indexOf(id)
     if (i >= 0) virtualizer.scrollToIndex(i, { align: 'auto' })
-    if (nextMode === 'command') requestAnimationFrame(() => container.current?.focus({ preventScroll: true }))
+    // At once (not after the render): a key pressed right after Esc must reach command mode, not the editor.
+    if (nextMode === 'command') container.current?.focus({ preventScroll: true })
   }
 
   const actions: CellActions = useMemo(() => {
