@@ -19,7 +19,7 @@ export function useCells(notebook: YNotebook | undefined): YCellType[] {
   return cells
 }
 
-/** Re-renders when the cell's outputs, metadata, execution count or type change. */
+/** Re-renders when the cell's outputs, metadata or execution count change (and a markdown cell's text). */
 export function useCellVersion(cell: YCellType): number {
   const [version, bump] = useReducer((n: number) => n + 1, 0)
   useEffect(() => {
@@ -30,7 +30,11 @@ export function useCellVersion(cell: YCellType): number {
       if (change.outputsChange || change.metadataChange || change.executionCountChange) bump()
     }
     cell.changed.connect(handler)
+    // Rendered markdown follows its text as anyone types (code cells: the editor shows the text itself).
+    const text = cell.cell_type === 'markdown' ? cell.ysource : undefined
+    text?.observe(bump)
     return () => {
+      text?.unobserve(bump)
       cell.changed.disconnect(handler)
     }
   }, [cell])
