@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react'
 import { AdminUsersPage } from './components/admin/AdminUsersPage.tsx'
 import { AuditLogPage } from './components/audit/AuditLogPage.tsx'
 import { InvitationPage } from './components/auth/InvitationPage.tsx'
@@ -5,16 +6,26 @@ import { LoginPage } from './components/auth/LoginPage.tsx'
 import { RegisterPage } from './components/auth/RegisterPage.tsx'
 import { ConnectionsPage } from './components/connections/ConnectionsPage.tsx'
 import { FilesPage } from './components/files/FilesPage.tsx'
+import { NotebooksBrowser } from './components/notebooks/NotebooksBrowser.tsx'
+import { Placeholder } from './components/shell/Placeholder.tsx'
+import { UserMenu } from './components/shell/UserMenu.tsx'
+import { WorkspaceNav } from './components/shell/WorkspaceNav.tsx'
 import { ServiceStatusPanel } from './components/status/ServiceStatusPanel.tsx'
 import { ApiTokensPage } from './components/tokens/ApiTokensPage.tsx'
+import { ErrorBoundary } from './components/ui/ErrorBoundary.tsx'
+import { Skeleton } from './components/ui/Skeleton.tsx'
+import { Toasts } from './components/ui/Toasts.tsx'
 import { MembersPage } from './components/workspaces/MembersPage.tsx'
 import { WorkspaceSwitcher } from './components/workspaces/WorkspaceSwitcher.tsx'
 import { api } from './core/api/client.ts'
-import { roleAtLeast, type Setup, type User, type Workspace } from './core/auth/types.ts'
-import { hrefFor, navigate, type Route } from './core/routing/hash-route.ts'
+import type { Setup, User, Workspace } from './core/auth/types.ts'
+import { hrefFor, navigate, type Route, workspaceOf } from './core/routing/hash-route.ts'
 import { useApiData } from './hooks/use-api-data.ts'
 import { useHashRoute } from './hooks/use-hash-route.ts'
 import { useSession } from './hooks/use-session.ts'
+
+// The editor (Monaco, Vega) is large: loaded when a notebook is first opened.
+const NotebookPage = lazy(() => import('./components/notebook/NotebookPage.tsx'))
 
 export function App() {
   const route = useHashRoute()
@@ -25,29 +36,28 @@ export function App() {
     navigate({ page: 'login' })
   }
   return (
-    <div className="app">
+    <div className={route.page === 'notebook' ? 'app wide' : 'app'}>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
       <header className="topbar">
         <h1>Workbench</h1>
         <nav aria-label="Main">
           {session.kind === 'signed-in' && (
             <>
               <a href={hrefFor({ page: 'home' })}>Workspaces</a>
-              <a href={hrefFor({ page: 'tokens' })}>API tokens</a>
-              {session.user.isInstanceAdmin && <a href={hrefFor({ page: 'admin' })}>Administration</a>}
-              <span data-testid="signed-in-as">{session.user.email}</span>
-              <button type="button" className="link" onClick={() => void signOut()}>
-                Sign out
-              </button>
+              <UserMenu user={session.user} onSignOut={() => void signOut()} />
             </>
           )}
           <a href="/api/docs">API docs</a>
         </nav>
       </header>
-      <main>
+      <main id="main">
         {session.kind === 'loading' && <p aria-busy="true">Loading…</p>}
         {session.kind === 'signed-out' && <SignedOut route={route} onSignedIn={reload} />}
         {session.kind === 'signed-in' && <SignedIn route={route} user={session.user} onSessionChanged={reload} />}
       </main>
+      <Toasts />
     </div>
   )
 }
@@ -82,10 +92,7 @@ function SignedIn({
 }) {
   const workspaces = useApiData<{ workspaces: Workspace[] }>('/api/workspaces')
   const list = workspaces.state.kind === 'loaded' ? workspaces.state.data.workspaces : []
-  const currentId =
-    route.page === 'members' || route.page === 'audit' || route.page === 'connections' || route.page === 'files'
-      ? route.workspaceId
-      : undefined
+  const currentId = workspaceOf(route)
   const current = list.find((w) => w.id === currentId)
 
   if (route.page === 'invite')
@@ -101,7 +108,7 @@ function SignedIn({
     )
   return (
     <div className="stack">
-      <WorkspaceSwitcher workspaces={list} currentId={currentId} onCreated={workspaces.reload} />
+      <WorkspaceSwitcher workspaces={list} currentId={currentId} route={route} onCreated={workspaces.reload} />
       {route.page === 'tokens' && <ApiTokensPage />}
       {route.page === 'admin' && user.isInstanceAdmin && (
         <>
@@ -109,24 +116,29 @@ function SignedIn({
           <AuditLogPage endpoint="/api/admin/audit" title="Instance audit log" />
         </>
       )}
-      {current && (
-        <nav aria-label="Workspace" className="tabs">
-          <a href={hrefFor({ page: 'members', workspaceId: current.id })}>Members</a>
-          <a href={hrefFor({ page: 'connections', workspaceId: current.id })}>Connections</a>
-          <a href={hrefFor({ page: 'files', workspaceId: current.id })}>Files</a>
-          {roleAtLeast(current.role, 'admin') && (
-            <a href={hrefFor({ page: 'audit', workspaceId: current.id })}>Audit log</a>
-          )}
-        </nav>
-      )}
-      {route.page === 'members' && current && (
-        <MembersPage key={current.id} workspace={current} onChanged={workspaces.reload} />
-      )}
-      {route.page === 'connections' && current && <ConnectionsPage key={current.id} workspace={current} />}
-      {route.page === 'audit' && current && (
-        <AuditLogPage key={current.id} endpoint={`/api/workspaces/${current.id}/audit`} />
-      )}
-      {route.page === 'files' && current && <FilesPage key={current.id} workspace={current} />}
+      {current && <WorkspaceNav workspace={current} route={route} />}
+      <ErrorBoundary
+        resetKey={hrefFor(route)}
+        backHref={current ? hrefFor({ page: 'notebooks', workspaceId: current.id }) : '#/'}
+      >
+        {route.page === 'members' && current && (
+          <MembersPage key={current.id} workspace={current} onChanged={workspaces.reload} />
+        )}
+        {route.page === 'audit' && current && (
+          <AuditLogPage key={current.id} endpoint={`/api/workspaces/${current.id}/audit`} />
+        )}
+        {route.page === 'notebooks' && current && <NotebooksBrowser workspace={current} folder={route.folder} />}
+        {route.page === 'notebook' && current && (
+          <Suspense fallback={<Skeleton lines={8} label="Loading the editor" />}>
+            <NotebookPage key={route.notebookId} workspace={current} notebookId={route.notebookId} user={user} />
+          </Suspense>
+        )}
+        {route.page === 'connections' && current && <ConnectionsPage key={current.id} workspace={current} />}
+        {route.page === 'files' && current && <FilesPage key={current.id} workspace={current} />}
+        {route.page === 'data' && current && <Placeholder title="Data" />}
+        {route.page === 'pipelines' && current && <Placeholder title="Pipelines" />}
+      </ErrorBoundary>
+      {currentId && workspaces.state.kind === 'loading' && <Skeleton lines={3} label="Loading workspace" />}
       {currentId && workspaces.state.kind === 'loaded' && !current && <p role="alert">No such workspace.</p>}
       {route.page === 'home' && <ServiceStatusPanel />}
     </div>

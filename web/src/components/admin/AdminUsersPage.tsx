@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import type { User } from '../../core/auth/types.ts'
 import { useApiData } from '../../hooks/use-api-data.ts'
+import { DataTable } from '../ui/DataTable.tsx'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 /** Instance administration: find accounts, disable or re-enable them, reset a password. */
@@ -39,24 +40,27 @@ export function AdminUsersPage({ self }: { self: User }) {
       )}
       <ErrorText error={error} />
       {users.state.kind === 'loaded' && (
-        <table className="table" data-testid="admin-users">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Email</th>
-              <th>Status</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {users.state.data.users.map((u) => (
-              <tr key={u.id} data-email={u.email}>
-                <td>
+        <DataTable
+          testId="admin-users"
+          rows={users.state.data.users}
+          rowKey={(u) => u.id}
+          rowProps={(u) => ({ 'data-email': u.email })}
+          columns={[
+            {
+              header: 'Name',
+              cell: (u) => (
+                <>
                   {u.name} {u.isInstanceAdmin && <small>(admin)</small>}
-                </td>
-                <td>{u.email}</td>
-                <td>{u.disabled ? 'disabled' : 'active'}</td>
-                <td>
+                </>
+              ),
+            },
+            { header: 'Email', cell: (u) => u.email },
+            { header: 'Status', cell: (u) => (u.disabled ? 'disabled' : 'active') },
+            {
+              header: '',
+              label: 'Actions',
+              cell: (u) => (
+                <>
                   {u.id !== self.id && (
                     <button
                       type="button"
@@ -83,11 +87,11 @@ export function AdminUsersPage({ self }: { self: User }) {
                   >
                     Reset password
                   </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
     </section>
   )

@@ -1,7 +1,18 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react'
 import { ApiError, api } from '../../core/api/client.ts'
 import type { AuditEvent, AuditPage } from '../../core/auth/types.ts'
+import { type Column, DataTable } from '../ui/DataTable.tsx'
 import { ErrorText } from '../ui/ErrorText.tsx'
+import { MorePager } from '../ui/Pager.tsx'
+
+const AUDIT_COLUMNS: Column<AuditEvent>[] = [
+  { header: 'Time', cell: (e) => new Date(e.occurredAt).toLocaleString() },
+  { header: 'Actor', cell: (e) => e.actorEmail ?? '—' },
+  { header: 'Action', cell: (e) => e.action },
+  { header: 'Resource', cell: (e) => <code>{e.resource}</code> },
+  { header: 'Outcome', cell: (e) => `${e.outcome} ${e.status ?? ''}`.trim() },
+  { header: 'IP', cell: (e) => e.ip },
+]
 
 interface Filters {
   action: string
@@ -85,39 +96,18 @@ export function AuditLogPage({ endpoint, title = 'Audit log' }: { endpoint: stri
         </a>
       </form>
       <ErrorText error={error} />
-      <table className="table" data-testid="audit-events">
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>Resource</th>
-            <th>Outcome</th>
-            <th>IP</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((e) => (
-            <tr key={e.id} data-action={e.action} data-outcome={e.outcome}>
-              <td>{new Date(e.occurredAt).toLocaleString()}</td>
-              <td>{e.actorEmail ?? '—'}</td>
-              <td>{e.action}</td>
-              <td>
-                <code>{e.resource}</code>
-              </td>
-              <td>
-                {e.outcome} {e.status}
-              </td>
-              <td>{e.ip}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {nextBefore && (
-        <button type="button" onClick={() => void load(filters, nextBefore)}>
-          Older events
-        </button>
-      )}
+      <DataTable
+        testId="audit-events"
+        columns={AUDIT_COLUMNS}
+        rows={events}
+        rowKey={(e) => e.id}
+        rowProps={(e) => ({ 'data-action': e.action, 'data-outcome': e.outcome })}
+      />
+      <MorePager
+        hasMore={nextBefore !== null}
+        onMore={() => void load(filters, nextBefore ?? undefined)}
+        label="Older events"
+      />
     </section>
   )
 }

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import type { ApiToken } from '../../core/auth/types.ts'
 import { useApiData } from '../../hooks/use-api-data.ts'
+import { DataTable } from '../ui/DataTable.tsx'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 /** Personal API tokens: create (the secret is shown once), list, revoke. */
@@ -59,28 +60,21 @@ export function ApiTokensPage() {
       )}
       <ErrorText error={error} />
       {tokens.state.kind === 'loaded' && (
-        <table className="table" data-testid="tokens">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Scope</th>
-              <th>Starts with</th>
-              <th>Expires</th>
-              <th>Last used</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.state.data.tokens.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{t.scope}</td>
-                <td>
-                  <code>{t.prefix}…</code>
-                </td>
-                <td>{new Date(t.expiresAt).toLocaleDateString()}</td>
-                <td>{t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : 'never'}</td>
-                <td>
+        <DataTable
+          testId="tokens"
+          rows={tokens.state.data.tokens}
+          rowKey={(t) => t.id}
+          columns={[
+            { header: 'Name', cell: (t) => t.name },
+            { header: 'Scope', cell: (t) => t.scope },
+            { header: 'Starts with', cell: (t) => <code>{t.prefix}…</code> },
+            { header: 'Expires', cell: (t) => new Date(t.expiresAt).toLocaleDateString() },
+            { header: 'Last used', cell: (t) => (t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : 'never') },
+            {
+              header: '',
+              label: 'Actions',
+              cell: (t) => (
+                <>
                   {t.revoked ? (
                     'revoked'
                   ) : (
@@ -88,11 +82,11 @@ export function ApiTokensPage() {
                       Revoke
                     </button>
                   )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
     </section>
   )

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import { type Invitation, type Member, ROLES, type Role, roleAtLeast, type Workspace } from '../../core/auth/types.ts'
 import { useApiData } from '../../hooks/use-api-data.ts'
+import { DataTable } from '../ui/DataTable.tsx'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 /** A workspace's members; admins also rename, change roles and invite. Controls a role may not use are not shown. */
@@ -69,20 +70,18 @@ export function MembersPage({ workspace, onChanged }: { workspace: Workspace; on
         <h3>Members</h3>
         {members.state.kind === 'error' && <ErrorText error={members.state.error} />}
         {members.state.kind === 'loaded' && (
-          <table className="table" data-testid="members">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Email</th>
-                <th>Role</th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.state.data.members.map((m) => (
-                <tr key={m.userId} data-email={m.email}>
-                  <td>{m.name}</td>
-                  <td>{m.email}</td>
-                  <td>
+          <DataTable
+            testId="members"
+            rows={members.state.data.members}
+            rowKey={(m) => m.userId}
+            rowProps={(m) => ({ 'data-email': m.email })}
+            columns={[
+              { header: 'Name', cell: (m) => m.name },
+              { header: 'Email', cell: (m) => m.email },
+              {
+                header: 'Role',
+                cell: (m) => (
+                  <>
                     {canAdmin ? (
                       <select
                         aria-label={`Role of ${m.email}`}
@@ -101,11 +100,11 @@ export function MembersPage({ workspace, onChanged }: { workspace: Workspace; on
                     ) : (
                       m.role
                     )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+            ]}
+          />
         )}
         <ErrorText error={error} />
       </section>

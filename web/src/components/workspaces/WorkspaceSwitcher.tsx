@@ -1,17 +1,20 @@
 import { type FormEvent, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import type { Workspace } from '../../core/auth/types.ts'
-import { navigate } from '../../core/routing/hash-route.ts'
+import { navigate, type Route } from '../../core/routing/hash-route.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 /** Picks the current workspace, or creates one. */
 export function WorkspaceSwitcher({
   workspaces,
   currentId,
+  route,
   onCreated,
 }: {
   workspaces: Workspace[]
   currentId: string | undefined
+  /** The current page: switching keeps its section (notebooks stay notebooks). */
+  route?: Route
   onCreated: () => Promise<void>
 }) {
   const [error, setError] = useState<unknown>()
@@ -36,7 +39,7 @@ export function WorkspaceSwitcher({
         <select
           aria-label="Workspace"
           value={currentId ?? ''}
-          onChange={(e) => e.target.value && navigate({ page: 'members', workspaceId: e.target.value })}
+          onChange={(e) => e.target.value && navigate(sameSection(route, e.target.value))}
         >
           <option value="">Choose…</option>
           {workspaces.map((w) => (
@@ -53,4 +56,19 @@ export function WorkspaceSwitcher({
       <ErrorText error={error} />
     </div>
   )
+}
+
+/** The page of workspace `workspaceId` matching the current one's section (members by default). */
+function sameSection(route: Route | undefined, workspaceId: string): Route {
+  switch (route?.page) {
+    case 'notebooks':
+    case 'notebook':
+      return { page: 'notebooks', workspaceId }
+    case 'data':
+    case 'pipelines':
+    case 'audit':
+      return { page: route.page, workspaceId }
+    default:
+      return { page: 'members', workspaceId }
+  }
 }

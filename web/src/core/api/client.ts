@@ -22,7 +22,8 @@ export class ApiError extends Error {
 
 const CSRF_COOKIE = 'wb_csrf'
 
-function csrfToken(): string | undefined {
+/** The CSRF cookie the server set, echoed on writes (also by uploads outside `api`). */
+export function csrfToken(): string | undefined {
   for (const part of document.cookie.split(';')) {
     const [name, ...rest] = part.trim().split('=')
     if (name === CSRF_COOKIE) return rest.join('=')
@@ -33,7 +34,7 @@ function csrfToken(): string | undefined {
 let refreshing: Promise<boolean> | undefined
 
 /** One refresh at a time, however many requests found the access token expired together. */
-function refreshSession(): Promise<boolean> {
+export function refreshSession(): Promise<boolean> {
   refreshing ??= fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
     .then((res) => res.ok)
     .catch(() => false)

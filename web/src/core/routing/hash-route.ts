@@ -8,12 +8,17 @@ export type Route =
   | { page: 'audit'; workspaceId: string }
   | { page: 'connections'; workspaceId: string }
   | { page: 'files'; workspaceId: string }
+  | { page: 'notebooks'; workspaceId: string; folder?: string }
+  | { page: 'notebook'; workspaceId: string; notebookId: string }
+  | { page: 'data'; workspaceId: string }
+  | { page: 'pipelines'; workspaceId: string }
   | { page: 'tokens' }
   | { page: 'admin' }
 
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean)
-  const [head, id, sub] = parts
+  const [pathPart = '', queryPart = ''] = hash.replace(/^#\/?/, '').split('?')
+  const parts = pathPart.split('/').filter(Boolean).map(decodeURIComponent)
+  const [head, id, sub, item] = parts
   if (head === 'login') return { page: 'login' }
   if (head === 'register') return { page: 'register' }
   if (head === 'invite' && id) return { page: 'invite', token: id }
@@ -22,6 +27,13 @@ export function parseRoute(hash: string): Route {
   if (head === 'w' && id && sub === 'audit') return { page: 'audit', workspaceId: id }
   if (head === 'w' && id && sub === 'connections') return { page: 'connections', workspaceId: id }
   if (head === 'w' && id && sub === 'files') return { page: 'files', workspaceId: id }
+  if (head === 'w' && id && sub === 'notebooks' && item) return { page: 'notebook', workspaceId: id, notebookId: item }
+  if (head === 'w' && id && sub === 'notebooks') {
+    const folder = new URLSearchParams(queryPart).get('folder') ?? undefined
+    return { page: 'notebooks', workspaceId: id, folder }
+  }
+  if (head === 'w' && id && sub === 'data') return { page: 'data', workspaceId: id }
+  if (head === 'w' && id && sub === 'pipelines') return { page: 'pipelines', workspaceId: id }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
 }
@@ -48,7 +60,20 @@ export function hrefFor(route: Route): string {
       return `#/w/${route.workspaceId}/connections`
     case 'files':
       return `#/w/${route.workspaceId}/files`
+    case 'notebooks':
+      return `#/w/${route.workspaceId}/notebooks${route.folder ? `?folder=${encodeURIComponent(route.folder)}` : ''}`
+    case 'notebook':
+      return `#/w/${route.workspaceId}/notebooks/${encodeURIComponent(route.notebookId)}`
+    case 'data':
+      return `#/w/${route.workspaceId}/data`
+    case 'pipelines':
+      return `#/w/${route.workspaceId}/pipelines`
   }
+}
+
+/** The workspace a page belongs to, if any. */
+export function workspaceOf(route: Route): string | undefined {
+  return 'workspaceId' in route ? route.workspaceId : undefined
 }
 
 export function navigate(route: Route): void {

@@ -1,0 +1,21 @@
+import { createContext, useContext } from 'react'
+
+/** What output views need from the open notebook. */
+export interface NotebookEnv {
+  workspaceId: string
+  notebookId: string
+  /** The kernel session the notebook's results live in (contract A), when execution is available. */
+  sessionId: string | null
+  canEdit: boolean
+}
+
+export const NotebookEnvContext = createContext<NotebookEnv>({
+  workspaceId: '',
+  notebookId: '',
+  sessionId: null,
+  canEdit: false,
+})
+
+export function useNotebookEnv(): NotebookEnv {
+  return useContext(NotebookEnvContext)
+}

@@ -1,0 +1,104 @@
+import { VEGA_LITE_MIME } from '../../../core/notebook/chart-spec.ts'
+import { TABLE_MIME_TYPE, type TableData } from '../../../core/notebook/execution.ts'
+import { joinText, renderMarkdown, sanitizeSvg } from '../../../core/notebook/render-safe.ts'
+import { AnsiText } from './AnsiText.tsx'
+import { DataGrid } from './DataGrid.tsx'
+import { HtmlFrame } from './HtmlFrame.tsx'
+import { VegaView } from './VegaView.tsx'
+
+/** A Jupyter output as stored in the document (nbformat 4). */
+export interface CellOutput {
+  output_type: string
+  name?: string
+  text?: string | string[]
+  data?: Record<string, unknown>
+  ename?: string
+  evalue?: string
+  traceback?: string[]
+}
+
+/** Richest first: what a bundle is shown as. */
+const PRIORITY = [
+  TABLE_MIME_TYPE,
+  VEGA_LITE_MIME,
+  'application/vnd.vegalite.v4+json',
+  'text/html',
+  'image/svg+xml',
+  'image/png',
+  'image/jpeg',
+  'text/markdown',
+  'application/json',
+  'text/plain',
+]
+
+/** The outputs of a code cell, each in its safest faithful rendering. */
+export function Outputs({ outputs, onSaveChart }: { outputs: CellOutput[]; onSaveChart?: (spec: unknown) => void }) {
+  if (outputs.length === 0) return null
+  return (
+    <div className="outputs" data-testid="outputs">
+      {outputs.map((o, i) => (
+        <OutputView key={i} output={o} onSaveChart={onSaveChart} />
+      ))}
+    </div>
+  )
+}
+
+function OutputView({ output, onSaveChart }: { output: CellOutput; onSaveChart?: (spec: unknown) => void }) {
+  switch (output.output_type) {
+    case 'stream':
+      return <AnsiText text={joinText(output.text)} className={output.name === 'stderr' ? 'stderr' : 'stdout'} />
+    case 'error':
+      return (
+        <div className="error-output" role="alert" data-testid="error-output">
+          <strong>
+            {output.ename}: {output.evalue}
+          </strong>
+          {output.traceback && output.traceback.length > 0 && <AnsiText text={output.traceback.join('\n')} />}
+        </div>
+      )
+    case 'execute_result':
+    case 'display_data':
+      return <MimeBundle data={output.data ?? {}} onSaveChart={onSaveChart} />
+    default:
+      return null
+  }
+}
+
+function MimeBundle({ data, onSaveChart }: { data: Record<string, unknown>; onSaveChart?: (spec: unknown) => void }) {
+  const mime = PRIORITY.find((m) => m in data)
+  if (!mime) return <p className="muted">Output of a type this page cannot show ({Object.keys(data).join(', ')}).</p>
+  const value = data[mime]
+  switch (mime) {
+    case TABLE_MIME_TYPE:
+      return <DataGrid data={value as TableData} onSaveChart={onSaveChart} />
+    case VEGA_LITE_MIME:
+    case 'application/vnd.vegalite.v4+json':
+      return <VegaView spec={typeof value === 'string' ? JSON.parse(value) : value} />
+    case 'text/html':
+      return <HtmlFrame html={joinText(value)} />
+    case 'image/svg+xml':
+      return (
+        // Sanitised (no scripts, handlers or foreign objects) before it touches the page.
+        <div
+          className="svg-output"
+          data-testid="svg-output"
+          dangerouslySetInnerHTML={{ __html: sanitizeSvg(joinText(value)) }}
+        />
+      )
+    case 'image/png':
+    case 'image/jpeg':
+      return (
+        <img
+          className="image-output"
+          alt="Cell output"
+          src={`data:${mime};base64,${joinText(value).replace(/\s/g, '')}`}
+        />
+      )
+    case 'text/markdown':
+      return <div className="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(joinText(value)) }} />
+    case 'application/json':
+      return <pre className="json-output">{JSON.stringify(value, null, 2)}</pre>
+    default:
+      return <AnsiText text={joinText(value)} />
+  }
+}

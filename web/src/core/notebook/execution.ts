@@ -1,0 +1,69 @@
+import type * as Y from 'yjs'
+import { ApiError, api } from '../api/client.ts'
+import type { PageRequest, TableData } from './table-types.ts'
+
+export * from './table-types.ts'
+
+/** Run state of one cell, as the server writes it into `ydoc.getMap('execution')` (contract A). */
+export interface CellRunState {
+  state: 'queued' | 'running' | 'ok' | 'error' | 'interrupted'
+  queuedAt: number
+  startedAt?: number
+  finishedAt?: number
+  durationMs?: number
+  by: string
+}
+
+export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'dead'
+
+export interface ExecutionInfo {
+  sessionId: string | null
+  kernel: KernelStatus
+  queue: string[]
+}
+
+/** Execution state shared through the document: every collaborator sees the same. */
+export function executionMap(doc: Y.Doc): Y.Map<CellRunState> {
+  return doc.getMap<CellRunState>('execution')
+}
+
+export function kernelMap(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap('kernel')
+}
+
+/**
+ * Contract A: `/api/workspaces/{ws}/notebooks/{id}/execution` (GET status, POST run/interrupt/restart).
+ * `available` is false when the server has no execution API (404): the UI then hides run controls.
+ */
+export function executionApi(workspaceId: string, notebookId: string) {
+  const base = `/api/workspaces/${encodeURIComponent(workspaceId)}/notebooks/${encodeURIComponent(notebookId)}/execution`
+  return {
+    status: async (): Promise<ExecutionInfo | 'unavailable'> => {
+      try {
+        return await api<ExecutionInfo>('GET', base)
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 404 || err.status === 501)) return 'unavailable'
+        throw err
+      }
+    },
+    run: (cellIds: string[]) => api<{ queued: string[] }>('POST', `${base}/run`, { cellIds }),
+    interrupt: () => api<void>('POST', `${base}/interrupt`),
+    restart: () => api<void>('POST', `${base}/restart`),
+  }
+}
+
+/** Contract A result paging and export: `/api/workspaces/{ws}/kernels/sessions/{sid}/results/{rid}/...`. */
+export function resultsApi(workspaceId: string, sessionId: string, resultId: string) {
+  const base = `/api/workspaces/${encodeURIComponent(workspaceId)}/kernels/sessions/${encodeURIComponent(sessionId)}/results/${encodeURIComponent(resultId)}`
+  return {
+    page: (request: PageRequest) => api<TableData>('POST', `${base}/page`, request),
+    exportUrl: (format: 'csv' | 'parquet') => `${base}/export?format=${format}`,
+  }
+}
+
+/** "1.2 s", "340 ms": how long a cell ran. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+}

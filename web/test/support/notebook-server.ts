@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process'
+import type { AddressInfo, Socket } from 'node:net'
+import path from 'node:path'
+import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import pino from 'pino'
+import { WebSocketServer } from 'ws'
+import { createApp } from '../../../workbench/src/app.ts'
+import { createIdentity } from '../../../workbench/src/auth/identity.ts'
+import { CollabServer } from '../../../workbench/src/collab/collab-server.ts'
+import { DocumentStore } from '../../../workbench/src/collab/document-store.ts'
+import { workspaceRoleAuthorizer } from '../../../workbench/src/collab/notebook-access.ts'
+import { loadConfig } from '../../../workbench/src/config.ts'
+import { NotebookService } from '../../../workbench/src/notebooks/notebook-service.ts'
+import { createTestDatabase, type TestDatabase } from '../../../workbench/test/support/databases.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '../../..')
+
+/** Builds the current web sources into `outDir` (never a stale dist). */
+export function buildWeb(outDir: string): void {
+  const build = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir],
+    {
+      cwd: path.join(ROOT, 'web'),
+      encoding: 'utf8',
+    },
+  )
+  if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
+}
+
+export interface NotebookServer {
+  url: string
+  collab: CollabServer
+  database: TestDatabase
+  /** Drops every connection and stops listening (the browser sees the server go away). */
+  goDown(): Promise<void>
+  /** Listens again on the same port. */
+  comeBack(): Promise<void>
+  dispose(): Promise<void>
+}
+
+/**
+ * The API with identity, notebooks and live collaboration (no Jupyter or Temporal) over PGlite, serving
+ * the built web app on a free port, as the browser tests need it.
+ */
+export async function startNotebookServer(webDist: string): Promise<NotebookServer> {
+  const database = await createTestDatabase('pglite', { migrate: true })
+  const logger = pino({ level: 'silent' })
+  const config = loadConfig(
+    { AUTH_JWT_SECRET: 'browser-test-signing-key-0123456789-abcdefghijkl', TRUST_PROXY: 'false' },
+    ROOT,
+  )
+  const identity = createIdentity({
+    db: () => database.db,
+    options: { ...config.auth, jwtSecret: config.auth.jwtSecret as string },
+    logger,
+  })
+  const documents = new DocumentStore(database.db, logger)
+  const collab = new CollabServer(documents, logger, { unloadDelayMs: 1_000 })
+  const notebooks = new NotebookService(database.db, documents, collab)
+  const app = createApp({
+    logger,
+    readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
+    scratchDuckdb: () => undefined,
+    identity,
+    notebooks: () => notebooks,
+    collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(database.db) }),
+    webDist,
+  })
+  const sockets = new Set<Socket>()
+  let down = false
+  const server: ServerType = createAdaptorServer({
+    fetch: app.fetch,
+    websocket: { server: new WebSocketServer({ noServer: true }) },
+  })
+  // An outage: every connection is cut, and new ones are dropped on arrival, until `comeBack`.
+  // (Closing the server would also close its WebSocket server for good.)
+  server.on('connection', (s: Socket) => {
+    if (down) return void s.destroy()
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    collab,
+    database,
+    goDown: async () => {
+      down = true
+      for (const s of sockets) s.destroy()
+    },
+    comeBack: async () => {
+      down = false
+    },
+    dispose: async () => {
+      down = true
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await collab.close()
+      await database.dispose()
+    },
+  }
+}
