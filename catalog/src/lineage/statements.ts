@@ -52,8 +52,7 @@ export function stripComments(statement: string): string {
 export function parseQualifiedName(text: string): string[] {
   const parts: string[] = []
   const re = /\s*(?:"((?:[^"]|"")+)"|([^\s."]+))\s*(\.|$)/gy
-  let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) {
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     parts.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : (m[2] ?? '').toLowerCase())
     if (m[3] === '' || re.lastIndex >= text.length) break
   }

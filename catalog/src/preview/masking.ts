@@ -18,9 +18,10 @@ export function maskValue(value: unknown, tag: string): unknown {
     case 'PII.phone': {
       const digits = text.replace(/\D/g, '')
       if (digits.length < 4) return '***'
-      const country = text.trim().startsWith('+')
-        ? `+${digits.slice(0, digits.length > 10 ? digits.length - 9 : 2)} `
-        : ''
+      // The country code is the first group when written apart (`+44 20 …`), else assumed to be 2 digits.
+      const trimmed = text.trim()
+      const group = /^\+\s*(\d{1,3})[\s.()-]/.exec(trimmed)?.[1]
+      const country = trimmed.startsWith('+') ? `+${group ?? digits.slice(0, 2)} ` : ''
       return `${country}*** *** ${digits.slice(-2)}`
     }
     case 'PII.iban': {
