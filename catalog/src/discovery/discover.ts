@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely, Transaction } from 'kysely'
+import type { Insertable, Kysely, Transaction } from 'kysely'
 import { refreshSearchDocuments } from '../search/search-vector.ts'
 import type {
   CatalogTables,
@@ -208,31 +208,26 @@ async function catalogueChunk(
 
   const touched: string[] = []
   const history: { asset_id: string; change: SchemaChange; column_name: string | null; detail: string }[] = []
+  const newAssets: Insertable<CatalogTables['catalog_assets']>[] = []
+  const newColumns: ReturnType<typeof columnRow>[] = []
   let added = 0
   let changed = 0
   for (const table of tables) {
     const before = byKey.get(key(table.schema, table.name))
     if (!before) {
       const id = randomUUID()
-      await trx
-        .insertInto('catalog_assets')
-        .values({
-          id,
-          workspace_id: options.workspaceId,
-          source_id: options.sourceId,
-          schema_name: table.schema,
-          name: table.name,
-          kind: table.kind,
-          source_comment: table.comment,
-          row_estimate: table.rowEstimate,
-          discovered_at: runStart,
-        })
-        .execute()
-      if (table.columns.length > 0)
-        await trx
-          .insertInto('catalog_columns')
-          .values(table.columns.map((c) => columnRow(id, c)))
-          .execute()
+      newAssets.push({
+        id,
+        workspace_id: options.workspaceId,
+        source_id: options.sourceId,
+        schema_name: table.schema,
+        name: table.name,
+        kind: table.kind,
+        source_comment: table.comment,
+        row_estimate: table.rowEstimate,
+        discovered_at: runStart,
+      })
+      for (const c of table.columns) newColumns.push(columnRow(id, c))
       history.push({
         asset_id: id,
         change: 'asset_added',
@@ -321,10 +316,25 @@ async function catalogueChunk(
       changed++
     }
   }
+  // New objects go in with a few multi-row inserts (bounded so no statement has too many parameters).
+  for (let i = 0; i < newAssets.length; i += 500)
+    await trx
+      .insertInto('catalog_assets')
+      .values(newAssets.slice(i, i + 500))
+      .execute()
+  for (let i = 0; i < newColumns.length; i += 2_000)
+    await trx
+      .insertInto('catalog_columns')
+      .values(newColumns.slice(i, i + 2_000))
+      .execute()
   const unchanged = existing.map((a) => a.id).filter((id) => !touched.includes(id))
   if (unchanged.length > 0)
     await trx.updateTable('catalog_assets').set({ discovered_at: runStart }).where('id', 'in', unchanged).execute()
-  if (history.length > 0) await trx.insertInto('catalog_schema_history').values(history).execute()
+  for (let i = 0; i < history.length; i += 2_000)
+    await trx
+      .insertInto('catalog_schema_history')
+      .values(history.slice(i, i + 2_000))
+      .execute()
   await refreshSearchDocuments(trx, touched)
   // Counted only once the chunk committed would be more exact; a failed chunk is retried one by one anyway.
   result.added += added

@@ -77,7 +77,10 @@ describe('lineage from SQL', () => {
       parse,
       lookup: known({ 'main.archive': ['key', 'value'] }),
     })
-    expect(columnEdges(byKnown)).toEqual(['main.events.id -> main.archive.key', 'main.events.payload -> main.archive.value'])
+    expect(columnEdges(byKnown)).toEqual([
+      'main.events.id -> main.archive.key',
+      'main.events.payload -> main.archive.value',
+    ])
   })
 
   it('SELECT * expands from known columns, and says so when it cannot', async () => {
@@ -135,7 +138,7 @@ describe('lineage from SQL', () => {
   })
 
   it('splits scripts on semicolons outside quotes, comments and dollar quotes', () => {
-    expect(splitStatements("SELECT ';'; -- a;b\nSELECT $$x;y$$; /* c; */ SELECT \"a;b\"")).toEqual([
+    expect(splitStatements('SELECT \';\'; -- a;b\nSELECT $$x;y$$; /* c; */ SELECT "a;b"')).toEqual([
       "SELECT ';'",
       ' -- a;b\nSELECT $$x;y$$',
       ' /* c; */ SELECT "a;b"',

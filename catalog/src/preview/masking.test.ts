@@ -53,16 +53,27 @@ describe('classification', () => {
     ]
     const proposals = classifyColumns(columns, rows).map((p) => `${p.column}:${p.tag}`)
     expect(proposals.sort()).toEqual(
-      ['account:PII.iban', 'cc:PII.card', 'contact:PII.email', 'contact:PII.name', 'last_name:PII.name', 'street:PII.address', 'tel:PII.phone'].sort(),
+      [
+        'account:PII.iban',
+        'cc:PII.card',
+        'contact:PII.email',
+        'contact:PII.name',
+        'last_name:PII.name',
+        'street:PII.address',
+        'tel:PII.phone',
+      ].sort(),
     )
   })
 
   it('does not call numbers phone numbers or random strings IBANs', () => {
-    const proposals = classifyColumns([{ name: 'qty' }, { name: 'code' }], [
-      [3, 'ABCDEFGHIJKLMNOP'],
-      [42, 'QRSTUVWXYZABCDEF'],
-      [7, 'FR00000000000000000'],
-    ])
+    const proposals = classifyColumns(
+      [{ name: 'qty' }, { name: 'code' }],
+      [
+        [3, 'ABCDEFGHIJKLMNOP'],
+        [42, 'QRSTUVWXYZABCDEF'],
+        [7, 'FR00000000000000000'],
+      ],
+    )
     expect(proposals).toEqual([])
   })
 })
