@@ -67,7 +67,7 @@ function matcher(q: string): Matcher {
   const words = searchWords(q)
   const phrase = q.trim().toLowerCase()
   if (words.length === 0 || phrase.length === 0) {
-    const zero = sql`0`
+    const zero = sql`0::int`
     return { where: sql`true`, nameRank: zero, textRank: zero, similarity: zero }
   }
   const tsquery = sql`to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
@@ -110,7 +110,7 @@ export async function searchAssets(db: Kysely<CatalogTables>, query: SearchQuery
            a.tags, a.owners, a.row_estimate, a.usage_count, a.gone_at
     FROM catalog_assets a JOIN catalog_sources s ON s.id = a.source_id
     WHERE ${where}
-    ORDER BY ${m.nameRank} DESC, ${m.textRank} DESC, a.usage_count DESC, ${m.similarity} DESC, lower(a.name), a.id
+    ORDER BY ${m.nameRank} DESC, ${m.textRank} DESC, a.usage_count DESC, ${m.similarity} DESC, lower(a.name) COLLATE "C", a.id
     LIMIT ${limit} OFFSET ${offset}
   `.execute(db)
   const facets = await facetCounts(db, query, m)
@@ -122,7 +122,7 @@ async function facetCounts(db: Kysely<CatalogTables>, query: SearchQuery, m: Mat
   const dimension = (facet: Facet, value: Sql | RawBuilder<unknown>, from: RawBuilder<unknown> = sql``) => sql`
     (SELECT ${facet}::text AS facet, v AS value, count(*)::int AS count FROM (
        SELECT ${value} AS v FROM catalog_assets a ${from} WHERE ${m.where} AND ${filterSql(query, facet)}
-     ) x GROUP BY v ORDER BY count(*) DESC, v LIMIT 20)`
+     ) x GROUP BY v ORDER BY count(*) DESC, v COLLATE "C" LIMIT 20)`
   const rows = await sql<{ facet: Facet; value: string; count: number }>`
     ${dimension('source', sql`a.source_id`)}
     UNION ALL ${dimension('kind', sql`a.kind`)}
