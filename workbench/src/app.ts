@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
+import type { CatalogService } from './catalog/catalog-service.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
@@ -19,6 +20,7 @@ import { apiDocsRoutes } from './routes/api-docs.ts'
 import { apiTokenRoutes } from './routes/api-tokens.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
+import { catalogRoutes } from './routes/catalog.ts'
 import { collabRoutes } from './routes/collab.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
@@ -36,6 +38,8 @@ export interface AppDeps {
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
   notebooks?: () => NotebookService | undefined
+  /** The data catalog; undefined until the metadata DB is open. */
+  catalog?: () => CatalogService | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -74,6 +78,7 @@ export function createApp(deps: AppDeps) {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
       }),
     )
+    .route('/', catalogRoutes(deps.identity, deps.catalog ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

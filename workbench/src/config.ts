@@ -88,6 +88,8 @@ const envSchema = z.object({
   /** smtp:// or smtps:// URL (credentials inside); unset: invitation links are only returned by the API. */
   SMTP_URL: optionalUrl,
   SMTP_FROM: z.string().default('Workbench <workbench@localhost>'),
+  /** Minutes between automatic catalog discoveries of every source; 0 turns it off. */
+  CATALOG_DISCOVERY_INTERVAL_MINUTES: z.coerce.number().min(0).max(10_080).default(60),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -110,6 +112,7 @@ export interface Config {
   }
   webDist: string
   notebooks: { maxImportBytes: number; unloadDelayMs: number }
+  catalog: { discoveryIntervalMs: number }
   auth: AuthConfig
 }
 
@@ -183,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     },
     webDist: abs(e.WEB_DIST),
     notebooks: { maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES, unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS },
+    catalog: { discoveryIntervalMs: e.CATALOG_DISCOVERY_INTERVAL_MINUTES * 60_000 },
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET,
       accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,

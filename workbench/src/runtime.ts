@@ -1,12 +1,15 @@
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { duckdbParser } from '@workbench/catalog'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
 import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
+import { CatalogService, scheduleDiscovery } from './catalog/catalog-service.ts'
+import { workspaceDuckdbOpener } from './catalog/workspace-duckdb.ts'
 import { CollabServer } from './collab/collab-server.ts'
 import { DocumentStore } from './collab/document-store.ts'
 import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
@@ -56,12 +59,14 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
+    let catalog: CatalogService | undefined
     const app = createApp({
       logger,
       readiness,
       scratchDuckdb: () => scratch,
       collab: () => collab,
       notebooks: () => notebooks,
+      catalog: () => catalog,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -91,6 +96,17 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     cleanups.push(() => collabServer.close())
     collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
+    // Integrator: use kernels-api's WorkspaceDatabases.get here (one open per workspace file per process).
+    const workspaceDuckdbs = workspaceDuckdbOpener(config.dataDir)
+    cleanups.push(async () => workspaceDuckdbs.close())
+    catalog = new CatalogService({
+      db: db.db,
+      logger,
+      // Lineage only parses SQL (json_serialize_sql), so the sandboxed scratch database serves.
+      parse: duckdbParser((sql, o) => scratch.query(sql, o)),
+      workspaceDuckdb: workspaceDuckdbs.get,
+    })
+    cleanups.push(scheduleDiscovery(catalog, config.catalog.discoveryIntervalMs, logger))
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')

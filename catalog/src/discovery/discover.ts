@@ -36,6 +36,8 @@ export interface DiscoverOptions {
   sourceId: string
   source: DiscoverySource
   triggeredBy?: string | null
+  /** Called once the run is recorded, before any table is read (to answer an API call with the run id). */
+  onStart?: (runId: string) => void
   onProgress?: (progress: DiscoveryProgress) => void
   /** Tables catalogued per transaction; also the most tables held in memory at once. */
   chunkSize?: number
@@ -64,6 +66,7 @@ export async function discover(db: Kysely<CatalogTables>, options: DiscoverOptio
     })
     .returning('started_at')
     .executeTakeFirstOrThrow()
+  options.onStart?.(runId)
   // Every object seen in this run gets discovered_at = the run's start; what is older afterwards is gone.
   const runStart = run.started_at
   const result: DiscoveryResult = {
