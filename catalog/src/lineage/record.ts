@@ -70,7 +70,15 @@ export async function extractLineage(
     const result: StatementLineage = { kind: shaped.kind, target, reads: [], edges: [], notes: [] }
     statements.push(result)
     if (!shaped.query) {
-      result.notes.push('statement not analysed for lineage (only queries, CREATE … AS and INSERT … SELECT are)')
+      // Tell a typo from a statement we do not analyse (UPDATE, COPY…): DuckDB reports a parser error for the former.
+      const tree = (await deps.parse(text).catch(() => undefined)) as
+        | { error_type?: string; error_message?: string }
+        | undefined
+      result.notes.push(
+        tree?.error_type === 'parser'
+          ? `SQL could not be parsed, no lineage: ${tree.error_message ?? ''}`
+          : 'statement not analysed for lineage (only queries, CREATE … AS and INSERT … SELECT are)',
+      )
     } else {
       let tree: unknown
       try {
