@@ -80,9 +80,16 @@ function matcher(q: string): Matcher {
   }
 }
 
-function filterSql(query: SearchQuery, except?: Facet): RawBuilder<unknown> {
-  const parts: RawBuilder<unknown>[] = [sql`a.workspace_id = ${query.workspaceId}`]
-  if (!query.includeGone) parts.push(sql`a.gone_at IS NULL`)
+/** Workspace and gone filters: what every count shares. */
+function baseFilter(query: SearchQuery): RawBuilder<unknown> {
+  return query.includeGone
+    ? sql`a.workspace_id = ${query.workspaceId}`
+    : sql`a.workspace_id = ${query.workspaceId} AND a.gone_at IS NULL`
+}
+
+/** Facet filters; `except` leaves one dimension out, so its counts show what choosing another value would give. */
+function facetFilter(query: SearchQuery, except?: Facet): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [sql`true`]
   const f = query.filters ?? {}
   const list = (values: string[]) => sql.join(values.map((v) => sql`${v}`))
   if (f.source?.length && except !== 'source') parts.push(sql`a.source_id IN (${list(f.source)})`)
@@ -104,7 +111,7 @@ export async function searchAssets(db: Kysely<CatalogTables>, query: SearchQuery
   const m = matcher(query.q)
   const limit = Math.min(Math.max(query.limit ?? 20, 1), 200)
   const offset = Math.max(query.offset ?? 0, 0)
-  const where = sql`${m.where} AND ${filterSql(query)}`
+  const where = sql`${m.where} AND ${baseFilter(query)} AND ${facetFilter(query)}`
   const page = await sql<HitRow>`
     SELECT a.id, a.source_id, s.name AS source_name, a.schema_name, a.name, a.kind, a.description, a.source_comment,
            a.tags, a.owners, a.row_estimate, a.usage_count, a.gone_at
@@ -114,16 +121,23 @@ export async function searchAssets(db: Kysely<CatalogTables>, query: SearchQuery
     LIMIT ${limit} OFFSET ${offset}
   `.execute(db)
   const facets = await facetCounts(db, query, m)
-  const total = facets.kind.reduce((sum, f) => sum + f.count, 0)
+  // Every asset has exactly one kind, so the kind counts (within the kind filter) add up to the total.
+  const kinds = query.filters?.kind?.length ? query.filters.kind : undefined
+  const total = facets.kind.filter((f) => !kinds || kinds.includes(f.value)).reduce((sum, f) => sum + f.count, 0)
   return { items: page.rows.map(toHit), total, facets }
 }
 
 async function facetCounts(db: Kysely<CatalogTables>, query: SearchQuery, m: Matcher) {
+  // The text match runs once (materialised); each dimension then applies the other dimensions' filters.
   const dimension = (facet: Facet, value: Sql | RawBuilder<unknown>, from: RawBuilder<unknown> = sql``) => sql`
     (SELECT ${facet}::text AS facet, v AS value, count(*)::int AS count FROM (
-       SELECT ${value} AS v FROM catalog_assets a ${from} WHERE ${m.where} AND ${filterSql(query, facet)}
+       SELECT ${value} AS v FROM matched a ${from} WHERE ${facetFilter(query, facet)}
      ) x GROUP BY v ORDER BY count(*) DESC, v COLLATE "C" LIMIT 20)`
   const rows = await sql<{ facet: Facet; value: string; count: number }>`
+    WITH matched AS MATERIALIZED (
+      SELECT a.source_id, a.kind, a.schema_name, a.tags, a.owners FROM catalog_assets a
+      WHERE ${m.where} AND ${baseFilter(query)}
+    )
     ${dimension('source', sql`a.source_id`)}
     UNION ALL ${dimension('kind', sql`a.kind`)}
     UNION ALL ${dimension('schema', sql`a.schema_name`)}

@@ -129,6 +129,14 @@ describe.each(DATABASE_KINDS)('catalog search on %s', (kind) => {
     ])
     expect(result.facets.owner).toEqual([{ value: 'ann@corp.io', label: 'ann@corp.io', count: 1 }])
     expect(await names('', { filters: { source: [crm] } })).toEqual(['contacts'])
+    // A facet's own filter does not narrow its counts (so other values stay choosable); the others do.
+    const filtered = await searchAssets(db, { workspaceId, q: '', filters: { kind: ['view'] } })
+    expect(filtered.total).toBe(1)
+    expect(filtered.facets.kind.map((f) => [f.value, f.count])).toEqual([
+      ['table', 5],
+      ['view', 1],
+    ])
+    expect(filtered.facets.schema.map((f) => [f.value, f.count])).toEqual([['analytics', 1]])
     expect(await names('', { filters: { tag: ['PII.email'] } })).toEqual(['customers'])
     expect(await names('', { filters: { owner: ['ann@corp.io'] } })).toEqual(['revenue_by_month'])
     expect((await names('id', { filters: { kind: ['table'], schema: ['main'] } })).sort()).toEqual([
