@@ -60,10 +60,11 @@ interface Matcher {
 }
 
 /**
- * The match and rank expressions for `q`: exact name, name prefix, full text (every word as a prefix) and, for
- * typos, trigram similarity of the name. A `q` without any word lists everything.
+ * The match and rank expressions for `q`: full text (every word as a prefix) ranks exact name, then name prefix,
+ * then text rank. With `fuzzy`, trigram similarity of the name also matches (typos). A `q` without any word lists
+ * everything.
  */
-function matcher(q: string): Matcher {
+function matcher(q: string, fuzzy: boolean): Matcher {
   const words = searchWords(q)
   const phrase = q.trim().toLowerCase()
   if (words.length === 0 || phrase.length === 0) {
@@ -73,11 +74,28 @@ function matcher(q: string): Matcher {
   const tsquery = sql`to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
   const prefix = `${phrase.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
   return {
-    where: sql`(a.search_vector @@ ${tsquery} OR lower(a.name) LIKE ${prefix} OR lower(a.name) % ${phrase})`,
+    // Every name is in the tsvector (as written and split at `_`), so the text match covers name prefixes too
+    // and one GIN index answers; trigrams (their own GIN index) join only when typos are likely.
+    where: fuzzy
+      ? sql`(a.search_vector @@ ${tsquery} OR lower(a.name) % ${phrase})`
+      : sql`a.search_vector @@ ${tsquery}`,
     nameRank: sql`CASE WHEN lower(a.name) = ${phrase} THEN 2 WHEN lower(a.name) LIKE ${prefix} THEN 1 ELSE 0 END`,
     textRank: sql`round(ts_rank(a.search_vector, ${tsquery})::numeric, 3)`,
-    similarity: sql`similarity(lower(a.name), ${phrase})`,
+    similarity: fuzzy ? sql`similarity(lower(a.name), ${phrase})` : sql`0::int`,
   }
+}
+
+/** Below this many text matches, a query is probably misspelled: trigram similarity joins the match. */
+const FUZZY_BELOW = 5
+
+/** Text match or text-or-trigram match for `q`: decided once per query so every page agrees. */
+async function chooseMatcher(db: Kysely<CatalogTables>, query: SearchQuery): Promise<Matcher> {
+  const exact = matcher(query.q, false)
+  if (searchWords(query.q).length === 0) return exact
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM (SELECT 1 FROM catalog_assets a WHERE ${exact.where} AND ${baseFilter(query)} LIMIT ${FUZZY_BELOW}) x
+  `.execute(db)
+  return (rows[0]?.n ?? 0) < FUZZY_BELOW ? matcher(query.q, true) : exact
 }
 
 /** Workspace and gone filters: what every count shares. */
@@ -108,7 +126,7 @@ function facetFilter(query: SearchQuery, except?: Facet): RawBuilder<unknown> {
  * const { items, total, facets } = await searchAssets(db, { workspaceId, q: 'customer email', limit: 20 })
  */
 export async function searchAssets(db: Kysely<CatalogTables>, query: SearchQuery): Promise<SearchResult> {
-  const m = matcher(query.q)
+  const m = await chooseMatcher(db, query)
   const limit = Math.min(Math.max(query.limit ?? 20, 1), 200)
   const offset = Math.max(query.offset ?? 0, 0)
   const where = sql`${m.where} AND ${baseFilter(query)} AND ${facetFilter(query)}`
@@ -166,7 +184,7 @@ export async function suggestAssets(
   query: { workspaceId: string; q: string; limit?: number },
 ): Promise<{ id: string; schema: string; name: string; kind: string }[]> {
   if (searchWords(query.q).length === 0) return []
-  const m = matcher(query.q)
+  const m = await chooseMatcher(db, { ...query, includeGone: false })
   const limit = Math.min(Math.max(query.limit ?? 8, 1), 50)
   const rows = await sql<{ id: string; schema_name: string; name: string; kind: string }>`
     SELECT a.id, a.schema_name, a.name, a.kind FROM catalog_assets a
