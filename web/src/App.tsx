@@ -3,6 +3,8 @@ import { AuditLogPage } from './components/audit/AuditLogPage.tsx'
 import { InvitationPage } from './components/auth/InvitationPage.tsx'
 import { LoginPage } from './components/auth/LoginPage.tsx'
 import { RegisterPage } from './components/auth/RegisterPage.tsx'
+import { AssetPage } from './components/catalog/AssetPage.tsx'
+import { CatalogPage } from './components/catalog/CatalogPage.tsx'
 import { ServiceStatusPanel } from './components/status/ServiceStatusPanel.tsx'
 import { ApiTokensPage } from './components/tokens/ApiTokensPage.tsx'
 import { MembersPage } from './components/workspaces/MembersPage.tsx'
@@ -80,7 +82,8 @@ function SignedIn({
 }) {
   const workspaces = useApiData<{ workspaces: Workspace[] }>('/api/workspaces')
   const list = workspaces.state.kind === 'loaded' ? workspaces.state.data.workspaces : []
-  const currentId = route.page === 'members' || route.page === 'audit' ? route.workspaceId : undefined
+  const currentId =
+    route.page === 'members' || route.page === 'audit' || route.page === 'catalog' ? route.workspaceId : undefined
   const current = list.find((w) => w.id === currentId)
 
   if (route.page === 'invite')
@@ -107,6 +110,7 @@ function SignedIn({
       {current && (
         <nav aria-label="Workspace" className="tabs">
           <a href={hrefFor({ page: 'members', workspaceId: current.id })}>Members</a>
+          <a href={hrefFor({ page: 'catalog', workspaceId: current.id })}>Catalog</a>
           {roleAtLeast(current.role, 'admin') && (
             <a href={hrefFor({ page: 'audit', workspaceId: current.id })}>Audit log</a>
           )}
@@ -114,6 +118,18 @@ function SignedIn({
       )}
       {route.page === 'members' && current && (
         <MembersPage key={current.id} workspace={current} onChanged={workspaces.reload} />
+      )}
+      {route.page === 'catalog' && current && !route.assetId && (
+        <CatalogPage key={current.id} workspaceId={current.id} canDiscover={roleAtLeast(current.role, 'admin')} />
+      )}
+      {route.page === 'catalog' && current && route.assetId && (
+        <AssetPage
+          key={route.assetId}
+          workspaceId={current.id}
+          assetId={route.assetId}
+          canEdit={roleAtLeast(current.role, 'editor')}
+          canUnmask={roleAtLeast(current.role, 'admin')}
+        />
       )}
       {route.page === 'audit' && current && (
         <AuditLogPage key={current.id} endpoint={`/api/workspaces/${current.id}/audit`} />

@@ -8,6 +8,7 @@ export type Route =
   | { page: 'audit'; workspaceId: string }
   | { page: 'tokens' }
   | { page: 'admin' }
+  | { page: 'catalog'; workspaceId: string; assetId?: string }
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean)
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'tokens') return { page: 'tokens' }
   if (head === 'admin') return { page: 'admin' }
   if (head === 'w' && id && sub === 'audit') return { page: 'audit', workspaceId: id }
+  if (head === 'w' && id && sub === 'catalog') return { page: 'catalog', workspaceId: id, assetId: parts[3] }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
 }
@@ -40,6 +42,8 @@ export function hrefFor(route: Route): string {
       return `#/w/${route.workspaceId}`
     case 'audit':
       return `#/w/${route.workspaceId}/audit`
+    case 'catalog':
+      return `#/w/${route.workspaceId}/catalog${route.assetId ? `/${route.assetId}` : ''}`
   }
 }
 
