@@ -1,4 +1,5 @@
 import {
+  computeProfile,
   type DiscoveryProgress,
   type DiscoverySource,
   discover,
@@ -6,8 +7,11 @@ import {
   ensureSource,
   getAsset,
   type IntrospectionItem,
+  loadAssetColumns,
   postgresSource,
+  previewAsset,
   schemaHistory,
+  setTags,
 } from '@workbench/catalog'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -145,6 +149,26 @@ describe.each(DATABASE_KINDS)('catalog discovery on %s', (kind) => {
         ['email', 'text', false, 'Work email'],
         ['phone', 'text', true, null],
       ])
+      // Previews and profiles are read from PostgreSQL itself (pushed down), with the same masking.
+      await setTags(db, asset.id, [{ column: 'email', tag: 'PII.email', status: 'accepted' }], null)
+      const columns = await loadAssetColumns(db, workspaceId, asset.id)
+      if (!columns) throw new Error('asset not found')
+      const preview = await previewAsset(columns, source, { limit: 3, mode: 'random' })
+      expect(preview.rows).toHaveLength(3)
+      expect(preview.masked).toEqual(['email'])
+      expect(preview.rows.every((r) => /^p\*\*\*@x\.io$/.test(String(r[1])))).toBe(true)
+      const profile = await computeProfile(db, columns, source)
+      expect(profile.columns[0]).toMatchObject({
+        name: 'id',
+        rows: 31,
+        distinct: 31,
+        min: '1',
+        max: '31',
+        mean: 16,
+        nullShare: 0,
+      })
+      expect(profile.columns[0]?.histogram?.reduce((n, b) => n + b.count, 0)).toBe(31)
+      expect(profile.columns[2]).toMatchObject({ name: 'phone', nullShare: 0, distinct: 31 })
     } finally {
       await client.end()
       await sourceDb.dispose()
