@@ -30,6 +30,7 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
   const [profile, setProfile] = useState<{ columns: ColumnProfile[]; computedAt: string } | null>(null)
   const [description, setDescription] = useState<string | undefined>()
   const [error, setError] = useState<unknown>()
+  const [notebook, setNotebook] = useState<{ id: string; name: string } | undefined>()
 
   const run = async (fn: () => Promise<void>) => {
     try {
@@ -90,7 +91,22 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
         Query it in a notebook: <code data-testid="asset-sql">{assetSql(a)}</code>{' '}
         <button type="button" className="link" onClick={() => void navigator.clipboard?.writeText(assetSql(a))}>
           Copy
-        </button>
+        </button>{' '}
+        {canEdit && (
+          <button
+            type="button"
+            onClick={() =>
+              void run(async () => {
+                const name = `Explore ${a.schema}.${a.name}`
+                const path = `/api/workspaces/${workspaceId}/notebooks/import?name=${encodeURIComponent(name)}`
+                setNotebook(await api<{ id: string; name: string }>('POST', path, assetNotebook(a)))
+              })
+            }
+          >
+            Open in notebook
+          </button>
+        )}
+        {notebook && <span data-testid="created-notebook"> Created notebook “{notebook.name}”.</span>}
       </p>
       <ErrorText error={error} />
 
