@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import {
   type AssetDetail,
+  assetNotebook,
   assetSql,
   type ColumnProfile,
   type LineageGraph,
@@ -165,7 +166,12 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
       {canEdit && (
         <button
           type="button"
-          onClick={() => void run(async () => (await api('POST', `${base}/classify`), await asset.reload()))}
+          onClick={() =>
+            void run(async () => {
+              await api('POST', `${base}/classify`)
+              await asset.reload()
+            })
+          }
         >
           Detect personal data
         </button>
