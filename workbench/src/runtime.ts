@@ -106,6 +106,7 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
       parse: duckdbParser((sql, o) => scratch.query(sql, o)),
       workspaceDuckdb: workspaceDuckdbs.get,
     })
+    await catalog.recoverInterruptedRuns()
     cleanups.push(scheduleDiscovery(catalog, config.catalog.discoveryIntervalMs, logger))
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))

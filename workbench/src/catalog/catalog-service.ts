@@ -47,6 +47,21 @@ export class CatalogService {
     this.db = catalogDb(deps.db)
   }
 
+  /** Runs left `running` by a process that stopped mid-discovery are failed, so their state is not a lie. */
+  async recoverInterruptedRuns(): Promise<number> {
+    const rows = await this.db
+      .updateTable('catalog_discovery_runs')
+      .set({
+        status: 'failed',
+        finished_at: new Date(),
+        errors: JSON.stringify([{ object: '(run)', error: 'interrupted: the server stopped' }]),
+      })
+      .where('status', '=', 'running')
+      .returning('id')
+      .execute()
+    return rows.length
+  }
+
   /** The workspace's own DuckDB source (created on first use). */
   workspaceSource(workspaceId: string): Promise<string> {
     return ensureSource(this.db, { workspaceId, kind: 'duckdb', name: WORKSPACE_DUCKDB_SOURCE })

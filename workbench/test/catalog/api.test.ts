@@ -224,6 +224,26 @@ describe.each(DATABASE_KINDS)('catalog API on %s', (kind) => {
     ])
   })
 
+  it('fails runs a stopped server left running', async () => {
+    const sources = await call('viewer', 'GET', '/sources')
+    await database.db
+      .insertInto('catalog_discovery_runs')
+      .values({
+        id: 'stale-run',
+        workspace_id: workspaceId,
+        source_id: sources.body[0].id,
+        status: 'running',
+        triggered_by: null,
+      })
+      .execute()
+    expect(await catalog.recoverInterruptedRuns()).toBe(1)
+    const run = await call('viewer', 'GET', '/runs/stale-run')
+    expect(run.body).toMatchObject({
+      status: 'failed',
+      errors: [{ object: '(run)', error: 'interrupted: the server stopped' }],
+    })
+  })
+
   it('answers 404 for an asset of another workspace', async () => {
     expect((await call('viewer', 'GET', '/assets/00000000-0000-0000-0000-000000000000')).status).toBe(404)
   })
