@@ -19,7 +19,7 @@ await migrateToLatest(db)
 const ws = await db.insertInto('workspaces').values({ name: 'b' }).returning('id').executeTakeFirstOrThrow()
 const cat = db as unknown as Kysely<CatalogTables>
 await generate(cat, ws.id, Number(process.env.N ?? 2000))
-for (const q of ['customer', 'custmer', 'invoice monthly', 'customer', 'sales_customer_daily_1']) {
+for (const q of ['customer', 'email', 'email', 'custmer', 'discount', 'sales_customer_daily_1']) {
   logging = true
   console.log(q)
   await searchAssets(cat, { workspaceId: ws.id, q })

@@ -130,15 +130,18 @@ export async function searchAssets(db: Kysely<CatalogTables>, query: SearchQuery
   const limit = Math.min(Math.max(query.limit ?? 20, 1), 200)
   const offset = Math.max(query.offset ?? 0, 0)
   const where = sql`${m.where} AND ${baseFilter(query)} AND ${facetFilter(query)}`
-  const page = await sql<HitRow>`
+  // The page and the facet counts are independent: on PostgreSQL they run on two pooled connections at once.
+  const [page, facets] = await Promise.all([
+    sql<HitRow>`
     SELECT a.id, a.source_id, s.name AS source_name, a.schema_name, a.name, a.kind, a.description, a.source_comment,
            a.tags, a.owners, a.row_estimate, a.usage_count, a.gone_at
     FROM catalog_assets a JOIN catalog_sources s ON s.id = a.source_id
     WHERE ${where}
     ORDER BY ${m.nameRank} DESC, ${m.textRank} DESC, a.usage_count DESC, ${m.similarity} DESC, lower(a.name) COLLATE "C", a.id
     LIMIT ${limit} OFFSET ${offset}
-  `.execute(db)
-  const facets = await facetCounts(db, query, m)
+  `.execute(db),
+    facetCounts(db, query, m),
+  ])
   // Every asset has exactly one kind, so the kind counts (within the kind filter) add up to the total.
   const kinds = query.filters?.kind?.length ? query.filters.kind : undefined
   const total = facets.kind.filter((f) => !kinds || kinds.includes(f.value)).reduce((sum, f) => sum + f.count, 0)
