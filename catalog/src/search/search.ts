@@ -41,6 +41,8 @@ export interface FacetCount {
 export interface SearchResult {
   items: SearchHit[]
   total: number
+  /** True when more than 10,000 assets match: `total` and facet counts then cover the first 10,000 only. */
+  totalIsLowerBound: boolean
   facets: Record<Facet, FacetCount[]>
 }
 
@@ -84,6 +86,12 @@ function matcher(q: string, fuzzy: boolean): Matcher {
     similarity: fuzzy ? sql`similarity(lower(a.name), ${phrase})` : sql`0::int`,
   }
 }
+
+/**
+ * Facets count at most this many matches: a query matching half of a 100k-table catalog would otherwise aggregate
+ * all of them on every keystroke. Above it, counts and the total are lower bounds (`totalIsLowerBound`).
+ */
+const FACET_SAMPLE = 10_000
 
 /** Below this many text matches, a query is probably misspelled: trigram similarity joins the match. */
 const FUZZY_BELOW = 5
@@ -145,7 +153,7 @@ export async function searchAssets(db: Kysely<CatalogTables>, query: SearchQuery
   // Every asset has exactly one kind, so the kind counts (within the kind filter) add up to the total.
   const kinds = query.filters?.kind?.length ? query.filters.kind : undefined
   const total = facets.kind.filter((f) => !kinds || kinds.includes(f.value)).reduce((sum, f) => sum + f.count, 0)
-  return { items: page.rows.map(toHit), total, facets }
+  return { items: page.rows.map(toHit), total, totalIsLowerBound: total >= FACET_SAMPLE, facets }
 }
 
 async function facetCounts(db: Kysely<CatalogTables>, query: SearchQuery, m: Matcher) {
@@ -158,6 +166,7 @@ async function facetCounts(db: Kysely<CatalogTables>, query: SearchQuery, m: Mat
     WITH matched AS MATERIALIZED (
       SELECT a.source_id, a.kind, a.schema_name, a.tags, a.owners FROM catalog_assets a
       WHERE ${m.where} AND ${baseFilter(query)}
+      LIMIT ${FACET_SAMPLE}
     )
     ${dimension('source', sql`a.source_id`)}
     UNION ALL ${dimension('kind', sql`a.kind`)}

@@ -49,6 +49,7 @@ export const SearchResult = z
   .object({
     items: z.array(SearchHit),
     total: z.number(),
+    totalIsLowerBound: z.boolean(),
     facets: z.object({
       source: z.array(FacetCount),
       kind: z.array(FacetCount),
