@@ -106,7 +106,12 @@ export function CatalogPage({ workspaceId, canDiscover }: { workspaceId: string;
             )}
         </aside>
         <div className="catalog-results">
-          {result && <p data-testid="catalog-total">{result.total} result(s)</p>}
+          {result && (
+            <p data-testid="catalog-total">
+              {result.total}
+              {result.totalIsLowerBound ? '+' : ''} result(s)
+            </p>
+          )}
           <ul>
             {result?.items.map((hit) => (
               <li key={hit.id}>

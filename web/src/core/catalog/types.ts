@@ -18,6 +18,7 @@ export interface SearchHit {
 export interface SearchResult {
   items: SearchHit[]
   total: number
+  totalIsLowerBound: boolean
   facets: Record<Facet, { value: string; label: string; count: number }[]>
 }
 
