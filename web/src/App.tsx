@@ -4,6 +4,8 @@ import { AuditLogPage } from './components/audit/AuditLogPage.tsx'
 import { InvitationPage } from './components/auth/InvitationPage.tsx'
 import { LoginPage } from './components/auth/LoginPage.tsx'
 import { RegisterPage } from './components/auth/RegisterPage.tsx'
+import { AssetPage } from './components/catalog/AssetPage.tsx'
+import { CatalogPage } from './components/catalog/CatalogPage.tsx'
 import { ConnectionsPage } from './components/connections/ConnectionsPage.tsx'
 import { FilesPage } from './components/files/FilesPage.tsx'
 import { NotebooksBrowser } from './components/notebooks/NotebooksBrowser.tsx'
@@ -18,7 +20,7 @@ import { Toasts } from './components/ui/Toasts.tsx'
 import { MembersPage } from './components/workspaces/MembersPage.tsx'
 import { WorkspaceSwitcher } from './components/workspaces/WorkspaceSwitcher.tsx'
 import { api } from './core/api/client.ts'
-import type { Setup, User, Workspace } from './core/auth/types.ts'
+import { roleAtLeast, type Setup, type User, type Workspace } from './core/auth/types.ts'
 import { hrefFor, navigate, type Route, workspaceOf } from './core/routing/hash-route.ts'
 import { useApiData } from './hooks/use-api-data.ts'
 import { useHashRoute } from './hooks/use-hash-route.ts'
@@ -135,7 +137,18 @@ function SignedIn({
         )}
         {route.page === 'connections' && current && <ConnectionsPage key={current.id} workspace={current} />}
         {route.page === 'files' && current && <FilesPage key={current.id} workspace={current} />}
-        {route.page === 'data' && current && <Placeholder title="Data" />}
+        {route.page === 'catalog' && current && !route.assetId && (
+          <CatalogPage key={current.id} workspaceId={current.id} canDiscover={roleAtLeast(current.role, 'admin')} />
+        )}
+        {route.page === 'catalog' && current && route.assetId && (
+          <AssetPage
+            key={route.assetId}
+            workspaceId={current.id}
+            assetId={route.assetId}
+            canEdit={roleAtLeast(current.role, 'editor')}
+            canUnmask={roleAtLeast(current.role, 'admin')}
+          />
+        )}
         {route.page === 'pipelines' && current && <Placeholder title="Pipelines" />}
       </ErrorBoundary>
       {currentId && workspaces.state.kind === 'loading' && <Skeleton lines={3} label="Loading workspace" />}

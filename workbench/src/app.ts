@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
+import type { CatalogService } from './catalog/catalog-service.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { ConnectionService } from './connections/connection-service.ts'
 import type { AppEnv } from './http/env.ts'
@@ -22,6 +23,7 @@ import { apiDocsRoutes } from './routes/api-docs.ts'
 import { apiTokenRoutes } from './routes/api-tokens.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
+import { catalogRoutes } from './routes/catalog.ts'
 import { collabRoutes } from './routes/collab.ts'
 import { connectionRoutes } from './routes/connections.ts'
 import { type FilesDeps, fileRoutes } from './routes/files.ts'
@@ -55,6 +57,8 @@ export interface AppDeps {
   pipelines?: () => Pipelines | undefined
   /** Data file uploads and imports; undefined until the metadata DB is open. */
   files?: () => FilesDeps | undefined
+  /** The data catalog; undefined until the metadata DB is open. */
+  catalog?: () => CatalogService | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Notebook -> pipeline compiles snapshot a notebook version first (notebooks-history, contract F). */
@@ -114,6 +118,7 @@ export function createApp(deps: AppDeps) {
     .route('/', pipelineRunRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', fileRoutes(deps.identity, deps.files ?? (() => undefined)))
+    .route('/', catalogRoutes(deps.identity, deps.catalog ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

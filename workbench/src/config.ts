@@ -127,6 +127,8 @@ const envSchema = z.object({
   CONNECTION_TEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   CONNECTION_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
   CONNECTION_POOL_IDLE_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Minutes between automatic catalog discoveries of every source; 0 turns it off. */
+  CATALOG_DISCOVERY_INTERVAL_MINUTES: z.coerce.number().min(0).max(10_080).default(60),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -150,6 +152,7 @@ export interface Config {
   webDist: string
   notebooks: { maxImportBytes: number; unloadDelayMs: number }
   files: { maxUploadBytes: number; staleAfterMs: number }
+  catalog: { discoveryIntervalMs: number }
   auth: AuthConfig
   kernels: {
     duckdbMemoryLimit: string
@@ -247,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     webDist: abs(e.WEB_DIST),
     notebooks: { maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES, unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS },
     files: { maxUploadBytes: e.MAX_UPLOAD_BYTES, staleAfterMs: e.UPLOAD_STALE_AFTER_MINUTES * 60_000 },
+    catalog: { discoveryIntervalMs: e.CATALOG_DISCOVERY_INTERVAL_MINUTES * 60_000 },
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET,
       accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,

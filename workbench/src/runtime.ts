@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { duckdbParser } from '@workbench/catalog'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { Logger } from 'pino'
@@ -8,6 +9,8 @@ import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
 import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
+import { CatalogService, scheduleDiscovery } from './catalog/catalog-service.ts'
+import { connectionSources } from './catalog/connection-sources.ts'
 import { CollabServer } from './collab/collab-server.ts'
 import { DocumentStore } from './collab/document-store.ts'
 import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
@@ -98,6 +101,7 @@ export async function startWorkbench(
     let pipelines: Pipelines | undefined
     let orchestrator: OrchestratorClient | undefined
     let files: FilesDeps | undefined
+    let catalog: CatalogService | undefined
     const app = createApp({
       logger,
       readiness,
@@ -108,6 +112,7 @@ export async function startWorkbench(
       connections: () => connections,
       pipelines: () => pipelines,
       files: () => files,
+      catalog: () => catalog,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -157,6 +162,17 @@ export async function startWorkbench(
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule
     files = startFiles(db, config, logger, cleanups, workspaceDatabases.get)
+    // Integrator: use kernels-api's WorkspaceDatabases.get here (one open per workspace file per process).
+    catalog = new CatalogService({
+      db: db.db,
+      logger,
+      // Lineage only parses SQL (json_serialize_sql), so the sandboxed scratch database serves.
+      parse: duckdbParser((sql, o) => scratch.query(sql, o)),
+      workspaceDuckdb: workspaceDatabases.get,
+      connectionSources: connectionSources(() => connections),
+    })
+    await catalog.recoverInterruptedRuns()
+    cleanups.push(scheduleDiscovery(catalog, config.catalog.discoveryIntervalMs, logger))
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')

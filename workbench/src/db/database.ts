@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { Config } from '../config.ts'
@@ -28,7 +29,10 @@ export async function openDatabase(
   let db: Kysely<Database>
   if (config.kind === 'pglite') {
     if (config.dataDir !== 'memory://') mkdirSync(config.dataDir, { recursive: true })
-    const pglite = await PGlite.create(config.dataDir === 'memory://' ? undefined : config.dataDir)
+    // pg_trgm gives catalog search its typo tolerance; PostgreSQL bundles it, PGlite loads it here.
+    const pglite = await PGlite.create(config.dataDir === 'memory://' ? undefined : config.dataDir, {
+      extensions: { pg_trgm },
+    })
     db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) })
   } else {
     const pool = new pg.Pool({ connectionString: config.url, connectionTimeoutMillis: connectTimeoutMs, max: 10 })

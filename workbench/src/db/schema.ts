@@ -1,3 +1,4 @@
+import type { CatalogTables } from '@workbench/catalog'
 import type { ColumnType, Generated } from 'kysely'
 
 /** Instance-wide settings (key -> JSON value), e.g. the instance id written on first start. */
@@ -189,7 +190,8 @@ export interface FileImportsTable {
 }
 
 /** The metadata database as Kysely sees it; each migration that adds a table adds it here. */
-export interface Database {
+/** Catalog tables (migration 0011) are declared by the catalog package. */
+export interface Database extends CatalogTables {
   instance_settings: InstanceSettingsTable
   notebooks: NotebooksTable
   notebook_updates: NotebookUpdatesTable

@@ -1,14 +1,14 @@
 import { roleAtLeast, type Workspace } from '../../core/auth/types.ts'
 import { hrefFor, type Route } from '../../core/routing/hash-route.ts'
 
-const SECTIONS = ['notebooks', 'data', 'files', 'connections', 'pipelines', 'members', 'audit'] as const
+const SECTIONS = ['notebooks', 'catalog', 'files', 'connections', 'pipelines', 'members', 'audit'] as const
 
 /** The sections of a workspace; the current one is marked for screen readers and styles. */
 export function WorkspaceNav({ workspace, route }: { workspace: Workspace; route: Route }) {
   const current = route.page === 'notebook' ? 'notebooks' : route.page
   const label: Record<(typeof SECTIONS)[number], string> = {
     notebooks: 'Notebooks',
-    data: 'Data',
+    catalog: 'Catalog',
     files: 'Files',
     connections: 'Connections',
     pipelines: 'Pipelines',

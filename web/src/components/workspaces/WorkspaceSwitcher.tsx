@@ -64,7 +64,8 @@ function sameSection(route: Route | undefined, workspaceId: string): Route {
     case 'notebooks':
     case 'notebook':
       return { page: 'notebooks', workspaceId }
-    case 'data':
+    case 'catalog':
+      return { page: 'catalog', workspaceId }
     case 'pipelines':
     case 'audit':
       return { page: route.page, workspaceId }

@@ -10,10 +10,11 @@ export type Route =
   | { page: 'files'; workspaceId: string }
   | { page: 'notebooks'; workspaceId: string; folder?: string }
   | { page: 'notebook'; workspaceId: string; notebookId: string }
-  | { page: 'data'; workspaceId: string }
+  | { page: 'catalog'; workspaceId: string; assetId?: string }
   | { page: 'pipelines'; workspaceId: string }
   | { page: 'tokens' }
   | { page: 'admin' }
+  | { page: 'catalog'; workspaceId: string; assetId?: string }
 
 export function parseRoute(hash: string): Route {
   const [pathPart = '', queryPart = ''] = hash.replace(/^#\/?/, '').split('?')
@@ -32,7 +33,7 @@ export function parseRoute(hash: string): Route {
     const folder = new URLSearchParams(queryPart).get('folder') ?? undefined
     return { page: 'notebooks', workspaceId: id, folder }
   }
-  if (head === 'w' && id && sub === 'data') return { page: 'data', workspaceId: id }
+  if (head === 'w' && id && sub === 'catalog') return { page: 'catalog', workspaceId: id, assetId: item }
   if (head === 'w' && id && sub === 'pipelines') return { page: 'pipelines', workspaceId: id }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
@@ -64,8 +65,8 @@ export function hrefFor(route: Route): string {
       return `#/w/${route.workspaceId}/notebooks${route.folder ? `?folder=${encodeURIComponent(route.folder)}` : ''}`
     case 'notebook':
       return `#/w/${route.workspaceId}/notebooks/${encodeURIComponent(route.notebookId)}`
-    case 'data':
-      return `#/w/${route.workspaceId}/data`
+    case 'catalog':
+      return `#/w/${route.workspaceId}/catalog${route.assetId ? `/${encodeURIComponent(route.assetId)}` : ''}`
     case 'pipelines':
       return `#/w/${route.workspaceId}/pipelines`
   }

@@ -1,0 +1,274 @@
+import { useState } from 'react'
+import { api } from '../../core/api/client.ts'
+import {
+  type AssetDetail,
+  assetNotebook,
+  assetSql,
+  type ColumnProfile,
+  type LineageGraph,
+  type Preview,
+} from '../../core/catalog/types.ts'
+import { hrefFor } from '../../core/routing/hash-route.ts'
+import { useApiData } from '../../hooks/use-api-data.ts'
+import { ErrorText } from '../ui/ErrorText.tsx'
+import { LineageView } from './LineageView.tsx'
+
+interface Props {
+  workspaceId: string
+  assetId: string
+  canEdit: boolean
+  canUnmask: boolean
+}
+
+/** One table or view: schema with types and tags, description, preview, profile, lineage, history, usage. */
+export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
+  const base = `/api/workspaces/${workspaceId}/catalog/assets/${assetId}`
+  const asset = useApiData<AssetDetail>(base)
+  const history = useApiData<{ change: string; column: string | null; at: string }[]>(`${base}/history`)
+  const usage = useApiData<{ kind: string; id: string; mode: string; count: number }[]>(`${base}/usage`)
+  const lineage = useApiData<LineageGraph>(`${base}/lineage?direction=both&depth=3`)
+  const [preview, setPreview] = useState<Preview | undefined>()
+  const [profile, setProfile] = useState<{ columns: ColumnProfile[]; computedAt: string } | null>(null)
+  const [description, setDescription] = useState<string | undefined>()
+  const [error, setError] = useState<unknown>()
+  const [notebook, setNotebook] = useState<{ id: string; name: string } | undefined>()
+
+  const run = async (fn: () => Promise<void>) => {
+    try {
+      setError(undefined)
+      await fn()
+    } catch (err) {
+      setError(err)
+    }
+  }
+  const loadPreview = (unmask: boolean) =>
+    run(async () => setPreview(await api<Preview>('GET', `${base}/preview?limit=20${unmask ? '&unmask=true' : ''}`)))
+  const saveDescription = () =>
+    run(async () => {
+      await api('PATCH', base, { description: description ?? null })
+      setDescription(undefined)
+      await asset.reload()
+    })
+  const decide = (column: string, tag: string, status: 'accepted' | 'rejected') =>
+    run(async () => {
+      await api('POST', `${base}/tags`, { changes: [{ column, tag, status }] })
+      await asset.reload()
+    })
+
+  if (asset.state.kind === 'loading') return <p aria-busy="true">Loading…</p>
+  if (asset.state.kind === 'error') return <ErrorText error={asset.state.error} />
+  const a = asset.state.data
+  const proposals = a.tags.filter((t) => t.status === 'proposed')
+  return (
+    <article className="stack asset" aria-label={`${a.schema}.${a.name}`}>
+      <a href={hrefFor({ page: 'catalog', workspaceId })}>← Catalog</a>
+      <h2>
+        {a.schema}.{a.name} <span className="muted">{a.kind}</span>
+        {a.goneAt && <span className="tag">gone from source</span>}
+      </h2>
+      <p className="muted">
+        {a.sourceName} · discovered {new Date(a.discoveredAt).toLocaleString()}
+        {a.rowEstimate !== null && ` · ~${a.rowEstimate} rows`}
+        {a.owners.length > 0 && ` · owners: ${a.owners.join(', ')}`}
+      </p>
+      {description === undefined ? (
+        <p>
+          {a.description ?? a.sourceComment ?? <span className="muted">No description.</span>}{' '}
+          {canEdit && (
+            <button type="button" className="link" onClick={() => setDescription(a.description ?? '')}>
+              Edit description
+            </button>
+          )}
+        </p>
+      ) : (
+        <div>
+          <textarea aria-label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
+          <button type="button" onClick={() => void saveDescription()}>
+            Save
+          </button>
+        </div>
+      )}
+      <p>
+        Query it in a notebook: <code data-testid="asset-sql">{assetSql(a)}</code>{' '}
+        <button type="button" className="link" onClick={() => void navigator.clipboard?.writeText(assetSql(a))}>
+          Copy
+        </button>{' '}
+        {canEdit && (
+          <button
+            type="button"
+            onClick={() =>
+              void run(async () => {
+                const name = `Explore ${a.schema}.${a.name}`
+                const path = `/api/workspaces/${workspaceId}/notebooks/import?name=${encodeURIComponent(name)}`
+                setNotebook(await api<{ id: string; name: string }>('POST', path, assetNotebook(a)))
+              })
+            }
+          >
+            Open in notebook
+          </button>
+        )}
+        {notebook && <span data-testid="created-notebook"> Created notebook “{notebook.name}”.</span>}
+      </p>
+      <ErrorText error={error} />
+
+      <h3>Schema</h3>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Column</th>
+            <th>Type</th>
+            <th>Null</th>
+            <th>Tags</th>
+            <th>Description</th>
+          </tr>
+        </thead>
+        <tbody>
+          {a.columns.map((c) => (
+            <tr key={c.name}>
+              <td>{c.name}</td>
+              <td>{c.type}</td>
+              <td>{c.nullable ? 'yes' : 'no'}</td>
+              <td>
+                {c.tags.map((t) => (
+                  <span key={t} className="tag">
+                    {t}
+                  </span>
+                ))}
+              </td>
+              <td>{c.description ?? c.sourceComment ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {proposals.length > 0 && (
+        <section aria-label="Proposed tags">
+          <h3>Proposed tags</h3>
+          <ul>
+            {proposals.map((p) => (
+              <li key={`${p.column}:${p.tag}`}>
+                {p.column || '(table)'}: {p.tag} <span className="muted">{p.reason}</span>
+                {canEdit && (
+                  <>
+                    {' '}
+                    <button type="button" onClick={() => void decide(p.column, p.tag, 'accepted')}>
+                      Accept
+                    </button>
+                    <button type="button" onClick={() => void decide(p.column, p.tag, 'rejected')}>
+                      Reject
+                    </button>
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {canEdit && (
+        <button
+          type="button"
+          onClick={() =>
+            void run(async () => {
+              await api('POST', `${base}/classify`)
+              await asset.reload()
+            })
+          }
+        >
+          Detect personal data
+        </button>
+      )}
+
+      <h3>Preview</h3>
+      <div>
+        <button type="button" onClick={() => void loadPreview(false)}>
+          Show sample rows
+        </button>
+        {canUnmask && (
+          <button type="button" onClick={() => void loadPreview(true)}>
+            Show unmasked (audited)
+          </button>
+        )}
+      </div>
+      {preview && (
+        <table className="table" data-testid="preview">
+          <thead>
+            <tr>
+              {preview.columns.map((c) => (
+                <th key={c.name}>
+                  {c.name}
+                  {preview.masked.includes(c.name) && <span className="tag">masked</span>}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {preview.rows.map((row, i) => (
+              <tr key={i}>
+                {row.map((v, j) => (
+                  <td key={j}>{v === null ? <span className="muted">null</span> : String(v)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h3>Profile</h3>
+      <button
+        type="button"
+        onClick={() => void run(async () => setProfile(await api('POST', `${base}/profile`)))}
+        disabled={!canEdit}
+      >
+        Compute profile
+      </button>
+      {profile && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Column</th>
+              <th>Nulls</th>
+              <th>Distinct</th>
+              <th>Min</th>
+              <th>Max</th>
+              <th>Mean</th>
+              <th>Top values</th>
+            </tr>
+          </thead>
+          <tbody>
+            {profile.columns.map((c) => (
+              <tr key={c.name}>
+                <td>{c.name}</td>
+                <td>{(c.nullShare * 100).toFixed(1)}%</td>
+                <td>{c.distinct}</td>
+                <td>{c.min}</td>
+                <td>{c.max}</td>
+                <td>{c.mean?.toFixed(2)}</td>
+                <td>{c.topValues.map((t) => `${t.value} (${t.count})`).join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h3>Lineage</h3>
+      {lineage.state.kind === 'loaded' && <LineageView graph={lineage.state.data} />}
+      <h3>Used by</h3>
+      <ul>
+        {usage.state.kind === 'loaded' &&
+          usage.state.data.map((u) => (
+            <li key={`${u.kind}:${u.id}:${u.mode}`}>
+              {u.kind} {u.id} — {u.mode} ×{u.count}
+            </li>
+          ))}
+      </ul>
+      <h3>Schema history</h3>
+      <ul>
+        {history.state.kind === 'loaded' &&
+          history.state.data.map((h, i) => (
+            <li key={i}>
+              {new Date(h.at).toLocaleString()}: {h.change.replace('_', ' ')} {h.column ?? ''}
+            </li>
+          ))}
+      </ul>
+    </article>
+  )
+}

@@ -1,0 +1,34 @@
+import { layoutLineage } from '../../core/catalog/lineage-layout.ts'
+import type { LineageGraph } from '../../core/catalog/types.ts'
+
+/** A lineage graph drawn as SVG, laid out left to right by dagre; the asset itself is highlighted. */
+export function LineageView({ graph }: { graph: LineageGraph }) {
+  if (graph.edges.length === 0) return <p className="muted">No lineage recorded yet.</p>
+  const layout = layoutLineage(graph)
+  return (
+    <svg role="img" aria-label="Lineage graph" width={layout.width} height={layout.height} className="lineage">
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto">
+          <path d="M0,0 L10,5 L0,10 z" />
+        </marker>
+      </defs>
+      {layout.edges.map((e) => (
+        <polyline
+          key={`${e.from}>${e.to}`}
+          points={e.points.map((p) => `${p.x},${p.y}`).join(' ')}
+          fill="none"
+          stroke="currentColor"
+          markerEnd="url(#arrow)"
+        />
+      ))}
+      {layout.nodes.map((n) => (
+        <g key={n.id} data-testid="lineage-node" transform={`translate(${n.x - n.width / 2},${n.y - n.height / 2})`}>
+          <rect width={n.width} height={n.height} rx={4} className={n.depth === 0 ? 'lineage-self' : 'lineage-node'} />
+          <text x={8} y={n.height / 2 + 4}>
+            {n.label}
+          </text>
+        </g>
+      ))}
+    </svg>
+  )
+}

@@ -1,0 +1,111 @@
+/** Shapes of the catalog API (mirrors `@workbench/catalog`; web imports no server code). */
+export type Facet = 'source' | 'kind' | 'schema' | 'tag' | 'owner'
+export const FACETS: Facet[] = ['source', 'kind', 'schema', 'tag', 'owner']
+
+export interface SearchHit {
+  id: string
+  sourceName: string
+  schema: string
+  name: string
+  kind: 'table' | 'view'
+  description: string | null
+  tags: string[]
+  owners: string[]
+  rowEstimate: number | null
+  usageCount: number
+}
+
+export interface SearchResult {
+  items: SearchHit[]
+  total: number
+  totalIsLowerBound: boolean
+  facets: Record<Facet, { value: string; label: string; count: number }[]>
+}
+
+export interface AssetDetail {
+  id: string
+  sourceName: string
+  schema: string
+  name: string
+  kind: 'table' | 'view'
+  description: string | null
+  sourceComment: string | null
+  owners: string[]
+  tags: { column: string; tag: string; status: 'accepted' | 'proposed' | 'rejected'; reason: string | null }[]
+  rowEstimate: number | null
+  discoveredAt: string
+  goneAt: string | null
+  columns: {
+    name: string
+    type: string
+    nullable: boolean
+    description: string | null
+    sourceComment: string | null
+    tags: string[]
+  }[]
+}
+
+export interface Preview {
+  columns: { name: string; type: string; tags: string[] }[]
+  rows: unknown[][]
+  masked: string[]
+  unmasked: boolean
+}
+
+export interface LineageGraph {
+  nodes: { id: string; table: string; column: string | null; depth: number }[]
+  edges: { from: string; to: string; producers: { kind: string; id: string; version: string | null }[] }[]
+}
+
+export interface ColumnProfile {
+  name: string
+  nullShare: number
+  distinct: number
+  min: string | null
+  max: string | null
+  mean: number | null
+  topValues: { value: string | null; count: number }[]
+}
+
+/** Query string for a search: text, facet filters (repeatable), page. */
+export function searchPath(
+  workspaceId: string,
+  q: string,
+  filters: Partial<Record<Facet, string[]>>,
+  offset: number,
+): string {
+  const params = new URLSearchParams({ q, limit: '20', offset: String(offset) })
+  for (const [facet, values] of Object.entries(filters)) for (const v of values ?? []) params.append(facet, v)
+  return `/api/workspaces/${workspaceId}/catalog/search?${params}`
+}
+
+/** The SQL a notebook cell would run to look at an asset. */
+export function assetSql(asset: { schema: string; name: string }): string {
+  const q = (s: string) => `"${s.replaceAll('"', '""')}"`
+  return `SELECT * FROM ${q(asset.schema)}.${q(asset.name)} LIMIT 100`
+}
+
+/**
+ * A one-cell notebook (nbformat 4.5) whose SQL cell queries the asset in the workspace DuckDB (ARCHITECTURE.md §4),
+ * to import through the notebooks API.
+ */
+export function assetNotebook(asset: { schema: string; name: string }): unknown {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+      language_info: { name: 'python' },
+    },
+    cells: [
+      {
+        id: 'catalog-1',
+        cell_type: 'code',
+        source: `%%sql\n${assetSql(asset)}`,
+        metadata: { workbench: { type: 'sql', connection: 'duckdb' } },
+        outputs: [],
+        execution_count: null,
+      },
+    ],
+  }
+}

@@ -1,0 +1,191 @@
+import {
+  type DiscoveryResult,
+  type DiscoverySource,
+  discover,
+  duckdbSource,
+  ensureSource,
+  type LineageProducer,
+  type ParseSql,
+  recordLineage,
+} from '@workbench/catalog'
+import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import type { Database } from '../db/schema.ts'
+import { AppError } from '../http/errors.ts'
+import { catalogDb } from './catalog-db.ts'
+
+/** The workspace DuckDB (contract H; declared here until kernels-api's `WorkspaceDatabases` is merged). */
+export type WorkspaceDuckdb = (workspaceId: string) => Promise<DuckdbDatabase>
+
+/** Resolves a connection into a catalog source (wired by the integrator to the connections service, contract B). */
+export type ConnectionSources = (workspaceId: string, connectionId: string) => Promise<DiscoverySource | undefined>
+
+export interface CatalogServiceDeps {
+  db: Kysely<Database>
+  logger: Logger
+  /** Parses SQL for lineage (`json_serialize_sql` on any DuckDB, e.g. the scratch database). */
+  parse: ParseSql
+  workspaceDuckdb?: WorkspaceDuckdb
+  connectionSources?: ConnectionSources
+}
+
+/** Name of the source every workspace has: its own DuckDB database. */
+export const WORKSPACE_DUCKDB_SOURCE = 'Workspace DuckDB'
+
+/**
+ * The catalog inside the workbench: resolves sources, runs discovery in the background (one run per source at a
+ * time) and records lineage. The catalog package does the work; this class owns wiring and concurrency.
+ */
+export class CatalogService {
+  readonly db
+  readonly #deps: CatalogServiceDeps
+  readonly #running = new Map<string, Promise<DiscoveryResult>>()
+
+  constructor(deps: CatalogServiceDeps) {
+    this.#deps = deps
+    this.db = catalogDb(deps.db)
+  }
+
+  /** Runs left `running` by a process that stopped mid-discovery are failed, so their state is not a lie. */
+  async recoverInterruptedRuns(): Promise<number> {
+    const rows = await this.db
+      .updateTable('catalog_discovery_runs')
+      .set({
+        status: 'failed',
+        finished_at: new Date(),
+        errors: JSON.stringify([{ object: '(run)', error: 'interrupted: the server stopped' }]),
+      })
+      .where('status', '=', 'running')
+      .returning('id')
+      .execute()
+    return rows.length
+  }
+
+  /** The workspace's own DuckDB source (created on first use). */
+  workspaceSource(workspaceId: string): Promise<string> {
+    return ensureSource(this.db, { workspaceId, kind: 'duckdb', name: WORKSPACE_DUCKDB_SOURCE })
+  }
+
+  /** A readable source for a catalog source row; 503/404 when it cannot be reached. */
+  async source(workspaceId: string, sourceId: string): Promise<DiscoverySource> {
+    const row = await this.db
+      .selectFrom('catalog_sources')
+      .selectAll()
+      .where('id', '=', sourceId)
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst()
+    if (!row) throw new AppError(404, 'catalog_source_not_found', `No catalog source with id ${sourceId}`)
+    if (row.kind === 'duckdb' && !row.connection_id) {
+      const open = this.#deps.workspaceDuckdb
+      if (!open) throw new AppError(503, 'duckdb_unavailable', 'The workspace DuckDB is not available')
+      const duckdb = await open(workspaceId)
+      return duckdbSource((sql, o) => duckdb.query(sql, o))
+    }
+    const resolved = row.connection_id
+      ? await this.#deps.connectionSources?.(workspaceId, row.connection_id)
+      : undefined
+    if (!resolved)
+      throw new AppError(503, 'catalog_source_unavailable', `The source ${row.name} cannot be reached from the catalog`)
+    return resolved
+  }
+
+  /**
+   * Starts discovery of a source in the background and returns the run id at once (poll the run for progress).
+   * A source already being discovered returns the running run's id.
+   */
+  async startDiscovery(workspaceId: string, sourceId: string, userId: string | null): Promise<{ runId: string }> {
+    const source = await this.source(workspaceId, sourceId)
+    const running = await this.db
+      .selectFrom('catalog_discovery_runs')
+      .select('id')
+      .where('source_id', '=', sourceId)
+      .where('status', '=', 'running')
+      .executeTakeFirst()
+    if (running && this.#running.has(sourceId)) return { runId: running.id }
+    let resolveRun: (id: string) => void = () => {}
+    const runId = new Promise<string>((resolve) => {
+      resolveRun = resolve
+    })
+    const work = discover(this.db, {
+      workspaceId,
+      sourceId,
+      source,
+      triggeredBy: userId,
+      onStart: resolveRun,
+    })
+      .then((result) => {
+        this.#deps.logger.info(
+          { workspaceId, sourceId, ...result, errors: result.errors.length },
+          'catalog discovery finished',
+        )
+        return result
+      })
+      .catch((err: unknown) => {
+        this.#deps.logger.error({ err, workspaceId, sourceId }, 'catalog discovery crashed')
+        throw err
+      })
+      .finally(() => this.#running.delete(sourceId))
+    this.#running.set(sourceId, work)
+    return { runId: await Promise.race([runId, work.then((r) => r.runId)]) }
+  }
+
+  /** Discovers every source of every workspace (the scheduler's tick); sources that fail are logged. */
+  async discoverEverything(): Promise<void> {
+    const workspaces = await this.#deps.db
+      .selectFrom('workspaces')
+      .select('id')
+      .where('deleted_at', 'is', null)
+      .execute()
+    for (const ws of workspaces) {
+      if (this.#deps.workspaceDuckdb) await this.workspaceSource(ws.id)
+      const sources = await this.db
+        .selectFrom('catalog_sources')
+        .select('id')
+        .where('workspace_id', '=', ws.id)
+        .execute()
+      for (const s of sources) {
+        try {
+          await this.startDiscovery(ws.id, s.id, null)
+          await this.#running.get(s.id)
+        } catch (err) {
+          this.#deps.logger.warn({ err, workspaceId: ws.id, sourceId: s.id }, 'scheduled catalog discovery skipped')
+        }
+      }
+    }
+  }
+
+  /** Waits for every discovery in progress (tests and shutdown). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.#running.values()])
+  }
+
+  /** The lineage ingestion entry point for notebook executions and pipeline runs (never throws on bad SQL). */
+  recordLineage(input: { workspaceId: string; sql: string; producer: LineageProducer }) {
+    return recordLineage(this.db, this.#deps.parse, input)
+  }
+}
+
+/**
+ * Runs `discoverEverything` every `intervalMs` (0 disables it); a tick is skipped while the previous one runs.
+ * Returns a stop function.
+ */
+export function scheduleDiscovery(service: CatalogService, intervalMs: number, logger: Logger): () => Promise<void> {
+  if (intervalMs <= 0) return async () => {}
+  let current: Promise<void> | undefined
+  const timer = setInterval(() => {
+    if (current) return
+    current = service
+      .discoverEverything()
+      .catch((err: unknown) => logger.error({ err }, 'scheduled catalog discovery failed'))
+      .finally(() => {
+        current = undefined
+      })
+  }, intervalMs)
+  timer.unref()
+  return async () => {
+    clearInterval(timer)
+    await current
+    await service.idle()
+  }
+}

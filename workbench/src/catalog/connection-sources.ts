@@ -1,0 +1,46 @@
+import type { DiscoverySource, RowsPage } from '@workbench/catalog'
+import { type Output, TABLE_MIME_TYPE, type TableData } from '@workbench/kernels'
+import type { ConnectionService } from '../connections/connection-service.ts'
+import type { ConnectionSources } from './catalog-service.ts'
+
+/**
+ * Catalog sources over workspace connections: introspection streams through the connection's pool
+ * (contract B), and previews and profiles run through a read-only SQL kernel on the connection, the
+ * same path a notebook's SQL cell takes.
+ */
+export function connectionSources(connections: () => ConnectionService | undefined): ConnectionSources {
+  return async (workspaceId, connectionId) => {
+    const service = connections()
+    if (!service) return undefined
+    const connection = await service.get(workspaceId, connectionId)
+    const dialect = connection.type === 'mysql' ? 'mysql' : 'postgres'
+    const source: DiscoverySource = {
+      kind: connection.type,
+      dialect,
+      introspect: () => service.introspect(workspaceId, connectionId),
+      runSql: async (sql, options = {}) => {
+        const kernel = await service.openKernel(workspaceId, connectionId)
+        try {
+          return await firstTable(kernel.execute(sql), options.limit)
+        } finally {
+          await kernel.shutdown()
+        }
+      },
+    }
+    return source
+  }
+}
+
+async function firstTable(outputs: AsyncIterable<Output>, limit?: number): Promise<RowsPage> {
+  let table: TableData | undefined
+  for await (const output of outputs) {
+    if (output.output_type === 'error') throw new Error(`${output.ename}: ${output.evalue}`)
+    if ((output.output_type === 'execute_result' || output.output_type === 'display_data') && !table)
+      table = output.data[TABLE_MIME_TYPE] as TableData | undefined
+  }
+  if (!table) return { columns: [], rows: [] }
+  return {
+    columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
+    rows: limit === undefined ? table.rows : table.rows.slice(0, limit),
+  }
+}
