@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
+import { collabMembershipSync } from './collab/membership-sync.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
@@ -13,6 +14,7 @@ import { requestLogger } from './http/request-logger.ts'
 import { securityMiddleware } from './http/security.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
+import type { NotebookHistoryServices } from './notebooks/history-services.ts'
 import type { NotebookService } from './notebooks/notebook-service.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
@@ -24,6 +26,9 @@ import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
+import { notebookCommentRoutes } from './routes/notebook-comments.ts'
+import { notebookProblemRoutes } from './routes/notebook-problems.ts'
+import { notebookVersionRoutes } from './routes/notebook-versions.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
@@ -36,6 +41,8 @@ export interface AppDeps {
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
   notebooks?: () => NotebookService | undefined
+  /** Notebook versions and comments; undefined until the metadata DB is open. */
+  history?: () => NotebookHistoryServices | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -63,7 +70,10 @@ export function createApp(deps: AppDeps) {
     .route('/', authRoutes(deps.identity))
     .route('/', meRoutes(deps.identity))
     .route('/', apiTokenRoutes(deps.identity))
-    .route('/', workspaceRoutes(deps.identity))
+    .route(
+      '/',
+      workspaceRoutes(deps.identity, { membershipChanged: collabMembershipSync(() => deps.collab?.()?.server) }),
+    )
     .route('/', invitationRoutes(deps.identity))
     .route('/', auditRoutes(deps.identity))
     .route('/', adminRoutes(deps.identity))
@@ -74,6 +84,9 @@ export function createApp(deps: AppDeps) {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
       }),
     )
+    .route('/', notebookVersionRoutes(deps.identity, deps.history ?? (() => undefined)))
+    .route('/', notebookCommentRoutes(deps.identity, deps.history ?? (() => undefined)))
+    .route('/', notebookProblemRoutes(deps.identity, () => deps.history?.()?.db))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -13,7 +13,11 @@ import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-acce
 import type { Config } from './config.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import type { NotebookHistoryServices } from './notebooks/history-services.ts'
+import { IdleVersions } from './notebooks/idle-versions.ts'
+import { NotebookComments } from './notebooks/notebook-comments.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
+import { NotebookVersions } from './notebooks/notebook-versions.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
@@ -56,12 +60,14 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: CollabDeps | undefined
     let notebooks: NotebookService | undefined
+    let history: NotebookHistoryServices | undefined
     const app = createApp({
       logger,
       readiness,
       scratchDuckdb: () => scratch,
       collab: () => collab,
       notebooks: () => notebooks,
+      history: () => history,
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -86,9 +92,15 @@ export async function startWorkbench(config: Config, logger: Logger): Promise<Ru
     const collabServer: CollabServer = new CollabServer(documents, logger, {
       unloadDelayMs: config.notebooks.unloadDelayMs,
       onUnload: (id, room): Promise<void> => notebookService.refreshSearchText(id, room.doc),
+      onLoad: (room) => idleVersions.watch(room),
     })
     const notebookService: NotebookService = new NotebookService(db.db, documents, collabServer)
     cleanups.push(() => collabServer.close())
+    const versionConfig = config.notebooks.versions
+    const versions = new NotebookVersions(db.db, documents, collabServer, logger, versionConfig)
+    const idleVersions: IdleVersions = new IdleVersions(versions, versionConfig?.idleMs ?? 300_000, logger)
+    cleanups.push(() => idleVersions.close())
+    history = { db: db.db, versions, comments: new NotebookComments(db.db, documents, collabServer) }
     collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
     metadata = db

@@ -16,6 +16,8 @@ import {
 /** One client's socket, as the room sees it. */
 export interface CollabConnection {
   readonly userId: string
+  /** The workspace the connection was authorized through (to revoke it with the membership). */
+  readonly workspaceId?: string
   readonly canWrite: boolean
   /** Wants `ack` messages once its updates are stored. */
   readonly wantsAcks: boolean
@@ -25,6 +27,8 @@ export interface CollabConnection {
 
 interface ConnectionState {
   awarenessClients: Set<number>
+  /** Set when the user was downgraded while connected: their updates are refused from then on. */
+  readOnly: boolean
   updatesStored: number
   deniedOnce: boolean
 }
@@ -68,7 +72,12 @@ export class DocumentRoom {
 
   /** Registers a client and starts the sync handshake (our step 1, and the current presence). */
   add(connection: CollabConnection): void {
-    this.#connections.set(connection, { awarenessClients: new Set(), updatesStored: 0, deniedOnce: false })
+    this.#connections.set(connection, {
+      awarenessClients: new Set(),
+      readOnly: false,
+      updatesStored: 0,
+      deniedOnce: false,
+    })
     connection.send(encodeSyncStep1(this.doc))
     const states = [...this.awareness.getStates().keys()]
     if (states.length > 0) connection.send(encodeAwareness(this.awareness, states))
@@ -157,6 +166,11 @@ export class DocumentRoom {
     }
   }
 
+  /** Refuses further updates from the matching connections (e.g. their user became a viewer). */
+  readOnly(filter: (c: CollabConnection) => boolean): void {
+    for (const [connection, state] of this.#connections) if (filter(connection)) state.readOnly = true
+  }
+
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
@@ -167,7 +181,7 @@ export class DocumentRoom {
   }
 
   #acceptUpdate(connection: CollabConnection, state: ConnectionState, update: Uint8Array): void {
-    if (!connection.canWrite) {
+    if (!connection.canWrite || state.readOnly) {
       // A viewer's handshake carries its (empty) state: only real edits are worth a denial.
       if (isEmptyUpdate(update)) return
       if (!state.deniedOnce) {
