@@ -72,12 +72,13 @@ function alignLines(a: string[], b: string[]): Op[] {
       ops.push({ kind: ' ', line: a[ai] as string, oldNo: ai + 1, newNo: bj + 1 })
       i++
       j++
-    } else if (j < m && (i === n || (lcs[i]?.[j + 1] as number) >= (lcs[i + 1]?.[j] as number))) {
-      ops.push({ kind: '+', line: b[bj] as string, oldNo: ai, newNo: bj + 1 })
-      j++
-    } else {
+    } else if (i < n && (j === m || (lcs[i + 1]?.[j] as number) >= (lcs[i]?.[j + 1] as number))) {
+      // Removals before additions, as unified diffs show them.
       ops.push({ kind: '-', line: a[ai] as string, oldNo: ai + 1, newNo: bj })
       i++
+    } else {
+      ops.push({ kind: '+', line: b[bj] as string, oldNo: ai, newNo: bj + 1 })
+      j++
     }
   }
   for (let k = 0; k < a.length - endA; k++)

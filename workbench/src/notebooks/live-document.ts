@@ -1,4 +1,6 @@
-import { createStandaloneCell } from '@jupyter/ydoc'
+import { YNotebook } from '@jupyter/ydoc'
+// Not re-exported by the package index: the cell factory YNotebook.insertCells itself uses.
+import { createCell } from '@jupyter/ydoc/lib/ycell.js'
 import type { INotebookContent } from '@jupyterlab/nbformat'
 import * as Y from 'yjs'
 import type { CollabServer } from '../collab/collab-server.ts'
@@ -67,8 +69,15 @@ export function replaceNotebookContent(doc: Y.Doc, content: INotebookContent): v
   for (const [key, value] of Object.entries(notebook.metadata ?? {})) ymetadata.set(key, value)
   const cells = doc.getArray<Y.Map<unknown>>('cells')
   cells.delete(0, cells.length)
-  cells.insert(
-    0,
-    notebook.cells.map((cell) => createStandaloneCell(cell as Parameters<typeof createStandaloneCell>[0]).ymodel),
-  )
+  // Cells are built unattached (bound to a scratch notebook, as YNotebook does before inserting them;
+  // a standalone cell would be tied to a private document), then inserted into the live array.
+  const scratch = new YNotebook({})
+  try {
+    cells.insert(
+      0,
+      notebook.cells.map((cell) => createCell(cell as Parameters<typeof createCell>[0], scratch).ymodel),
+    )
+  } finally {
+    scratch.dispose()
+  }
 }
