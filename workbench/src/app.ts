@@ -86,7 +86,10 @@ export function createApp(deps: AppDeps) {
     )
     .route('/', notebookVersionRoutes(deps.identity, deps.history ?? (() => undefined)))
     .route('/', notebookCommentRoutes(deps.identity, deps.history ?? (() => undefined)))
-    .route('/', notebookProblemRoutes(deps.identity, () => deps.history?.()?.db))
+    .route(
+      '/',
+      notebookProblemRoutes(deps.identity, () => deps.history?.()?.db),
+    )
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

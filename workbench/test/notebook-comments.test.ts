@@ -1,6 +1,6 @@
 import type { INotebookContent } from '@jupyterlab/nbformat'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { connectClient, type CollabFixture, eventually, startCollabFixture, type TestClient } from './support/collab.ts'
+import { type CollabFixture, connectClient, eventually, startCollabFixture, type TestClient } from './support/collab.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.ts'
 import { callApi } from './support/http.ts'
 
@@ -29,13 +29,15 @@ describe.each(DATABASE_KINDS)('notebook comments on %s', (kind) => {
   const clients: TestClient[] = []
   const api = (token: string, method: string, path: string, body?: unknown) =>
     callApi(fixture.baseUrl, token, method, `/workspaces/${fixture.workspaceId}/notebooks${path}`, body)
-  const newNotebook = async () => (await fixture.notebooks.create(fixture.workspaceId, { name: 'gl', content: notebook })).id
+  const newNotebook = async () =>
+    (await fixture.notebooks.create(fixture.workspaceId, { name: 'gl', content: notebook })).id
   const client = (notebookId: string, role: 'editor' | 'viewer' = 'editor') => {
     const c = connectClient(fixture.notebooksUrl, notebookId, fixture.tokens[role])
     clients.push(c)
     return c
   }
-  const threads = async (id: string, query = '') => (await api(fixture.tokens.viewer, 'GET', `/${id}/comments${query}`)).body.threads
+  const threads = async (id: string, query = '') =>
+    (await api(fixture.tokens.viewer, 'GET', `/${id}/comments${query}`)).body.threads
 
   beforeAll(async () => {
     database = await createTestDatabase(kind, { migrate: true })
@@ -67,7 +69,10 @@ describe.each(DATABASE_KINDS)('notebook comments on %s', (kind) => {
       resolved: false,
       range: { from: start, to: start + 11, quote: 'SUM(amount)', followedBy: 'positions' },
     })
-    expect(created.body.comments[0]).toMatchObject({ body: 'Should this exclude closing entries?', mentions: [other.userId] })
+    expect(created.body.comments[0]).toMatchObject({
+      body: 'Should this exclude closing entries?',
+      mentions: [other.userId],
+    })
     const threadId = created.body.id
 
     // Someone types before the range: it moves with the text.
@@ -80,7 +85,9 @@ describe.each(DATABASE_KINDS)('notebook comments on %s', (kind) => {
     })
 
     // Viewers may comment too (reviewing is what comments are for).
-    const reply = await api(fixture.tokens.viewer, 'POST', `/${id}/comments/${threadId}/replies`, { body: 'Yes, filter them.' })
+    const reply = await api(fixture.tokens.viewer, 'POST', `/${id}/comments/${threadId}/replies`, {
+      body: 'Yes, filter them.',
+    })
     expect(reply.status).toBe(201)
     expect(reply.body.comments.map((c: { body: string }) => c.body)).toEqual([
       'Should this exclude closing entries?',
@@ -127,7 +134,10 @@ describe.each(DATABASE_KINDS)('notebook comments on %s', (kind) => {
     expect([notMine.status, notMine.body.code]).toEqual([403, 'not_comment_author'])
     expect((await api(other.token, 'DELETE', path)).status).toBe(403)
 
-    const edited = await api(fixture.tokens.editor, 'PATCH', path, { body: 'Typo in the title', mentions: [other.userId] })
+    const edited = await api(fixture.tokens.editor, 'PATCH', path, {
+      body: 'Typo in the title',
+      mentions: [other.userId],
+    })
     expect(edited.status).toBe(200)
     expect(edited.body.comments[0]).toMatchObject({ body: 'Typo in the title', mentions: [other.userId] })
     expect(edited.body.comments[0].editedAt).not.toBeNull()

@@ -1,6 +1,6 @@
 import type { ICodeCell, INotebookContent } from '@jupyterlab/nbformat'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { connectClient, type CollabFixture, eventually, startCollabFixture, type TestClient } from './support/collab.ts'
+import { type CollabFixture, connectClient, eventually, startCollabFixture, type TestClient } from './support/collab.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.ts'
 import { callApi } from './support/http.ts'
 
@@ -76,7 +76,9 @@ describe.each(DATABASE_KINDS)('notebook versions on %s', (kind) => {
 
     const view = await api(fixture.tokens.viewer, 'GET', `/${id}/versions/${first.body.id}`)
     expect(view.status).toBe(200)
-    expect(view.body.notebook.cells.map((c: { id: string; source: string }) => [c.id, c.source])).toEqual([['a', 'x = 1']])
+    expect(view.body.notebook.cells.map((c: { id: string; source: string }) => [c.id, c.source])).toEqual([
+      ['a', 'x = 1'],
+    ])
     expect(view.body.notebook.metadata.kernelspec.name).toBe('python3')
 
     // Bounded: a third named version is refused; unknown and foreign versions are 404.
@@ -108,7 +110,9 @@ describe.each(DATABASE_KINDS)('notebook versions on %s', (kind) => {
       editor.notebook.cells[0]?.updateSource(0, 0, `${i}`)
       await fixture.collab.room(id).then((room) => room.flush())
       await eventually(async () =>
-        expect((await fixture.notebooks.content(fixture.workspaceId, id)).cells[0]?.source).toMatch(new RegExp(`^${i}`)),
+        expect((await fixture.notebooks.content(fixture.workspaceId, id)).cells[0]?.source).toMatch(
+          new RegExp(`^${i}`),
+        ),
       )
       await fixture.versions.create(id, { kind: 'pre-compile' })
     }
@@ -139,7 +143,10 @@ describe.each(DATABASE_KINDS)('notebook versions on %s', (kind) => {
     const nb = editor.notebook
     nb.transact(() => {
       // b: change the middle line and its output; c: delete; d: add; a: move to the end.
-      const b = nb.cells[1] as unknown as { updateSource(s: number, e: number, t: string): void; setOutputs(o: unknown[]): void }
+      const b = nb.cells[1] as unknown as {
+        updateSource(s: number, e: number, t: string): void
+        setOutputs(o: unknown[]): void
+      }
       b.updateSource(12, 21, 'df.tail()')
       b.setOutputs([
         { output_type: 'stream', name: 'stdout', text: '12\n' },
@@ -150,7 +157,12 @@ describe.each(DATABASE_KINDS)('notebook versions on %s', (kind) => {
     })
     nb.moveCell(0, 3)
     await eventually(async () =>
-      expect((await fixture.notebooks.content(fixture.workspaceId, id)).cells.map((c) => c.id)).toEqual(['b', 'e', 'd', 'a']),
+      expect((await fixture.notebooks.content(fixture.workspaceId, id)).cells.map((c) => c.id)).toEqual([
+        'b',
+        'e',
+        'd',
+        'a',
+      ]),
     )
 
     const diff = await api(fixture.tokens.viewer, 'GET', `/${id}/versions/diff?from=${base.body.id}&to=live`)
@@ -178,7 +190,11 @@ describe.each(DATABASE_KINDS)('notebook versions on %s', (kind) => {
 
     // Between two versions too; a version against itself is all unchanged.
     const now = await api(fixture.tokens.editor, 'POST', `/${id}/versions`, { label: 'now' })
-    const between = await api(fixture.tokens.viewer, 'GET', `/${id}/versions/diff?from=${base.body.id}&to=${now.body.id}`)
+    const between = await api(
+      fixture.tokens.viewer,
+      'GET',
+      `/${id}/versions/diff?from=${base.body.id}&to=${now.body.id}`,
+    )
     expect(between.body.summary).toEqual(diff.body.summary)
     const same = await api(fixture.tokens.viewer, 'GET', `/${id}/versions/diff?from=${now.body.id}&to=${now.body.id}`)
     expect(same.body.summary).toMatchObject({ added: 0, removed: 0, modified: 0, moved: 0, unchanged: 4 })
@@ -205,7 +221,10 @@ describe.each(DATABASE_KINDS)('notebook versions on %s', (kind) => {
     expect(alice.notebook.cells.map((c) => c.id)).toEqual(['a', 'b'])
     // …that is in the update log (a fresh load from storage has it)…
     const stored = await fixture.store.load(id)
-    expect(stored.doc.getArray<{ get(k: string): unknown }>('cells').map((c) => String(c.get('id')))).toEqual(['a', 'b'])
+    expect(stored.doc.getArray<{ get(k: string): unknown }>('cells').map((c) => String(c.get('id')))).toEqual([
+      'a',
+      'b',
+    ])
     stored.doc.destroy()
     // …and editing continues on top of it.
     bob.notebook.cells[1]?.updateSource(0, 0, '# ')

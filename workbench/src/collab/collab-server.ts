@@ -105,7 +105,8 @@ export class CollabServer {
    * further updates are refused, they keep receiving everyone else's.
    */
   async downgrade(userId: string, workspaceId: string): Promise<void> {
-    for (const room of await this.#loadedRooms()) room.readOnly((c) => c.userId === userId && c.workspaceId === workspaceId)
+    for (const room of await this.#loadedRooms())
+      room.readOnly((c) => c.userId === userId && c.workspaceId === workspaceId)
   }
 
   async #loadedRooms(): Promise<DocumentRoom[]> {

@@ -58,7 +58,10 @@ function alignLines(a: string[], b: string[]): Op[] {
     const row = lcs[i] as Uint32Array
     const below = lcs[i + 1] as Uint32Array
     for (let j = m - 1; j >= 0; j--) {
-      row[j] = a[start + i] === b[start + j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number)
+      row[j] =
+        a[start + i] === b[start + j]
+          ? (below[j + 1] as number) + 1
+          : Math.max(below[j] as number, row[j + 1] as number)
     }
   }
   const ops: Op[] = []

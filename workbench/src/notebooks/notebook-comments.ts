@@ -160,7 +160,10 @@ export class NotebookComments {
   ): Promise<CommentThread> {
     await this.#threadRow(notebookId, threadId)
     const mentions = await this.#checkMentions(workspaceId, input.mentions ?? [])
-    await this.db.insertInto('notebook_comments').values(newMessage(threadId, userId, input.body, mentions)).execute()
+    await this.db
+      .insertInto('notebook_comments')
+      .values(newMessage(threadId, userId, input.body, mentions))
+      .execute()
     await this.#bump(notebookId, threadId, 'replied', userId)
     return this.thread(notebookId, threadId)
   }

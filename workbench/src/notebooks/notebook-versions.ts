@@ -76,7 +76,10 @@ export class NotebookVersions {
     })
     const hash = contentHash(content)
     if (options.kind !== 'named') {
-      const latest = await this.#summaries(notebookId).orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst()
+      const latest = await this.#summaries(notebookId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .executeTakeFirst()
       if (latest && latest.content_hash === hash) return toSummary(latest)
     } else {
       const named = await this.db
@@ -86,11 +89,7 @@ export class NotebookVersions {
         .where('kind', '=', 'named')
         .executeTakeFirstOrThrow()
       if (Number(named.n) >= this.options.maxNamed)
-        throw new AppError(
-          409,
-          'version_limit',
-          `A notebook keeps at most ${this.options.maxNamed} named versions`,
-        )
+        throw new AppError(409, 'version_limit', `A notebook keeps at most ${this.options.maxNamed} named versions`)
     }
     const row = await this.db.transaction().execute(async (trx) => {
       const inserted = await trx

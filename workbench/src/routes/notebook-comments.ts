@@ -7,7 +7,12 @@ import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { NotebookHistoryServices } from '../notebooks/history-services.ts'
 
-const ErrorBody = z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() })
+const ErrorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  requestId: z.string(),
+  details: z.unknown().optional(),
+})
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },
@@ -63,7 +68,10 @@ const listRoute = createRoute({
   summary: 'Comment threads, with where their cell and text range are now (orphaned when the cell was deleted)',
   request: {
     params: NotebookParams,
-    query: z.object({ status: z.enum(['open', 'resolved', 'all']).default('all'), cellId: z.string().max(100).optional() }),
+    query: z.object({
+      status: z.enum(['open', 'resolved', 'all']).default('all'),
+      cellId: z.string().max(100).optional(),
+    }),
   },
   responses: { 200: json(z.object({ threads: z.array(Thread) }), 'Threads, oldest first'), ...errors },
 })
@@ -148,7 +156,12 @@ export function notebookCommentRoutes(identity: Identity, services: () => Notebo
     .openapi({ ...createThreadRoute, middleware: member('notebooks.comments.create') }, async (c) => {
       const { workspaceId, notebookId } = c.req.valid('param')
       const comments = await ready(workspaceId, notebookId)
-      const thread = await comments.createThread(workspaceId, notebookId, currentPrincipal(c).userId, c.req.valid('json'))
+      const thread = await comments.createThread(
+        workspaceId,
+        notebookId,
+        currentPrincipal(c).userId,
+        c.req.valid('json'),
+      )
       return c.json(thread, 201)
     })
     .openapi({ ...replyRoute, middleware: member('notebooks.comments.reply') }, async (c) => {
@@ -171,10 +184,7 @@ export function notebookCommentRoutes(identity: Identity, services: () => Notebo
       const { workspaceId, notebookId, threadId, commentId } = c.req.valid('param')
       const comments = await ready(workspaceId, notebookId)
       const userId = currentPrincipal(c).userId
-      return c.json(
-        await comments.edit(workspaceId, notebookId, threadId, commentId, userId, c.req.valid('json')),
-        200,
-      )
+      return c.json(await comments.edit(workspaceId, notebookId, threadId, commentId, userId, c.req.valid('json')), 200)
     })
     .openapi({ ...deleteRoute, middleware: member('notebooks.comments.delete') }, async (c) => {
       const { workspaceId, notebookId, threadId, commentId } = c.req.valid('param')

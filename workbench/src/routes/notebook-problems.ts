@@ -49,7 +49,9 @@ export function notebookProblemRoutes(identity: Identity, db: () => Kysely<Datab
   const page = async (workspaceId: string | undefined, limit: number, offset: number) => {
     const kysely = db()
     if (!kysely) return { items: [], total: 0 }
-    let query = kysely.selectFrom('notebook_problems').innerJoin('notebooks', 'notebooks.id', 'notebook_problems.notebook_id')
+    let query = kysely
+      .selectFrom('notebook_problems')
+      .innerJoin('notebooks', 'notebooks.id', 'notebook_problems.notebook_id')
     if (workspaceId) query = query.where('notebooks.workspace_id', '=', workspaceId)
     const [rows, count] = await Promise.all([
       query

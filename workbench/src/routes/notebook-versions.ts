@@ -7,7 +7,12 @@ import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { NotebookHistoryServices } from '../notebooks/history-services.ts'
 
-const ErrorBody = z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() })
+const ErrorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  requestId: z.string(),
+  details: z.unknown().optional(),
+})
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },
@@ -143,12 +148,18 @@ export function notebookVersionRoutes(identity: Identity, services: () => Notebo
       },
     )
     .openapi(
-      { ...createVersionRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.versions.create')] },
+      {
+        ...createVersionRoute,
+        middleware: [authorize(identity, can.workspace('editor'), 'notebooks.versions.create')],
+      },
       async (c) => {
         const { workspaceId, notebookId } = c.req.valid('param')
         const versions = await ready(workspaceId, notebookId)
         const { label } = c.req.valid('json')
-        return c.json(await versions.create(notebookId, { kind: 'named', label, userId: currentPrincipal(c).userId }), 201)
+        return c.json(
+          await versions.create(notebookId, { kind: 'named', label, userId: currentPrincipal(c).userId }),
+          201,
+        )
       },
     )
     .openapi(
