@@ -85,6 +85,9 @@ export default async function collab(): Promise<BenchResult[]> {
     },
   ]
   if (missing) for (const r of results) r.notes = { ...r.notes, baselineMissing: missing.slice(0, 200) }
+  // Something in the WebSocket client stack can keep the process alive after every socket closed; the
+  // results are printed right after this returns, so leave a few seconds, then end the run regardless.
+  setTimeout(() => process.exit(0), 5000).unref()
   return results
 }
 

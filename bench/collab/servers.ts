@@ -148,6 +148,10 @@ export async function startJupyterCollaboration(sizes: number[]): Promise<Server
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
+  // Our pipes to the child would keep this process alive after the run.
+  child.stdin?.destroy()
+  child.stdout?.destroy()
+  child.stderr?.destroy()
   if (child.exitCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
