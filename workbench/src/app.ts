@@ -6,6 +6,7 @@ import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
 import type { CatalogService } from './catalog/catalog-service.ts'
+import { collabMembershipSync } from './collab/membership-sync.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { ConnectionService } from './connections/connection-service.ts'
 import type { AppEnv } from './http/env.ts'
@@ -16,6 +17,7 @@ import { securityMiddleware } from './http/security.ts'
 import { validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
+import type { NotebookHistoryServices } from './notebooks/history-services.ts'
 import type { NotebookService } from './notebooks/notebook-service.ts'
 import type { Pipelines } from './pipelines/pipelines-module.ts'
 import { adminRoutes } from './routes/admin.ts'
@@ -32,7 +34,10 @@ import { invitationRoutes } from './routes/invitations.ts'
 import { kernelRoutes } from './routes/kernels.ts'
 import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
+import { notebookCommentRoutes } from './routes/notebook-comments.ts'
 import { notebookExecutionRoutes } from './routes/notebook-execution.ts'
+import { notebookProblemRoutes } from './routes/notebook-problems.ts'
+import { notebookVersionRoutes } from './routes/notebook-versions.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
 import { type BeforeCompile, duckdbParseSql, pipelineCompileRoutes } from './routes/pipeline-compile.ts'
 import { pipelineLogRoutes } from './routes/pipeline-logs-live.ts'
@@ -59,6 +64,8 @@ export interface AppDeps {
   files?: () => FilesDeps | undefined
   /** The data catalog; undefined until the metadata DB is open. */
   catalog?: () => CatalogService | undefined
+  /** Notebook versions and comments; undefined until the metadata DB is open. */
+  history?: () => NotebookHistoryServices | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
   /** Notebook -> pipeline compiles snapshot a notebook version first (notebooks-history, contract F). */
@@ -88,7 +95,10 @@ export function createApp(deps: AppDeps) {
     .route('/', authRoutes(deps.identity))
     .route('/', meRoutes(deps.identity))
     .route('/', apiTokenRoutes(deps.identity))
-    .route('/', workspaceRoutes(deps.identity))
+    .route(
+      '/',
+      workspaceRoutes(deps.identity, { membershipChanged: collabMembershipSync(() => deps.collab?.()?.server) }),
+    )
     .route('/', invitationRoutes(deps.identity))
     .route('/', auditRoutes(deps.identity))
     .route('/', adminRoutes(deps.identity))
@@ -119,6 +129,12 @@ export function createApp(deps: AppDeps) {
     .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', fileRoutes(deps.identity, deps.files ?? (() => undefined)))
     .route('/', catalogRoutes(deps.identity, deps.catalog ?? (() => undefined)))
+    .route('/', notebookVersionRoutes(deps.identity, deps.history ?? (() => undefined)))
+    .route('/', notebookCommentRoutes(deps.identity, deps.history ?? (() => undefined)))
+    .route(
+      '/',
+      notebookProblemRoutes(deps.identity, () => deps.history?.()?.db),
+    )
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -58,6 +58,12 @@ const envSchema = z.object({
     .default(24 * 60),
   /** How long a notebook's live document stays in memory after its last collaborator left. */
   COLLAB_UNLOAD_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Quiet period after the last edit of a document before an automatic version is taken. */
+  NOTEBOOK_VERSION_IDLE_MS: z.coerce.number().int().min(1000).default(300_000),
+  /** Automatic versions (idle, pre-compile, pre-restore) kept per notebook: the newest ones. */
+  NOTEBOOK_VERSIONS_KEEP_AUTO: z.coerce.number().int().min(1).default(50),
+  /** Named versions allowed per notebook. */
+  NOTEBOOK_VERSIONS_MAX_NAMED: z.coerce.number().int().min(1).default(100),
   /** HS256 key for access tokens; when unset, a random key is generated once and kept in DATA_DIR. */
   AUTH_JWT_SECRET: z
     .string()
@@ -150,9 +156,13 @@ export interface Config {
     inProcessWorker: boolean
   }
   webDist: string
-  notebooks: { maxImportBytes: number; unloadDelayMs: number }
   files: { maxUploadBytes: number; staleAfterMs: number }
   catalog: { discoveryIntervalMs: number }
+  notebooks: {
+    maxImportBytes: number
+    unloadDelayMs: number
+    versions?: { idleMs: number; keepAutomatic: number; maxNamed: number }
+  }
   auth: AuthConfig
   kernels: {
     duckdbMemoryLimit: string
@@ -248,9 +258,17 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       inProcessWorker: e.TEMPORAL_IN_PROCESS_WORKER,
     },
     webDist: abs(e.WEB_DIST),
-    notebooks: { maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES, unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS },
     files: { maxUploadBytes: e.MAX_UPLOAD_BYTES, staleAfterMs: e.UPLOAD_STALE_AFTER_MINUTES * 60_000 },
     catalog: { discoveryIntervalMs: e.CATALOG_DISCOVERY_INTERVAL_MINUTES * 60_000 },
+    notebooks: {
+      maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES,
+      unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS,
+      versions: {
+        idleMs: e.NOTEBOOK_VERSION_IDLE_MS,
+        keepAutomatic: e.NOTEBOOK_VERSIONS_KEEP_AUTO,
+        maxNamed: e.NOTEBOOK_VERSIONS_MAX_NAMED,
+      },
+    },
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET,
       accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,

@@ -27,7 +27,11 @@ import type { KernelDeps } from './kernels/kernel-deps.ts'
 import { NotebookExecution } from './kernels/notebook-execution.ts'
 import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
 import { WorkspaceDatabases, type WorkspaceDuckdb } from './kernels/workspace-databases.ts'
+import type { NotebookHistoryServices } from './notebooks/history-services.ts'
+import { IdleVersions } from './notebooks/idle-versions.ts'
+import { NotebookComments } from './notebooks/notebook-comments.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
+import { NotebookVersions } from './notebooks/notebook-versions.ts'
 import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
 import { WorkspaceSqlRunner } from './pipelines/workspace-sql-runner.ts'
@@ -102,6 +106,7 @@ export async function startWorkbench(
     let orchestrator: OrchestratorClient | undefined
     let files: FilesDeps | undefined
     let catalog: CatalogService | undefined
+    let history: NotebookHistoryServices | undefined
     const app = createApp({
       logger,
       readiness,
@@ -113,6 +118,13 @@ export async function startWorkbench(
       pipelines: () => pipelines,
       files: () => files,
       catalog: () => catalog,
+      history: () => history,
+      // Contract F: every compile pins a notebook version taken just before it.
+      beforeCompile: async (notebookId, userId) => {
+        if (!history) return undefined
+        const version = await history.versions.create(notebookId, { kind: 'pre-compile', userId })
+        return { versionId: version.id }
+      },
       maxImportBytes: config.notebooks.maxImportBytes,
       identity,
       webDist: config.webDist,
@@ -137,9 +149,15 @@ export async function startWorkbench(
     const collabServer: CollabServer = new CollabServer(documents, logger, {
       unloadDelayMs: config.notebooks.unloadDelayMs,
       onUnload: (id, room): Promise<void> => notebookService.refreshSearchText(id, room.doc),
+      onLoad: (room) => idleVersions.watch(room),
     })
     const notebookService: NotebookService = new NotebookService(db.db, documents, collabServer)
     cleanups.push(() => collabServer.close())
+    const versionConfig = config.notebooks.versions
+    const versions = new NotebookVersions(db.db, documents, collabServer, logger, versionConfig)
+    const idleVersions: IdleVersions = new IdleVersions(versions, versionConfig?.idleMs ?? 300_000, logger)
+    cleanups.push(() => idleVersions.close())
+    history = { db: db.db, versions, comments: new NotebookComments(db.db, documents, collabServer) }
     collab = { server: collabServer, authorize: workspaceRoleAuthorizer(db.db) }
     notebooks = notebookService
     kernelDeps = {
@@ -218,6 +236,10 @@ export async function startWorkbench(
               jupyter: () => jupyterEndpoint,
               notebooks: () => notebooks,
               workspaceOf: stepWorkspace,
+              loadVersion: async (_workspaceId, notebookId, versionId) => {
+                if (!history) throw new Error('notebook versions are not available yet')
+                return (await history.versions.get(notebookId, versionId)).notebook
+              },
             }),
           },
         },

@@ -10,6 +10,8 @@ export interface CollabServerOptions {
   maxMessageBytes: number
   /** Called with a document about to be unloaded (e.g. to refresh content search). */
   onUnload?: (notebookId: string, room: DocumentRoom) => Promise<void>
+  /** Called with each document once loaded (e.g. to watch it for idle versions). */
+  onLoad?: (room: DocumentRoom) => void
 }
 
 export const defaultCollabServerOptions: CollabServerOptions = {
@@ -104,12 +106,44 @@ export class CollabServer {
     if (room.connectionCount === 0) this.#scheduleUnload(room)
   }
 
-  /** Closes the connections of `userId` everywhere (e.g. removed from the workspace). */
-  async revoke(userId: string, reason = 'access revoked'): Promise<void> {
-    for (const room of await Promise.all(this.#rooms.values())) {
-      room.closeAll(CollabCloseCode.accessRevoked, reason, (c) => c.userId === userId)
+  /**
+   * Runs `fn` on a notebook's live room, loading it for the occasion if nobody has it open (then it
+   * unloads after the usual delay, like a document whose last client left).
+   */
+  async withRoom<T>(notebookId: string, fn: (room: DocumentRoom) => Promise<T>): Promise<T> {
+    const room = await this.room(notebookId)
+    try {
+      return await fn(room)
+    } finally {
+      if (room.connectionCount === 0 && !this.#unloadTimers.has(notebookId)) this.#scheduleUnload(room)
+    }
+  }
+
+  /**
+   * Closes the connections of `userId` (e.g. removed from the workspace): everywhere, or only those
+   * opened through `workspaceId`.
+   */
+  async revoke(userId: string, reason = 'access revoked', workspaceId?: string): Promise<void> {
+    const matches = (c: CollabConnection) =>
+      c.userId === userId && (workspaceId === undefined || c.workspaceId === workspaceId)
+    for (const room of await this.#loadedRooms()) {
+      room.closeAll(CollabCloseCode.accessRevoked, reason, matches)
       if (room.connectionCount === 0) this.#scheduleUnload(room)
     }
+  }
+
+  /**
+   * Makes the live connections of `userId` in `workspaceId` read-only (downgraded to viewer): their
+   * further updates are refused, they keep receiving everyone else's.
+   */
+  async downgrade(userId: string, workspaceId: string): Promise<void> {
+    for (const room of await this.#loadedRooms())
+      room.readOnly((c) => c.userId === userId && c.workspaceId === workspaceId)
+  }
+
+  async #loadedRooms(): Promise<DocumentRoom[]> {
+    const settled = await Promise.allSettled(this.#rooms.values())
+    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   }
 
   /** Stores everything pending and closes every connection; for shutdown. */
@@ -130,7 +164,9 @@ export class CollabServer {
 
   async #load(notebookId: string): Promise<DocumentRoom> {
     const loaded = await this.store.load(notebookId)
-    return new DocumentRoom(notebookId, loaded.doc, loaded, this.store, this.logger)
+    const room = new DocumentRoom(notebookId, loaded.doc, loaded, this.store, this.logger)
+    this.options.onLoad?.(room)
+    return room
   }
 
   #scheduleUnload(room: DocumentRoom): void {

@@ -16,6 +16,8 @@ import {
 /** One client's socket, as the room sees it. */
 export interface CollabConnection {
   readonly userId: string
+  /** The workspace the connection was authorized through (to revoke it with the membership). */
+  readonly workspaceId?: string
   readonly canWrite: boolean
   /** Wants `ack` messages once its updates are stored. */
   readonly wantsAcks: boolean
@@ -23,8 +25,16 @@ export interface CollabConnection {
   close(code: number, reason: string): void
 }
 
+interface PendingUpdate {
+  connection: CollabConnection
+  state: ConnectionState
+  update: Uint8Array
+}
+
 interface ConnectionState {
   awarenessClients: Set<number>
+  /** Set when the user was downgraded while connected: their updates are refused from then on. */
+  readOnly: boolean
   updatesStored: number
   deniedOnce: boolean
 }
@@ -38,6 +48,8 @@ export class DocumentRoom {
   readonly awareness: awarenessProtocol.Awareness
   readonly #connections = new Map<CollabConnection, ConnectionState>()
   #queue: Promise<void> = Promise.resolve()
+  /** Client updates waiting for their (shared) write. */
+  #batch: PendingUpdate[] = []
   #lastSeq: string
   #pendingUpdates: number
   #pendingBytes: number
@@ -68,7 +80,12 @@ export class DocumentRoom {
 
   /** Registers a client and starts the sync handshake (our step 1, and the current presence). */
   add(connection: CollabConnection): void {
-    this.#connections.set(connection, { awarenessClients: new Set(), updatesStored: 0, deniedOnce: false })
+    this.#connections.set(connection, {
+      awarenessClients: new Set(),
+      readOnly: false,
+      updatesStored: 0,
+      deniedOnce: false,
+    })
     connection.send(encodeSyncStep1(this.doc))
     const states = [...this.awareness.getStates().keys()]
     if (states.length > 0) connection.send(encodeAwareness(this.awareness, states))
@@ -157,6 +174,11 @@ export class DocumentRoom {
     }
   }
 
+  /** Refuses further updates from the matching connections (e.g. their user became a viewer). */
+  readOnly(filter: (c: CollabConnection) => boolean): void {
+    for (const [connection, state] of this.#connections) if (filter(connection)) state.readOnly = true
+  }
+
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
@@ -167,7 +189,7 @@ export class DocumentRoom {
   }
 
   #acceptUpdate(connection: CollabConnection, state: ConnectionState, update: Uint8Array): void {
-    if (!connection.canWrite) {
+    if (!connection.canWrite || state.readOnly) {
       // A viewer's handshake carries its (empty) state: only real edits are worth a denial.
       if (isEmptyUpdate(update)) return
       if (!state.deniedOnce) {
@@ -176,20 +198,32 @@ export class DocumentRoom {
       }
       return
     }
+    // Group commit: updates that arrive while the previous write is in flight are stored together, in
+    // one row, when their turn comes; each is still applied, broadcast and acknowledged only after.
+    this.#batch.push({ connection, state, update })
+    if (this.#batch.length > 1) return
     void this.#enqueue(async () => {
-      if (isEmptyUpdate(update)) return this.#ack(connection, state)
-      // A malformed update must never reach storage.
-      if (!isValidUpdate(update)) {
-        connection.close(CollabCloseCode.protocolError, 'malformed update')
+      const batch = this.#batch.splice(0)
+      const accepted: PendingUpdate[] = []
+      for (const item of batch) {
+        if (isEmptyUpdate(item.update)) continue
+        // A malformed update must never reach storage.
+        if (!isValidUpdate(item.update)) item.connection.close(CollabCloseCode.protocolError, 'malformed update')
+        else accepted.push(item)
+      }
+      try {
+        if (accepted.length > 0) await this.#store(Y.mergeUpdates(accepted.map((a) => a.update)))
+      } catch (err) {
+        this.logger.error({ err, notebookId: this.notebookId }, 'could not store a collaboration update')
+        // Nothing was applied or acknowledged: the clients keep their edits and re-send them on reconnect.
+        for (const item of accepted) item.connection.close(CollabCloseCode.internalError, 'could not store the update')
+        for (const item of batch) if (isEmptyUpdate(item.update)) this.#ack(item.connection, item.state)
         return
       }
-      await this.#store(update)
-      Y.applyUpdate(this.doc, update, connection)
-      this.#ack(connection, state)
-    }).catch((err: unknown) => {
-      this.logger.error({ err, notebookId: this.notebookId }, 'could not store a collaboration update')
-      // Nothing was applied or acknowledged: the client keeps the edit and re-sends it on reconnect.
-      connection.close(CollabCloseCode.internalError, 'could not store the update')
+      for (const item of accepted) Y.applyUpdate(this.doc, item.update, item.connection)
+      // Acknowledged in arrival order (acks count a connection's stored updates).
+      for (const item of batch)
+        if (isEmptyUpdate(item.update) || accepted.includes(item)) this.#ack(item.connection, item.state)
     })
   }
 

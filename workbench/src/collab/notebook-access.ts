@@ -28,13 +28,18 @@ export function workspaceRoleAuthorizer(db: Kysely<Database>): CollabAuthorizer 
   return async (c, notebookId) => {
     const workspace = currentWorkspace(c)
     await findNotebookOrThrow(db, workspace.id, notebookId)
-    return { userId: currentPrincipal(c).userId, canWrite: roleAtLeast(workspace.role, 'editor') }
+    return {
+      userId: currentPrincipal(c).userId,
+      workspaceId: workspace.id,
+      canWrite: roleAtLeast(workspace.role, 'editor'),
+    }
   }
 }
 
 /** Who is connecting to a notebook's document, and whether they may change it. */
 export interface CollabGrant {
   userId: string
+  workspaceId?: string
   canWrite: boolean
 }
 

@@ -44,6 +44,40 @@ export interface NotebookProblemsTable {
   created_at: Generated<Date>
 }
 
+export interface NotebookVersionsTable {
+  id: string
+  notebook_id: string
+  kind: string
+  label: string | null
+  created_by: string | null
+  content_hash: string
+  cell_count: number
+  data: Uint8Array
+  created_at: Generated<Date>
+}
+
+export interface NotebookCommentThreadsTable {
+  id: string
+  notebook_id: string
+  cell_id: string
+  anchor: string | null
+  created_by: string
+  created_at: Generated<Date>
+  resolved_at: Date | null
+  resolved_by: string | null
+}
+
+export interface NotebookCommentsTable {
+  id: string
+  thread_id: string
+  author_id: string
+  body: string
+  mentions: Generated<string>
+  created_at: Generated<Date>
+  edited_at: Date | null
+  deleted_at: Date | null
+}
+
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer'
 export type TokenScope = 'read' | 'write'
 export type AuditOutcome = 'success' | 'failure' | 'denied'
@@ -197,6 +231,9 @@ export interface Database extends CatalogTables {
   notebook_updates: NotebookUpdatesTable
   notebook_snapshots: NotebookSnapshotsTable
   notebook_problems: NotebookProblemsTable
+  notebook_versions: NotebookVersionsTable
+  notebook_comment_threads: NotebookCommentThreadsTable
+  notebook_comments: NotebookCommentsTable
   users: UsersTable
   refresh_tokens: RefreshTokensTable
   workspaces: WorkspacesTable

@@ -68,7 +68,7 @@ export function notebookToUpdate(notebook: INotebookContent): Uint8Array {
  * Stream outputs may hold their text as a list of lines; @jupyter/ydoc stringifies such a list with
  * commas, so it gets the equivalent single string instead.
  */
-function joinStreamText(notebook: INotebookContent): INotebookContent {
+export function joinStreamText(notebook: INotebookContent): INotebookContent {
   return {
     ...notebook,
     cells: notebook.cells.map((cell) =>

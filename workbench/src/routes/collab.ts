@@ -38,6 +38,7 @@ export function collabRoutes(identity: Identity, deps: () => CollabDeps | undefi
         onOpen: (_event, ws) => {
           connection = {
             userId: grant.userId,
+            workspaceId: grant.workspaceId,
             canWrite: grant.canWrite,
             wantsAcks: c.req.query('acks') === '1',
             send: (data) => {

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { authorize, can, currentPrincipal, currentWorkspace } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { workspaceScope } from '../auth/workspace-scope.ts'
+import type { MembershipChanged } from '../collab/membership-sync.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
@@ -80,7 +81,7 @@ const removeMember = createRoute({
 })
 
 /** Workspaces (tenants) and their members. */
-export function workspaceRoutes(identity: Identity) {
+export function workspaceRoutes(identity: Identity, hooks: { membershipChanged?: MembershipChanged } = {}) {
   const members = (workspaceId: string) =>
     identity
       .db()
@@ -223,6 +224,7 @@ export function workspaceRoutes(identity: Identity) {
         if (!target) throw new NotFoundError('member', userId)
         await guardOwnership(scope.id, scope.workspace.role, target, role)
         await scope.updateTable('memberships').set({ role }).where('user_id', '=', userId).execute()
+        await hooks.membershipChanged?.(scope.id, userId, role)
         return c.json(toMember({ ...target, role }), 200)
       },
     )
@@ -235,6 +237,7 @@ export function workspaceRoutes(identity: Identity) {
         if (!target) throw new NotFoundError('member', userId)
         await guardOwnership(scope.id, scope.workspace.role, target, null)
         await scope.deleteFrom('memberships').where('user_id', '=', userId).execute()
+        await hooks.membershipChanged?.(scope.id, userId, null)
         return c.body(null, 204)
       },
     )

@@ -9,7 +9,11 @@ import { CollabServer, type CollabServerOptions } from '../../src/collab/collab-
 import { DocumentStore, type DocumentStoreOptions } from '../../src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../src/collab/notebook-access.ts'
 import type { MetadataDb } from '../../src/db/database.ts'
-import { createMembers } from './members.ts'
+import { IdleVersions } from '../../src/notebooks/idle-versions.ts'
+import { NotebookComments } from '../../src/notebooks/notebook-comments.ts'
+import { NotebookService } from '../../src/notebooks/notebook-service.ts'
+import { NotebookVersions, type NotebookVersionsOptions } from '../../src/notebooks/notebook-versions.ts'
+import { createMembers, type Members } from './members.ts'
 
 export interface CollabFixture {
   baseUrl: string
@@ -20,6 +24,11 @@ export interface CollabFixture {
   tokens: { editor: string; viewer: string; outsider: string }
   collab: CollabServer
   store: DocumentStore
+  notebooks: NotebookService
+  versions: NotebookVersions
+  comments: NotebookComments
+  /** To add members (e.g. an admin) to `workspaceId` or make other workspaces. */
+  members: Members
   close(): Promise<void>
 }
 
@@ -29,11 +38,22 @@ export interface CollabFixture {
  */
 export async function startCollabFixture(
   db: MetadataDb,
-  options: { store?: Partial<DocumentStoreOptions>; server?: Partial<CollabServerOptions> } = {},
+  options: {
+    store?: Partial<DocumentStoreOptions>
+    server?: Partial<CollabServerOptions>
+    versions?: Partial<NotebookVersionsOptions>
+    /** Quiet period of automatic versions; none are taken when unset. */
+    idleVersionMs?: number
+  } = {},
 ): Promise<CollabFixture> {
   const logger = pino({ level: 'silent' })
   const store = new DocumentStore(db.db, logger, options.store)
-  const collab = new CollabServer(store, logger, options.server)
+  let idle: IdleVersions | undefined
+  const collab = new CollabServer(store, logger, { ...options.server, onLoad: (room) => idle?.watch(room) })
+  const notebooks = new NotebookService(db.db, store, collab)
+  const versions = new NotebookVersions(db.db, store, collab, logger, options.versions)
+  const comments = new NotebookComments(db.db, store, collab)
+  if (options.idleVersionMs !== undefined) idle = new IdleVersions(versions, options.idleVersionMs, logger)
   const members = createMembers(db)
   const workspaceId = await members.workspace()
   const tokens = {
@@ -47,6 +67,8 @@ export async function startCollabFixture(
     scratchDuckdb: () => undefined,
     identity: members.identity,
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(db.db) }),
+    notebooks: () => notebooks,
+    history: () => ({ db: db.db, versions, comments }),
   })
   const server: ServerType = createAdaptorServer({
     fetch: app.fetch,
@@ -61,7 +83,12 @@ export async function startCollabFixture(
     tokens,
     collab,
     store,
+    notebooks,
+    versions,
+    comments,
+    members,
     close: async () => {
+      await idle?.close()
       await collab.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

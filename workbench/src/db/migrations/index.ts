@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration'
 import * as m0001 from './0001-instance-settings.ts'
 import * as m0002 from './0002-identity.ts'
 import * as m0005 from './0005-notebooks.ts'
+import * as m0007 from './0007-notebook-history.ts'
 import * as m0008 from './0008-connections.ts'
 import * as m0009 from './0009-files.ts'
 import * as m0010 from './0010-pipelines.ts'
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '0001-instance-settings': m0001,
   '0002-identity': m0002,
   '0005-notebooks': m0005,
+  '0007-notebook-history': m0007,
   '0008-connections': m0008,
   '0009-files': m0009,
   '0010-pipelines': m0010,
