@@ -11,6 +11,7 @@ import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
 import { CatalogService, scheduleDiscovery } from './catalog/catalog-service.ts'
 import { connectionSources } from './catalog/connection-sources.ts'
+import { notebookLineage, pipelineStepLineage } from './catalog/lineage-producers.ts'
 import { CollabServer } from './collab/collab-server.ts'
 import { DocumentStore } from './collab/document-store.ts'
 import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
@@ -162,7 +163,13 @@ export async function startWorkbench(
     notebooks = notebookService
     kernelDeps = {
       sessions: kernels,
-      execution: new NotebookExecution({ sessions: kernels, collab: () => collabServer, logger }),
+      execution: new NotebookExecution({
+        sessions: kernels,
+        collab: () => collabServer,
+        logger,
+        // Lineage and usage of SQL cells, recorded in the catalog without slowing the cells.
+        onSqlExecuted: notebookLineage(() => catalog, logger),
+      }),
     }
     const connectionService = new ConnectionService({
       db: () => db.db,
@@ -179,6 +186,7 @@ export async function startWorkbench(
     const pipelinesModule = new Pipelines({ db: db.db, logger, orchestrator: () => orchestrator })
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule
+    pipelinesModule.reporter.onStepSucceeded(pipelineStepLineage(db.db, () => catalog, logger))
     files = startFiles(db, config, logger, cleanups, workspaceDatabases.get)
     // Integrator: use kernels-api's WorkspaceDatabases.get here (one open per workspace file per process).
     catalog = new CatalogService({

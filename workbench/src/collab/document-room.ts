@@ -74,6 +74,11 @@ export class DocumentRoom {
     this.doc.on('update', this.#onDocUpdate)
   }
 
+  /** Seq of the last stored update of the document (what it contains now, once stored); '0' for a new one. */
+  get lastSeq(): string {
+    return this.#lastSeq
+  }
+
   get connectionCount(): number {
     return this.#connections.size
   }

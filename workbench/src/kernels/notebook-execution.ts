@@ -25,6 +25,25 @@ export interface NotebookExecutionOptions {
   logger: Logger
   /** Outputs arriving within this window are written to the document together. */
   throttleMs?: number
+  /**
+   * Called (fire-and-forget) after a SQL cell ran without error, e.g. to record its lineage in the catalog.
+   * Its failures are logged; it never fails nor delays the cell.
+   */
+  onSqlExecuted?: (event: SqlCellExecuted) => void | Promise<void>
+}
+
+/** A SQL cell that ran successfully (see `onSqlExecuted`). */
+export interface SqlCellExecuted {
+  workspaceId: string
+  notebookId: string
+  cellId: string
+  /** The SQL as run (the `%%sql` magic line blanked). */
+  sql: string
+  /** 'duckdb' (the workspace database) or a connection id. */
+  connection: string
+  /** Seq of the notebook's last stored update when the cell's source was read (the document state it ran). */
+  documentSeq: string
+  userId: string
 }
 
 /** What `GET .../execution` answers (contract A). */
@@ -44,6 +63,8 @@ interface QueuedCell {
 
 /** A notebook with cells queued or running: its session, its held document, and its queue. */
 interface ActiveNotebook {
+  workspaceId: string
+  notebookId: string
   entry: SessionEntry
   room: DocumentRoom
   release: () => void
@@ -144,6 +165,8 @@ export class NotebookExecution {
         throw err
       })
       active = {
+        workspaceId,
+        notebookId,
         entry,
         room,
         release: () => {
@@ -216,6 +239,7 @@ export class NotebookExecution {
     const { room, entry } = active
     const { cellId } = queued
     const cell = readCell(room.doc, cellId)
+    const documentSeq = room.lastSeq
     const plan = cell ? planCell(cell.cellType, cell.source, cell.metadata) : { kind: 'skip' as const }
     if (plan.kind === 'skip') {
       // Deleted (or turned into markdown) while queued: nothing to run, nothing to show.
@@ -266,7 +290,28 @@ export class NotebookExecution {
       if (y) runStates(doc).set(cellId, { ...base, state, finishedAt, durationMs: finishedAt - startedAt })
       else runStates(doc).delete(cellId)
     })
+    if (!failed && plan.kind === 'sql')
+      this.#sqlExecuted({
+        workspaceId: active.workspaceId,
+        notebookId: active.notebookId,
+        cellId,
+        sql: plan.code,
+        connection: plan.connection,
+        documentSeq,
+        userId: queued.by,
+      })
     return !failed
+  }
+
+  /** Hands a successful SQL cell to `onSqlExecuted` without waiting for it: the next cell runs at once. */
+  #sqlExecuted(event: SqlCellExecuted): void {
+    const listener = this.#options.onSqlExecuted
+    if (!listener) return
+    void Promise.resolve()
+      .then(() => listener(event))
+      .catch((err: unknown) =>
+        this.#options.logger.warn({ err, notebookId: event.notebookId, cellId: event.cellId }, 'onSqlExecuted failed'),
+      )
   }
 
   /** Shows `starting` while the kernel a cell needs starts (the first cell of each language can take seconds). */

@@ -11,6 +11,9 @@ export type RunFinishedListener = (run: {
   error: string | null
 }) => void
 
+/** Called once per step that succeeded (the catalog records a `sql` step's lineage here). */
+export type StepSucceededListener = (step: { runId: string; stepId: string }) => void
+
 /**
  * Writes run progress into the metadata DB, so runs, steps and logs are visible without asking
  * Temporal. Every write is an idempotent upsert: the workflow's local activity may deliver an event
@@ -18,6 +21,7 @@ export type RunFinishedListener = (run: {
  */
 export class DbRunReporter implements RunReporter {
   readonly #listeners = new Set<RunFinishedListener>()
+  readonly #stepListeners = new Set<StepSucceededListener>()
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -25,6 +29,12 @@ export class DbRunReporter implements RunReporter {
   onRunFinished(listener: RunFinishedListener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  /** Subscribes to succeeded steps; returns the unsubscribe function. Listeners must not throw. */
+  onStepSucceeded(listener: StepSucceededListener): () => void {
+    this.#stepListeners.add(listener)
+    return () => this.#stepListeners.delete(listener)
   }
 
   async report(event: RunEvent): Promise<void> {
@@ -98,6 +108,18 @@ export class DbRunReporter implements RunReporter {
   async #stepFinished(event: Extract<RunEvent, { kind: 'step_finished' }>): Promise<void> {
     const runId = await this.#runId(event.workflowId)
     if (!runId) return
+    // An event delivered twice must not tell listeners twice: only the first success of the step counts.
+    const notify =
+      event.status === 'succeeded' &&
+      this.#stepListeners.size > 0 &&
+      (
+        await this.db
+          .selectFrom('pipeline_step_runs')
+          .select('status')
+          .where('run_id', '=', runId)
+          .where('step_id', '=', event.stepId)
+          .executeTakeFirst()
+      )?.status !== 'succeeded'
     const started = event.startedAt ? Date.parse(event.startedAt) : undefined
     const values = {
       status: event.status,
@@ -125,6 +147,7 @@ export class DbRunReporter implements RunReporter {
         }),
       )
       .execute()
+    if (notify) for (const listener of this.#stepListeners) listener({ runId, stepId: event.stepId })
   }
 
   async #runFinished(event: Extract<RunEvent, { kind: 'run_finished' }>): Promise<void> {
