@@ -3,10 +3,14 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { duckdbParser } from '@workbench/catalog'
+import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import pino from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { TestJupyterServer } from '../../../kernels/test/support/jupyter-server.ts'
 import { createApp } from '../../src/app.ts'
+import { CatalogService } from '../../src/catalog/catalog-service.ts'
+import { notebookLineage } from '../../src/catalog/lineage-producers.ts'
 import { CollabServer } from '../../src/collab/collab-server.ts'
 import { DocumentStore } from '../../src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../src/collab/notebook-access.ts'
@@ -34,6 +38,8 @@ export interface KernelFixture {
   collab: CollabServer
   store: DocumentStore
   databases: WorkspaceDatabases
+  /** The catalog (with its routes), when asked for: SQL cells record their lineage in it as in the runtime. */
+  catalog?: CatalogService
   /** A JSON request as `role`; answers status and parsed body (or text). */
   api(role: Role, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
   /** A raw websocket to `path` (under /api) as `role`. */
@@ -52,6 +58,7 @@ export async function startKernelFixture(
   settings: Partial<KernelSettings> = {},
   collabOptions: { unloadDelayMs?: number } = {},
   openConnectionKernel?: OpenConnectionKernel,
+  extras: { catalog?: boolean } = {},
 ): Promise<KernelFixture> {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kernels-api-'))
@@ -74,7 +81,21 @@ export async function startKernelFixture(
     openConnectionKernel,
     logger,
   })
-  const execution = new NotebookExecution({ sessions, collab: () => collab, logger })
+  const scratch = extras.catalog ? await DuckdbDatabase.open({ path: ':memory:', sandboxed: true }) : undefined
+  const catalog = scratch
+    ? new CatalogService({
+        db: db.db,
+        logger,
+        parse: duckdbParser((sql, o) => scratch.query(sql, o)),
+        workspaceDuckdb: databases.get,
+      })
+    : undefined
+  const execution = new NotebookExecution({
+    sessions,
+    collab: () => collab,
+    logger,
+    onSqlExecuted: catalog ? notebookLineage(() => catalog, logger) : undefined,
+  })
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
@@ -82,6 +103,7 @@ export async function startKernelFixture(
     identity: members.identity,
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(db.db) }),
     kernels: () => ({ sessions, execution }),
+    catalog: () => catalog,
   })
   const server: ServerType = createAdaptorServer({
     fetch: app.fetch,
@@ -100,6 +122,7 @@ export async function startKernelFixture(
     collab,
     store,
     databases,
+    catalog,
     api: async (role, method, p, body) => {
       const res = await fetch(`${baseUrl}/api${p}`, {
         method,
@@ -122,7 +145,9 @@ export async function startKernelFixture(
       }),
     close: async () => {
       await sessions.stop()
+      await catalog?.idle()
       await collab.close()
+      scratch?.close()
       await databases.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
