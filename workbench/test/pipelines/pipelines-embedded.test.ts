@@ -138,4 +138,116 @@ describe('pipelines in embedded mode', () => {
     })
     expect(JSON.stringify(rows.body.outputs)).toMatch(/"rows":\[\["7"\]\]/)
   })
+
+  it('records the lineage of sql steps (the run as producer) and of notebook SQL cells in the catalog', async () => {
+    const members = createMembers(workbench.db)
+    const ws = await members.workspace()
+    const tokens = {
+      editor: (await members.member(ws, 'editor')).token,
+      admin: (await members.member(ws, 'admin')).token,
+    }
+    const call = async (method: string, path: string, body?: unknown, as: keyof typeof tokens = 'editor') => {
+      const res = await workbench.app.request(`/api/workspaces/${ws}${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens[as]}` },
+        body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await res.text()
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as any }
+    }
+    const yaml = [
+      `${header('lineage')}params: { factor: { type: integer, default: 3 } }`,
+      'steps:',
+      "  - { id: load, type: sql, with: { sql: 'CREATE OR REPLACE TABLE raw_orders AS SELECT range AS id, range * 2 AS amount FROM range(5)' } }",
+      '  - id: derive',
+      '    type: sql',
+      '    depends_on: [load]',
+      "    with: { sql: 'CREATE OR REPLACE TABLE order_totals AS SELECT id AS order_id, amount * {{ params.factor }} AS total FROM raw_orders' }",
+      '',
+    ].join('\n')
+    const created = await call('POST', '/pipelines', { yaml })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const started = await call('POST', `/pipelines/${created.body.id}/runs`, {})
+    expect(started.status).toBe(201)
+    await waitFor(
+      async () => (await call('GET', `/pipeline-runs/${started.body.id}`)).body.status === 'succeeded',
+      'the run to succeed',
+      120_000,
+    )
+
+    // A notebook reads the pipeline's table in a SQL cell run through the execution API.
+    const notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        {
+          id: 'top',
+          cell_type: 'code',
+          source: '%%sql\nCREATE TABLE top_orders AS SELECT order_id FROM order_totals WHERE total > 5',
+          metadata: { workbench: { type: 'sql', connection: 'duckdb' } },
+          outputs: [],
+          execution_count: null,
+        },
+      ],
+    }
+    const imported = await call('POST', '/notebooks/import?name=top', JSON.stringify(notebook))
+    expect(imported.status, JSON.stringify(imported.body)).toBe(201)
+    const notebookId = imported.body.id
+    expect((await call('POST', `/notebooks/${notebookId}/execution/run`, { cellIds: ['top'] })).status).toBe(202)
+
+    // Discovery makes the tables assets; lineage and usage are then read through the catalog API.
+    const sources = await call('GET', '/catalog/sources')
+    const sourceId = sources.body.find((s: any) => s.kind === 'duckdb').id
+    const assetOf = async (name: string) => {
+      let hit: any
+      await waitFor(
+        async () => {
+          const discovery = await call('POST', `/catalog/sources/${sourceId}/discover`, undefined, 'admin')
+          await waitFor(
+            async () => (await call('GET', `/catalog/runs/${discovery.body.runId}`)).body.status !== 'running',
+            'discovery to finish',
+            30_000,
+          )
+          hit = (await call('GET', `/catalog/search?q=${name}`)).body.items.find((i: any) => i.name === name)
+          return hit !== undefined
+        },
+        `${name} to be catalogued`,
+        60_000,
+      )
+      return hit.id as string
+    }
+    const totals = await assetOf('order_totals')
+    await assetOf('top_orders')
+    let graph: any
+    await waitFor(
+      async () => {
+        graph = (await call('GET', `/catalog/assets/${totals}/lineage?column=total&direction=both`)).body
+        return graph.edges.length > 0
+      },
+      'the lineage of order_totals.total',
+      60_000,
+    )
+    const edge = (from: string, to: string) => graph.edges.find((e: any) => e.from === from && e.to === to)
+    expect(edge('main.raw_orders.amount', 'main.order_totals.total')?.producers).toEqual([
+      { kind: 'pipeline', id: created.body.id, version: started.body.id },
+    ])
+    // The notebook's filter on total is not lineage of top_orders' columns.
+    expect(graph.edges).toHaveLength(1)
+    const orderId = (await call('GET', `/catalog/assets/${totals}/lineage?column=order_id&direction=downstream`)).body
+    expect(orderId.edges).toEqual([
+      {
+        from: 'main.order_totals.order_id',
+        to: 'main.top_orders.order_id',
+        producers: [{ kind: 'notebook', id: notebookId, version: expect.stringMatching(/^seq:\d+$/) }],
+      },
+    ])
+    const usage = (await call('GET', `/catalog/assets/${totals}/usage`)).body
+    expect(usage).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'pipeline', id: created.body.id, mode: 'write', count: 1 }),
+        expect.objectContaining({ kind: 'notebook', id: notebookId, mode: 'read', count: 1 }),
+      ]),
+    )
+  }, 240_000)
 })
