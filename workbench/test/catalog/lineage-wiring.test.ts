@@ -84,4 +84,35 @@ describe.each(DATABASE_KINDS)('catalog lineage of notebook SQL cells on %s', (ki
     })
     author.destroy()
   })
+
+  it('a failing lineage hook never fails nor holds up the cells', async () => {
+    const seen: string[] = []
+    const broken = await startKernelFixture(database, NO_JUPYTER, {}, {}, undefined, {
+      onSqlExecuted: (event) => {
+        seen.push(event.cellId)
+        if (event.cellId === 'one') throw new Error('catalog down')
+        return new Promise<void>(() => {}) // never settles
+      },
+    })
+    try {
+      const notebookId = randomUUID()
+      await createNotebookRow(database, broken.workspaceId, notebookId)
+      const author = connectClient(broken.notebooksUrl, notebookId, broken.tokens.editor)
+      await author.synced()
+      author.notebook.insertCells(0, [sqlCell('one', 'SELECT 1 AS x'), sqlCell('two', 'SELECT 2 AS y')])
+      await eventually(async () => {
+        const room = await broken.collab.room(notebookId)
+        await room.flush()
+        expect(room.doc.getArray('cells').length).toBe(2)
+      })
+      const path = `/workspaces/${broken.workspaceId}/notebooks/${notebookId}/execution/run`
+      expect((await broken.api('editor', 'POST', path, { cellIds: ['one', 'two'] })).status).toBe(202)
+      const state = (id: string) => author.notebook.ydoc.getMap<CellRunState>('execution').get(id)?.state
+      await eventually(() => expect(['one', 'two'].map(state)).toEqual(['ok', 'ok']), 60_000)
+      await eventually(() => expect(seen).toEqual(['one', 'two']))
+      author.destroy()
+    } finally {
+      await broken.close()
+    }
+  })
 })

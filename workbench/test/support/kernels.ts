@@ -15,7 +15,7 @@ import { CollabServer } from '../../src/collab/collab-server.ts'
 import { DocumentStore } from '../../src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../src/collab/notebook-access.ts'
 import type { MetadataDb } from '../../src/db/database.ts'
-import { NotebookExecution } from '../../src/kernels/notebook-execution.ts'
+import { NotebookExecution, type NotebookExecutionOptions } from '../../src/kernels/notebook-execution.ts'
 import {
   defaultKernelSettings,
   type KernelSettings,
@@ -58,7 +58,7 @@ export async function startKernelFixture(
   settings: Partial<KernelSettings> = {},
   collabOptions: { unloadDelayMs?: number } = {},
   openConnectionKernel?: OpenConnectionKernel,
-  extras: { catalog?: boolean } = {},
+  extras: { catalog?: boolean; onSqlExecuted?: NotebookExecutionOptions['onSqlExecuted'] } = {},
 ): Promise<KernelFixture> {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kernels-api-'))
@@ -94,7 +94,7 @@ export async function startKernelFixture(
     sessions,
     collab: () => collab,
     logger,
-    onSqlExecuted: catalog ? notebookLineage(() => catalog, logger) : undefined,
+    onSqlExecuted: extras.onSqlExecuted ?? (catalog ? notebookLineage(() => catalog, logger) : undefined),
   })
   const app = createApp({
     logger,
