@@ -112,6 +112,22 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     expect((await api('POST', '/pipelines', { yaml: yaml('nb-live') })).status).toBe(201)
   })
 
+  it('refuses a pipeline naming a connection the workspace does not have, and accepts one it has', async () => {
+    await database.db
+      .insertInto('connections')
+      .values({ workspace_id: ws, name: 'erp', type: 'postgres', params: JSON.stringify({ host: 'db' }) as never })
+      .execute()
+    const yaml = (connection: string) => `${header(`conn-${connection}`)}steps:
+  - id: q
+    type: sql
+    with: { connection: ${connection}, sql: 'select 1' }
+`
+    const missing = await api('POST', '/pipelines', { yaml: yaml('warehouse') })
+    expect(missing.status).toBe(400)
+    expect(missing.body.details.problems).toMatchObject([{ code: 'unknown_connection', line: 7 }])
+    expect((await api('POST', '/pipelines', { yaml: yaml('erp') })).status).toBe(201)
+  })
+
   it('keeps every save as a version, lets viewers read and only editors write', async () => {
     const created = await api('POST', '/pipelines', { yaml: simple('versioned') })
     expect(created.body).toMatchObject({ name: 'versioned', currentVersion: 1 })
