@@ -24,6 +24,7 @@ import { migrateToLatest } from './db/migrate.ts'
 import { ImportService } from './files/import-service.ts'
 import { FileStorage } from './files/storage.ts'
 import { UploadService } from './files/upload-service.ts'
+import { NotFoundError } from './http/errors.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
 import { NotebookExecution } from './kernels/notebook-execution.ts'
 import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
@@ -237,7 +238,12 @@ export async function startWorkbench(
           reporter: pipelinesModule.reporter,
           // In-process only: the workspace DuckDB files are open in this process and cannot be opened by another.
           steps: {
-            sql: new WorkspaceSqlRunner(workspaceDatabases.get),
+            sql: new WorkspaceSqlRunner(workspaceDatabases.get, async (workspaceId, idOrName) => {
+              if (!connections) throw new Error('connections are not available yet')
+              const match = (await connections.list(workspaceId)).find((c) => c.id === idOrName || c.name === idOrName)
+              if (!match) throw new NotFoundError('connection', idOrName)
+              return connections.openKernel(workspaceId, match.id)
+            }),
             kernels: kernelStepDeps({
               workspaceDuckdb: workspaceDatabases.get,
               dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),

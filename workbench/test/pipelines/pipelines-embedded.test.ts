@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startWebhookServer, waitFor } from '../../../orchestrator/test/support/pipeline-env.ts'
+import { runPostgresParams } from '../support/connections.ts'
 import { TEST_SIGNING_KEY } from '../support/identity.ts'
 import { createMembers } from '../support/members.ts'
 import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
@@ -250,4 +251,44 @@ describe('pipelines in embedded mode', () => {
       ]),
     )
   }, 240_000)
+
+  it('runs sql steps on a workspace PostgreSQL connection named in the spec, read-only', async () => {
+    const members = createMembers(workbench.db)
+    const ws = await members.workspace()
+    const { token } = await members.member(ws, 'editor')
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await workbench.app.request(`/api/workspaces/${ws}${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const connection = await api('POST', '/connections', { name: 'erp', type: 'postgres', params: runPostgresParams() })
+    expect(connection.status, JSON.stringify(connection.body)).toBe(201)
+    const run = async (name: string, sql: string) => {
+      const yaml = `${header(name)}steps:\n  - { id: q, type: sql, with: { connection: erp, sql: "${sql}" } }\n`
+      const created = await api('POST', '/pipelines', { yaml })
+      expect(created.status, JSON.stringify(created.body)).toBe(201)
+      const started = await api('POST', `/pipelines/${created.body.id}/runs`, {})
+      let detail: any
+      await waitFor(
+        async () => {
+          detail = (await api('GET', `/pipeline-runs/${started.body.id}`)).body
+          return ['succeeded', 'failed'].includes(detail.status)
+        },
+        'the run to finish',
+        60_000,
+      )
+      return detail
+    }
+    const read = await run('pg-read', 'SELECT 40 + 2 AS answer')
+    expect(read.status, JSON.stringify(read)).toBe('succeeded')
+    expect(read.steps[0].output).toMatchObject({ columns: ['answer'], rows: [{ answer: 42 }] })
+    // The connection is not writable: a write fails the run with the database's own error, without retries.
+    const write = await run('pg-write', 'CREATE TABLE pipeline_should_not_write (x int)')
+    expect(write.status).toBe('failed')
+    expect(write.steps[0]).toMatchObject({ status: 'failed', attempts: 1 })
+    expect(JSON.stringify(write.steps[0].error)).toMatch(/read-only/)
+  })
 })
