@@ -66,7 +66,7 @@ describe('running notebooks in the browser', () => {
     await page.keyboard.press('Shift+Enter')
     const grid = cell(0).getByTestId('data-grid')
     await grid.waitFor({ timeout: 90_000 })
-    expect(await grid.getByTestId('grid-count').textContent()).toBe('5,000 rows')
+    await expect.poll(() => grid.getByTestId('grid-count').textContent()).toBe('5,000 rows')
     await grid.getByRole('button', { name: 'Next' }).click()
     await expect.poll(() => grid.getByTestId('grid-range').textContent()).toBe('101–200 of 5,000')
     await expect.poll(() => grid.getByTestId('grid-row').first().locator('td').first().textContent()).toBe('100')
@@ -155,7 +155,10 @@ describe('running notebooks in the browser', () => {
     await shot(page, 'versions')
   }, 120_000)
 
-  it('starts a comment thread on a cell and resolves it from the Comments panel', async () => {
+  it('starts a comment thread on a cell and resolves it from the Comments panel, live in both browsers', async () => {
+    // The second browser has its panel open already: threads appear and go as the first one acts.
+    await other.getByRole('button', { name: 'Comments' }).click()
+    const otherThread = other.getByTestId('comments-panel').getByTestId('comment-thread')
     await cell(0).click({ position: { x: 5, y: 5 } })
     await page.getByRole('button', { name: 'Comments' }).click()
     const panel = page.getByTestId('comments-panel')
@@ -167,9 +170,11 @@ describe('running notebooks in the browser', () => {
     await thread.getByLabel('Reply').fill('Yes, one per weekday.')
     await thread.getByRole('button', { name: 'Reply' }).click()
     await thread.getByText('Yes, one per weekday.').waitFor()
+    await otherThread.getByText('Yes, one per weekday.').waitFor({ timeout: 10_000 })
     await shot(page, 'comments')
     await thread.getByRole('button', { name: 'Resolve' }).click()
     await expect.poll(() => thread.count()).toBe(0)
+    await expect.poll(() => otherThread.count(), { timeout: 10_000 }).toBe(0)
     await panel.getByLabel('Show resolved').check()
     await expect.poll(() => thread.getAttribute('class')).toContain('resolved')
     expect(pageErrors).toEqual([])
