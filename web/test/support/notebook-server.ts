@@ -1,16 +1,26 @@
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo, Socket } from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import pino from 'pino'
 import { WebSocketServer } from 'ws'
+import { startJupyterServer, type TestJupyterServer } from '../../../kernels/test/support/jupyter-server.ts'
 import { createApp } from '../../../workbench/src/app.ts'
 import { createIdentity } from '../../../workbench/src/auth/identity.ts'
 import { CollabServer } from '../../../workbench/src/collab/collab-server.ts'
 import { DocumentStore } from '../../../workbench/src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../../workbench/src/collab/notebook-access.ts'
 import { loadConfig } from '../../../workbench/src/config.ts'
+import type { KernelDeps } from '../../../workbench/src/kernels/kernel-deps.ts'
+import { NotebookExecution } from '../../../workbench/src/kernels/notebook-execution.ts'
+import { defaultKernelSettings, SessionManager } from '../../../workbench/src/kernels/session-manager.ts'
+import { WorkspaceDatabases } from '../../../workbench/src/kernels/workspace-databases.ts'
+import type { NotebookHistoryServices } from '../../../workbench/src/notebooks/history-services.ts'
+import { NotebookComments } from '../../../workbench/src/notebooks/notebook-comments.ts'
 import { NotebookService } from '../../../workbench/src/notebooks/notebook-service.ts'
+import { NotebookVersions } from '../../../workbench/src/notebooks/notebook-versions.ts'
 import { createTestDatabase, type TestDatabase } from '../../../workbench/test/support/databases.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -39,11 +49,21 @@ export interface NotebookServer {
   dispose(): Promise<void>
 }
 
+export interface NotebookServerOptions {
+  /** Notebook execution: a workspace DuckDB in a temp folder and Python kernels on a real Jupyter Server. */
+  kernels?: boolean
+  /** Notebook versions and comments (their panels stay hidden without them). */
+  history?: boolean
+}
+
 /**
- * The API with identity, notebooks and live collaboration (no Jupyter or Temporal) over PGlite, serving
- * the built web app on a free port, as the browser tests need it.
+ * The API with identity, notebooks and live collaboration (no Temporal; execution and history on request)
+ * over PGlite, serving the built web app on a free port, as the browser tests need it.
  */
-export async function startNotebookServer(webDist: string): Promise<NotebookServer> {
+export async function startNotebookServer(
+  webDist: string,
+  options: NotebookServerOptions = {},
+): Promise<NotebookServer> {
   const database = await createTestDatabase('pglite', { migrate: true })
   const logger = pino({ level: 'silent' })
   const config = loadConfig(
@@ -58,6 +78,14 @@ export async function startNotebookServer(webDist: string): Promise<NotebookServ
   const documents = new DocumentStore(database.db, logger)
   const collab = new CollabServer(documents, logger, { unloadDelayMs: 1_000 })
   const notebooks = new NotebookService(database.db, documents, collab)
+  const history: NotebookHistoryServices | undefined = options.history
+    ? {
+        db: database.db,
+        versions: new NotebookVersions(database.db, documents, collab, logger),
+        comments: new NotebookComments(database.db, documents, collab),
+      }
+    : undefined
+  const kernels = options.kernels ? await startKernels(collab, logger) : undefined
   const app = createApp({
     logger,
     readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
@@ -65,6 +93,8 @@ export async function startNotebookServer(webDist: string): Promise<NotebookServ
     identity,
     notebooks: () => notebooks,
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(database.db) }),
+    kernels: () => kernels?.deps,
+    history: () => history,
     webDist,
   })
   const sockets = new Set<Socket>()
@@ -97,8 +127,34 @@ export async function startNotebookServer(webDist: string): Promise<NotebookServ
       down = true
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await kernels?.stop()
       await collab.close()
       await database.dispose()
+    },
+  }
+}
+
+/** Sessions and execution as runtime.ts wires them, on a throwaway data folder and Jupyter Server. */
+async function startKernels(
+  collab: CollabServer,
+  logger: pino.Logger,
+): Promise<{ deps: KernelDeps; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'web-kernels-'))
+  const jupyter: TestJupyterServer = await startJupyterServer()
+  const databases = new WorkspaceDatabases({ dataDir, memoryLimit: defaultKernelSettings.duckdbMemoryLimit })
+  const sessions = new SessionManager({
+    databases,
+    settings: defaultKernelSettings,
+    jupyter: () => ({ baseUrl: jupyter.baseUrl, token: jupyter.token }),
+    logger,
+  })
+  return {
+    deps: { sessions, execution: new NotebookExecution({ sessions, collab: () => collab, logger }) },
+    stop: async () => {
+      await sessions.stop()
+      await databases.close()
+      await jupyter.stop()
+      rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }

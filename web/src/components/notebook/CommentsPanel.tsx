@@ -9,12 +9,15 @@ export function CommentsPanel({
   notebookId,
   activeCellId,
   cellLabel,
+  revision,
   onMissing,
 }: {
   workspaceId: string
   notebookId: string
   activeCellId: string | undefined
   cellLabel: (cellId: string) => string
+  /** The server's `comments-rev` in the live document: changes whenever anyone changes a comment. */
+  revision: unknown
   onMissing: () => void
 }) {
   const api = commentsApi(workspaceId, notebookId)
@@ -29,9 +32,10 @@ export function CommentsPanel({
       toast(errorMessage(err), 'error')
     }
   }, [workspaceId, notebookId])
+  // Refetched when anyone (in another browser too) comments, replies or resolves.
   useEffect(() => {
     void load()
-  }, [load])
+  }, [load, revision])
   const run = async (action: () => Promise<unknown>) => {
     try {
       await action()

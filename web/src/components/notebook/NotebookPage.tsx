@@ -103,6 +103,7 @@ export default function NotebookPage({
   const kernelStatus = useYMapKey(notebook ? (kernelMap(notebook.ydoc) as never) : undefined, 'status') as
     | KernelStatus
     | undefined
+  const commentsRevision = useYMapKey(notebook ? notebook.ydoc.getMap('comments-rev') : undefined, 'rev')
   const canRun = canEdit && execution !== undefined && execution !== 'unavailable'
   // The session (and with it result paging) appears with the first run: re-read it as the kernel changes.
   useEffect(() => {
@@ -326,6 +327,7 @@ export default function NotebookPage({
               notebookId={notebookId}
               activeCellId={activeId}
               cellLabel={(id) => `cell ${cells.findIndex((c) => c.id === id) + 1}`}
+              revision={commentsRevision}
               onMissing={() => {
                 setMissing((m) => ({ ...m, comments: true }))
                 setPanel(undefined)
