@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely'
 
-/** A column as a source describes it (contract B, mirrored from `workbench/src/connections/introspection.ts`). */
+/** A column as a source describes it (contract B; the connections service produces these). */
 export interface IntrospectedColumn {
   name: string
   type: string

@@ -1,25 +1,10 @@
 /**
- * What a source looks like, as the catalog consumes it (contract B). Tables are streamed so 10,000 of
- * them never sit in memory at once; a table that fails to introspect yields `{ schema, name, error }`.
+ * What a source looks like is the catalog's own type (contract B); connections produce it. Tables are
+ * streamed so 10,000 of them never sit in memory at once; a table that fails yields `{ schema, name, error }`.
  */
-export interface IntrospectedColumn {
-  name: string
-  type: string
-  nullable: boolean
-  comment: string | null
-  ordinal: number
-}
+import type { IntrospectedColumn, IntrospectedTable, IntrospectionItem } from '@workbench/catalog'
 
-export interface IntrospectedTable {
-  schema: string
-  name: string
-  kind: 'table' | 'view'
-  comment: string | null
-  rowEstimate: number | null
-  columns: IntrospectedColumn[]
-}
-
-export type IntrospectionItem = IntrospectedTable | { schema: string; name: string; error: string }
+export type { IntrospectedColumn, IntrospectedTable, IntrospectionItem }
 
 /** Tables per round trip: bounded memory, few queries. */
 export const INTROSPECTION_PAGE = 500
