@@ -74,3 +74,18 @@ function httpCode(status: number): string {
   if (status === 413) return 'payload_too_large'
   return `http_${status}`
 }
+
+/**
+ * The service a route needs, or a 503 with `code` while it is still starting: the HTTP server answers before
+ * the metadata DB and the services behind it are up.
+ *
+ * @example
+ * const ready = requireStarted(deps, 'files_unavailable', 'Files are still starting')
+ */
+export function requireStarted<T>(service: () => T | undefined, code: string, message: string): () => T {
+  return () => {
+    const started = service()
+    if (!started) throw new AppError(503, code, message)
+    return started
+  }
+}

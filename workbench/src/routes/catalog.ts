@@ -4,7 +4,7 @@ import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import type { CatalogService } from '../catalog/catalog-service.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import { catalogAssetRoutes } from './catalog-assets.ts'
 import {
@@ -113,11 +113,7 @@ const lineageIngestRoute = createRoute({
  * record lineage, admins add sources, start discovery and may read unmasked previews (audited).
  */
 export function catalogRoutes(identity: Identity, service: () => CatalogService | undefined) {
-  const ready = (): CatalogService => {
-    const s = service()
-    if (!s) throw new AppError(503, 'catalog_unavailable', 'The catalog is still starting')
-    return s
-  }
+  const ready = requireStarted(service, 'catalog_unavailable', 'The catalog is still starting')
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .openapi(
       { ...searchRoute, middleware: [authorize(identity, can.workspace('viewer'), 'catalog.search')] },

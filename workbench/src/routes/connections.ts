@@ -9,7 +9,7 @@ import { readAllowedNetworks, writeAllowedNetworks } from '../connections/networ
 import { ConnectionProblem } from '../connections/problems.ts'
 import { connectionTypes } from '../connections/types/registry.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import { errorResponses, json, jsonBody } from './identity-schemas.ts'
 
@@ -166,11 +166,7 @@ const putNetworks = createRoute({
 
 /** Connections of a workspace (editors manage them; `writable` is an admin's decision), and the allow-list. */
 export function connectionRoutes(identity: Identity, connections: () => ConnectionService | undefined) {
-  const service = () => {
-    const s = connections()
-    if (!s) throw new AppError(503, 'connections_unavailable', 'Connections are still starting')
-    return s
-  }
+  const service = requireStarted(connections, 'connections_unavailable', 'Connections are still starting')
   const requireAdminForWritable = (role: Parameters<typeof roleAtLeast>[0], writable: boolean | undefined) => {
     if (writable !== undefined && !roleAtLeast(role, 'admin'))
       throw new AppError(403, 'role_insufficient', 'Only workspace admins decide whether a connection is writable', {

@@ -5,7 +5,7 @@ import type { Identity } from '../auth/identity.ts'
 import type { ImportService } from '../files/import-service.ts'
 import type { UploadService } from '../files/upload-service.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import {
   BeginUpload,
@@ -183,11 +183,7 @@ const importFile = createRoute({
 
 /** Uploads, previews and imports of data files, and the tables they made. Viewers read; editors change. */
 export function fileRoutes(identity: Identity, deps: () => FilesDeps | undefined) {
-  const ready = (): FilesDeps => {
-    const d = deps()
-    if (!d) throw new AppError(503, 'files_unavailable', 'Files are still starting')
-    return d
-  }
+  const ready = requireStarted(deps, 'files_unavailable', 'Files are still starting')
   const viewer = (action: string) => [authorize(identity, can.workspace('viewer'), action)]
   const editor = (action: string) => [authorize(identity, can.workspace('editor'), action)]
   // Static paths before `{fileId}`, so /files/imports is not read as a file id.

@@ -9,7 +9,7 @@ import { authorize, can } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { KernelDeps } from '../kernels/kernel-deps.ts'
 import { type SessionEntry, sessionInfo } from '../kernels/session-manager.ts'
@@ -132,11 +132,7 @@ const exportResult = createRoute({
  * result pages and exports, and the execution websocket. Viewers may look and page; editors may run.
  */
 export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefined) {
-  const ready = (): KernelDeps => {
-    const d = deps()
-    if (!d) throw new AppError(503, 'kernels_unavailable', 'Execution is still starting')
-    return d
-  }
+  const ready = requireStarted(deps, 'kernels_unavailable', 'Execution is still starting')
   const view = (action: string) => authorize(identity, can.workspace('viewer'), action)
   const edit = (action: string) => authorize(identity, can.workspace('editor'), action)
   const sessionOf = (p: { workspaceId: string; sessionId: string }): SessionEntry =>

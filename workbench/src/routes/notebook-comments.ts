@@ -3,7 +3,7 @@ import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { NotebookHistoryServices } from '../notebooks/history-services.ts'
 
@@ -140,9 +140,9 @@ const deleteRoute = createRoute({
  * bumps `comments-rev` in the live document so open clients refetch.
  */
 export function notebookCommentRoutes(identity: Identity, services: () => NotebookHistoryServices | undefined) {
+  const started = requireStarted(services, 'notebooks_unavailable', 'Notebooks are still starting')
   const ready = async (workspaceId: string, notebookId: string) => {
-    const s = services()
-    if (!s) throw new AppError(503, 'notebooks_unavailable', 'Notebooks are still starting')
+    const s = started()
     await findNotebookOrThrow(s.db, workspaceId, notebookId)
     return s.comments
   }

@@ -3,7 +3,7 @@ import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { KernelDeps } from '../kernels/kernel-deps.ts'
 import { ExecutionStatus, errors, json, NotebookParams, RunRequest } from './kernel-schemas.ts'
@@ -53,9 +53,9 @@ const restartRoute = createRoute({
 
 /** Server-side notebook execution (contract A): viewers see the status, editors run, interrupt and restart. */
 export function notebookExecutionRoutes(identity: Identity, deps: () => KernelDeps | undefined) {
-  const ready = async (workspaceId: string, notebookId: string): Promise<KernelDeps> => {
-    const d = deps()
-    if (!d) throw new AppError(503, 'kernels_unavailable', 'Execution is still starting')
+  const started = requireStarted(deps, 'kernels_unavailable', 'Execution is still starting')
+  const ready = async (workspaceId: string, notebookId: string) => {
+    const d = started()
     await findNotebookOrThrow(identity.db(), workspaceId, notebookId)
     return d
   }

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import { IpynbError, parseIpynb } from '../notebooks/ipynb.ts'
 import type { NotebookService } from '../notebooks/notebook-service.ts'
@@ -164,11 +164,7 @@ export function notebookRoutes(
   service: () => NotebookService | undefined,
   options: NotebookRoutesOptions,
 ) {
-  const ready = (): NotebookService => {
-    const s = service()
-    if (!s) throw new AppError(503, 'notebooks_unavailable', 'Notebooks are still starting')
-    return s
-  }
+  const ready = requireStarted(service, 'notebooks_unavailable', 'Notebooks are still starting')
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   // Refuse an oversized upload while it streams in, before it is buffered or parsed.
   app.use(

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError } from '../http/errors.ts'
+import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { Pipelines } from '../pipelines/pipelines-module.ts'
 import { errors, json, LogPage, Run, RunDetail, RunParams, runs, tags, WorkspaceParam } from './pipeline-schemas.ts'
@@ -66,11 +66,7 @@ const routes = {
 
 /** Run history and control: viewers read runs and logs, editors cancel and re-run. */
 export function pipelineRunRoutes(identity: Identity, deps: () => Pipelines | undefined) {
-  const ready = (): Pipelines => {
-    const p = deps()
-    if (!p) throw new AppError(503, 'pipelines_unavailable', 'Pipelines are still starting')
-    return p
-  }
+  const ready = requireStarted(deps, 'pipelines_unavailable', 'Pipelines are still starting')
   const viewer = (action: string) => [authorize(identity, can.workspace('viewer'), `pipelines.${action}`)]
   const editor = (action: string) => [authorize(identity, can.workspace('editor'), `pipelines.${action}`)]
   const userId = (c: Parameters<typeof currentPrincipal>[0]) => currentPrincipal(c).userId ?? null
