@@ -1,4 +1,4 @@
-import type { DisplayDataOutput, ExecuteResultOutput, TableData } from './kernel.ts'
+import type { DisplayDataOutput, ExecuteResultOutput, Output, TableData } from './kernel.ts'
 import { TABLE_MIME_TYPE } from './kernel.ts'
 
 const PLAIN_ROWS = 20
@@ -24,4 +24,10 @@ function plainText(data: TableData): string {
     .map((row) => row.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\t'))
   const more = data.totalRows > rows.length ? [`... ${data.totalRows} rows in total`] : []
   return [header, ...rows, ...more].join('\n')
+}
+
+/** The SQL result an output carries, if it is one (an execute_result or display_data with our table mime type). */
+export function tableOf(output: Output): TableData | undefined {
+  if (output.output_type !== 'execute_result' && output.output_type !== 'display_data') return undefined
+  return output.data[TABLE_MIME_TYPE] as TableData | undefined
 }

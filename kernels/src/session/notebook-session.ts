@@ -2,16 +2,9 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type { DuckdbKernel } from '../duckdb/kernel.ts'
 import type { JupyterKernel } from '../jupyter/kernel.ts'
-import {
-  errorOutput,
-  type Kernel,
-  type Output,
-  type PageRequest,
-  type SqlKernel,
-  TABLE_MIME_TYPE,
-  type TableData,
-} from '../kernel.ts'
+import { errorOutput, type Kernel, type Output, type PageRequest, type SqlKernel, type TableData } from '../kernel.ts'
 import { OutputChannel } from '../output-channel.ts'
+import { tableOf } from '../table-output.ts'
 
 export type CellLanguage = 'sql' | 'python'
 
@@ -118,8 +111,7 @@ export class NotebookSession {
     this.#running = kernel
     let table: TableData | undefined
     for await (const output of kernel.execute(request.code, { executionCount })) {
-      if (output.output_type === 'execute_result' && TABLE_MIME_TYPE in output.data)
-        table = output.data[TABLE_MIME_TYPE] as TableData
+      if (output.output_type === 'execute_result') table = tableOf(output) ?? table
       emit(output)
     }
     if (request.language !== 'sql' || !request.bindTo || !table?.resultId) return

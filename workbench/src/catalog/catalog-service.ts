@@ -8,15 +8,14 @@ import {
   type ParseSql,
   recordLineage,
 } from '@workbench/catalog'
-import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Database } from '../db/schema.ts'
 import { AppError } from '../http/errors.ts'
+import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { catalogDb } from './catalog-db.ts'
 
 /** The workspace DuckDB (contract H; declared here until kernels-api's `WorkspaceDatabases` is merged). */
-export type WorkspaceDuckdb = (workspaceId: string) => Promise<DuckdbDatabase>
 
 /** Resolves a connection into a catalog source (wired by the integrator to the connections service, contract B). */
 export type ConnectionSources = (workspaceId: string, connectionId: string) => Promise<DiscoverySource | undefined>

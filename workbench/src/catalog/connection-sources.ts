@@ -1,5 +1,5 @@
 import type { DiscoverySource, RowsPage } from '@workbench/catalog'
-import { type Output, TABLE_MIME_TYPE, type TableData } from '@workbench/kernels'
+import { type Output, type TableData, tableOf } from '@workbench/kernels'
 import type { ConnectionService } from '../connections/connection-service.ts'
 import type { ConnectionSources } from './catalog-service.ts'
 
@@ -35,8 +35,7 @@ async function firstTable(outputs: AsyncIterable<Output>, limit?: number): Promi
   let table: TableData | undefined
   for await (const output of outputs) {
     if (output.output_type === 'error') throw new Error(`${output.ename}: ${output.evalue}`)
-    if ((output.output_type === 'execute_result' || output.output_type === 'display_data') && !table)
-      table = output.data[TABLE_MIME_TYPE] as TableData | undefined
+    table ??= tableOf(output)
   }
   if (!table) return { columns: [], rows: [] }
   return {

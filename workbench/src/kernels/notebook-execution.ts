@@ -1,4 +1,4 @@
-import { type Output, TABLE_MIME_TYPE, type TableData } from '@workbench/kernels'
+import { type Output, TABLE_MIME_TYPE, type TableData, tableOf } from '@workbench/kernels'
 import type { CellRequest } from '@workbench/kernels/session'
 import type { Logger } from 'pino'
 import type { CollabServer } from '../collab/collab-server.ts'
@@ -347,7 +347,7 @@ async function kernelStatus(entry: SessionEntry): Promise<DocumentKernelStatus> 
 /** Result ids of connection kernels carry the connection, so the page route finds the kernel keeping them. */
 function routeResult(output: Output, connectionId: string): Output {
   if (output.output_type !== 'execute_result' && output.output_type !== 'display_data') return output
-  const table = output.data[TABLE_MIME_TYPE] as TableData | undefined
+  const table = tableOf(output)
   if (!table?.resultId) return output
   const routed: TableData = { ...table, resultId: connectionResultId(connectionId, table.resultId) }
   return { ...output, data: { ...output.data, [TABLE_MIME_TYPE]: routed } }

@@ -9,8 +9,6 @@ import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import type { NotebookService } from '../notebooks/notebook-service.ts'
 import { notebookAtSeq } from './notebook-source.ts'
 
-/** Contract H: the one DuckDB database of a workspace (declared here until kernels-api's is merged). */
-
 export interface KernelStepDepsOptions {
   workspaceDuckdb: WorkspaceDuckdb
   /** `<DATA_DIR>/workspaces/<workspaceId>/data`: artifacts and Parquet hand-over files go inside it. */

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/client'
 import type { Output, SqlKernel, TableData } from '@workbench/kernels'
-import { TABLE_MIME_TYPE } from '@workbench/kernels'
+import { tableOf } from '@workbench/kernels'
 import type { SqlRequest, SqlResult, SqlRunner } from '@workbench/orchestrator/activities'
 import { DuckDbSqlRunner } from '@workbench/orchestrator/activities'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
@@ -71,8 +71,7 @@ async function lastTable(outputs: AsyncIterable<Output>, maxRows: number): Promi
   for await (const output of outputs) {
     if (output.output_type === 'error')
       throw ApplicationFailure.nonRetryable(`${output.ename}: ${output.evalue}`, 'SqlError')
-    if (output.output_type === 'execute_result' || output.output_type === 'display_data')
-      table = (output.data[TABLE_MIME_TYPE] as TableData | undefined) ?? table
+    table = tableOf(output) ?? table
   }
   if (!table) return { columns: [], rows: [], rowCount: 0, truncated: false }
   const names = table.columns.map((c) => c.name)

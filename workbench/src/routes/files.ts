@@ -5,7 +5,7 @@ import type { Identity } from '../auth/identity.ts'
 import type { ImportService } from '../files/import-service.ts'
 import type { UploadService } from '../files/upload-service.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError, requireStarted } from '../http/errors.ts'
+import { requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import {
   BeginUpload,

@@ -3,7 +3,7 @@ import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
 import type { AppEnv } from '../http/env.ts'
-import { AppError, requireStarted } from '../http/errors.ts'
+import { requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { NotebookHistoryServices } from '../notebooks/history-services.ts'
 
