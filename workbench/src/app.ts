@@ -131,10 +131,7 @@ export function createApp(deps: AppDeps) {
     .route('/', catalogRoutes(deps.identity, deps.catalog ?? (() => undefined)))
     .route('/', notebookVersionRoutes(deps.identity, deps.history ?? (() => undefined)))
     .route('/', notebookCommentRoutes(deps.identity, deps.history ?? (() => undefined)))
-    .route(
-      '/',
-      notebookProblemRoutes(deps.identity, () => deps.history?.()?.db),
-    )
+    .route('/', notebookProblemRoutes(deps.identity))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

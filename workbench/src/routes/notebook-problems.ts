@@ -1,8 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import type { Kysely } from 'kysely'
 import { authorize, can } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
-import type { Database } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { validationHook } from '../http/validation.ts'
 
@@ -45,10 +43,9 @@ const instanceRoute = createRoute({
 })
 
 /** The document store's `notebook_problems`, for workspace admins (theirs) and instance admins (all). */
-export function notebookProblemRoutes(identity: Identity, db: () => Kysely<Database> | undefined) {
+export function notebookProblemRoutes(identity: Identity) {
   const page = async (workspaceId: string | undefined, limit: number, offset: number) => {
-    const kysely = db()
-    if (!kysely) return { items: [], total: 0 }
+    const kysely = identity.db()
     let query = kysely
       .selectFrom('notebook_problems')
       .innerJoin('notebooks', 'notebooks.id', 'notebook_problems.notebook_id')

@@ -138,12 +138,23 @@ describe('identity in the browser', () => {
   })
 
   it('lets the instance admin disable an account, which signs it out', async () => {
+    const ws = await f.db.insertInto('workspaces').values({ name: 'ops' }).returning('id').executeTakeFirstOrThrow()
+    await f.db
+      .insertInto('notebooks')
+      .values({ id: 'nb-damaged', workspace_id: ws.id, name: 'Damaged', created_by: null, deleted_at: null })
+      .execute()
+    await f.db
+      .insertInto('notebook_problems')
+      .values({ notebook_id: 'nb-damaged', kind: 'update_corrupt', detail: 'corrupted update 7 skipped' })
+      .execute()
     const page = owner.pages()[0] ?? (await owner.newPage())
     await page.getByRole('link', { name: 'Administration' }).click()
     const row = page.getByTestId('admin-users').locator('tr[data-email="victor@example.com"]')
     await row.getByRole('button', { name: 'Disable' }).click()
     await row.getByText('disabled').waitFor()
     await page.getByRole('heading', { name: 'Instance audit log' }).waitFor()
+    // A corrupted stored update the document store skipped is shown to the administrator.
+    await page.getByTestId('notebook-problems').getByText('corrupted update 7 skipped').waitFor()
     await shot(page, 'admin')
     const victim = viewer.pages()[0] ?? (await viewer.newPage())
     await victim.reload()
