@@ -111,11 +111,12 @@ export class CollabServer {
    * unloads after the usual delay, like a document whose last client left).
    */
   async withRoom<T>(notebookId: string, fn: (room: DocumentRoom) => Promise<T>): Promise<T> {
-    const room = await this.room(notebookId)
+    // A hold for the duration, so a pending unload cannot drop the room while `fn` still writes to it.
+    const { room, release } = await this.hold(notebookId)
     try {
       return await fn(room)
     } finally {
-      if (room.connectionCount === 0 && !this.#unloadTimers.has(notebookId)) this.#scheduleUnload(room)
+      release()
     }
   }
 
