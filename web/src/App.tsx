@@ -1,5 +1,6 @@
 import { lazy, Suspense } from 'react'
 import { AdminUsersPage } from './components/admin/AdminUsersPage.tsx'
+import { AllowedNetworksPanel } from './components/admin/AllowedNetworksPanel.tsx'
 import { NotebookProblemsPanel } from './components/admin/NotebookProblemsPanel.tsx'
 import { AuditLogPage } from './components/audit/AuditLogPage.tsx'
 import { InvitationPage } from './components/auth/InvitationPage.tsx'
@@ -116,6 +117,7 @@ function SignedIn({
       {route.page === 'admin' && user.isInstanceAdmin && (
         <>
           <AdminUsersPage self={user} />
+          <AllowedNetworksPanel />
           <NotebookProblemsPanel />
           <AuditLogPage endpoint="/api/admin/audit" title="Instance audit log" />
         </>

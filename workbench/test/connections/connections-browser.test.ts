@@ -106,4 +106,27 @@ describe('connections in the browser', () => {
     await table.getByRole('button', { name: 'Delete' }).click()
     await page.getByText('No connections yet.').waitFor()
   })
+
+  it('lets an instance admin edit the allowed networks, refusing a bad entry and saving nothing then', async () => {
+    await x.f.db.updateTable('users').set({ is_instance_admin: true }).where('email', '=', 'dana@example.com').execute()
+    await page.reload()
+    await page.getByRole('link', { name: 'Administration' }).click()
+    const form = page.getByRole('form', { name: 'Allowed networks' })
+    const networks = form.getByLabel('Networks (one per line)')
+    await networks.fill('10.20.0.0/16\nnot-a-network')
+    await form.getByRole('button', { name: 'Save networks' }).click()
+    const problem = form.getByRole('alert')
+    await expect.poll(() => problem.getAttribute('data-code')).toBe('validation_failed')
+    expect(await problem.textContent()).toContain('networks.1')
+    expect((await x.as.owner.get('/api/admin/connections/allowed-networks')).body).toEqual({ networks: [] })
+
+    await networks.fill('10.20.0.0/16\n\n192.168.7.1')
+    await form.getByRole('button', { name: 'Save networks' }).click()
+    await expect
+      .poll(async () => (await x.as.owner.get('/api/admin/connections/allowed-networks')).body)
+      .toEqual({ networks: ['10.20.0.0/16', '192.168.7.1'] })
+    await page.reload()
+    await expect.poll(() => page.getByLabel('Networks (one per line)').inputValue()).toBe('10.20.0.0/16\n192.168.7.1')
+    await shot('allowed-networks')
+  })
 })
