@@ -45,8 +45,8 @@ export function AllowedNetworksPanel() {
     <section className="panel" aria-labelledby="allowed-networks-heading">
       <h2 id="allowed-networks-heading">Allowed networks for connections</h2>
       <p>
-        Connections may not reach private, loopback, link-local or cloud metadata addresses unless the address is in
-        one of these networks. One IP address or CIDR range per line, for example <code>10.20.0.0/16</code>.
+        Connections may not reach private, loopback, link-local or cloud metadata addresses unless the address is in one
+        of these networks. One IP address or CIDR range per line, for example <code>10.20.0.0/16</code>.
       </p>
       {networks.state.kind === 'error' && <ErrorText error={networks.state.error} />}
       <form onSubmit={save} aria-label="Allowed networks">
