@@ -11,9 +11,9 @@ import {
   type TableColumn,
   type TableData,
 } from '../kernel.ts'
-import { type SqlStatement, splitStatements } from '../sql/split-statements.ts'
+import type { SqlStatement } from '../sql/split-statements.ts'
 import { sqlErrorOutput } from '../sql/sql-errors.ts'
-import { tableOutput } from '../table-output.ts'
+import { runTransactionalCell } from '../sql/transactional-cell.ts'
 import { defaultMysqlKernelOptions, type MysqlKernelOptions } from './options.ts'
 import { columnsOf, jsonSafeRow, kernelConnectionDefaults } from './values.ts'
 
@@ -77,44 +77,30 @@ export class MysqlKernel extends BaseKernel implements SqlKernel {
 
   protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {
     this.#interrupted = false
-    const statements = splitStatements(code)
     const conn = this.#conn.promise()
-    try {
-      await conn.query(this.#options.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
-    } catch (err) {
-      emit(errorOutput('ConnectionError', err instanceof Error ? err.message : String(err)))
-      return
-    }
-    const pending: { data: TableData; last: boolean }[] = []
-    const abandon = async (output: Output) => {
-      await conn.query('ROLLBACK').catch(() => {})
-      for (const { data } of pending) if (data.resultId) this.#results.delete(data.resultId)
-      emit(output)
-    }
-    for (const [i, statement] of statements.entries()) {
-      if (this.#interrupted) return abandon(errorOutput('Interrupted', 'Interrupted by the user'))
-      if (MANAGED.test(statement.text))
-        return abandon(
-          errorOutput(
-            'PermissionError',
-            'Transaction control, access mode and timeout settings are managed by the workbench in SQL cells',
-          ),
-        )
-      try {
-        const data = await this.#run(statement)
-        // KILL QUERY makes SLEEP() return early without an error: the flag says it was us.
-        if (this.#interrupted) return abandon(errorOutput('Interrupted', 'Interrupted by the user'))
-        if (data) pending.push({ data, last: i === statements.length - 1 })
-      } catch (err) {
-        return abandon(this.#errorOutput(statement, err))
-      }
-    }
-    try {
-      await conn.query('COMMIT')
-    } catch (err) {
-      return abandon(this.#errorOutput(statements.at(-1) ?? { text: '', line: 1, column: 1 }, err))
-    }
-    for (const { data, last } of pending) emit(tableOutput(data, last ? (options.executionCount ?? null) : undefined))
+    await runTransactionalCell(
+      code,
+      {
+        managed: MANAGED,
+        managedMessage:
+          'Transaction control, access mode and timeout settings are managed by the workbench in SQL cells',
+        begin: async () => {
+          await conn.query(this.#options.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION')
+        },
+        run: (statement) => this.#run(statement),
+        commit: async () => {
+          await conn.query('COMMIT')
+        },
+        rollback: async () => {
+          await conn.query('ROLLBACK')
+        },
+        interrupted: () => this.#interrupted,
+        forget: (resultId) => this.#results.delete(resultId),
+        errorOutput: (statement, err) => this.#errorOutput(statement, err),
+      },
+      emit,
+      options.executionCount,
+    )
     this.#evict()
   }
 

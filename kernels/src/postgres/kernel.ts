@@ -11,9 +11,9 @@ import {
   type TableColumn,
   type TableData,
 } from '../kernel.ts'
-import { positionOf, type SqlStatement, splitStatements } from '../sql/split-statements.ts'
+import { positionOf, type SqlStatement } from '../sql/split-statements.ts'
 import { sqlErrorOutput } from '../sql/sql-errors.ts'
-import { tableOutput } from '../table-output.ts'
+import { runTransactionalCell } from '../sql/transactional-cell.ts'
 import { defaultPostgresKernelOptions, type PostgresKernelOptions } from './options.ts'
 import { jsonSafeTypes } from './values.ts'
 
@@ -81,50 +81,37 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
 
   protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {
     this.#interrupted = false
-    const statements = splitStatements(code)
     const client = this.#client
     const timeoutMs = Math.max(1, Math.floor(this.#options.statementTimeoutMs))
-    try {
-      await client.query(this.#options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN')
+    const applyTimeout = async () => {
       await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`)
-    } catch (err) {
-      emit(errorOutput('ConnectionError', err instanceof Error ? err.message : String(err)))
-      return
     }
-    const pending: { data: TableData; last: boolean }[] = []
-    for (const [i, statement] of statements.entries()) {
-      if (this.#interrupted) {
-        await client.query('ROLLBACK').catch(() => {})
-        return emit(errorOutput('Interrupted', 'Interrupted by the user'))
-      }
-      if (TRANSACTION_CONTROL.test(statement.text)) {
-        await client.query('ROLLBACK').catch(() => {})
-        return emit(
-          errorOutput(
-            'PermissionError',
-            'Transaction control and timeout settings are managed by the workbench in SQL cells',
-          ),
-        )
-      }
-      try {
+    await runTransactionalCell(
+      code,
+      {
+        managed: TRANSACTION_CONTROL,
+        managedMessage: 'Transaction control and timeout settings are managed by the workbench in SQL cells',
+        begin: async () => {
+          await client.query(this.#options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN')
+          await applyTimeout()
+        },
         // Again before each statement: a set_config() in an earlier statement must not lift the timeout.
-        if (i > 0) await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`)
-        const data = await this.#run(statement)
-        if (data) pending.push({ data, last: i === statements.length - 1 })
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
-        for (const { data } of pending) if (data.resultId) this.#cursors.delete(data.resultId)
-        return emit(this.#errorOutput(statement, err))
-      }
-    }
-    try {
-      // WITH HOLD cursors are materialised by COMMIT: only now are their results safe to show and page.
-      await client.query('COMMIT')
-    } catch (err) {
-      for (const { data } of pending) if (data.resultId) this.#cursors.delete(data.resultId)
-      return emit(this.#errorOutput(statements.at(-1) ?? { text: '', line: 1, column: 1 }, err))
-    }
-    for (const { data, last } of pending) emit(tableOutput(data, last ? (options.executionCount ?? null) : undefined))
+        beforeStatement: applyTimeout,
+        run: (statement) => this.#run(statement),
+        // WITH HOLD cursors are materialised by COMMIT: only now are their results safe to show and page.
+        commit: async () => {
+          await client.query('COMMIT')
+        },
+        rollback: async () => {
+          await client.query('ROLLBACK')
+        },
+        interrupted: () => this.#interrupted,
+        forget: (resultId) => this.#cursors.delete(resultId),
+        errorOutput: (statement, err) => this.#errorOutput(statement, err),
+      },
+      emit,
+      options.executionCount,
+    )
     await this.#evict()
   }
 
