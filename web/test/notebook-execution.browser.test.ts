@@ -1,12 +1,10 @@
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
-import { buildWeb, type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
+import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
+import { type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'notebook-exec-web-dist')
+const _ROOT = path.resolve(import.meta.dirname, '../..')
 const EMAIL = 'runner@example.com'
 const PASSWORD = 'runner password 1234'
 
@@ -22,14 +20,13 @@ describe('running notebooks in the browser', () => {
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    buildWeb(WEB_DIST)
+    const webDist = buildWebApp('notebook-exec')
     ;[server, chromium] = await Promise.all([
-      startNotebookServer(WEB_DIST, { kernels: true, history: true }),
+      startNotebookServer(webDist, { kernels: true, history: true }),
       launchBrowser(),
     ])
     page = await (await chromium.browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage()
     page.on('pageerror', (err) => pageErrors.push(err.message))
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   }, 180_000)
   afterAll(async () => {
     await chromium?.close()

@@ -1,14 +1,12 @@
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import axe from 'axe-core'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
+import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
 import { connectClient } from '../../workbench/test/support/collab.ts'
-import { buildWeb, type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
+import { type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'notebook-web-dist')
+const _ROOT = path.resolve(import.meta.dirname, '../..')
 const EMAIL = 'nora@example.com'
 const PASSWORD = 'notebook password 1234'
 
@@ -25,12 +23,11 @@ describe('notebooks in the browser', () => {
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    buildWeb(WEB_DIST)
-    server = await startNotebookServer(WEB_DIST, { history: true })
+    const webDist = buildWebApp('notebook')
+    server = await startNotebookServer(webDist, { history: true })
     chromium = await launchBrowser()
     alice = await chromium.browser.newContext({ viewport: { width: 1400, height: 900 } })
     bob = await chromium.browser.newContext({ viewport: { width: 1400, height: 900 } })
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   })
   afterAll(async () => {
     await chromium?.close()

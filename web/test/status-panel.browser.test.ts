@@ -1,18 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
+import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
 import { startTestWorkbench, type TestWorkbench } from '../../workbench/test/support/workbench.ts'
-
-const WEB_DIST = path.resolve(import.meta.dirname, '../dist')
 
 describe('web shell in Chromium', () => {
   let workbench: TestWorkbench
   let browser: TestBrowser
 
   beforeAll(async () => {
-    if (!existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('web/dist is missing: run `npm run build:web`')
-    ;[workbench, browser] = await Promise.all([startTestWorkbench({ WEB_DIST }), launchBrowser()])
+    const webDist = buildWebApp('status-panel')
+    ;[workbench, browser] = await Promise.all([startTestWorkbench({ WEB_DIST: webDist }), launchBrowser()])
   })
   afterAll(async () => {
     await browser?.close()
@@ -30,7 +27,6 @@ describe('web shell in Chromium', () => {
       expect(await row.getAttribute('data-status')).toBe('up')
       expect(await row.locator('.latency').textContent()).toMatch(/^\d+\.\d ms$/)
     }
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'status-panel.png'), fullPage: true })
     expect(errors).toEqual([])
   })

@@ -1,48 +1,43 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from './support/browser.ts'
+import {
+  buildWebApp,
+  type LoopbackServer,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  serveOnLoopback,
+  type TestBrowser,
+} from './support/browser.ts'
 import { createFilesFixture, type FilesFixture } from './support/files.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'files-web-dist')
+const _ROOT = path.resolve(import.meta.dirname, '../..')
 const PASSWORD = 'files browser password 123'
 const BAD_CSV = 'id,amount,name\n1,10,a\n2,x,b\n3,30\n4,40,"bro"ken\n5,50,e,extra\n6,60,"multi\nline"\n7,70,g\n'
 
 /** Real Chromium against the real API and the built web app: upload a CSV with bad rows and see them reported. */
 describe('files in the browser', () => {
   let f: FilesFixture
-  let server: ServerType
+  let server: LoopbackServer
   let url: string
   let chromium: TestBrowser
   let workspaceId: string
 
   beforeAll(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', WEB_DIST],
-      { cwd: path.join(ROOT, 'web'), encoding: 'utf8' },
-    )
-    if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
-    f = await createFilesFixture('pglite', { webDist: WEB_DIST })
+    const webDist = buildWebApp('files')
+    f = await createFilesFixture('pglite', { webDist })
     const user = await f.members.identity.users.create({ email: 'uma@example.com', name: 'Uma', password: PASSWORD })
     workspaceId = await f.members.workspace('Sales')
     await f.database.db
       .insertInto('memberships')
       .values({ workspace_id: workspaceId, user_id: user.id, role: 'editor' })
       .execute()
-    server = createAdaptorServer({ fetch: f.app.fetch })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await serveOnLoopback(f.app.fetch)
+    url = server.url
     chromium = await launchBrowser()
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   })
   afterAll(async () => {
     await chromium?.close()
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    await server?.close()
     await f?.dispose()
   })
 

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo, Socket } from 'node:net'
 import os from 'node:os'
@@ -26,18 +25,6 @@ import { createTestDatabase, type TestDatabase } from '../../../workbench/test/s
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 
 /** Builds the current web sources into `outDir` (never a stale dist). */
-export function buildWeb(outDir: string): void {
-  const build = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir],
-    {
-      cwd: path.join(ROOT, 'web'),
-      encoding: 'utf8',
-    },
-  )
-  if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
-}
-
 export interface NotebookServer {
   url: string
   collab: CollabServer

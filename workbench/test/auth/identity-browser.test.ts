@@ -1,22 +1,24 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../support/browser.ts'
+import {
+  buildWebApp,
+  type LoopbackServer,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  serveOnLoopback,
+  type TestBrowser,
+} from '../support/browser.ts'
 import { createIdentityFixture, type IdentityFixture } from '../support/identity.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'identity-web-dist')
+const _ROOT = path.resolve(import.meta.dirname, '../../..')
 const OWNER_PASSWORD = 'owner password 1234'
 const VIEWER_PASSWORD = 'viewer password 5678'
 
 /** Real Chromium against the real API and the built web app, served over HTTP on a free port. */
 describe('identity in the browser', () => {
   let f: IdentityFixture
-  let server: ServerType
+  let server: LoopbackServer
   let url: string
   let chromium: TestBrowser
   let owner: BrowserContext
@@ -24,28 +26,17 @@ describe('identity in the browser', () => {
   let invitationLink: string
 
   beforeAll(async () => {
-    // A fresh build of the current web sources, so the test never runs against a stale dist.
-    const build = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', WEB_DIST],
-      {
-        cwd: path.join(ROOT, 'web'),
-        encoding: 'utf8',
-      },
-    )
-    if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
-    f = await createIdentityFixture('pglite', { webDist: WEB_DIST, env: { TRUST_PROXY: 'false' } })
-    server = createAdaptorServer({ fetch: f.app.fetch })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const webDist = buildWebApp('identity')
+    f = await createIdentityFixture('pglite', { webDist, env: { TRUST_PROXY: 'false' } })
+    server = await serveOnLoopback(f.app.fetch)
+    url = server.url
     chromium = await launchBrowser()
     owner = await chromium.browser.newContext()
     viewer = await chromium.browser.newContext()
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   })
   afterAll(async () => {
     await chromium?.close()
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    await server?.close()
     await f?.dispose()
   })
 

@@ -1,16 +1,18 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../support/browser.ts'
+import {
+  buildWebApp,
+  type LoopbackServer,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  serveOnLoopback,
+  type TestBrowser,
+} from '../support/browser.ts'
 import { type ConnectionsFixture, createConnectionsFixture } from '../support/connections.ts'
 import { type PostgresServer, startPostgresServer } from '../support/postgres-server.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'connections-web-dist')
+const _ROOT = path.resolve(import.meta.dirname, '../../..')
 const DB_PASSWORD = 'browser-db-password-7'
 const ACCOUNT_PASSWORD = 'browser account password 1'
 
@@ -18,31 +20,24 @@ const ACCOUNT_PASSWORD = 'browser account password 1'
 describe('connections in the browser', () => {
   let x: ConnectionsFixture
   let pgServer: PostgresServer
-  let server: ServerType
+  let server: LoopbackServer
   let url: string
   let chromium: TestBrowser
   let page: Page
 
   beforeAll(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', WEB_DIST],
-      { cwd: path.join(ROOT, 'web'), encoding: 'utf8' },
-    )
-    if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
+    const webDist = buildWebApp('connections')
     pgServer = await startPostgresServer({ password: DB_PASSWORD })
-    x = await createConnectionsFixture('pglite', { webDist: WEB_DIST })
+    x = await createConnectionsFixture('pglite', { webDist })
     x.f.secrets.add(DB_PASSWORD)
-    server = createAdaptorServer({ fetch: x.f.app.fetch })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await serveOnLoopback(x.f.app.fetch)
+    url = server.url
     chromium = await launchBrowser()
     page = await (await chromium.browser.newContext()).newPage()
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   })
   afterAll(async () => {
     await chromium?.close()
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    await server?.close()
     await x?.dispose()
     pgServer?.stop()
   })
