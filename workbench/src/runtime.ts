@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
 import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
+import { catalogRefreshHandler } from './catalog/catalog-refresh-step.ts'
 import { CatalogService, scheduleDiscovery } from './catalog/catalog-service.ts'
 import { connectionSources } from './catalog/connection-sources.ts'
 import { notebookLineage, pipelineStepLineage } from './catalog/lineage-producers.ts'
@@ -36,6 +37,7 @@ import { NotebookService } from './notebooks/notebook-service.ts'
 import { NotebookVersions } from './notebooks/notebook-versions.ts'
 import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
+import { WORKBENCH_STEP_TYPES } from './pipelines/step-registry.ts'
 import { WorkspaceSqlRunner } from './pipelines/workspace-sql-runner.ts'
 import type { FilesDeps } from './routes/files.ts'
 import type { ReadinessChecks } from './routes/health.ts'
@@ -184,7 +186,12 @@ export async function startWorkbench(
     })
     cleanups.push(() => connectionService.close())
     connections = connectionService
-    const pipelinesModule = new Pipelines({ db: db.db, logger, orchestrator: () => orchestrator })
+    const pipelinesModule = new Pipelines({
+      db: db.db,
+      logger,
+      orchestrator: () => orchestrator,
+      registry: WORKBENCH_STEP_TYPES,
+    })
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule
     pipelinesModule.reporter.onStepSucceeded(pipelineStepLineage(db.db, () => catalog, logger))
@@ -244,6 +251,8 @@ export async function startWorkbench(
               if (!match) throw new NotFoundError('connection', idOrName)
               return connections.openKernel(workspaceId, match.id)
             }),
+            registry: WORKBENCH_STEP_TYPES,
+            handlers: { 'catalog.refresh': catalogRefreshHandler(() => catalog) },
             kernels: kernelStepDeps({
               workspaceDuckdb: workspaceDatabases.get,
               dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),

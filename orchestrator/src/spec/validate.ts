@@ -25,6 +25,7 @@ export type ProblemCode =
   | 'bad_default'
   | 'unknown_connection'
   | 'unknown_notebook'
+  | 'unknown_catalog_source'
 
 /** One problem of a pipeline document, with its 1-based YAML line and column. */
 export interface SpecProblem {
@@ -40,8 +41,11 @@ export type ValidationResult = { ok: true; spec: PipelineSpec; problems: [] } | 
 export interface ValidateOptions {
   /** Step types accepted; the built-in ones by default. */
   registry?: StepTypeRegistry
-  /** When given, steps naming a connection or notebook outside these sets are problems (checked at save time). */
-  known?: { connections?: Iterable<string>; notebooks?: Iterable<string> }
+  /**
+   * When given, steps naming a connection, notebook or catalog source outside these sets are problems
+   * (checked at save time).
+   */
+  known?: { connections?: Iterable<string>; notebooks?: Iterable<string>; catalogSources?: Iterable<string> }
 }
 
 type Raw = Record<string, unknown>
@@ -142,6 +146,7 @@ function checkSemantics(raw: Raw, problems: Problems, options: ValidateOptions):
   const known = {
     connection: options.known?.connections ? new Set(options.known.connections) : undefined,
     notebook: options.known?.notebooks ? new Set(options.known.notebooks) : undefined,
+    catalog_source: options.known?.catalogSources ? new Set(options.known.catalogSources) : undefined,
   }
   steps.forEach((step, i) => {
     if (!isObject(step) || typeof step.type !== 'string') return
@@ -158,7 +163,7 @@ function checkSemantics(raw: Raw, problems: Problems, options: ValidateOptions):
     for (const reference of type.references?.(withBlock) ?? []) {
       const names = known[reference.kind]
       if (names && !names.has(reference.name)) {
-        problems.add(`unknown_${reference.kind}`, `unknown ${reference.kind} '${reference.name}'`, [
+        problems.add(`unknown_${reference.kind}`, `unknown ${reference.kind.replace('_', ' ')} '${reference.name}'`, [
           'steps',
           i,
           'with',

@@ -29,6 +29,11 @@ export interface CatalogServiceDeps {
   connectionSources?: ConnectionSources
 }
 
+/** How refreshing one source went: its discovery result, or why it could not start. */
+export type SourceRefresh =
+  | { source: string; result: DiscoveryResult; error?: undefined }
+  | { source: string; result?: undefined; error: string }
+
 /** Name of the source every workspace has: its own DuckDB database. */
 export const WORKSPACE_DUCKDB_SOURCE = 'Workspace DuckDB'
 
@@ -94,6 +99,16 @@ export class CatalogService {
    * A source already being discovered returns the running run's id.
    */
   async startDiscovery(workspaceId: string, sourceId: string, userId: string | null): Promise<{ runId: string }> {
+    const { runId } = await this.#start(workspaceId, sourceId, userId)
+    return { runId }
+  }
+
+  /** Starts (or joins) the discovery of a source: its run id once recorded, and its result when done. */
+  async #start(
+    workspaceId: string,
+    sourceId: string,
+    userId: string | null,
+  ): Promise<{ runId: string; done: Promise<DiscoveryResult> }> {
     const source = await this.source(workspaceId, sourceId)
     const running = await this.db
       .selectFrom('catalog_discovery_runs')
@@ -101,7 +116,8 @@ export class CatalogService {
       .where('source_id', '=', sourceId)
       .where('status', '=', 'running')
       .executeTakeFirst()
-    if (running && this.#running.has(sourceId)) return { runId: running.id }
+    const joined = this.#running.get(sourceId)
+    if (running && joined) return { runId: running.id, done: joined }
     let resolveRun: (id: string) => void = () => {}
     const runId = new Promise<string>((resolve) => {
       resolveRun = resolve
@@ -126,7 +142,46 @@ export class CatalogService {
       })
       .finally(() => this.#running.delete(sourceId))
     this.#running.set(sourceId, work)
-    return { runId: await Promise.race([runId, work.then((r) => r.runId)]) }
+    return { runId: await Promise.race([runId, work.then((r) => r.runId)]), done: work }
+  }
+
+  /**
+   * Discovers the named sources of a workspace (all of them, the workspace DuckDB included, when `names` is
+   * omitted) one after another and waits for each run; a source already being discovered is waited for, not
+   * started twice. Unknown names are refused before anything runs.
+   */
+  async refresh(
+    workspaceId: string,
+    names: readonly string[] | undefined,
+    onSource?: (name: string, runId: string) => void,
+  ): Promise<SourceRefresh[]> {
+    if (this.#deps.workspaceDuckdb) await this.workspaceSource(workspaceId)
+    const sources = await this.db
+      .selectFrom('catalog_sources')
+      .select(['id', 'name'])
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('name')
+      .execute()
+    const unknown = (names ?? []).filter((n) => !sources.some((s) => s.name === n))
+    if (unknown.length > 0)
+      throw new AppError(
+        404,
+        'catalog_source_not_found',
+        `No catalog source named ${unknown.join(', ')} (sources: ${sources.map((s) => s.name).join(', ') || 'none'})`,
+      )
+    const chosen = names ? sources.filter((s) => names.includes(s.name)) : sources
+    const results: SourceRefresh[] = []
+    for (const s of chosen) {
+      try {
+        const { runId, done } = await this.#start(workspaceId, s.id, null)
+        onSource?.(s.name, runId)
+        results.push({ source: s.name, result: await done })
+      } catch (err) {
+        // A source that cannot be read (unreachable connection...) is reported; the others still run.
+        results.push({ source: s.name, error: err instanceof Error ? err.message : String(err) })
+      }
+    }
+    return results
   }
 
   /** Discovers every source of every workspace (the scheduler's tick); sources that fail are logged. */

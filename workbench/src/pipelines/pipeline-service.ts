@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { OrchestratorClient } from '@workbench/orchestrator/client'
 import {
   type PipelineSpec,
+  pipelineJsonSchema,
   resolveParams,
   type SpecProblem,
   type StepTypeRegistry,
@@ -70,6 +71,11 @@ export class PipelineService {
 
   get db(): Kysely<Database> {
     return this.deps.db
+  }
+
+  /** JSON Schema of the format with the step types this service accepts, for editors. */
+  jsonSchema(): Record<string, unknown> {
+    return pipelineJsonSchema(this.deps.registry)
   }
 
   /** Validates a document against the spec and what the workspace has (notebooks, connections). */

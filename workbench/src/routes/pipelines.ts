@@ -22,6 +22,13 @@ import {
 } from './pipeline-schemas.ts'
 
 const routes = {
+  jsonSchema: createRoute({
+    method: 'get',
+    path: '/pipeline-schema',
+    tags,
+    summary: 'JSON Schema of the pipeline YAML format, with every step type this server runs (for editors)',
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'JSON Schema (draft 2020-12)'), ...errors },
+  }),
   list: createRoute({
     method: 'get',
     path: base,
@@ -218,6 +225,9 @@ export function pipelineRoutes(identity: Identity, deps: () => Pipelines | undef
   const userId = (c: Parameters<typeof currentPrincipal>[0]) => currentPrincipal(c).userId ?? null
 
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+    .openapi({ ...routes.jsonSchema, middleware: [authorize(identity, can.user, 'pipelines.schema')] }, (c) =>
+      c.json(ready().pipelines.jsonSchema(), 200),
+    )
     .openapi({ ...routes.list, middleware: viewer('list') }, async (c) => {
       const { workspaceId } = c.req.valid('param')
       return c.json({ items: await ready().pipelines.list(workspaceId) }, 200)

@@ -15,8 +15,11 @@ export interface WorkerOptions {
   identity: string
   /** Where runs report their progress (the metadata DB); see `DbRunReporter`. */
   reporter?: RunReporter
-  /** Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps). */
-  steps?: Pick<ActivityDeps, 'sql' | 'kernels'>
+  /**
+   * Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps) and its
+   * own step types (their handlers, and the registry that holds their schemas).
+   */
+  steps?: Pick<ActivityDeps, 'sql' | 'kernels' | 'handlers' | 'registry'>
 }
 
 let runtimeInstalled = false

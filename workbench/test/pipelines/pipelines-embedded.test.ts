@@ -292,3 +292,74 @@ describe('pipelines in embedded mode', () => {
     expect(JSON.stringify(write.steps[0].error)).toMatch(/read-only/)
   })
 })
+
+describe('catalog.refresh steps', () => {
+  let workbench: TestWorkbench
+
+  beforeAll(async () => {
+    workbench = await startTestWorkbench({ AUTH_JWT_SECRET: TEST_SIGNING_KEY })
+  })
+  afterAll(async () => {
+    await workbench?.dispose()
+  })
+
+  it('catalogues the tables a pipeline just loaded, and refuses an unknown source when the pipeline is saved', async () => {
+    const members = createMembers(workbench.db)
+    const ws = await members.workspace()
+    const { token } = await members.member(ws, 'editor')
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await workbench.app.request(`/api${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+
+    // Editors get the step type in the published JSON Schema.
+    const schema = await call('GET', '/pipeline-schema')
+    expect(schema.status).toBe(200)
+    expect(JSON.stringify(schema.body)).toContain('"catalog.refresh"')
+
+    const unknown = await call('POST', `/workspaces/${ws}/pipelines`, {
+      yaml: `${header('bad-refresh')}steps:\n  - { id: refresh, type: catalog.refresh, with: { sources: [Nowhere] } }\n`,
+    })
+    expect(unknown.status).toBe(400)
+    expect(unknown.body.details.problems).toEqual([
+      expect.objectContaining({ code: 'unknown_catalog_source', message: "unknown catalog source 'Nowhere'", line: 5 }),
+    ])
+
+    const yaml = [
+      `${header('load-and-catalogue')}steps:`,
+      "  - { id: load, type: sql, with: { sql: 'CREATE OR REPLACE TABLE refreshed_sales AS SELECT range AS id, range * 10 AS amount FROM range(3)' } }",
+      "  - { id: refresh, type: catalog.refresh, depends_on: [load], with: { sources: ['Workspace DuckDB'] } }",
+      '',
+    ].join('\n')
+    const created = await call('POST', `/workspaces/${ws}/pipelines`, { yaml })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const started = await call('POST', `/workspaces/${ws}/pipelines/${created.body.id}/runs`, {})
+    expect(started.status).toBe(201)
+    let detail: any
+    await waitFor(
+      async () => {
+        detail = (await call('GET', `/workspaces/${ws}/pipeline-runs/${started.body.id}`)).body
+        return ['succeeded', 'failed'].includes(detail.status)
+      },
+      'the run to finish',
+      120_000,
+    )
+    expect(detail.status, JSON.stringify(detail)).toBe('succeeded')
+    const refresh = detail.steps.find((s: any) => s.stepId === 'refresh')
+    expect(refresh.output.sources).toEqual([
+      expect.objectContaining({ source: 'Workspace DuckDB', status: 'succeeded', failed: 0 }),
+    ])
+    expect(refresh.output.sources[0].added).toBeGreaterThanOrEqual(1)
+
+    // The table is now found by catalog search, with its columns.
+    const found = await call('GET', `/workspaces/${ws}/catalog/search?q=refreshed_sales`)
+    expect(found.status).toBe(200)
+    expect(found.body.items[0]).toMatchObject({ name: 'refreshed_sales', kind: 'table' })
+    const logs = await call('GET', `/workspaces/${ws}/pipeline-runs/${started.body.id}/logs`)
+    expect(JSON.stringify(logs.body)).toMatch(/Workspace DuckDB: \d+ objects \(\d+ new/)
+  })
+})
