@@ -16,6 +16,7 @@ import {
   setKernelStatus,
 } from './notebook-document.ts'
 import { CellOutputWriter } from './output-writer.ts'
+import { maskOutput, type PlanResultMasking } from './result-masks.ts'
 import { connectionResultId, type SessionEntry, type SessionManager } from './session-manager.ts'
 
 export interface NotebookExecutionOptions {
@@ -30,6 +31,11 @@ export interface NotebookExecutionOptions {
    * Its failures are logged; it never fails nor delays the cell.
    */
   onSqlExecuted?: (event: SqlCellExecuted) => void | Promise<void>
+  /**
+   * Which columns of a SQL cell's results to mask in the shared document (PII-tagged in the catalog). When it
+   * fails, every column of the cell's results is masked: the shared document never carries tagged values.
+   */
+  planMasking?: PlanResultMasking
 }
 
 /** A SQL cell that ran successfully (see `onSqlExecuted`). */
@@ -138,6 +144,7 @@ export class NotebookExecution {
     }
     const entry = active?.entry ?? this.#options.sessions.findForNotebook(workspaceId, notebookId)
     if (!entry) return
+    entry.resultMasks.clear()
     const collab = this.#options.collab()
     const held = active ? undefined : await collab?.hold(notebookId)
     try {
@@ -274,12 +281,24 @@ export class NotebookExecution {
                 ? undefined
                 : () => this.#options.sessions.connectionKernel(entry, plan.connection),
           }
+    // Planned while the query runs; only awaited when a result arrives.
+    const masking = plan.kind === 'sql' ? this.#planMasking(active, plan.connection, plan.code) : undefined
     const run = entry.session.execute(request)
     const writer = new CellOutputWriter(room, cellId, this.#options.throttleMs ?? 50)
     let failed = false
     for await (const output of run.outputs) {
       if (output.output_type === 'error') failed = true
-      writer.push(plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output)
+      const routed =
+        plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output
+      const tagsFor = masking && tableOf(routed) ? await masking : undefined
+      if (!tagsFor) {
+        writer.push(routed)
+        continue
+      }
+      const masked = maskOutput(routed, tagsFor)
+      const resultId = tableOf(masked.output)?.resultId
+      if (masked.columns && resultId) entry.resultMasks.set(resultId, masked.columns)
+      writer.push(masked.output)
     }
     await writer.flush()
     const finishedAt = Date.now()
@@ -301,6 +320,22 @@ export class NotebookExecution {
         userId: queued.by,
       })
     return !failed
+  }
+
+  /** The masking of a SQL cell's results; a planning failure masks every column (never leak on error). */
+  #planMasking(
+    active: ActiveNotebook,
+    connection: string,
+    sql: string,
+  ): Promise<((columns: readonly string[]) => string[][]) | undefined> | undefined {
+    const planner = this.#options.planMasking
+    if (!planner) return undefined
+    return planner({ workspaceId: active.workspaceId, connection, sql })
+      .then((p) => (p ? (columns: readonly string[]) => p.tagsFor(columns) : undefined))
+      .catch((err: unknown) => {
+        this.#options.logger.warn({ err, notebookId: active.notebookId }, 'result masking failed: masking everything')
+        return (columns: readonly string[]) => columns.map(() => ['sensitive'])
+      })
   }
 
   /** Hands a successful SQL cell to `onSqlExecuted` without waiting for it: the next cell runs at once. */

@@ -95,6 +95,7 @@ export async function startKernelFixture(
     collab: () => collab,
     logger,
     onSqlExecuted: extras.onSqlExecuted ?? (catalog ? notebookLineage(() => catalog, logger) : undefined),
+    planMasking: catalog ? (input) => catalog.planResultMasking(input) : undefined,
   })
   const app = createApp({
     logger,
