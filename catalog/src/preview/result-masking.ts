@@ -68,7 +68,8 @@ export async function planResultMasking(
   let everything = false
   for (const [key, columns] of mentioned)
     for (const [column, tags] of columns) {
-      if (column === '') everything = true // a table tagged `sensitive` as a whole
+      if (column === '')
+        everything = true // a table tagged `sensitive` as a whole
       else for (const t of tags) add(byNameFallback, column, t)
       if (column === '') notes.push(`${key} is tagged as a whole: every result column is masked`)
     }

@@ -288,8 +288,7 @@ export class NotebookExecution {
     let failed = false
     for await (const output of run.outputs) {
       if (output.output_type === 'error') failed = true
-      const routed =
-        plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output
+      const routed = plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output
       const tagsFor = masking && tableOf(routed) ? await masking : undefined
       if (!tagsFor) {
         writer.push(routed)

@@ -1,4 +1,4 @@
-import { maskedColumns, maskRow, maskValue, maskingTag, type TaggedColumn } from '@workbench/catalog'
+import { maskedColumns, maskingTag, maskRow, maskValue, type TaggedColumn } from '@workbench/catalog'
 import { type Output, TABLE_MIME_TYPE, type TableData, tableOf, tableOutput } from '@workbench/kernels'
 
 /**
@@ -95,5 +95,7 @@ export function csvLine(values: readonly unknown[]): string {
 
 /** Whether the output carries a SQL result (our table mime type). */
 export function isTableOutput(output: Output): boolean {
-  return (output.output_type === 'execute_result' || output.output_type === 'display_data') && TABLE_MIME_TYPE in output.data
+  return (
+    (output.output_type === 'execute_result' || output.output_type === 'display_data') && TABLE_MIME_TYPE in output.data
+  )
 }

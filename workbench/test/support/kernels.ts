@@ -25,7 +25,7 @@ import {
 import { WorkspaceDatabases } from '../../src/kernels/workspace-databases.ts'
 import { createMembers } from './members.ts'
 
-export type Role = 'editor' | 'viewer' | 'outsider'
+export type Role = 'editor' | 'viewer' | 'outsider' | 'admin'
 
 export interface KernelFixture {
   baseUrl: string
@@ -70,6 +70,7 @@ export async function startKernelFixture(
   const tokens = {
     editor: editor.token,
     viewer: (await members.member(workspaceId, 'viewer')).token,
+    admin: (await members.member(workspaceId, 'admin')).token,
     outsider: (await members.member(await members.workspace(), 'owner')).token,
   }
   const merged = { ...defaultKernelSettings, ...settings }
