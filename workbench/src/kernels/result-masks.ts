@@ -1,5 +1,5 @@
 import { maskedColumns, maskingTag, maskRow, maskValue, type TaggedColumn } from '@workbench/catalog'
-import { type Output, TABLE_MIME_TYPE, type TableData, tableOf, tableOutput } from '@workbench/kernels'
+import { type Output, type TableData, tableOf, tableOutput } from '@workbench/kernels'
 
 /**
  * Plans which columns of a SQL cell's results are masked (the catalog's accepted PII tags followed through column
@@ -93,9 +93,3 @@ export function csvLine(values: readonly unknown[]): string {
     .join(',')}\r\n`
 }
 
-/** Whether the output carries a SQL result (our table mime type). */
-export function isTableOutput(output: Output): boolean {
-  return (
-    (output.output_type === 'execute_result' || output.output_type === 'display_data') && TABLE_MIME_TYPE in output.data
-  )
-}

@@ -23,6 +23,7 @@ import {
   SessionManager,
 } from '../../src/kernels/session-manager.ts'
 import { WorkspaceDatabases } from '../../src/kernels/workspace-databases.ts'
+import { NotebookService } from '../../src/notebooks/notebook-service.ts'
 import { createMembers } from './members.ts'
 
 export type Role = 'editor' | 'viewer' | 'outsider' | 'admin'
@@ -98,6 +99,7 @@ export async function startKernelFixture(
     onSqlExecuted: extras.onSqlExecuted ?? (catalog ? notebookLineage(() => catalog, logger) : undefined),
     planMasking: catalog ? (input) => catalog.planResultMasking(input) : undefined,
   })
+  const notebooks = new NotebookService(db.db, store, collab)
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
@@ -106,6 +108,7 @@ export async function startKernelFixture(
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(db.db) }),
     kernels: () => ({ sessions, execution }),
     catalog: () => catalog,
+    notebooks: () => notebooks,
   })
   const server: ServerType = createAdaptorServer({
     fetch: app.fetch,
