@@ -69,7 +69,7 @@ describe('catalog asset to notebook in the browser', () => {
     await page.getByRole('link', { name: 'main.customers' }).click()
     await page.getByRole('heading', { name: /main\.customers/ }).waitFor()
     await page.getByRole('button', { name: 'Open in notebook' }).click()
-    await page.getByLabel('Notebook').selectOption({ label: 'Analysis' })
+    await page.getByLabel('Add to notebook').selectOption({ label: 'Analysis' })
     await page.getByRole('button', { name: 'Add SQL cell' }).click()
 
     // The notebook opens with the cell at its end.

@@ -54,7 +54,12 @@ export function OpenInNotebook({ workspaceId, assetId, onError }: Props) {
     )
   return (
     <fieldset className="inline open-in-notebook" aria-label="Open in notebook">
-      <select aria-label="Notebook" value={choice} onChange={(e) => setChoice(e.target.value)} disabled={!notebooks}>
+      <select
+        aria-label="Add to notebook"
+        value={choice}
+        onChange={(e) => setChoice(e.target.value)}
+        disabled={!notebooks}
+      >
         <option value={NEW}>New notebook</option>
         {(notebooks ?? []).map((n) => (
           <option key={n.id} value={n.id}>
