@@ -16,6 +16,11 @@ export interface ResultMaskingInput {
    * default schema is the connection's database) matches an unqualified name in any schema of the source.
    */
   defaultSchema?: string
+  /**
+   * Follow recorded column lineage (`catalog_lineage_edges`, the workspace DuckDB's tables): a column computed from a
+   * tagged column by an earlier notebook cell or pipeline run (`CREATE TABLE t AS SELECT email …`) is masked too.
+   */
+  followLineage?: boolean
 }
 
 /** Which result columns of a SQL script are derived from PII-tagged source columns. */
@@ -57,22 +62,18 @@ export async function planResultMasking(
   const defaultSchema = input.defaultSchema ?? ANY_SCHEMA
   const tagged = await taggedColumns(db, input.workspaceId, input.sourceIds)
   if (tagged.size === 0) return NO_MASKING
+  if (input.followLineage) await inheritThroughLineage(db, input.workspaceId, tagged)
   const tagsOf = (table: string, column: string): string[] => [
     ...matching(tagged, table).flatMap((t) => [...(t.get(column) ?? []), ...(t.get('') ?? [])]),
   ]
 
   const notes: string[] = []
-  // Name fallback: tagged columns of every tagged table the script mentions as a word.
-  const mentioned = [...tagged.entries()].filter(([key]) => mentions(input.sql, key.slice(key.indexOf('.') + 1)))
-  const byNameFallback = new Map<string, Set<string>>()
+  // Name fallback: tagged columns of every tagged table the script mentions as a word (computed at the end, as
+  // tables created by the script itself may become tagged on the way).
+  const mentioned = () => [...tagged.entries()].filter(([key]) => mentions(input.sql, key.slice(key.indexOf('.') + 1)))
   let everything = false
-  for (const [key, columns] of mentioned)
-    for (const [column, tags] of columns) {
-      if (column === '')
-        everything = true // a table tagged `sensitive` as a whole
-      else for (const t of tags) add(byNameFallback, column, t)
-      if (column === '') notes.push(`${key} is tagged as a whole: every result column is masked`)
-    }
+  /** Tables created earlier in the script, with their columns, for `SELECT *` from them later. */
+  const created = new Map<string, string[]>()
 
   const byName = new Map<string, Set<string>>()
   const accounted = new Set<string>()
@@ -81,10 +82,9 @@ export async function planResultMasking(
   let unparsed = false
   for (const text of splitStatements(input.sql)) {
     const shaped = shapeStatement(text)
-    if (shaped.kind === 'create' || shaped.kind === 'insert') continue
     if (shaped.kind === 'other') {
       const body = stripComments(text)
-      if (!ROWLESS.test(body) && mentioned.length > 0) {
+      if (!ROWLESS.test(body) && mentioned().length > 0) {
         everything = true
         notes.push(`a statement that returns rows is not analysed (${body.split(/\s/)[0]}): every column is masked`)
       }
@@ -101,7 +101,24 @@ export async function planResultMasking(
     }
     const tables = [...new Set(baseTablesIn(node).map(([s, t]) => tableKey(s ?? '', t ?? '', defaultSchema)))]
     const known = await knownColumns(db, input.workspaceId, input.sourceIds, tables)
+    for (const [k, v] of created) known.set(k, v)
     const lineage = queryLineage(node, (t) => known.get(t) ?? matchingKnown(known, t), defaultSchema)
+    if (shaped.kind !== 'select') {
+      // A table written earlier in the script carries the tags of what it was computed from, for later statements.
+      const parts = shaped.target?.parts ?? []
+      const target = tableKey(
+        parts.length > 1 ? (parts[parts.length - 2] ?? '') : '',
+        parts.at(-1) ?? '',
+        defaultSchema,
+      )
+      const names = (shaped.target?.columns ?? lineage.outputs.map((o) => o.name)).map((n) => n.toLowerCase())
+      if (shaped.kind === 'create') created.set(target, names)
+      lineage.outputs.forEach((o, i) => {
+        const tags = o.sources.flatMap((src) => tagsOf(src.table, src.column.toLowerCase()))
+        for (const t of tags) add(tableTags(tagged, target), names[i] ?? o.name.toLowerCase(), t)
+      })
+      continue
+    }
     const positional: string[][] = []
     for (const output of lineage.outputs) {
       const name = output.name.toLowerCase()
@@ -113,6 +130,15 @@ export async function planResultMasking(
     }
     widths.push(positional)
   }
+
+  const byNameFallback = new Map<string, Set<string>>()
+  for (const [key, columns] of mentioned())
+    for (const [column, tags] of columns) {
+      if (column === '') {
+        everything = true // a table tagged `sensitive` as a whole
+        notes.push(`${key} is tagged as a whole: every result column is masked`)
+      } else for (const t of tags) add(byNameFallback, column, t)
+    }
 
   return {
     active: true,
@@ -155,6 +181,42 @@ async function taggedColumns(db: Kysely<CatalogTables>, workspaceId: string, sou
     add(columns, r.column_name.toLowerCase(), r.tag)
   }
   return out
+}
+
+/**
+ * Adds to `tagged` the columns computed from tagged columns according to recorded lineage edges, transitively
+ * (a few hops: notebooks rarely chain deeper, and each hop is one query).
+ */
+async function inheritThroughLineage(db: Kysely<CatalogTables>, workspaceId: string, tagged: Map<string, Tags>) {
+  let frontier = [...tagged.keys()]
+  for (let hop = 0; hop < 5 && frontier.length > 0; hop++) {
+    const edges = await db
+      .selectFrom('catalog_lineage_edges')
+      .select(['source_table', 'source_column', 'target_table', 'target_column'])
+      .where('workspace_id', '=', workspaceId)
+      .where('source_table', 'in', frontier)
+      .where('target_column', '!=', '')
+      .execute()
+    const next = new Set<string>()
+    for (const e of edges) {
+      const from = tagged.get(e.source_table)
+      const tags = [...(from?.get(e.source_column) ?? []), ...(from?.get('') ?? [])]
+      if (tags.length === 0) continue
+      const into = tableTags(tagged, e.target_table)
+      for (const t of tags) {
+        if (into.get(e.target_column)?.has(t)) continue
+        add(into, e.target_column, t)
+        next.add(e.target_table)
+      }
+    }
+    frontier = [...next]
+  }
+}
+
+function tableTags(tagged: Map<string, Tags>, table: string): Tags {
+  const columns = tagged.get(table) ?? new Map<string, Set<string>>()
+  tagged.set(table, columns)
+  return columns
 }
 
 /** Known columns of the source's tables (unqualified names of a source without default schema match any schema). */

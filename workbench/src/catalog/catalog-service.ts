@@ -190,6 +190,8 @@ export class CatalogService {
       sourceIds: sources.map((s) => s.id),
       sql: input.sql,
       defaultSchema,
+      // Recorded lineage names the workspace DuckDB's tables (cells on connections are not recorded).
+      followLineage: connection === 'duckdb',
     })
   }
 }

@@ -91,6 +91,8 @@ export class NotebookExecution {
   readonly #active = new Map<string, ActiveNotebook>()
   /** Run requests of a notebook are admitted one at a time, in call order. */
   readonly #admission = new Map<string, Promise<unknown>>()
+  /** The last `onSqlExecuted` of each notebook: masking waits (briefly) for the lineage of earlier cells. */
+  readonly #lineage = new Map<string, Promise<unknown>>()
   #batches = 0
 
   constructor(options: NotebookExecutionOptions) {
@@ -329,7 +331,13 @@ export class NotebookExecution {
   ): Promise<((columns: readonly string[]) => string[][]) | undefined> | undefined {
     const planner = this.#options.planMasking
     if (!planner) return undefined
-    return planner({ workspaceId: active.workspaceId, connection, sql })
+    // A table created by the previous cell is masked through its recorded lineage: give the recording a moment.
+    const previous = this.#lineage.get(key(active.workspaceId, active.notebookId))
+    const settled = previous
+      ? Promise.race([previous, new Promise((resolve) => setTimeout(resolve, LINEAGE_WAIT_MS).unref())])
+      : Promise.resolve()
+    return settled
+      .then(() => planner({ workspaceId: active.workspaceId, connection, sql }))
       .then((p) => (p ? (columns: readonly string[]) => p.tagsFor(columns) : undefined))
       .catch((err: unknown) => {
         this.#options.logger.warn({ err, notebookId: active.notebookId }, 'result masking failed: masking everything')
@@ -341,11 +349,16 @@ export class NotebookExecution {
   #sqlExecuted(event: SqlCellExecuted): void {
     const listener = this.#options.onSqlExecuted
     if (!listener) return
-    void Promise.resolve()
+    const k = key(event.workspaceId, event.notebookId)
+    const done: Promise<unknown> = Promise.resolve()
       .then(() => listener(event))
       .catch((err: unknown) =>
         this.#options.logger.warn({ err, notebookId: event.notebookId, cellId: event.cellId }, 'onSqlExecuted failed'),
       )
+      .finally(() => {
+        if (this.#lineage.get(k) === done) this.#lineage.delete(k)
+      })
+    this.#lineage.set(k, done)
   }
 
   /** Shows `starting` while the kernel a cell needs starts (the first cell of each language can take seconds). */
@@ -386,6 +399,9 @@ function routeResult(output: Output, connectionId: string): Output {
   const routed: TableData = { ...table, resultId: connectionResultId(connectionId, table.resultId) }
   return { ...output, data: { ...output.data, [TABLE_MIME_TYPE]: routed } }
 }
+
+/** How long masking waits for the previous cell's lineage to be recorded (it never waits for a stuck hook longer). */
+const LINEAGE_WAIT_MS = 2_000
 
 function key(workspaceId: string, notebookId: string): string {
   return `${workspaceId}/${notebookId}`

@@ -92,4 +92,3 @@ export function csvLine(values: readonly unknown[]): string {
     })
     .join(',')}\r\n`
 }
-

@@ -34,6 +34,9 @@ const CELLS = {
            SELECT s.id, (SELECT max(email) FROM customers) AS top, s.email AS contact FROM src s ORDER BY s.id`,
   untagged: 'SELECT id, last_name, spend FROM customers ORDER BY id',
   summary: 'SUMMARIZE customers',
+  sameCell: 'CREATE TABLE contacts AS SELECT id, email AS mail FROM customers; SELECT * FROM contacts ORDER BY id',
+  derive: 'CREATE TABLE leads AS SELECT id, lower(email) AS addr FROM customers',
+  fromDerived: 'SELECT addr, id FROM leads ORDER BY id',
 }
 
 describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) => {
@@ -44,7 +47,7 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
 
   const output = (cellId: string) => {
     const cell = client.notebook.cells.find((c) => c.id === cellId) as YCodeCell | undefined
-    return cell?.getOutputs()[0] as unknown as { data: Record<string, any>; metadata: Record<string, any> }
+    return cell?.getOutputs().at(-1) as unknown as { data: Record<string, any>; metadata: Record<string, any> }
   }
   const table = (cellId: string) => output(cellId).data[TABLE_MIME_TYPE]
   const resultUrl = (cellId: string) => {
@@ -132,6 +135,13 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
     // SUMMARIZE shows min and max of every column: it is not analysed, so every column is masked.
     expect(JSON.stringify(table('summary').rows)).not.toContain('@example.')
     expect(output('summary').metadata.masked.length).toBe(table('summary').columns.length)
+  })
+
+  it('tables computed from a tagged column, in the same cell or by an earlier one (recorded lineage), are masked', () => {
+    expect(output('sameCell').metadata.masked).toEqual(['mail'])
+    expect(table('sameCell').rows[0]).toEqual([1, 'j***@example.com'])
+    expect(output('fromDerived').metadata.masked).toEqual(['addr'])
+    expect(table('fromDerived').rows[0]).toEqual(['j***@example.com', 1])
   })
 
   it('paging and export mask for an editor without unmask, who may neither unmask nor filter on the column', async () => {
