@@ -62,7 +62,8 @@ export function maskOutput(
   const data = maskTable(table, columns)
   const rebuilt = tableOutput(data, output.output_type === 'execute_result' ? output.execution_count : undefined)
   return {
-    output: { ...rebuilt, data: { ...output.data, ...rebuilt.data }, metadata: { ...output.metadata, masked } },
+    // Only our table and its plain text: any other rendering of the same rows would carry clear values.
+    output: { ...rebuilt, metadata: { ...output.metadata, masked } },
     columns,
   }
 }

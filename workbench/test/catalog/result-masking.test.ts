@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { YCodeCell } from '@jupyter/ydoc'
-import { duckdbParser, planResultMasking } from '@workbench/catalog'
+import { discover, duckdbParser, ensureSource, planResultMasking, postgresSource, setTags } from '@workbench/catalog'
 import { TABLE_MIME_TYPE } from '@workbench/kernels'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PostgresKernel } from '@workbench/kernels/postgres'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import * as Y from 'yjs'
 import type { TestJupyterServer } from '../../../kernels/test/support/jupyter-server.ts'
 import type { CellRunState } from '../../src/kernels/notebook-document.ts'
+import { ConnectionUnavailableError } from '../../src/kernels/session-manager.ts'
 import { connectClient, createNotebookRow, eventually, type TestClient } from '../support/collab.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.ts'
 import { type KernelFixture, startKernelFixture } from '../support/kernels.ts'
@@ -44,6 +47,11 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
   let f: KernelFixture
   let client: TestClient
   const notebookId = randomUUID()
+  /** A schema of the test PostgreSQL, reached through the workspace connection `pg` (unique per suite). */
+  const CRM = `crm_${randomUUID().slice(0, 8)}`
+  const REMOTE_CELLS = {
+    remote: `SELECT p.id, lower(p.email) AS contact FROM ${CRM}.people p ORDER BY p.id`,
+  }
 
   const output = (cellId: string) => {
     const cell = client.notebook.cells.find((c) => c.id === cellId) as YCodeCell | undefined
@@ -57,7 +65,17 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
 
   beforeAll(async () => {
     database = await createTestDatabase(kind, { migrate: true })
-    f = await startKernelFixture(database, NO_JUPYTER, {}, {}, undefined, { catalog: true })
+    f = await startKernelFixture(
+      database,
+      NO_JUPYTER,
+      {},
+      {},
+      async (_workspaceId, connectionId) => {
+        if (connectionId !== 'pg') throw new ConnectionUnavailableError(connectionId)
+        return PostgresKernel.start({ connection: { connectionString: inject('postgresUrl') } })
+      },
+      { catalog: true },
+    )
     const duckdb = await f.databases.get(f.workspaceId)
     await duckdb.query('CREATE TABLE customers (id INTEGER, email VARCHAR, last_name VARCHAR, spend DOUBLE)')
     await duckdb.query(`INSERT INTO customers VALUES
@@ -73,22 +91,52 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
     })
     expect(tagged.status).toBe(200)
 
+    // A connection source: PostgreSQL people with a tagged email, discovered into the catalog as connection `pg`.
+    const remote = new pg.Client({ connectionString: inject('postgresUrl') })
+    await remote.connect()
+    try {
+      await remote.query(`CREATE SCHEMA ${CRM}; CREATE TABLE ${CRM}.people (id int, email text);
+        INSERT INTO ${CRM}.people VALUES (1, 'Ann@Corp.io'), (2, 'bo@corp.io')`)
+      const pgSource = await ensureSource(catalog.db, {
+        workspaceId: f.workspaceId,
+        kind: 'connection',
+        name: 'CRM',
+        connectionId: 'pg',
+      })
+      const source = postgresSource(async (text, params) => (await remote.query(text, params)).rows)
+      expect(await discover(catalog.db, { workspaceId: f.workspaceId, sourceId: pgSource, source })).toMatchObject({
+        status: 'succeeded',
+      })
+      const people = await catalog.db
+        .selectFrom('catalog_assets')
+        .select('id')
+        .where('source_id', '=', pgSource)
+        .where('schema_name', '=', CRM)
+        .executeTakeFirstOrThrow()
+      await setTags(catalog.db, people.id, [{ column: 'email', tag: 'PII.email', status: 'accepted' }], null)
+    } finally {
+      await remote.end()
+    }
+
     await createNotebookRow(database, f.workspaceId, notebookId)
     client = connectClient(f.notebooksUrl, notebookId, f.tokens.viewer)
     const author = connectClient(f.notebooksUrl, notebookId, f.tokens.editor)
     await author.synced()
-    author.notebook.insertCells(
-      0,
-      Object.entries(CELLS).map(([id, sql]) => sqlCell(id, sql)),
-    )
+    author.notebook.insertCells(0, [
+      ...Object.entries(CELLS).map(([id, sql]) => sqlCell(id, sql)),
+      ...Object.entries(REMOTE_CELLS).map(([id, sql]) => ({
+        ...sqlCell(id, sql),
+        metadata: { workbench: { type: 'sql', connection: 'pg' } },
+      })),
+    ])
     await eventually(async () => {
       const room = await f.collab.room(notebookId)
       await room.flush()
-      expect(room.doc.getArray('cells').length).toBe(Object.keys(CELLS).length)
+      expect(room.doc.getArray('cells').length).toBe(Object.keys(CELLS).length + Object.keys(REMOTE_CELLS).length)
     })
     author.destroy()
     await client.synced()
-    const ids = Object.keys(CELLS)
+    const ids = [...Object.keys(CELLS), ...Object.keys(REMOTE_CELLS)]
     const run = await f.api('editor', 'POST', `/workspaces/${f.workspaceId}/notebooks/${notebookId}/execution/run`, {
       cellIds: ids,
     })
@@ -97,6 +145,9 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
     await eventually(() => expect(ids.map(state)).toEqual(ids.map(() => 'ok')), 60_000)
   })
   afterAll(async () => {
+    const remote = new pg.Client({ connectionString: inject('postgresUrl') })
+    await remote.connect()
+    await remote.query(`DROP SCHEMA IF EXISTS ${CRM} CASCADE`).finally(() => remote.end())
     client?.destroy()
     await f?.close()
     await database?.dispose()
@@ -142,6 +193,27 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
     expect(table('sameCell').rows[0]).toEqual([1, 'j***@example.com'])
     expect(output('fromDerived').metadata.masked).toEqual(['addr'])
     expect(table('fromDerived').rows[0]).toEqual(['j***@example.com', 1])
+  })
+
+  it('a cell on a connection resolves its tables against that connection’s catalog source', async () => {
+    expect(output('remote').metadata.masked).toEqual(['contact'])
+    expect(table('remote').rows).toEqual([
+      [1, 'a***@corp.io'],
+      [2, 'b***@corp.io'],
+    ])
+    expect(table('remote').resultId).toMatch(/^c:pg:/)
+    const page = await f.api('viewer', 'POST', `${resultUrl('remote')}/page`, { offset: 1 })
+    expect(page.body).toMatchObject({ rows: [[2, 'b***@corp.io']], masked: ['contact'] })
+    // Connection results could not be exported; masked ones can, as CSV read through the page API.
+    const csv = await f.api('viewer', 'GET', `${resultUrl('remote')}/export?format=csv`)
+    expect(csv).toMatchObject({ status: 200, body: 'id,contact\r\n1,a***@corp.io\r\n2,b***@corp.io\r\n' })
+    // The same table name on the workspace DuckDB is another table: nothing there is tagged.
+    const plan = await f.catalog?.planResultMasking({
+      workspaceId: f.workspaceId,
+      connection: 'duckdb',
+      sql: `SELECT email FROM ${CRM}.people`,
+    })
+    expect(plan?.tagsFor(['email'])).toEqual([[]])
   })
 
   it('paging and export mask for an editor without unmask, who may neither unmask nor filter on the column', async () => {
