@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { YCodeCell } from '@jupyter/ydoc'
+import { discover, ensureSource } from '@workbench/catalog'
 import { TABLE_MIME_TYPE } from '@workbench/kernels'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type * as Y from 'yjs'
@@ -99,6 +100,56 @@ describe.each(DATABASE_KINDS)('open a catalog asset in a notebook on %s', (kind)
     const reader = connectClient(f.notebooksUrl, added.body.notebookId, f.tokens.viewer)
     await reader.synced()
     expect(reader.notebook.cells.map((c) => c.getSource())).toEqual([added.body.source])
+    reader.destroy()
+  })
+
+  it('an asset of a MySQL connection gets a cell on that connection, with MySQL quoting', async () => {
+    const catalog = f.catalog
+    if (!catalog) throw new Error('the fixture has no catalog')
+    const [connection] = await database.db
+      .insertInto('connections')
+      .values({ workspace_id: f.workspaceId, name: 'Shop', type: 'mysql', params: {}, secret_fields: '[]' })
+      .returning('id')
+      .execute()
+    const connectionId = connection?.id ?? ''
+    const sourceId = await ensureSource(catalog.db, {
+      workspaceId: f.workspaceId,
+      kind: 'connection',
+      name: 'Shop',
+      connectionId,
+    })
+    const columns = [{ name: 'id', type: 'int', nullable: false, comment: null, ordinal: 1 }]
+    await discover(catalog.db, {
+      workspaceId: f.workspaceId,
+      sourceId,
+      source: {
+        kind: 'mysql',
+        dialect: 'mysql',
+        introspect: async function* () {
+          yield { schema: 'shop', name: 'odd`name', kind: 'table' as const, comment: null, rowEstimate: 1, columns }
+        },
+      },
+    })
+    const asset = await catalog.db
+      .selectFrom('catalog_assets')
+      .select('id')
+      .where('source_id', '=', sourceId)
+      .executeTakeFirstOrThrow()
+    const added = await f.api(
+      'editor',
+      'POST',
+      `/workspaces/${f.workspaceId}/catalog/assets/${asset.id}/notebook-cell`,
+      {},
+    )
+    expect(added).toMatchObject({
+      status: 201,
+      body: { connection: connectionId, source: '%%sql\nSELECT * FROM `shop`.`odd``name` LIMIT 100' },
+    })
+    const reader = connectClient(f.notebooksUrl, added.body.notebookId, f.tokens.viewer)
+    await reader.synced()
+    expect(reader.notebook.cells[0]?.getMetadata()).toMatchObject({
+      workbench: { type: 'sql', connection: connectionId },
+    })
     reader.destroy()
   })
 
