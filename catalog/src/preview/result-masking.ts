@@ -29,11 +29,21 @@ export interface ResultMaskPlan {
   tagsFor(columns: readonly string[]): string[][]
   /** Whether any column of any result can be masked (false: results are left alone without looking). */
   readonly active: boolean
+  /**
+   * The SQL mentions a table with tagged columns: its error messages may quote their values (`Could not convert
+   * string 'jane@…'`), so they are masked too.
+   */
+  readonly mentionsTagged: boolean
   /** Why columns were masked by name rather than by lineage (unparseable SQL, unresolved columns). */
   readonly notes: string[]
 }
 
-const NO_MASKING: ResultMaskPlan = { tagsFor: (columns) => columns.map(() => []), active: false, notes: [] }
+const NO_MASKING: ResultMaskPlan = {
+  tagsFor: (columns) => columns.map(() => []),
+  active: false,
+  mentionsTagged: false,
+  notes: [],
+}
 const ANY_SCHEMA = '?'
 /** Statements that never return rows: they cannot show tagged values, whatever they mention. */
 const ROWLESS =
@@ -82,9 +92,10 @@ export async function planResultMasking(
   let unparsed = false
   for (const text of splitStatements(input.sql)) {
     const shaped = shapeStatement(text)
-    if (shaped.kind === 'other') {
-      const body = stripComments(text)
-      if (!ROWLESS.test(body) && mentioned().length > 0) {
+    const body = stripComments(text)
+    // `… RETURNING` turns a write into rows that lineage does not follow.
+    if (shaped.kind === 'other' || /\breturning\b/i.test(body)) {
+      if ((!ROWLESS.test(body) || /\breturning\b/i.test(body)) && mentioned().length > 0) {
         everything = true
         notes.push(`a statement that returns rows is not analysed (${body.split(/\s/)[0]}): every column is masked`)
       }
@@ -142,6 +153,7 @@ export async function planResultMasking(
 
   return {
     active: true,
+    mentionsTagged: mentioned().length > 0,
     notes,
     tagsFor: (columns) => {
       const sameWidth = widths.filter((w) => w.length === columns.length)

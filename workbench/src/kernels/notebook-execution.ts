@@ -16,7 +16,7 @@ import {
   setKernelStatus,
 } from './notebook-document.ts'
 import { CellOutputWriter } from './output-writer.ts'
-import { maskOutput, type PlanResultMasking } from './result-masks.ts'
+import { maskErrorOutput, maskOutput, type PlanResultMasking } from './result-masks.ts'
 import { connectionResultId, type SessionEntry, type SessionManager } from './session-manager.ts'
 
 export interface NotebookExecutionOptions {
@@ -291,12 +291,16 @@ export class NotebookExecution {
     for await (const output of run.outputs) {
       if (output.output_type === 'error') failed = true
       const routed = plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output
-      const tagsFor = masking && tableOf(routed) ? await masking : undefined
-      if (!tagsFor) {
+      const maskPlan = masking && (tableOf(routed) || routed.output_type === 'error') ? await masking : undefined
+      if (!maskPlan) {
         writer.push(routed)
         continue
       }
-      const masked = maskOutput(routed, tagsFor)
+      if (routed.output_type === 'error') {
+        writer.push(maskPlan.mentionsTagged ? maskErrorOutput(routed) : routed)
+        continue
+      }
+      const masked = maskOutput(routed, maskPlan.tagsFor)
       const resultId = tableOf(masked.output)?.resultId
       if (masked.columns && resultId) entry.resultMasks.set(resultId, masked.columns)
       writer.push(masked.output)
@@ -324,11 +328,7 @@ export class NotebookExecution {
   }
 
   /** The masking of a SQL cell's results; a planning failure masks every column (never leak on error). */
-  #planMasking(
-    active: ActiveNotebook,
-    connection: string,
-    sql: string,
-  ): Promise<((columns: readonly string[]) => string[][]) | undefined> | undefined {
+  #planMasking(active: ActiveNotebook, connection: string, sql: string): Promise<CellMasking | undefined> | undefined {
     const planner = this.#options.planMasking
     if (!planner) return undefined
     // A table created by the previous cell is masked through its recorded lineage: give the recording a moment.
@@ -338,10 +338,12 @@ export class NotebookExecution {
       : Promise.resolve()
     return settled
       .then(() => planner({ workspaceId: active.workspaceId, connection, sql }))
-      .then((p) => (p ? (columns: readonly string[]) => p.tagsFor(columns) : undefined))
-      .catch((err: unknown) => {
+      .then((p): CellMasking | undefined =>
+        p ? { tagsFor: (columns) => p.tagsFor(columns), mentionsTagged: p.mentionsTagged === true } : undefined,
+      )
+      .catch((err: unknown): CellMasking => {
         this.#options.logger.warn({ err, notebookId: active.notebookId }, 'result masking failed: masking everything')
-        return (columns: readonly string[]) => columns.map(() => ['sensitive'])
+        return { tagsFor: (columns) => columns.map(() => ['sensitive']), mentionsTagged: true }
       })
   }
 
@@ -398,6 +400,13 @@ function routeResult(output: Output, connectionId: string): Output {
   if (!table?.resultId) return output
   const routed: TableData = { ...table, resultId: connectionResultId(connectionId, table.resultId) }
   return { ...output, data: { ...output.data, [TABLE_MIME_TYPE]: routed } }
+}
+
+/** How a SQL cell's outputs are masked in the shared document. */
+interface CellMasking {
+  tagsFor: (columns: readonly string[]) => string[][]
+  /** The cell reads tables with tagged columns: its error messages are masked too. */
+  mentionsTagged: boolean
 }
 
 /** How long masking waits for the previous cell's lineage to be recorded (it never waits for a stuck hook longer). */

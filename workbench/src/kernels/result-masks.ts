@@ -10,7 +10,7 @@ export type PlanResultMasking = (input: {
   /** 'duckdb' (the workspace database) or a connection id. */
   connection: string
   sql: string
-}) => Promise<{ tagsFor(columns: readonly string[]): string[][] } | undefined>
+}) => Promise<{ tagsFor(columns: readonly string[]): string[][]; mentionsTagged?: boolean } | undefined>
 
 /** Kept results per session remember their masks, newest last; older entries go (results are dropped too). */
 const MAX_MASKS_PER_SESSION = 500
@@ -92,4 +92,14 @@ export function csvLine(values: readonly unknown[]): string {
       return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
     })
     .join(',')}\r\n`
+}
+
+/**
+ * An error of a cell that reads tagged tables, with its quoted literals masked: engines quote offending values
+ * (`Could not convert string 'jane@example.com' to INT32`), and errors go into the shared document too.
+ */
+export function maskErrorOutput(output: Output): Output {
+  if (output.output_type !== 'error') return output
+  const mask = (text: string) => text.replace(/'(?:[^']|'')*'/g, "'***'")
+  return { ...output, evalue: mask(output.evalue), traceback: output.traceback.map(mask) }
 }

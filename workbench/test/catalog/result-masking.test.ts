@@ -40,6 +40,8 @@ const CELLS = {
   sameCell: 'CREATE TABLE contacts AS SELECT id, email AS mail FROM customers; SELECT * FROM contacts ORDER BY id',
   derive: 'CREATE TABLE leads AS SELECT id, lower(email) AS addr FROM customers',
   fromDerived: 'SELECT addr, id FROM leads ORDER BY id',
+  returning:
+    'CREATE TABLE kept (id INTEGER, email VARCHAR); INSERT INTO kept SELECT id, email FROM customers RETURNING email',
 }
 
 describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) => {
@@ -124,6 +126,8 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
     await author.synced()
     author.notebook.insertCells(0, [
       ...Object.entries(CELLS).map(([id, sql]) => sqlCell(id, sql)),
+      // Run on its own: a failing cell stops the rest of its run.
+      sqlCell('castError', "SELECT id FROM customers WHERE email::INTEGER > 0 AND email LIKE 'j%'"),
       ...Object.entries(REMOTE_CELLS).map(([id, sql]) => ({
         ...sqlCell(id, sql),
         metadata: { workbench: { type: 'sql', connection: 'pg' } },
@@ -132,7 +136,7 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
     await eventually(async () => {
       const room = await f.collab.room(notebookId)
       await room.flush()
-      expect(room.doc.getArray('cells').length).toBe(Object.keys(CELLS).length + Object.keys(REMOTE_CELLS).length)
+      expect(room.doc.getArray('cells').length).toBe(Object.keys(CELLS).length + Object.keys(REMOTE_CELLS).length + 1)
     })
     author.destroy()
     await client.synced()
@@ -214,6 +218,20 @@ describe.each(DATABASE_KINDS)('SQL results of PII-tagged columns on %s', (kind) 
       sql: `SELECT email FROM ${CRM}.people`,
     })
     expect(plan?.tagsFor(['email'])).toEqual([[]])
+  })
+
+  it('RETURNING rows of a write and the error messages of a cell reading a tagged table are masked too', async () => {
+    expect(JSON.stringify(output('returning'))).not.toContain('jane.doe')
+    expect(output('returning').metadata.masked).toEqual(['email'])
+    const run = await f.api('editor', 'POST', `/workspaces/${f.workspaceId}/notebooks/${notebookId}/execution/run`, {
+      cellIds: ['castError'],
+    })
+    expect(run.status).toBe(202)
+    const state = () => client.notebook.ydoc.getMap<CellRunState>('execution').get('castError')?.state
+    await eventually(() => expect(state()).toBe('error'), 60_000)
+    const error = output('castError') as unknown as { ename: string; evalue: string; traceback: string[] }
+    expect(error.evalue).toContain("'***'")
+    expect(JSON.stringify(error)).not.toContain('@example')
   })
 
   it('paging and export mask for an editor without unmask, who may neither unmask nor filter on the column', async () => {
