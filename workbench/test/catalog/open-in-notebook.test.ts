@@ -84,7 +84,8 @@ describe.each(DATABASE_KINDS)('open a catalog asset in a notebook on %s', (kind)
     const state = () => watcher.notebook.ydoc.getMap<CellRunState>('execution').get(added.body.cellId)?.state
     await eventually(() => expect(state()).toBe('ok'), 60_000)
     const cell = watcher.notebook.cells[1] as YCodeCell
-    expect((cell.getOutputs()[0]?.data as Record<string, any>)[TABLE_MIME_TYPE].rows).toEqual([
+    const data = cell.getOutputs()[0]?.data as Record<string, any> | undefined
+    expect(data?.[TABLE_MIME_TYPE].rows).toEqual([
       [1, 5],
       [2, 7],
     ])
