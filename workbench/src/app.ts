@@ -26,6 +26,7 @@ import { apiTokenRoutes } from './routes/api-tokens.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { catalogRoutes } from './routes/catalog.ts'
+import { catalogNotebookRoutes } from './routes/catalog-notebook.ts'
 import { collabRoutes } from './routes/collab.ts'
 import { connectionRoutes } from './routes/connections.ts'
 import { type FilesDeps, fileRoutes } from './routes/files.ts'
@@ -129,6 +130,13 @@ export function createApp(deps: AppDeps) {
     .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', fileRoutes(deps.identity, deps.files ?? (() => undefined)))
     .route('/', catalogRoutes(deps.identity, deps.catalog ?? (() => undefined)))
+    .route(
+      '/',
+      catalogNotebookRoutes(deps.identity, {
+        catalog: deps.catalog ?? (() => undefined),
+        notebooks: deps.notebooks ?? (() => undefined),
+      }),
+    )
     .route('/', notebookVersionRoutes(deps.identity, deps.history ?? (() => undefined)))
     .route('/', notebookCommentRoutes(deps.identity, deps.history ?? (() => undefined)))
     .route('/', notebookProblemRoutes(deps.identity))

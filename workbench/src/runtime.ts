@@ -172,6 +172,8 @@ export async function startWorkbench(
         logger,
         // Lineage and usage of SQL cells, recorded in the catalog without slowing the cells.
         onSqlExecuted: notebookLineage(() => catalog, logger),
+        // PII-tagged columns are masked in the shared document (paging and export mask per user).
+        planMasking: async (input) => catalog?.planResultMasking(input),
       }),
     }
     const connectionService = new ConnectionService({

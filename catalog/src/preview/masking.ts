@@ -43,8 +43,8 @@ export function maskValue(value: unknown, tag: string): unknown {
   }
 }
 
-/** The tags of one column that call for masking, most specific first (`sensitive` last). */
-function maskingTag(tags: readonly string[]): string | undefined {
+/** The tag of one column that calls for masking, most specific first (`sensitive` last); undefined: none. */
+export function maskingTag(tags: readonly string[]): string | undefined {
   const pii = tags.find((t) => t.startsWith('PII.'))
   return pii ?? (tags.includes('sensitive') ? 'sensitive' : undefined)
 }

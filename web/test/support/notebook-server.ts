@@ -3,11 +3,14 @@ import type { AddressInfo, Socket } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { duckdbParser } from '@workbench/catalog'
+import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import pino from 'pino'
 import { WebSocketServer } from 'ws'
 import { startJupyterServer, type TestJupyterServer } from '../../../kernels/test/support/jupyter-server.ts'
 import { createApp } from '../../../workbench/src/app.ts'
 import { createIdentity } from '../../../workbench/src/auth/identity.ts'
+import { CatalogService } from '../../../workbench/src/catalog/catalog-service.ts'
 import { CollabServer } from '../../../workbench/src/collab/collab-server.ts'
 import { DocumentStore } from '../../../workbench/src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../../workbench/src/collab/notebook-access.ts'
@@ -29,6 +32,10 @@ export interface NotebookServer {
   url: string
   collab: CollabServer
   database: TestDatabase
+  /** The catalog (with `catalog: true`): SQL results of its PII-tagged columns are masked as in the runtime. */
+  catalog?: CatalogService
+  /** The workspace DuckDB of a workspace (with `kernels` or `catalog`). */
+  workspaceDuckdb?: (workspaceId: string) => Promise<DuckdbDatabase>
   /** Drops every connection and stops listening (the browser sees the server go away). */
   goDown(): Promise<void>
   /** Listens again on the same port. */
@@ -41,6 +48,11 @@ export interface NotebookServerOptions {
   kernels?: boolean
   /** Notebook versions and comments (their panels stay hidden without them). */
   history?: boolean
+  /**
+   * The catalog over the kernels' workspace DuckDB, with result masking wired as in the runtime. Without
+   * `kernels`, SQL cells still run (on DuckDB) but no Jupyter Server is started.
+   */
+  catalog?: boolean
 }
 
 /**
@@ -72,7 +84,21 @@ export async function startNotebookServer(
         comments: new NotebookComments(database.db, documents, collab),
       }
     : undefined
-  const kernels = options.kernels ? await startKernels(collab, logger) : undefined
+  let catalog: CatalogService | undefined
+  const kernels =
+    options.kernels || options.catalog
+      ? await startKernels(collab, logger, { python: options.kernels === true, catalog: () => catalog })
+      : undefined
+  if (options.catalog && kernels) {
+    const scratch = await DuckdbDatabase.open({ path: ':memory:', sandboxed: true })
+    kernels.onStop.push(async () => scratch.close())
+    catalog = new CatalogService({
+      db: database.db,
+      logger,
+      parse: duckdbParser((sql, o) => scratch.query(sql, o)),
+      workspaceDuckdb: kernels.databases.get,
+    })
+  }
   const app = createApp({
     logger,
     readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
@@ -82,6 +108,7 @@ export async function startNotebookServer(
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(database.db) }),
     kernels: () => kernels?.deps,
     history: () => history,
+    catalog: () => catalog,
     webDist,
   })
   const sockets = new Set<Socket>()
@@ -103,6 +130,8 @@ export async function startNotebookServer(
     url: `http://127.0.0.1:${port}`,
     collab,
     database,
+    catalog,
+    workspaceDuckdb: kernels ? (id) => kernels.databases.get(id) : undefined,
     goDown: async () => {
       down = true
       for (const s of sockets) s.destroy()
@@ -114,6 +143,7 @@ export async function startNotebookServer(
       down = true
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await catalog?.idle()
       await kernels?.stop()
       await collab.close()
       await database.dispose()
@@ -125,22 +155,40 @@ export async function startNotebookServer(
 async function startKernels(
   collab: CollabServer,
   logger: pino.Logger,
-): Promise<{ deps: KernelDeps; stop(): Promise<void> }> {
+  options: { python: boolean; catalog: () => CatalogService | undefined },
+): Promise<{
+  deps: KernelDeps
+  databases: WorkspaceDatabases
+  onStop: (() => Promise<void>)[]
+  stop(): Promise<void>
+}> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'web-kernels-'))
-  const jupyter: TestJupyterServer = await startJupyterServer()
+  const jupyter: TestJupyterServer | undefined = options.python ? await startJupyterServer() : undefined
+  const onStop: (() => Promise<void>)[] = []
   const databases = new WorkspaceDatabases({ dataDir, memoryLimit: defaultKernelSettings.duckdbMemoryLimit })
   const sessions = new SessionManager({
     databases,
     settings: defaultKernelSettings,
-    jupyter: () => ({ baseUrl: jupyter.baseUrl, token: jupyter.token }),
+    jupyter: () => (jupyter ? { baseUrl: jupyter.baseUrl, token: jupyter.token } : undefined),
     logger,
   })
   return {
-    deps: { sessions, execution: new NotebookExecution({ sessions, collab: () => collab, logger }) },
+    deps: {
+      sessions,
+      execution: new NotebookExecution({
+        sessions,
+        collab: () => collab,
+        logger,
+        planMasking: async (input) => options.catalog()?.planResultMasking(input),
+      }),
+    },
+    databases,
+    onStop,
     stop: async () => {
       await sessions.stop()
+      for (const stop of onStop) await stop()
       await databases.close()
-      await jupyter.stop()
+      await jupyter?.stop()
       rmSync(dataDir, { recursive: true, force: true })
     },
   }

@@ -6,6 +6,8 @@ import {
   ensureSource,
   type LineageProducer,
   type ParseSql,
+  planResultMasking,
+  type ResultMaskPlan,
   recordLineage,
 } from '@workbench/catalog'
 import type { Kysely } from 'kysely'
@@ -217,6 +219,35 @@ export class CatalogService {
   /** The lineage ingestion entry point for notebook executions and pipeline runs (never throws on bad SQL). */
   recordLineage(input: { workspaceId: string; sql: string; producer: LineageProducer }) {
     return recordLineage(this.db, this.#deps.parse, input)
+  }
+
+  /**
+   * Which result columns of SQL run on `connection` ('duckdb' = the workspace database, else a connection id)
+   * derive from PII-tagged columns of that source's catalogued tables. A connection that is not a catalog source
+   * has no tags, so nothing is masked.
+   */
+  async planResultMasking(input: { workspaceId: string; connection: string; sql: string }): Promise<ResultMaskPlan> {
+    const { workspaceId, connection } = input
+    const sources = await this.db
+      .selectFrom('catalog_sources')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where((eb) =>
+        connection === 'duckdb'
+          ? eb.and([eb('connection_id', 'is', null), eb('kind', '=', 'duckdb')])
+          : eb('connection_id', '=', connection),
+      )
+      .execute()
+    // A connection's default schema depends on its engine and login: unqualified names match any schema there.
+    const defaultSchema = connection === 'duckdb' ? 'main' : undefined
+    return planResultMasking(this.db, this.#deps.parse, {
+      workspaceId,
+      sourceIds: sources.map((s) => s.id),
+      sql: input.sql,
+      defaultSchema,
+      // Recorded lineage names the workspace DuckDB's tables (cells on connections are not recorded).
+      followLineage: connection === 'duckdb',
+    })
   }
 }
 

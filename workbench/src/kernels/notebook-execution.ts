@@ -16,6 +16,7 @@ import {
   setKernelStatus,
 } from './notebook-document.ts'
 import { CellOutputWriter } from './output-writer.ts'
+import { maskErrorOutput, maskOutput, type PlanResultMasking } from './result-masks.ts'
 import { connectionResultId, type SessionEntry, type SessionManager } from './session-manager.ts'
 
 export interface NotebookExecutionOptions {
@@ -30,6 +31,11 @@ export interface NotebookExecutionOptions {
    * Its failures are logged; it never fails nor delays the cell.
    */
   onSqlExecuted?: (event: SqlCellExecuted) => void | Promise<void>
+  /**
+   * Which columns of a SQL cell's results to mask in the shared document (PII-tagged in the catalog). When it
+   * fails, every column of the cell's results is masked: the shared document never carries tagged values.
+   */
+  planMasking?: PlanResultMasking
 }
 
 /** A SQL cell that ran successfully (see `onSqlExecuted`). */
@@ -85,6 +91,8 @@ export class NotebookExecution {
   readonly #active = new Map<string, ActiveNotebook>()
   /** Run requests of a notebook are admitted one at a time, in call order. */
   readonly #admission = new Map<string, Promise<unknown>>()
+  /** The last `onSqlExecuted` of each notebook: masking waits (briefly) for the lineage of earlier cells. */
+  readonly #lineage = new Map<string, Promise<unknown>>()
   #batches = 0
 
   constructor(options: NotebookExecutionOptions) {
@@ -138,6 +146,7 @@ export class NotebookExecution {
     }
     const entry = active?.entry ?? this.#options.sessions.findForNotebook(workspaceId, notebookId)
     if (!entry) return
+    entry.resultMasks.clear()
     const collab = this.#options.collab()
     const held = active ? undefined : await collab?.hold(notebookId)
     try {
@@ -274,12 +283,27 @@ export class NotebookExecution {
                 ? undefined
                 : () => this.#options.sessions.connectionKernel(entry, plan.connection),
           }
+    // Planned while the query runs; only awaited when a result arrives.
+    const masking = plan.kind === 'sql' ? this.#planMasking(active, plan.connection, plan.code) : undefined
     const run = entry.session.execute(request)
     const writer = new CellOutputWriter(room, cellId, this.#options.throttleMs ?? 50)
     let failed = false
     for await (const output of run.outputs) {
       if (output.output_type === 'error') failed = true
-      writer.push(plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output)
+      const routed = plan.kind === 'sql' && plan.connection !== 'duckdb' ? routeResult(output, plan.connection) : output
+      const maskPlan = masking && (tableOf(routed) || routed.output_type === 'error') ? await masking : undefined
+      if (!maskPlan) {
+        writer.push(routed)
+        continue
+      }
+      if (routed.output_type === 'error') {
+        writer.push(maskPlan.mentionsTagged ? maskErrorOutput(routed) : routed)
+        continue
+      }
+      const masked = maskOutput(routed, maskPlan.tagsFor)
+      const resultId = tableOf(masked.output)?.resultId
+      if (masked.columns && resultId) entry.resultMasks.set(resultId, masked.columns)
+      writer.push(masked.output)
     }
     await writer.flush()
     const finishedAt = Date.now()
@@ -303,15 +327,40 @@ export class NotebookExecution {
     return !failed
   }
 
+  /** The masking of a SQL cell's results; a planning failure masks every column (never leak on error). */
+  #planMasking(active: ActiveNotebook, connection: string, sql: string): Promise<CellMasking | undefined> | undefined {
+    const planner = this.#options.planMasking
+    if (!planner) return undefined
+    // A table created by the previous cell is masked through its recorded lineage: give the recording a moment.
+    const previous = this.#lineage.get(key(active.workspaceId, active.notebookId))
+    const settled = previous
+      ? Promise.race([previous, new Promise((resolve) => setTimeout(resolve, LINEAGE_WAIT_MS).unref())])
+      : Promise.resolve()
+    return settled
+      .then(() => planner({ workspaceId: active.workspaceId, connection, sql }))
+      .then((p): CellMasking | undefined =>
+        p ? { tagsFor: (columns) => p.tagsFor(columns), mentionsTagged: p.mentionsTagged === true } : undefined,
+      )
+      .catch((err: unknown): CellMasking => {
+        this.#options.logger.warn({ err, notebookId: active.notebookId }, 'result masking failed: masking everything')
+        return { tagsFor: (columns) => columns.map(() => ['sensitive']), mentionsTagged: true }
+      })
+  }
+
   /** Hands a successful SQL cell to `onSqlExecuted` without waiting for it: the next cell runs at once. */
   #sqlExecuted(event: SqlCellExecuted): void {
     const listener = this.#options.onSqlExecuted
     if (!listener) return
-    void Promise.resolve()
+    const k = key(event.workspaceId, event.notebookId)
+    const done: Promise<unknown> = Promise.resolve()
       .then(() => listener(event))
       .catch((err: unknown) =>
         this.#options.logger.warn({ err, notebookId: event.notebookId, cellId: event.cellId }, 'onSqlExecuted failed'),
       )
+      .finally(() => {
+        if (this.#lineage.get(k) === done) this.#lineage.delete(k)
+      })
+    this.#lineage.set(k, done)
   }
 
   /** Shows `starting` while the kernel a cell needs starts (the first cell of each language can take seconds). */
@@ -352,6 +401,16 @@ function routeResult(output: Output, connectionId: string): Output {
   const routed: TableData = { ...table, resultId: connectionResultId(connectionId, table.resultId) }
   return { ...output, data: { ...output.data, [TABLE_MIME_TYPE]: routed } }
 }
+
+/** How a SQL cell's outputs are masked in the shared document. */
+interface CellMasking {
+  tagsFor: (columns: readonly string[]) => string[][]
+  /** The cell reads tables with tagged columns: its error messages are masked too. */
+  mentionsTagged: boolean
+}
+
+/** How long masking waits for the previous cell's lineage to be recorded (it never waits for a stuck hook longer). */
+const LINEAGE_WAIT_MS = 2_000
 
 function key(workspaceId: string, notebookId: string): string {
   return `${workspaceId}/${notebookId}`

@@ -6,6 +6,7 @@ import { JupyterKernel } from '@workbench/kernels/jupyter'
 import { NotebookSession } from '@workbench/kernels/session'
 import type { Logger } from 'pino'
 import { NotFoundError } from '../http/errors.ts'
+import { ResultMasks } from './result-masks.ts'
 import type { WorkspaceDatabases } from './workspace-databases.ts'
 
 export interface KernelSettings {
@@ -54,6 +55,8 @@ export interface SessionEntry extends SessionInfo {
   connections: Map<string, Promise<SqlKernel>>
   /** Called when the session is closed (deleted, culled, server stop), e.g. to end its websockets. */
   onClose: Set<() => void>
+  /** Masks of kept results whose outputs were masked in the shared document (for paging and export). */
+  resultMasks: ResultMasks
 }
 
 /**
@@ -208,6 +211,7 @@ export class SessionManager {
       session,
       connections: new Map(),
       onClose: new Set(),
+      resultMasks: new ResultMasks(),
     }
     this.#sessions.set(entry.id, entry)
     return entry

@@ -78,6 +78,10 @@ export const TablePage = z
     rows: z.array(z.array(z.unknown())),
     offset: z.number(),
     totalRows: z.number(),
+    /** Columns whose values are masked for this caller (PII-tagged in the catalog). */
+    masked: z.array(z.string()).optional(),
+    /** True when a workspace admin asked for clear values (the read is audited). */
+    unmasked: z.boolean().optional(),
   })
   .openapi('TablePage')
 

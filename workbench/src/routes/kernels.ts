@@ -27,8 +27,10 @@ import {
   WorkspaceParam,
 } from './kernel-schemas.ts'
 import { kernelWebSocketRoute } from './kernels-websocket.ts'
+import { maskedCsv, maskedPage, refuseMaskedFilters, resultAccess } from './result-masking.ts'
 
 const base = '/workspaces/{workspaceId}/kernels/sessions'
+const Unmask = z.object({ unmask: z.enum(['true', 'false']).optional() })
 const tags = ['kernels']
 
 const createSession = createRoute({
@@ -104,8 +106,14 @@ const page = createRoute({
   method: 'post',
   path: `${base}/{sessionId}/results/{resultId}/page`,
   tags,
-  summary: 'A page of a kept SQL result, optionally sorted and filtered, without re-running the query',
-  request: { params: ResultParams, body: { required: true, content: { 'application/json': { schema: PageRequest } } } },
+  summary:
+    'A page of a kept SQL result, optionally sorted and filtered, without re-running the query; PII-tagged columns ' +
+    'are masked unless a workspace admin asks to unmask (audited)',
+  request: {
+    params: ResultParams,
+    query: Unmask,
+    body: { required: true, content: { 'application/json': { schema: PageRequest } } },
+  },
   responses: { 200: json(TablePage, 'Page'), ...errors },
 })
 
@@ -113,8 +121,10 @@ const exportResult = createRoute({
   method: 'get',
   path: `${base}/{sessionId}/results/{resultId}/export`,
   tags,
-  summary: 'The whole kept SQL result as a file (CSV with a header row, or Parquet), streamed',
-  request: { params: ResultParams, query: z.object({ format: z.enum(['csv', 'parquet']).default('csv') }) },
+  summary:
+    'The whole kept SQL result as a file (CSV with a header row, or Parquet), streamed; PII-tagged columns are ' +
+    'masked (CSV only) unless a workspace admin asks to unmask (audited)',
+  request: { params: ResultParams, query: Unmask.extend({ format: z.enum(['csv', 'parquet']).default('csv') }) },
   responses: {
     200: {
       description: 'The file',
@@ -176,13 +186,31 @@ export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefi
     .openapi({ ...page, middleware: [view('kernels.results.page')] }, async (c) => {
       const params = c.req.valid('param')
       const entry = sessionOf(params)
-      const table = await resultErrors(() => ready().sessions.page(entry, params.resultId, c.req.valid('json')))
-      return c.json(table, 200)
+      const request = c.req.valid('json')
+      const wantsClear = c.req.valid('query').unmask === 'true'
+      const access = await resultAccess(c, identity, entry, params.resultId, wantsClear, 'page')
+      refuseMaskedFilters(access, request)
+      const table = await resultErrors(() => ready().sessions.page(entry, params.resultId, request))
+      return c.json(maskedPage(access, table), 200)
     })
     .openapi({ ...exportResult, middleware: [view('kernels.results.export')] }, async (c) => {
       const params = c.req.valid('param')
-      const { format } = c.req.valid('query')
+      const { format, unmask } = c.req.valid('query')
       const entry = sessionOf(params)
+      const access = await resultAccess(c, identity, entry, params.resultId, unmask === 'true', 'export')
+      if (access.mask) {
+        if (format !== 'csv')
+          throw new AppError(
+            403,
+            'masked_export_csv_only',
+            `Columns ${access.masked.join(', ')} are masked: export as CSV (masked), or ask a workspace admin`,
+          )
+        const stream = maskedCsv(ready().sessions, entry, params.resultId, access.mask)
+        return c.body(stream, 200, {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="result-${params.resultId.replace(/[^\w-]/g, '_')}.csv"`,
+        }) as never
+      }
       if (params.resultId.startsWith('c:'))
         throw new AppError(400, 'export_unsupported', 'Results of a connection cannot be exported yet; page them')
       const dir = path.join(ready().sessions.dataDirOf(params.workspaceId), '.exchange')

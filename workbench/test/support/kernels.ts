@@ -23,9 +23,10 @@ import {
   SessionManager,
 } from '../../src/kernels/session-manager.ts'
 import { WorkspaceDatabases } from '../../src/kernels/workspace-databases.ts'
+import { NotebookService } from '../../src/notebooks/notebook-service.ts'
 import { createMembers } from './members.ts'
 
-export type Role = 'editor' | 'viewer' | 'outsider'
+export type Role = 'editor' | 'viewer' | 'outsider' | 'admin'
 
 export interface KernelFixture {
   baseUrl: string
@@ -70,6 +71,7 @@ export async function startKernelFixture(
   const tokens = {
     editor: editor.token,
     viewer: (await members.member(workspaceId, 'viewer')).token,
+    admin: (await members.member(workspaceId, 'admin')).token,
     outsider: (await members.member(await members.workspace(), 'owner')).token,
   }
   const merged = { ...defaultKernelSettings, ...settings }
@@ -95,7 +97,9 @@ export async function startKernelFixture(
     collab: () => collab,
     logger,
     onSqlExecuted: extras.onSqlExecuted ?? (catalog ? notebookLineage(() => catalog, logger) : undefined),
+    planMasking: catalog ? (input) => catalog.planResultMasking(input) : undefined,
   })
+  const notebooks = new NotebookService(db.db, store, collab)
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
@@ -104,6 +108,7 @@ export async function startKernelFixture(
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(db.db) }),
     kernels: () => ({ sessions, execution }),
     catalog: () => catalog,
+    notebooks: () => notebooks,
   })
   const server: ServerType = createAdaptorServer({
     fetch: app.fetch,

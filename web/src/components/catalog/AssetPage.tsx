@@ -2,7 +2,6 @@ import { useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import {
   type AssetDetail,
-  assetNotebook,
   assetSql,
   type ColumnProfile,
   type LineageGraph,
@@ -12,6 +11,7 @@ import { hrefFor } from '../../core/routing/hash-route.ts'
 import { useApiData } from '../../hooks/use-api-data.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 import { LineageView } from './LineageView.tsx'
+import { OpenInNotebook } from './OpenInNotebook.tsx'
 
 interface Props {
   workspaceId: string
@@ -31,7 +31,6 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
   const [profile, setProfile] = useState<{ columns: ColumnProfile[]; computedAt: string } | null>(null)
   const [description, setDescription] = useState<string | undefined>()
   const [error, setError] = useState<unknown>()
-  const [notebook, setNotebook] = useState<{ id: string; name: string } | undefined>()
 
   const run = async (fn: () => Promise<void>) => {
     try {
@@ -93,21 +92,7 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
         <button type="button" className="link" onClick={() => void navigator.clipboard?.writeText(assetSql(a))}>
           Copy
         </button>{' '}
-        {canEdit && (
-          <button
-            type="button"
-            onClick={() =>
-              void run(async () => {
-                const name = `Explore ${a.schema}.${a.name}`
-                const path = `/api/workspaces/${workspaceId}/notebooks/import?name=${encodeURIComponent(name)}`
-                setNotebook(await api<{ id: string; name: string }>('POST', path, assetNotebook(a)))
-              })
-            }
-          >
-            Open in notebook
-          </button>
-        )}
-        {notebook && <span data-testid="created-notebook"> Created notebook “{notebook.name}”.</span>}
+        {canEdit && <OpenInNotebook workspaceId={workspaceId} assetId={assetId} onError={setError} />}
       </p>
       <ErrorText error={error} />
 

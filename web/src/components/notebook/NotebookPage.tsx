@@ -165,6 +165,7 @@ export default function NotebookPage({
         notebookId,
         sessionId: execution && execution !== 'unavailable' ? execution.sessionId : null,
         canEdit,
+        canUnmask: roleAtLeast(workspace.role, 'admin'),
       }}
     >
       <div className="notebook-page">

@@ -7,6 +7,8 @@ export interface NotebookEnv {
   /** The kernel session the notebook's results live in (contract A), when execution is available. */
   sessionId: string | null
   canEdit: boolean
+  /** Workspace admins and owners may reveal masked (PII-tagged) result columns; every reveal is audited. */
+  canUnmask?: boolean
 }
 
 export const NotebookEnvContext = createContext<NotebookEnv>({

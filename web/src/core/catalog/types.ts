@@ -84,28 +84,3 @@ export function assetSql(asset: { schema: string; name: string }): string {
   const q = (s: string) => `"${s.replaceAll('"', '""')}"`
   return `SELECT * FROM ${q(asset.schema)}.${q(asset.name)} LIMIT 100`
 }
-
-/**
- * A one-cell notebook (nbformat 4.5) whose SQL cell queries the asset in the workspace DuckDB (ARCHITECTURE.md §4),
- * to import through the notebooks API.
- */
-export function assetNotebook(asset: { schema: string; name: string }): unknown {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
-      language_info: { name: 'python' },
-    },
-    cells: [
-      {
-        id: 'catalog-1',
-        cell_type: 'code',
-        source: `%%sql\n${assetSql(asset)}`,
-        metadata: { workbench: { type: 'sql', connection: 'duckdb' } },
-        outputs: [],
-        execution_count: null,
-      },
-    ],
-  }
-}

@@ -56,8 +56,11 @@ export function executionApi(workspaceId: string, notebookId: string) {
 export function resultsApi(workspaceId: string, sessionId: string, resultId: string) {
   const base = `/api/workspaces/${encodeURIComponent(workspaceId)}/kernels/sessions/${encodeURIComponent(sessionId)}/results/${encodeURIComponent(resultId)}`
   return {
-    page: (request: PageRequest) => api<TableData>('POST', `${base}/page`, request),
-    exportUrl: (format: 'csv' | 'parquet') => `${base}/export?format=${format}`,
+    /** `unmask`: clear values of masked columns (workspace admins only; audited by the server). */
+    page: (request: PageRequest, unmask = false) =>
+      api<TableData & { masked?: string[] }>('POST', `${base}/page${unmask ? '?unmask=true' : ''}`, request),
+    exportUrl: (format: 'csv' | 'parquet', unmask = false) =>
+      `${base}/export?format=${format}${unmask ? '&unmask=true' : ''}`,
   }
 }
 

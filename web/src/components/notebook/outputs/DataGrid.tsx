@@ -19,10 +19,22 @@ const ROW_HEIGHT = 26
  * A SQL result: virtualised rows, column types and quick stats, server-side paging/sorting/filtering when the
  * result is kept on the server (contract A page endpoint), copy, export, and a chart builder.
  */
-export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?: (spec: unknown) => void }) {
+export function DataGrid({
+  data,
+  masked = [],
+  onSaveChart,
+}: {
+  data: TableData
+  /** Columns masked by the server (PII-tagged in the catalog); admins may reveal them (audited). */
+  masked?: string[]
+  onSaveChart?: (spec: unknown) => void
+}) {
   const env = useNotebookEnv()
   const remote = data.resultId && env.sessionId ? resultsApi(env.workspaceId, env.sessionId, data.resultId) : undefined
-  const complete = data.rows.length >= data.totalRows
+  const [revealed, setRevealed] = useState(false)
+  // Revealed values come from the server only: the rows in the shared document stay masked.
+  const complete = data.rows.length >= data.totalRows && !revealed
+  const hidden = revealed ? [] : masked
   const [query, setQuery] = useState<GridQuery>({})
   const [offset, setOffset] = useState(0)
   const [page, setPage] = useState<{ rows: unknown[][]; total: number }>({ rows: data.rows, total: data.totalRows })
@@ -39,7 +51,7 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
     let cancelled = false
     setLoading(true)
     remote
-      .page(pageRequest(query, offset, PAGE))
+      .page(pageRequest(query, offset, PAGE), revealed)
       .then(
         (p) => !cancelled && setPage({ rows: p.rows, total: p.totalRows }),
         (err: unknown) => toast(`Could not load rows: ${errorMessage(err)}`, 'error'),
@@ -48,7 +60,7 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
     return () => {
       cancelled = true
     }
-  }, [data, query, offset, complete, data.resultId, env.sessionId])
+  }, [data, query, offset, complete, data.resultId, env.sessionId, revealed])
 
   const virtualizer = useVirtualizer({
     count: page.rows.length,
@@ -102,8 +114,35 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
             result is no longer available on the server; run the cell again to page through it)
           </span>
         )}
+        {hidden.length > 0 && (
+          <span className="masked-note" data-testid="grid-masked">
+            Masked: {hidden.join(', ')}
+            {env.canUnmask && remote && (
+              <>
+                {' '}
+                <button
+                  type="button"
+                  className="link"
+                  title="Show the clear values (recorded in the audit log)"
+                  onClick={() => {
+                    setOffset(0)
+                    setRevealed(true)
+                  }}
+                >
+                  Reveal
+                </button>
+              </>
+            )}
+          </span>
+        )}
+        {revealed && (
+          <span className="masked-note" data-testid="grid-revealed">
+            Showing unmasked values (audited)
+          </span>
+        )}
         <FilterForm
-          columns={names}
+          // Filtering on a masked column would tell its values apart: the server refuses it.
+          columns={names.filter((n) => !hidden.includes(n))}
           onApply={(filter) => {
             setOffset(0)
             setQuery((q) => ({ ...q, filter }))
@@ -114,12 +153,14 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
         </button>
         {remote ? (
           <>
-            <a href={remote.exportUrl('csv')} download>
+            <a href={remote.exportUrl('csv', revealed)} download>
               Export CSV
             </a>
-            <a href={remote.exportUrl('parquet')} download>
-              Export Parquet
-            </a>
+            {hidden.length === 0 && (
+              <a href={remote.exportUrl('parquet', revealed)} download>
+                Export Parquet
+              </a>
+            )}
           </>
         ) : (
           <button type="button" className="link" onClick={downloadCsv}>
@@ -144,6 +185,11 @@ export function DataGrid({ data, onSaveChart }: { data: TableData; onSaveChart?:
                       {sorted}
                     </button>
                     <small className="col-type">{c.type}</small>
+                    {hidden.includes(c.name) && (
+                      <small className="tag masked" data-testid="masked-column" title="PII-tagged in the catalog">
+                        masked
+                      </small>
+                    )}
                     {stats && (
                       <small className="col-stats" title="nulls · distinct · min–max">
                         {stats.nullCount} null{stats.distinct !== undefined ? ` · ${stats.distinct} distinct` : ''}

@@ -15,6 +15,8 @@ export interface CellOutput {
   ename?: string
   evalue?: string
   traceback?: string[]
+  /** `masked`: result columns whose values the server masked (PII-tagged in the catalog). */
+  metadata?: Record<string, unknown>
 }
 
 /** Richest first: what a bundle is shown as. */
@@ -58,19 +60,33 @@ function OutputView({ output, onSaveChart }: { output: CellOutput; onSaveChart?:
       )
     case 'execute_result':
     case 'display_data':
-      return <MimeBundle data={output.data ?? {}} onSaveChart={onSaveChart} />
+      return <MimeBundle data={output.data ?? {}} masked={maskedOf(output)} onSaveChart={onSaveChart} />
     default:
       return null
   }
 }
 
-function MimeBundle({ data, onSaveChart }: { data: Record<string, unknown>; onSaveChart?: (spec: unknown) => void }) {
+/** Names of the masked columns of a SQL result output (`metadata.masked`, written by the server). */
+function maskedOf(output: CellOutput): string[] {
+  const masked = output.metadata?.masked
+  return Array.isArray(masked) ? masked.filter((m): m is string => typeof m === 'string') : []
+}
+
+function MimeBundle({
+  data,
+  masked,
+  onSaveChart,
+}: {
+  data: Record<string, unknown>
+  masked: string[]
+  onSaveChart?: (spec: unknown) => void
+}) {
   const mime = PRIORITY.find((m) => m in data)
   if (!mime) return <p className="muted">Output of a type this page cannot show ({Object.keys(data).join(', ')}).</p>
   const value = data[mime]
   switch (mime) {
     case TABLE_MIME_TYPE:
-      return <DataGrid data={value as TableData} onSaveChart={onSaveChart} />
+      return <DataGrid data={value as TableData} masked={masked} onSaveChart={onSaveChart} />
     case VEGA_LITE_MIME:
     case 'application/vnd.vegalite.v4+json':
       return <VegaView spec={typeof value === 'string' ? JSON.parse(value) : value} />
