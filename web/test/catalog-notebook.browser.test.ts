@@ -1,13 +1,11 @@
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { setTags } from '@workbench/catalog'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
-import { buildWeb, type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
+import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
+import { type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'catalog-notebook-web-dist')
+const _ROOT = path.resolve(import.meta.dirname, '../..')
 
 /**
  * Real Chromium against the real catalog, collaboration and SQL execution (workspace DuckDB): open an asset in an
@@ -20,11 +18,10 @@ describe('catalog asset to notebook in the browser', () => {
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    buildWeb(WEB_DIST)
-    ;[server, chromium] = await Promise.all([startNotebookServer(WEB_DIST, { catalog: true }), launchBrowser()])
+    const webDist = buildWebApp('catalog-notebook')
+    ;[server, chromium] = await Promise.all([startNotebookServer(webDist, { catalog: true }), launchBrowser()])
     page = await (await chromium.browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage()
     page.on('pageerror', (err) => pageErrors.push(err.message))
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   }, 240_000)
   afterAll(async () => {
     await chromium?.close()
