@@ -1,8 +1,4 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { duckdbParser, setTags } from '@workbench/catalog'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,13 +7,19 @@ import { createIdentity } from '../../src/auth/identity.ts'
 import { CatalogService } from '../../src/catalog/catalog-service.ts'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/logger.ts'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../support/browser.ts'
+import {
+  buildWebApp,
+  type LoopbackServer,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  serveOnLoopback,
+  type TestBrowser,
+} from '../support/browser.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
 import { TEST_SIGNING_KEY } from '../support/identity.ts'
 import { exec, openWorkspaceDuckdb } from './helpers.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'catalog-web-dist')
 
 /** Chromium against the real API and the built web app: search, open the asset, preview with a masked email. */
 describe('catalog in the browser', () => {
@@ -25,20 +27,12 @@ describe('catalog in the browser', () => {
   let workspace: Awaited<ReturnType<typeof openWorkspaceDuckdb>>
   let scratch: DuckdbDatabase
   let catalog: CatalogService
-  let server: ServerType
+  let server: LoopbackServer
   let url: string
   let chromium: TestBrowser
 
   beforeAll(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', WEB_DIST],
-      {
-        cwd: path.join(ROOT, 'web'),
-        encoding: 'utf8',
-      },
-    )
-    if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`)
+    const webDist = buildWebApp('catalog')
     database = await createTestDatabase('pglite', { migrate: true })
     const logger = createLogger('silent')
     const config = loadConfig({ AUTH_JWT_SECRET: TEST_SIGNING_KEY, TRUST_PROXY: 'false' }, ROOT)
@@ -67,17 +61,15 @@ describe('catalog in the browser', () => {
       scratchDuckdb: () => scratch,
       identity,
       catalog: () => catalog,
-      webDist: WEB_DIST,
+      webDist,
     })
-    server = createAdaptorServer({ fetch: app.fetch })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await serveOnLoopback(app.fetch)
+    url = server.url
     chromium = await launchBrowser()
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   }, 240_000)
   afterAll(async () => {
     await chromium?.close()
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    await server?.close()
     await catalog?.idle()
     scratch?.close()
     workspace?.dispose()
