@@ -115,8 +115,12 @@ export async function resolveSource(
     columns: names.map((n) => ({ source: n, name: n, type: 'VARCHAR' })),
   }
   // DuckDB's sniffer types the columns fast once told the dialect; it gives up on broken files, and then (or
-  // for a preview's mixed-type warnings) columns are profiled as text over the first rows.
-  const sniffedTypes = await sniffTypes(con, draft)
+  // for a preview's mixed-type warnings) columns are profiled as text over the first rows. An import whose
+  // request names a type for every column (what the preview sends back) has nothing to detect.
+  const sniffedTypes =
+    purpose === 'import' && typesGiven(options.columns, names.length)
+      ? names.map((): ColumnType => 'VARCHAR')
+      : await sniffTypes(con, draft)
   const profiled = sniffedTypes ? names.filter((_, i) => sniffedTypes[i] === 'VARCHAR') : names
   const warnings: Problem[] = []
   let types: ColumnType[] = sniffedTypes ?? names.map(() => 'VARCHAR')
@@ -191,6 +195,15 @@ async function sniffTypes(
   } catch {
     return undefined
   }
+}
+
+/** The user gave one of the offered types for each of the `count` columns (so none needs detecting). */
+function typesGiven(columns: ReadOptions['columns'], count: number): boolean {
+  return (
+    columns !== undefined &&
+    columns.length === count &&
+    columns.every((c) => (COLUMN_TYPES as readonly string[]).includes(c.type.toUpperCase()))
+  )
 }
 
 /** A DuckDB type narrowed to the types the API offers. */
