@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASE_KINDS } from './support/databases.ts'
@@ -99,6 +99,31 @@ describe.each(DATABASE_KINDS)('import fast path and fallback on %s', (kind) => {
       ['2', long.length],
       ['3', 3],
     ])
+  })
+
+  it('reads a UTF-8 file with a byte-order mark in place, with the same names and line numbers', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('k,v\n1,é\nx,bad\n3,ü\n')])
+    const file = await api.upload('bom.csv', new Uint8Array(bytes))
+    expect(file.encoding).toBe('utf-8-bom')
+    const preview = await api.call('POST', `/${file.id}/preview`, {})
+    expect(preview.body.columns.map((c: { name: string }) => c.name)).toEqual(['k', 'v'])
+    const result = await importFile(file.id, 'bom_t', {
+      options: {
+        columns: [
+          { name: 'k', type: 'BIGINT' },
+          { name: 'v', type: 'VARCHAR' },
+        ],
+      },
+    })
+    expect(result).toMatchObject({ rowsLoaded: 2, rowsRejected: 1, rejects: [{ line: 3, kind: 'cast' }] })
+    expect((await tableRows('bom_t')).rows).toEqual([
+      ['1', 'é'],
+      ['3', 'ü'],
+    ])
+    // No transcoded copy was needed.
+    expect(readdirSync(f.uploads.storage.fileDir(file.workspaceId, file.id))).not.toContainEqual(
+      expect.stringMatching(/^utf8-/),
+    )
   })
 
   it('appends through either path, keeping earlier rows and rejects', async () => {

@@ -90,7 +90,9 @@ export async function resolveSource(
     encoding = null
   } else {
     const enc = encoding ?? 'utf-8'
-    csvPath = await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
+    // DuckDB's CSV reader skips a UTF-8 byte-order mark itself (line numbers unchanged): no copy needed.
+    const direct = enc === 'utf-8-bom' && (file.format === 'csv' || file.format === 'tsv')
+    csvPath = direct ? original : await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
     if (file.format === 'json') return resolveSelfDescribing(con, 'json', csvPath, encoding, options)
     if (file.format === 'ndjson') {
       const { clean, invalid } = await splitNdjson(csvPath, path.join(fileDir, `clean-${enc}.ndjson`))
@@ -98,7 +100,7 @@ export async function resolveSource(
     }
   }
 
-  const text = (await head(csvPath, 256 * 1024)).toString('utf8')
+  const text = (await head(csvPath, 256 * 1024)).toString('utf8').replace(/^\uFEFF/, '')
   const sniffed = sniffDialect(text, file.format === 'tsv' ? '.tsv' : file.name)
   const dialect: CsvDialect = {
     delimiter: options.delimiter ?? sniffed.delimiter,
