@@ -1,15 +1,14 @@
 /**
  * The user's side of the ingest benchmark, in its own process as a browser would be: uploads a file through the
- * HTTP API in the web client's chunks, completes it, asks for the preview, and imports with the preview's schema
- * (what the Files page sends). Prints one JSON line with the time of each step.
+ * HTTP API in chunks sized as the web client sizes them, completes it, asks for the preview, and imports with the
+ * preview's schema (what the Files page sends). Prints one JSON line with the time of each step.
  *
  * `client.ts <filesApiBase> <token> <csv>`
  */
 import { open, stat } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
+import { FIRST_CHUNK_BYTES, nextChunkBytes } from '../../web/src/core/files/chunking.ts'
 
-/** The web client's chunk size (web/src/core/files/upload.ts `CHUNK_BYTES`). */
-const CHUNK = 4 * 1024 * 1024
 const [base, token, csv] = process.argv.slice(2)
 if (!base || !token || !csv) throw new Error('usage: client.ts <filesApiBase> <token> <csv>')
 
@@ -62,11 +61,18 @@ await call('GET', '')
 const started = performance.now()
 const cpuBefore = process.cpuUsage()
 const begun = await call<{ id: string }>('POST', '/uploads', { name: 'bench.csv', size })
-const buffer = Buffer.alloc(CHUNK)
-for (let offset = 0; offset < size; offset += CHUNK) {
-  const { bytesRead } = await file.read(buffer, 0, CHUNK, offset)
+// Chunks sized as the web client sizes them (web/src/core/files/upload.ts).
+const buffer = Buffer.alloc(32 * 1024 * 1024)
+let chunkBytes = FIRST_CHUNK_BYTES
+let chunks = 0
+for (let offset = 0; offset < size; ) {
+  const sentAt = performance.now()
+  const { bytesRead } = await file.read(buffer, 0, Math.min(chunkBytes, buffer.length), offset)
   const res = await put(`${base}/uploads/${begun.id}?offset=${offset}`, buffer.subarray(0, bytesRead))
   if (res.status !== 200) throw new Error(`chunk at ${offset}: ${res.status} ${res.body}`)
+  chunkBytes = nextChunkBytes(bytesRead, performance.now() - sentAt)
+  offset += bytesRead
+  chunks++
 }
 await file.close()
 const uploaded = performance.now()
@@ -86,6 +92,7 @@ if (result.status !== 'succeeded') throw new Error(`import failed: ${result.erro
 console.log(
   JSON.stringify({
     uploadMs: uploaded - started,
+    chunks,
     completeMs: completed - uploaded,
     previewMs: previewed - completed,
     importMs: done - previewed,

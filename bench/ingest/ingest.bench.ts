@@ -37,6 +37,7 @@ export default async function ingest(): Promise<BenchResult[]> {
         notes: {
           runs: RUNS,
           oursUploadMs: Math.round(ours.uploadMs ?? 0),
+          oursChunks: ours.chunks ?? 0,
           oursCompleteMs: Math.round(ours.completeMs ?? 0),
           oursImportOnlyMs: Math.round(ours.importMs),
           // The preview is its own step (the user reads it before importing): shown, not in `ours`.
@@ -64,6 +65,7 @@ interface SideResult {
   ms: number
   importMs: number
   uploadMs?: number
+  chunks?: number
   completeMs?: number
   previewMs?: number
   rssBeforeMb?: number

@@ -97,6 +97,7 @@ async function ours() {
 /** What client.ts measured (its own peak memory as `clientPeakRssMb`). */
 interface ClientResult {
   uploadMs: number
+  chunks: number
   completeMs: number
   previewMs: number
   importMs: number
