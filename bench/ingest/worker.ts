@@ -1,10 +1,11 @@
 /**
  * One side of the ingest benchmark, run in its own process so its peak memory (max RSS) is its own:
- * `ours <csv> <dir>` uploads the file in chunks through the HTTP API and imports it; `baseline <csv> <dir>`
- * runs DuckDB's `read_csv` on it directly. Prints one JSON line: `{ ms, importMs, maxRssMb, rows }`.
+ * `ours <csv> <dir>` serves the HTTP API while client.ts (another process, like a browser) uploads the file in
+ * chunks, previews it and imports it with the preview's schema; `baseline <csv> <dir>` runs DuckDB's `read_csv`
+ * on it directly. Prints one JSON line: `{ ms, importMs, maxRssMb, rows, ... }`.
  */
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { open, stat } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -20,7 +21,6 @@ import { FileStorage } from '../../workbench/src/files/storage.ts'
 import { UploadService } from '../../workbench/src/files/upload-service.ts'
 import { WorkspaceDatabases } from '../../workbench/src/kernels/workspace-databases.ts'
 
-const CHUNK = 8 * 1024 * 1024
 const MEMORY_LIMIT = '2GB'
 const [mode, csvArg, dirArg] = process.argv.slice(2)
 if (!mode || !csvArg || !dirArg) throw new Error('usage: worker.ts ours|baseline <csv> <dir>')
@@ -31,9 +31,11 @@ async function baseline() {
   const instance = await DuckDBInstance.create(path.join(dir, 'baseline.duckdb'), { memory_limit: MEMORY_LIMIT })
   const con = await instance.connect()
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   const reader = await con.runAndReadAll(`CREATE TABLE t AS SELECT * FROM read_csv('${csv}')`)
   const ms = performance.now() - started
-  return { ms, importMs: ms, rows: Number(reader.getRows()[0]?.[0]) }
+  const cpu = process.cpuUsage(cpuBefore)
+  return { ms, importMs: ms, cpuMs: (cpu.user + cpu.system) / 1000, rows: Number(reader.getRows()[0]?.[0]) }
 }
 
 async function ours() {
@@ -74,55 +76,58 @@ async function ours() {
   const server = createAdaptorServer({ fetch: app.fetch })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/workspaces/${ws.id}/files`
-  const headers = { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' }
   // Opening the workspace database is a one-time cost per process, not part of an import.
   await duckdbs.get(ws.id)
 
-  const { size } = await stat(csv)
+  // The user's side runs in its own process, as a browser would: only the server's memory is measured here.
   const rssBeforeMb = Math.round(process.memoryUsage().rss / 1024 / 1024)
-  const started = performance.now()
-  const begun = (await (
-    await fetch(`${base}/uploads`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench.csv', size }) })
-  ).json()) as { id: string }
-  const file = await open(csv, 'r')
-  const buffer = Buffer.alloc(CHUNK)
-  for (let offset = 0; offset < size; offset += CHUNK) {
-    const { bytesRead } = await file.read(buffer, 0, CHUNK, offset)
-    const res = await fetch(`${base}/uploads/${begun.id}?offset=${offset}`, {
-      method: 'PUT',
-      headers: { Authorization: headers.Authorization, 'Content-Type': 'application/octet-stream' },
-      body: buffer.subarray(0, bytesRead),
-    })
-    if (res.status !== 200) throw new Error(`chunk at ${offset}: ${res.status} ${await res.text()}`)
-  }
-  await file.close()
-  const uploaded = performance.now()
-  await fetch(`${base}/uploads/${begun.id}/complete`, { method: 'POST', headers })
-  const importStarted = performance.now()
-  const res = await fetch(`${base}/${begun.id}/import`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ table: 't' }),
-  })
-  const result = (await res.json()) as {
-    status: string
-    rowsLoaded: number
-    rowsRejected: number
-    error: string | null
-  }
-  const done = performance.now()
-  if (result.status !== 'succeeded') throw new Error(`import failed: ${result.error}`)
+  const cpuBefore = process.cpuUsage()
+  const client = await runClient(base, accessToken)
+  const cpu = process.cpuUsage(cpuBefore)
   server.close()
   await duckdbs.close()
   return {
-    ms: done - started,
+    ms: client.uploadMs + client.completeMs + client.importMs,
     rssBeforeMb,
-    uploadMs: uploaded - started,
-    completeMs: importStarted - uploaded,
-    importMs: done - importStarted,
-    rows: result.rowsLoaded,
-    rejected: result.rowsRejected,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    ...client,
   }
+}
+
+/** What client.ts measured (its own peak memory as `clientPeakRssMb`). */
+interface ClientResult {
+  uploadMs: number
+  chunks: number
+  completeMs: number
+  previewMs: number
+  importMs: number
+  rows: number
+  rejected: number
+  types: string
+  clientCpuMs: number
+  clientPeakRssMb: number
+}
+
+function runClient(base: string, token: string): Promise<ClientResult> {
+  const script = path.join(import.meta.dirname, 'client.ts')
+  const child = spawn(process.execPath, ['--import', 'tsx', script, base, token, csv], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`client exited with ${code}: ${out}`))
+      const { maxRssMb, cpuMs, ...rest } = JSON.parse(out.trim().split('\n').pop() ?? '') as Omit<
+        ClientResult,
+        'clientPeakRssMb' | 'clientCpuMs'
+      > & { maxRssMb: number; cpuMs: number }
+      resolve({ ...rest, clientCpuMs: cpuMs, clientPeakRssMb: maxRssMb })
+    })
+  })
 }
 
 const result = mode === 'ours' ? await ours() : await baseline()

@@ -5,25 +5,14 @@ import type { Kysely, Selectable } from 'kysely'
 import type { Database, FileImportsTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
-import {
-  castProblems,
-  csvProblems,
-  duckdbMessage,
-  type Problem,
-  type ReadOptions,
-  type Resolved,
-  resolveSource,
-} from './inspector.ts'
+import { castProblems, csvProblems, duckdbMessage, type Problem, type ReadOptions, resolveSource } from './inspector.ts'
+import { describeSource, type LoadOutcome, loadIntoTable, REJECTS_SCHEMA, tableExists } from './loader.ts'
 import { castSelect, readCsvSql, readRawSql } from './sources.ts'
 import type { UploadService } from './upload-service.ts'
 
-/**
- * The workspace's DuckDB database (contract H). Declared here until the kernels branch's
- * `workbench/src/kernels/workspace-databases.ts` is merged; the integrator unifies the two.
- */
+/** Where rejected rows go (re-exported for callers of the service). */
+export { REJECTS_SCHEMA }
 
-/** Imported tables go to `main`; rows an import rejected go to a table of the same name in this schema. */
-export const REJECTS_SCHEMA = 'import_rejects'
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 const PREVIEW_ROWS = 50
 
@@ -97,7 +86,7 @@ export class ImportService {
         rows = (await con.runAndReadAll(`SELECT * FROM __wb_typed ORDER BY rowid LIMIT ${PREVIEW_ROWS}`)).getRowsJson()
         problems = [...(await csvProblems(con, '__wb_typed_rj', resolved.sample.lines)), ...resolved.warnings]
       } else {
-        const sourceTypes = await this.#sourceTypes(con, spec.kind, spec.path)
+        const sourceTypes = await describeSource(con, spec.kind, spec.path)
         const { select } = castSelect(spec.columns, sourceTypes)
         rows = (
           await con.runAndReadAll(`SELECT ${select} FROM ${readRawSql(spec.kind, spec.path)} src LIMIT ${PREVIEW_ROWS}`)
@@ -160,7 +149,7 @@ export class ImportService {
         created_by: input.createdBy,
       })
       .execute()
-    let outcome: { loaded: number; rejected: number } | { error: string }
+    let outcome: LoadOutcome | { error: string }
     try {
       outcome = await this.#withConnection(workspaceId, async (con) => {
         const resolved = await resolveSource(
@@ -170,7 +159,7 @@ export class ImportService {
           input.options,
           'import',
         )
-        return this.#load(con, id, file.name, input.table, input.mode, resolved)
+        return loadIntoTable(con, { importId: id, fileName: file.name, table: input.table, mode: input.mode, resolved })
       })
     } catch (err) {
       // The file or the corrections are wrong: the caller gets the precise error, the history a failed import.
@@ -202,82 +191,6 @@ export class ImportService {
     return this.getImportOrThrow(workspaceId, id)
   }
 
-  async #load(
-    con: DuckDBConnection,
-    importId: string,
-    fileName: string,
-    table: string,
-    mode: 'replace' | 'append',
-    resolved: Resolved,
-  ): Promise<{ loaded: number; rejected: number }> {
-    const { spec } = resolved
-    const target = `main.${quoteIdentifier(table)}`
-    const rejects = `${REJECTS_SCHEMA}.${quoteIdentifier(table)}`
-    const tag = importId.replaceAll('-', '')
-    await con.run('BEGIN TRANSACTION')
-    try {
-      const exists = await this.#tableExists(con, 'main', table)
-      await con.run(`CREATE SCHEMA IF NOT EXISTS ${REJECTS_SCHEMA}`)
-      if (mode === 'replace') await con.run(`DROP TABLE IF EXISTS ${rejects}`)
-      await con.run(
-        `CREATE TABLE IF NOT EXISTS ${rejects} (import_id VARCHAR, file_name VARCHAR, line BIGINT, column_name VARCHAR, kind VARCHAR, reason VARCHAR, raw VARCHAR)`,
-      )
-      const head =
-        mode === 'append' && exists ? `INSERT INTO ${target} BY NAME` : `CREATE OR REPLACE TABLE ${target} AS`
-      let loaded: number
-      if (spec.kind === 'csv') {
-        const rj = `__wb_rj_${tag}`
-        const result = await con.runAndReadAll(
-          `${head} SELECT * FROM ${readCsvSql(spec, { table: rj, scan: `__wb_rs_${tag}` })}`,
-        )
-        loaded = Number(result.getRows()[0]?.[0] ?? 0)
-        await con.run(
-          `INSERT INTO ${rejects} SELECT ${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, line, column_name,
-            CASE error_type WHEN 'CAST' THEN 'cast' WHEN 'MISSING COLUMNS' THEN 'ragged_row'
-              WHEN 'TOO MANY COLUMNS' THEN 'ragged_row' WHEN 'UNQUOTED VALUE' THEN 'broken_quote'
-              WHEN 'INVALID ENCODING' THEN 'invalid_encoding' WHEN 'INVALID UNICODE' THEN 'invalid_encoding'
-              ELSE 'other' END,
-            error_message, csv_line FROM ${rj} ORDER BY line`,
-        )
-      } else {
-        const sourceTypes = await this.#sourceTypes(con, spec.kind, spec.path)
-        const { select, ok, checks } = castSelect(spec.columns, sourceTypes)
-        const numbered = `(SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path)}) src`
-        const result = await con.runAndReadAll(`${head} SELECT ${select} FROM ${numbered} WHERE ${ok}`)
-        loaded = Number(result.getRows()[0]?.[0] ?? 0)
-        for (const check of checks)
-          await con.run(
-            `INSERT INTO ${rejects} SELECT ${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, __row,
-              ${quoteLiteral(check.column.name)}, 'cast',
-              'Could not convert ' || CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) || ' to ${check.column.type}',
-              CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) FROM ${numbered} WHERE ${check.failed}`,
-          )
-        const invalid = resolved.invalidLines ?? []
-        for (let i = 0; i < invalid.length; i += 500) {
-          const values = invalid
-            .slice(i, i + 500)
-            .map(
-              (l) =>
-                `(${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, ${l.line}, NULL, 'invalid_json', ${quoteLiteral(l.message)}, ${quoteLiteral(l.raw)})`,
-            )
-          await con.run(`INSERT INTO ${rejects} VALUES ${values.join(', ')}`)
-        }
-      }
-      const rejected = Number(
-        (
-          await con.runAndReadAll(
-            `SELECT count(DISTINCT line) FROM ${rejects} WHERE import_id = ${quoteLiteral(importId)}`,
-          )
-        ).getRows()[0]?.[0] ?? 0,
-      )
-      await con.run('COMMIT')
-      return { loaded, rejected }
-    } catch (err) {
-      await con.run('ROLLBACK').catch(() => {})
-      throw err
-    }
-  }
-
   async listImports(workspaceId: string): Promise<ImportRecord[]> {
     const rows = await this.db
       .selectFrom('file_imports')
@@ -304,7 +217,7 @@ export class ImportService {
   async rejects(workspaceId: string, importId: string, limit: number): Promise<RejectedRow[]> {
     const record = await this.getImportOrThrow(workspaceId, importId)
     return this.#withConnection(workspaceId, async (con) => {
-      if (!(await this.#tableExists(con, REJECTS_SCHEMA, record.table))) return []
+      if (!(await tableExists(con, REJECTS_SCHEMA, record.table))) return []
       const rows = (
         await con.runAndReadAll(
           `SELECT line, column_name, kind, reason, raw FROM ${REJECTS_SCHEMA}.${quoteIdentifier(record.table)}
@@ -344,7 +257,7 @@ export class ImportService {
   async previewTable(workspaceId: string, table: string, options: { rejects: boolean; limit: number }) {
     const schema = options.rejects ? REJECTS_SCHEMA : 'main'
     return this.#withConnection(workspaceId, async (con) => {
-      if (!(await this.#tableExists(con, schema, table))) throw new NotFoundError('table', table)
+      if (!(await tableExists(con, schema, table))) throw new NotFoundError('table', table)
       const name = `${schema}.${quoteIdentifier(table)}`
       const reader = await con.runAndReadAll(`SELECT * FROM ${name} LIMIT ${options.limit}`)
       const types = reader.columnTypes()
@@ -362,25 +275,10 @@ export class ImportService {
   /** Drops a table of `main` and its rejects. */
   async dropTable(workspaceId: string, table: string): Promise<void> {
     await this.#withConnection(workspaceId, async (con) => {
-      if (!(await this.#tableExists(con, 'main', table))) throw new NotFoundError('table', table)
+      if (!(await tableExists(con, 'main', table))) throw new NotFoundError('table', table)
       await con.run(`DROP TABLE main.${quoteIdentifier(table)}`)
       await con.run(`DROP TABLE IF EXISTS ${REJECTS_SCHEMA}.${quoteIdentifier(table)}`)
     })
-  }
-
-  async #tableExists(con: DuckDBConnection, schema: string, table: string): Promise<boolean> {
-    const rows = (
-      await con.runAndReadAll(
-        `SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ${quoteLiteral(schema)}
-         AND table_name = ${quoteLiteral(table)} AND NOT temporary`,
-      )
-    ).getRows()
-    return rows.length > 0
-  }
-
-  async #sourceTypes(con: DuckDBConnection, kind: 'parquet' | 'json', path: string): Promise<Map<string, string>> {
-    const rows = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${readRawSql(kind, path)}`)).getRowObjectsJson()
-    return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]))
   }
 
   async #withConnection<T>(workspaceId: string, fn: (con: DuckDBConnection) => Promise<T>): Promise<T> {

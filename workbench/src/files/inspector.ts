@@ -90,7 +90,9 @@ export async function resolveSource(
     encoding = null
   } else {
     const enc = encoding ?? 'utf-8'
-    csvPath = await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
+    // DuckDB's CSV reader skips a UTF-8 byte-order mark itself (line numbers unchanged): no copy needed.
+    const direct = enc === 'utf-8-bom' && (file.format === 'csv' || file.format === 'tsv')
+    csvPath = direct ? original : await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
     if (file.format === 'json') return resolveSelfDescribing(con, 'json', csvPath, encoding, options)
     if (file.format === 'ndjson') {
       const { clean, invalid } = await splitNdjson(csvPath, path.join(fileDir, `clean-${enc}.ndjson`))
@@ -98,7 +100,7 @@ export async function resolveSource(
     }
   }
 
-  const text = (await head(csvPath, 256 * 1024)).toString('utf8')
+  const text = (await head(csvPath, 256 * 1024)).toString('utf8').replace(/^\uFEFF/, '')
   const sniffed = sniffDialect(text, file.format === 'tsv' ? '.tsv' : file.name)
   const dialect: CsvDialect = {
     delimiter: options.delimiter ?? sniffed.delimiter,
@@ -115,8 +117,12 @@ export async function resolveSource(
     columns: names.map((n) => ({ source: n, name: n, type: 'VARCHAR' })),
   }
   // DuckDB's sniffer types the columns fast once told the dialect; it gives up on broken files, and then (or
-  // for a preview's mixed-type warnings) columns are profiled as text over the first rows.
-  const sniffedTypes = await sniffTypes(con, draft)
+  // for a preview's mixed-type warnings) columns are profiled as text over the first rows. An import whose
+  // request names a type for every column (what the preview sends back) has nothing to detect.
+  const sniffedTypes =
+    purpose === 'import' && typesGiven(options.columns, names.length)
+      ? names.map((): ColumnType => 'VARCHAR')
+      : await sniffTypes(con, draft)
   const profiled = sniffedTypes ? names.filter((_, i) => sniffedTypes[i] === 'VARCHAR') : names
   const warnings: Problem[] = []
   let types: ColumnType[] = sniffedTypes ?? names.map(() => 'VARCHAR')
@@ -191,6 +197,15 @@ async function sniffTypes(
   } catch {
     return undefined
   }
+}
+
+/** The user gave one of the offered types for each of the `count` columns (so none needs detecting). */
+function typesGiven(columns: ReadOptions['columns'], count: number): boolean {
+  return (
+    columns !== undefined &&
+    columns.length === count &&
+    columns.every((c) => (COLUMN_TYPES as readonly string[]).includes(c.type.toUpperCase()))
+  )
 }
 
 /** A DuckDB type narrowed to the types the API offers. */

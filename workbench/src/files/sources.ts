@@ -21,12 +21,13 @@ export type SourceSpec =
 /**
  * `read_csv(...)` with every option spelled out (auto detection off), so what the user saw in the preview is
  * exactly what is imported, and with rejected rows stored in `rejects` (temp tables of the connection).
- * `columns` gives names and types; all VARCHAR when `allText`.
+ * `columns` gives names and types; all VARCHAR when `allText`. `strict` keeps DuckDB's default line-size limit,
+ * under which its reader stays fully parallel (a longer line then fails the read instead).
  */
 export function readCsvSql(
   spec: Extract<SourceSpec, { kind: 'csv' }>,
   rejects: { table: string; scan: string } | undefined,
-  options: { allText?: boolean; path?: string } = {},
+  options: { allText?: boolean; path?: string; strict?: boolean } = {},
 ): string {
   const { dialect } = spec
   const columns = spec.columns
@@ -41,8 +42,8 @@ export function readCsvSql(
     `escape = ${quoteLiteral(dialect.escape)}`,
     `columns = {${columns}}`,
     'null_padding = false',
-    'max_line_size = 10000000',
   ]
+  if (!options.strict) parts.push('max_line_size = 10000000')
   if (rejects)
     parts.push(
       'store_rejects = true',

@@ -72,17 +72,18 @@ export class FileStorage {
     if (offset < current) await truncate(file, offset)
     if (!body) return offset
     let total = offset
-    // Network reads arrive in small pieces; they are gathered into writes of up to WRITE_BYTES (bounded memory),
-    // and whatever arrived before a break is written before the error is passed on.
+    // Network reads arrive in small pieces; they are gathered into one vectored write per WRITE_BYTES (bounded
+    // memory, no copying into a bigger buffer), and whatever arrived before a break is written before the error
+    // is passed on.
     const handle = await open(file, 'a')
     let pending: Buffer[] = []
     let pendingBytes = 0
     const flush = async () => {
       if (pendingBytes === 0) return
-      const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes)
+      const data = pending
       pending = []
       pendingBytes = 0
-      await handle.write(data)
+      await handle.writev(data)
     }
     try {
       for await (const chunk of body) {

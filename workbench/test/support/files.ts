@@ -6,7 +6,7 @@ import { type App, createApp } from '../../src/app.ts'
 import { ImportService } from '../../src/files/import-service.ts'
 import { FileStorage } from '../../src/files/storage.ts'
 import { UploadService } from '../../src/files/upload-service.ts'
-import { WorkspaceDatabases } from '../../src/kernels/workspace-databases.ts'
+import { WorkspaceDatabases, type WorkspaceDuckdb } from '../../src/kernels/workspace-databases.ts'
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.ts'
 import { createMembers, type Members } from './members.ts'
 
@@ -15,6 +15,8 @@ export interface FilesFixture {
   database: TestDatabase
   members: Members
   uploads: UploadService
+  /** The workspace DuckDB databases the imports write to (for setting up tables around an import). */
+  duckdb: WorkspaceDuckdb
   dataDir: string
   dispose(): Promise<void>
 }
@@ -46,6 +48,7 @@ export async function createFilesFixture(
     database,
     members,
     uploads,
+    duckdb: duckdbs.get,
     dataDir,
     dispose: async () => {
       await duckdbs.close()

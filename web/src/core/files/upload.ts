@@ -1,8 +1,7 @@
 import { ApiError, api } from '../api/client.ts'
+import { FIRST_CHUNK_BYTES, nextChunkBytes } from './chunking.ts'
 import type { UploadedFile } from './types.ts'
 
-/** Bytes per PUT: small enough for frequent progress, large enough to keep request overhead low. */
-export const CHUNK_BYTES = 4 * 1024 * 1024
 const RETRIES = 3
 
 export interface UploadProgress {
@@ -41,7 +40,7 @@ async function putChunk(base: string, id: string, offset: number, chunk: Blob): 
 }
 
 /**
- * Uploads a file in chunks with progress. A chunk that fails for a network reason is resumed from the offset
+ * Uploads a file in chunks with progress (sized by {@link nextChunkBytes}). A chunk that fails for a network reason is resumed from the offset
  * the server reports (up to a few times); refusals (size limit, permissions) end the upload at once.
  */
 export async function uploadFile(
@@ -53,10 +52,14 @@ export async function uploadFile(
   const begun = await api<UploadedFile>('POST', `${base}/uploads`, { name: file.name, size: file.size })
   let offset = 0
   let failures = 0
+  let chunkBytes = FIRST_CHUNK_BYTES
   onProgress({ sent: 0, total: file.size })
   while (offset < file.size) {
     try {
-      offset = await putChunk(base, begun.id, offset, file.slice(offset, offset + CHUNK_BYTES))
+      const started = performance.now()
+      const sent = await putChunk(base, begun.id, offset, file.slice(offset, offset + chunkBytes))
+      chunkBytes = nextChunkBytes(sent - offset, performance.now() - started)
+      offset = sent
       failures = 0
     } catch (err) {
       const retryable = !(err instanceof ApiError) || err.code === 'upload_interrupted' || err.status >= 500
