@@ -19,7 +19,11 @@ export async function beginSearchChange(db: Kysely<CatalogTables>, workspaceId: 
 
 /** `beginSearchChange` for the workspace an asset belongs to (user edits know the asset, not the workspace). */
 export async function beginAssetSearchChange(db: Kysely<CatalogTables>, assetId: string): Promise<number> {
-  const asset = await db.selectFrom('catalog_assets').select('workspace_id').where('id', '=', assetId).executeTakeFirst()
+  const asset = await db
+    .selectFrom('catalog_assets')
+    .select('workspace_id')
+    .where('id', '=', assetId)
+    .executeTakeFirst()
   // An unknown asset changes nothing; version 0 stamps nothing either.
   return asset ? beginSearchChange(db, asset.workspace_id) : 0
 }

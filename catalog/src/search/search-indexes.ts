@@ -7,6 +7,8 @@ export interface SearchIndexesOptions {
   pageSize?: number
   /** Share of slots held by replaced asset versions above which the next change reloads the workspace in full. */
   maxWaste?: number
+  /** Results kept per workspace for repeated queries (dropped on any change); 0 turns the cache off. */
+  resultCache?: number
 }
 
 interface Loaded {
@@ -33,6 +35,8 @@ interface SearchState {
  * const result = await searchAssets(indexes, { workspaceId, q: 'customer' })
  */
 export class SearchIndexes {
+  /** Results kept per workspace for repeated queries (dropped on any change of the index). */
+  readonly resultCache: number
   readonly #db: Kysely<CatalogTables>
   readonly #pageSize: number
   readonly #maxWaste: number
@@ -43,6 +47,7 @@ export class SearchIndexes {
     this.#db = db
     this.#pageSize = options.pageSize ?? 5_000
     this.#maxWaste = options.maxWaste ?? 0.5
+    this.resultCache = options.resultCache ?? 256
   }
 
   /** The workspace's index, up to date with every change committed before the call. */
@@ -99,7 +104,8 @@ export class SearchIndexes {
         ORDER BY a.id LIMIT ${this.#pageSize}
       `.execute(this.#db)
       for (const r of rows) index.upsert(toAsset(r))
-      index.flush()
+      // A full load merges once at the end (`#refresh`); an incremental one keeps the recent postings small.
+      if (sinceVersion !== undefined) index.flush()
       const last = rows[rows.length - 1]
       if (!last || rows.length < this.#pageSize) return
       after = last.id

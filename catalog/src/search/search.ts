@@ -1,6 +1,6 @@
 import type { SearchIndexes } from './search-indexes.ts'
-import { topK } from './top-k.ts'
 import { SIMILARITY_THRESHOLD, searchWords } from './tokens.ts'
+import { topK } from './top-k.ts'
 import type { IndexedDoc, WorkspaceIndex } from './workspace-index.ts'
 
 export { searchWords } from './tokens.ts'
@@ -69,15 +69,25 @@ export async function searchAssets(indexes: SearchIndexes, query: SearchQuery): 
   const index = await indexes.get(query.workspaceId)
   const limit = Math.min(Math.max(query.limit ?? 20, 1), 200)
   const offset = Math.max(query.offset ?? 0, 0)
-  const m = match(index, query.q, query.includeGone ?? false)
-  const { passing, facets } = filterAndCount(index, m.slots, query.filters ?? {})
-  const page = topK(passing, offset + limit, compareBy(index, m)).slice(offset)
-  return {
-    items: page.map((slot) => toHit(index, index.docs[slot] as IndexedDoc)),
-    total: passing.length,
-    totalIsLowerBound: false,
-    facets,
-  }
+  const key = JSON.stringify([
+    'search',
+    query.q.trim().toLowerCase(),
+    query.filters,
+    !!query.includeGone,
+    limit,
+    offset,
+  ])
+  return cached(indexes, index, key, () => {
+    const m = match(index, query.q, query.includeGone ?? false)
+    const { passing, facets } = filterAndCount(index, m.slots, query.filters ?? {})
+    const page = topK(passing, offset + limit, compareBy(index, m)).slice(offset)
+    return {
+      items: page.map((slot) => toHit(index, index.docs[slot] as IndexedDoc)),
+      total: passing.length,
+      totalIsLowerBound: false,
+      facets,
+    }
+  })
 }
 
 /** A few names for search-as-you-type: same matching and ranking, no facets, no gone objects. */
@@ -88,11 +98,37 @@ export async function suggestAssets(
   if (searchWords(query.q).length === 0) return []
   const index = await indexes.get(query.workspaceId)
   const limit = Math.min(Math.max(query.limit ?? 8, 1), 50)
-  const m = match(index, query.q, false)
-  return topK(m.slots, limit, compareBy(index, m)).map((slot) => {
-    const d = index.docs[slot] as IndexedDoc
-    return { id: d.id, schema: d.schema, name: d.name, kind: d.kind }
+  return cached(indexes, index, JSON.stringify(['suggest', query.q.trim().toLowerCase(), limit]), () => {
+    const m = match(index, query.q, false)
+    return topK(m.slots, limit, compareBy(index, m)).map((slot) => {
+      const d = index.docs[slot] as IndexedDoc
+      return { id: d.id, schema: d.schema, name: d.name, kind: d.kind }
+    })
   })
+}
+
+/** Recent results per index, valid while the index does not change (search as you type repeats itself). */
+const caches = new WeakMap<WorkspaceIndex, { generation: number; entries: Map<string, unknown> }>()
+
+/** `compute()`'s result for `key`, from the cache when the index has not changed since; shared, not to mutate. */
+function cached<T>(indexes: SearchIndexes, index: WorkspaceIndex, key: string, compute: () => T): T {
+  if (indexes.resultCache <= 0) return compute()
+  let cache = caches.get(index)
+  if (!cache || cache.generation !== index.generation) {
+    cache = { generation: index.generation, entries: new Map() }
+    caches.set(index, cache)
+  }
+  const hit = cache.entries.get(key)
+  if (hit !== undefined) {
+    // Least recently used goes first: re-insert on use.
+    cache.entries.delete(key)
+    cache.entries.set(key, hit)
+    return hit as T
+  }
+  const value = compute()
+  cache.entries.set(key, value)
+  if (cache.entries.size > indexes.resultCache) cache.entries.delete(cache.entries.keys().next().value as string)
+  return value
 }
 
 interface Matches {
@@ -107,28 +143,41 @@ function match(index: WorkspaceIndex, q: string, includeGone: boolean): Matches 
   const queryWords = searchWords(q)
   const phrase = q.trim().toLowerCase()
   if (queryWords.length === 0 || phrase.length === 0) return { slots: index.allSlots(includeGone), phrase: '' }
-  const text = index.matchWords(queryWords, includeGone)
-  if (text.slots.length >= FUZZY_BELOW) return { slots: text.slots, phrase, rank: text.rank }
+  const exact = index.matchWords(queryWords, includeGone)
+  if (exact.slots.length >= FUZZY_BELOW) return { slots: exact.slots, phrase, rank: exact.rank }
+  // Few matches: probably a typo. Words also match similar terms, and names similar to the whole phrase join.
+  const text = index.matchWords(queryWords, includeGone, true)
   const similar = index.similarNames(phrase, SIMILARITY_THRESHOLD, includeGone)
   const slots = [...new Set([...text.slots, ...similar.slots])]
   return { slots, phrase, rank: text.rank, similarity: similar.similarity }
 }
 
-/** Orders slots best first: exact name, name prefix, text rank (3 decimals), usage, similarity, name, id. */
+/**
+ * Orders slots best first: exact name, name prefix, text rank (3 decimals), usage — folded into one number per
+ * candidate so most comparisons are one subtraction — then similarity, name, id.
+ */
 function compareBy(index: WorkspaceIndex, m: Matches): (a: number, b: number) => number {
   const docs = index.docs
-  const nameRank = (d: IndexedDoc) =>
-    m.phrase === '' ? 0 : d.lowerName === m.phrase ? 2 : d.lowerName.startsWith(m.phrase) ? 1 : 0
-  const textRank = (slot: number) => (m.rank ? Math.round((m.rank[slot] as number) * 1000) : 0)
-  const sim = (slot: number) => (m.similarity ? (m.similarity[slot] as number) : 0)
+  const keys = index.scratchKeys()
+  const usage = index.usage.data
+  const rank = m.rank
+  for (const slot of m.slots)
+    keys[slot] = (rank ? Math.round((rank[slot] as number) * 1000) : 0) * 2 ** 32 + (usage[slot] as number)
+  // Only names starting with the phrase rank above text: found by binary search, not by reading every match.
+  if (m.phrase !== '')
+    for (const slot of index.namePrefixSlots(m.phrase)) {
+      const nameRank = (docs[slot] as IndexedDoc).lowerName === m.phrase ? 2 : 1
+      keys[slot] = (keys[slot] as number) + nameRank * 1001 * 2 ** 32
+    }
+  const sim = m.similarity
   return (a, b) => {
+    const byKey = (keys[b] as number) - (keys[a] as number)
+    if (byKey !== 0) return byKey
+    const bySim = sim ? (sim[b] as number) - (sim[a] as number) : 0
+    if (bySim !== 0) return bySim
     const da = docs[a] as IndexedDoc
     const db = docs[b] as IndexedDoc
     return (
-      nameRank(db) - nameRank(da) ||
-      textRank(b) - textRank(a) ||
-      db.usageCount - da.usageCount ||
-      sim(b) - sim(a) ||
       (da.lowerName < db.lowerName ? -1 : da.lowerName > db.lowerName ? 1 : 0) ||
       (da.id < db.id ? -1 : da.id > db.id ? 1 : 0)
     )
@@ -163,22 +212,34 @@ function filterAndCount(
     tag: new Int32Array(index.dims.tag.values.length),
     owner: new Int32Array(index.dims.owner.values.length),
   }
+  const sourceOf = index.sourceCode.data
+  const kindOf = index.kindCode.data
+  const schemaOf = index.schemaCode.data
+  const tagPool = index.tagCodes.pool.data
+  const ownerPool = index.ownerCodes.pool.data
   const passing: number[] = []
   for (const slot of slots) {
-    const d = index.docs[slot] as IndexedDoc
+    const sourceCode = sourceOf[slot] as number
+    const kindCode = kindOf[slot] as number
+    const schemaCode = schemaOf[slot] as number
+    const tagStart = index.tagCodes.start(slot)
+    const tagEnd = index.tagCodes.end(slot)
+    const ownerStart = index.ownerCodes.start(slot)
+    const ownerEnd = index.ownerCodes.end(slot)
     let fails = 0
-    if (source && !source.has(d.sourceCode)) fails |= BIT.source
-    if (kind && !kind.has(d.kindCode)) fails |= BIT.kind
-    if (schema && !schema.has(d.schemaCode)) fails |= BIT.schema
-    if (tags && !tags.every((t) => d.tagCodes.includes(t))) fails |= BIT.tag
-    if (owners && !d.ownerCodes.some((o) => owners.has(o))) fails |= BIT.owner
+    if (source && !source.has(sourceCode)) fails |= BIT.source
+    if (kind && !kind.has(kindCode)) fails |= BIT.kind
+    if (schema && !schema.has(schemaCode)) fails |= BIT.schema
+    if (tags && !tags.every((t) => includes(tagPool, tagStart, tagEnd, t))) fails |= BIT.tag
+    if (owners && !someIn(ownerPool, ownerStart, ownerEnd, owners)) fails |= BIT.owner
     // Counted in a dimension when every OTHER dimension's filter passes.
     if (fails === 0) passing.push(slot)
-    if ((fails & ~BIT.source) === 0) bump(counts.source, d.sourceCode)
-    if ((fails & ~BIT.kind) === 0) bump(counts.kind, d.kindCode)
-    if ((fails & ~BIT.schema) === 0) bump(counts.schema, d.schemaCode)
-    if ((fails & ~BIT.tag) === 0) for (const t of d.tagCodes) bump(counts.tag, t)
-    if ((fails & ~BIT.owner) === 0) for (const o of d.ownerCodes) bump(counts.owner, o)
+    if ((fails & ~BIT.source) === 0) bump(counts.source, sourceCode)
+    if ((fails & ~BIT.kind) === 0) bump(counts.kind, kindCode)
+    if ((fails & ~BIT.schema) === 0) bump(counts.schema, schemaCode)
+    if ((fails & ~BIT.tag) === 0) for (let i = tagStart; i < tagEnd; i++) bump(counts.tag, tagPool[i] as number)
+    if ((fails & ~BIT.owner) === 0)
+      for (let i = ownerStart; i < ownerEnd; i++) bump(counts.owner, ownerPool[i] as number)
   }
   const top = (facet: Facet): FacetCount[] => {
     const values = index.dims[facet].values
@@ -201,6 +262,16 @@ function filterAndCount(
 
 function bump(counts: Int32Array, code: number): void {
   counts[code] = (counts[code] as number) + 1
+}
+
+function includes(pool: Int32Array, start: number, end: number, code: number): boolean {
+  for (let i = start; i < end; i++) if (pool[i] === code) return true
+  return false
+}
+
+function someIn(pool: Int32Array, start: number, end: number, codes: Set<number>): boolean {
+  for (let i = start; i < end; i++) if (codes.has(pool[i] as number)) return true
+  return false
 }
 
 function set(codes: number[] | undefined): Set<number> | undefined {
