@@ -3,7 +3,7 @@ import { SIMILARITY_THRESHOLD, searchWords } from './tokens.ts'
 import { topK } from './top-k.ts'
 import type { IndexedDoc, WorkspaceIndex } from './workspace-index.ts'
 
-export { searchWords } from './tokens.ts'
+export { searchWords, similarity } from './tokens.ts'
 
 /** The dimensions search results can be filtered and counted by. */
 export const FACETS = ['source', 'kind', 'schema', 'tag', 'owner'] as const
