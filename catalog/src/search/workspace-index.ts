@@ -185,6 +185,8 @@ export class WorkspaceIndex {
       .sort((a, b) => a.cost - b.cost)
     const stage = this.#scratch('stage', Uint8Array)
     const best = this.#scratch('best', Float32Array)
+    // Sums of candidates that may still fail a later word: only survivors get a `rank`.
+    const sum = this.#scratch('sum', Float32Array)
     const flags = this.flags.data
     const skip = includeGone ? ALIVE : ALIVE | GONE
     let candidates: number[] = []
@@ -209,12 +211,12 @@ export class WorkspaceIndex {
       for (const slot of candidates)
         if (stage[slot] === step + 1) {
           next.push(slot)
-          rank[slot] = (rank[slot] as number) + (best[slot] as number)
+          sum[slot] = (sum[slot] as number) + (best[slot] as number)
         }
       candidates = next
       if (candidates.length === 0) break
     }
-    for (const slot of candidates) rank[slot] = (rank[slot] as number) / queryWords.length
+    for (const slot of candidates) rank[slot] = (sum[slot] as number) / queryWords.length
     return { slots: candidates, rank }
   }
 
