@@ -35,13 +35,14 @@ interface SearchState {
  * const result = await searchAssets(indexes, { workspaceId, q: 'customer' })
  */
 export class SearchIndexes {
-  /** Results kept per workspace for repeated queries (dropped on any change of the index). */
-  readonly resultCache: number
+  /** Results kept per workspace for repeated queries (dropped on any change of the index); 0 = off. */
+  resultCache: number
   readonly #db: Kysely<CatalogTables>
   readonly #pageSize: number
   readonly #maxWaste: number
   readonly #loaded = new Map<string, Loaded>()
   readonly #loading = new Map<string, Promise<void>>()
+  readonly #stateReads = new Map<string, StateReads>()
 
   constructor(db: Kysely<CatalogTables>, options: SearchIndexesOptions = {}) {
     this.#db = db
@@ -52,7 +53,7 @@ export class SearchIndexes {
 
   /** The workspace's index, up to date with every change committed before the call. */
   async get(workspaceId: string): Promise<WorkspaceIndex> {
-    const state = await this.#state(workspaceId)
+    const state = await this.#sharedStateRead(workspaceId)
     for (;;) {
       const loaded = this.#loaded.get(workspaceId)
       if (loaded && loaded.version >= state.version && loaded.reloadVersion >= state.reloadVersion) return loaded.index
@@ -112,6 +113,36 @@ export class SearchIndexes {
     }
   }
 
+  /**
+   * The version row, read by a query that STARTED after this call (so a change committed before the call is
+   * seen), shared by every caller that arrived while the previous read ran: 20 concurrent searches cost two point
+   * reads, not twenty queued on a single-connection PGlite.
+   */
+  #sharedStateRead(workspaceId: string): Promise<SearchState> {
+    let reads = this.#stateReads.get(workspaceId)
+    if (!reads) {
+      reads = {}
+      this.#stateReads.set(workspaceId, reads)
+    }
+    const r = reads
+    if (!r.running) return this.#startStateRead(workspaceId, r)
+    r.queued ??= r.running
+      .catch(() => undefined)
+      .then(() => {
+        r.queued = undefined
+        return this.#startStateRead(workspaceId, r)
+      })
+    return r.queued
+  }
+
+  #startStateRead(workspaceId: string, reads: StateReads): Promise<SearchState> {
+    const read: Promise<SearchState> = this.#state(workspaceId).finally(() => {
+      if (reads.running === read) reads.running = undefined
+    })
+    reads.running = read
+    return read
+  }
+
   async #state(workspaceId: string): Promise<SearchState> {
     const row = await this.#db
       .selectFrom('catalog_search_state')
@@ -120,6 +151,12 @@ export class SearchIndexes {
       .executeTakeFirst()
     return { version: Number(row?.version ?? 0), reloadVersion: Number(row?.reload_version ?? 0) }
   }
+}
+
+/** The version read in flight for a workspace, and the one its late arrivals will share. */
+interface StateReads {
+  running?: Promise<SearchState>
+  queued?: Promise<SearchState>
 }
 
 interface AssetRow {
