@@ -69,11 +69,6 @@ export class SearchIndexes {
     }
   }
 
-  /** Drops a workspace's index (memory); the next search builds it again. */
-  forget(workspaceId: string): void {
-    this.#loaded.delete(workspaceId)
-  }
-
   async #refresh(workspaceId: string, loaded: Loaded | undefined): Promise<void> {
     // Read before the assets: whatever commits meanwhile has a higher version and is read next time.
     const state = await this.#state(workspaceId)
