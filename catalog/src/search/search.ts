@@ -217,15 +217,30 @@ function filterAndCount(
   const schemaOf = index.schemaCode.data
   const tagPool = index.tagCodes.pool.data
   const ownerPool = index.ownerCodes.pool.data
+  const tagOffsets = index.tagCodes.offsets.data
+  const ownerOffsets = index.ownerCodes.offsets.data
+  if (!source && !kind && !schema && !tags && !owners) {
+    // No filter (the common case): every match passes and counts everywhere.
+    for (const slot of slots) {
+      bump(counts.source, sourceOf[slot] as number)
+      bump(counts.kind, kindOf[slot] as number)
+      bump(counts.schema, schemaOf[slot] as number)
+      for (let i = tagOffsets[slot] as number, end = tagOffsets[slot + 1] as number; i < end; i++)
+        bump(counts.tag, tagPool[i] as number)
+      for (let i = ownerOffsets[slot] as number, end = ownerOffsets[slot + 1] as number; i < end; i++)
+        bump(counts.owner, ownerPool[i] as number)
+    }
+    return { passing: slots, facets: facetLists(index, counts) }
+  }
   const passing: number[] = []
   for (const slot of slots) {
     const sourceCode = sourceOf[slot] as number
     const kindCode = kindOf[slot] as number
     const schemaCode = schemaOf[slot] as number
-    const tagStart = index.tagCodes.start(slot)
-    const tagEnd = index.tagCodes.end(slot)
-    const ownerStart = index.ownerCodes.start(slot)
-    const ownerEnd = index.ownerCodes.end(slot)
+    const tagStart = tagOffsets[slot] as number
+    const tagEnd = tagOffsets[slot + 1] as number
+    const ownerStart = ownerOffsets[slot] as number
+    const ownerEnd = ownerOffsets[slot + 1] as number
     let fails = 0
     if (source && !source.has(sourceCode)) fails |= BIT.source
     if (kind && !kind.has(kindCode)) fails |= BIT.kind
@@ -241,6 +256,11 @@ function filterAndCount(
     if ((fails & ~BIT.owner) === 0)
       for (let i = ownerStart; i < ownerEnd; i++) bump(counts.owner, ownerPool[i] as number)
   }
+  return { passing, facets: facetLists(index, counts) }
+}
+
+/** The top values of each facet by count (then value), with labels. */
+function facetLists(index: WorkspaceIndex, counts: Record<Facet, Int32Array>): Record<Facet, FacetCount[]> {
   const top = (facet: Facet): FacetCount[] => {
     const values = index.dims[facet].values
     const list: { value: string; count: number }[] = []
@@ -254,10 +274,7 @@ function filterAndCount(
       count,
     }))
   }
-  return {
-    passing,
-    facets: { source: top('source'), kind: top('kind'), schema: top('schema'), tag: top('tag'), owner: top('owner') },
-  }
+  return { source: top('source'), kind: top('kind'), schema: top('schema'), tag: top('tag'), owner: top('owner') }
 }
 
 function bump(counts: Int32Array, code: number): void {

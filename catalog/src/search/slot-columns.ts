@@ -42,29 +42,21 @@ export class ByteColumn {
   }
 }
 
-/** A short list of ints per slot (tag and owner codes), packed in one pool: slot `s` owns `[start(s), end(s))`. */
+/** A short list of ints per slot (tag and owner codes), packed in one pool: slot `s` owns `pool[offsets[s] .. offsets[s + 1])`. */
 export class CodeLists {
-  readonly #offsets = new IntColumn()
+  readonly offsets = new IntColumn()
   readonly pool = new IntColumn()
 
   constructor() {
-    this.#offsets.push(0)
+    this.offsets.push(0)
   }
 
   push(codes: readonly number[]): void {
     for (const c of codes) this.pool.push(c)
-    this.#offsets.push(this.pool.length)
-  }
-
-  start(slot: number): number {
-    return this.#offsets.data[slot] as number
-  }
-
-  end(slot: number): number {
-    return this.#offsets.data[slot + 1] as number
+    this.offsets.push(this.pool.length)
   }
 
   get bytes(): number {
-    return this.#offsets.bytes + this.pool.bytes
+    return this.offsets.bytes + this.pool.bytes
   }
 }
