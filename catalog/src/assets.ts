@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { TagProposal } from './preview/classify.ts'
-import { refreshAssetTags, refreshSearchDocuments } from './search/search-vector.ts'
+import { beginAssetSearchChange, refreshAssetTags, refreshSearchDocuments } from './search/search-documents.ts'
 import type { CatalogTables, TagStatus } from './types.ts'
 
 /** Tags are free text (`finance`, `gold`) or classifications (`PII.email`); this keeps them tidy. */
@@ -134,6 +134,7 @@ export async function updateAsset(
 ): Promise<{ problems: string[] }> {
   const problems: string[] = []
   await db.transaction().execute(async (trx) => {
+    const version = await beginAssetSearchChange(trx, assetId)
     if (edit.description !== undefined || edit.owners !== undefined)
       await trx
         .updateTable('catalog_assets')
@@ -152,7 +153,7 @@ export async function updateAsset(
         .executeTakeFirst()
       if (Number(res.numUpdatedRows) === 0) problems.push(`no column named ${c.name}`)
     }
-    await refreshSearchDocuments(trx, [assetId])
+    await refreshSearchDocuments(trx, [assetId], version)
   })
   return { problems }
 }
@@ -174,6 +175,7 @@ export async function setTags(
     ),
   )
   await db.transaction().execute(async (trx) => {
+    const version = await beginAssetSearchChange(trx, assetId)
     for (const change of changes) {
       const column = change.column ?? ''
       if (column && !columns.has(column)) {
@@ -200,7 +202,7 @@ export async function setTags(
         .onConflict((oc) => oc.columns(['asset_id', 'column_name', 'tag']).doUpdateSet({ status, created_by: userId }))
         .execute()
     }
-    await refreshAssetTags(trx, assetId)
+    await refreshAssetTags(trx, assetId, version)
   })
   return { problems }
 }

@@ -87,7 +87,8 @@ export interface CatalogAssetsTable {
   tags: ColumnType<string[], string[] | undefined, string[]>
   row_estimate: ColumnType<string | null, number | null | undefined, number | null>
   usage_count: Generated<number>
-  search_vector: ColumnType<string | null, never, never>
+  /** The `catalog_search_state.version` of the write that last changed this asset's search document. */
+  search_version: ColumnType<string, number | string | undefined, number | string>
   discovered_at: Timestamp
   /** Set when the object was no longer found in its source; the row is kept. */
   gone_at: NullableTimestamp
@@ -168,7 +169,16 @@ export interface CatalogUsageTable {
   last_at: Timestamp
 }
 
-/** The metadata tables the catalog reads and writes (migration 0011 in the workbench). */
+/** Per workspace: what search indexes compare to know whether (and how) to reload (migration 0012). */
+export interface CatalogSearchStateTable {
+  workspace_id: string
+  /** Bumped by every write that changes a search document. */
+  version: ColumnType<string, number | string | undefined, number | string>
+  /** The version at which assets were last deleted: indexes loaded before it reload in full. */
+  reload_version: ColumnType<string, number | string | undefined, number | string>
+}
+
+/** The metadata tables the catalog reads and writes (migrations 0011 and 0012 in the workbench). */
 export interface CatalogTables {
   catalog_sources: CatalogSourcesTable
   catalog_discovery_runs: CatalogDiscoveryRunsTable
@@ -179,6 +189,7 @@ export interface CatalogTables {
   catalog_profiles: CatalogProfilesTable
   catalog_lineage_edges: CatalogLineageEdgesTable
   catalog_usage: CatalogUsageTable
+  catalog_search_state: CatalogSearchStateTable
 }
 
 /** The classification tags that drive masking. */

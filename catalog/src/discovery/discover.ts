@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Insertable, Kysely, Transaction } from 'kysely'
-import { refreshSearchDocuments } from '../search/search-vector.ts'
+import { beginSearchChange, refreshSearchDocuments } from '../search/search-documents.ts'
 import type {
   CatalogTables,
   DiscoverySource,
@@ -137,14 +137,17 @@ export async function discover(db: Kysely<CatalogTables>, options: DiscoverOptio
   }
 
   if (result.status === 'succeeded') {
-    const gone = await db
-      .updateTable('catalog_assets')
-      .set({ gone_at: new Date() })
-      .where('source_id', '=', sourceId)
-      .where('gone_at', 'is', null)
-      .where('discovered_at', '<', runStart)
-      .returning('id')
-      .execute()
+    const gone = await db.transaction().execute(async (trx) => {
+      const version = await beginSearchChange(trx, workspaceId)
+      return trx
+        .updateTable('catalog_assets')
+        .set({ gone_at: new Date(), search_version: version, updated_at: new Date() })
+        .where('source_id', '=', sourceId)
+        .where('gone_at', 'is', null)
+        .where('discovered_at', '<', runStart)
+        .returning('id')
+        .execute()
+    })
     result.gone = gone.length
     for (let i = 0; i < gone.length; i += 500) {
       await db
@@ -183,6 +186,8 @@ async function catalogueChunk(
   tables: IntrospectedTable[],
   result: DiscoveryResult,
 ): Promise<void> {
+  // First statement: search versions of a workspace are taken in commit order (see beginSearchChange).
+  const version = await beginSearchChange(trx, options.workspaceId)
   const key = (schema: string, name: string) => `${schema}\u0000${name}`
   const existing = await trx
     .selectFrom('catalog_assets')
@@ -229,6 +234,7 @@ async function catalogueChunk(
         source_comment: table.comment,
         row_estimate: table.rowEstimate,
         discovered_at: runStart,
+        search_version: version,
       })
       for (const c of table.columns) newColumns.push(columnRow(id, c))
       history.push({
@@ -338,7 +344,7 @@ async function catalogueChunk(
       .insertInto('catalog_schema_history')
       .values(history.slice(i, i + 2_000))
       .execute()
-  await refreshSearchDocuments(trx, touched)
+  await refreshSearchDocuments(trx, touched, version)
   // Counted only once the chunk committed would be more exact; a failed chunk is retried one by one anyway.
   result.added += added
   result.changed += changed

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { beginSearchChange } from '../search/search-documents.ts'
 import { quoteLiteral } from '../sql-quote.ts'
 import type { CatalogTables, RunSql } from '../types.ts'
 import { baseTablesIn, type ColumnSource, queryLineage, tableKey } from './extract.ts'
@@ -162,7 +163,10 @@ export async function recordLineage(
     defaultSchema: input.defaultSchema,
   })
   const now = new Date()
+  const usesTables = lineage.statements.some((st) => st.reads.length > 0 || st.target)
   await db.transaction().execute(async (trx) => {
+    // Usage counts rank search results: the change is versioned like every search document change.
+    const version = usesTables ? await beginSearchChange(trx, workspaceId) : 0
     const touched = new Set<string>()
     for (const st of lineage.statements) {
       if (st.target) {
@@ -226,7 +230,8 @@ export async function recordLineage(
       await sql`
         UPDATE catalog_assets a SET usage_count = coalesce((
           SELECT sum(u.count)::int FROM catalog_usage u
-          WHERE u.workspace_id = a.workspace_id AND u.table_name = lower(a.schema_name || '.' || a.name)), 0)
+          WHERE u.workspace_id = a.workspace_id AND u.table_name = lower(a.schema_name || '.' || a.name)), 0),
+          search_version = ${version}, updated_at = now()
         WHERE a.workspace_id = ${workspaceId}
           AND lower(a.schema_name || '.' || a.name) IN (${sql.join([...touched].map((t) => sql`${t}`))})
       `.execute(trx)

@@ -1,5 +1,9 @@
-import { type Kysely, type RawBuilder, type Sql, sql } from 'kysely'
-import type { CatalogTables } from '../types.ts'
+import type { SearchIndexes } from './search-indexes.ts'
+import { SIMILARITY_THRESHOLD, searchWords } from './tokens.ts'
+import { topK } from './top-k.ts'
+import type { IndexedDoc, WorkspaceIndex } from './workspace-index.ts'
+
+export { searchWords, similarity } from './tokens.ts'
 
 /** The dimensions search results can be filtered and counted by. */
 export const FACETS = ['source', 'kind', 'schema', 'tag', 'owner'] as const
@@ -9,6 +13,7 @@ export interface SearchQuery {
   workspaceId: string
   /** Free text; any string is accepted (operators and quotes are treated as word breaks). */
   q: string
+  /** Values of one dimension are alternatives, except tags: an asset must carry every listed tag. */
   filters?: Partial<Record<Facet, string[]>>
   limit?: number
   offset?: number
@@ -40,202 +45,269 @@ export interface FacetCount {
 
 export interface SearchResult {
   items: SearchHit[]
+  /** Every match, exactly. */
   total: number
-  /** True when more than 10,000 assets match: `total` and facet counts then cover the first 10,000 only. */
+  /** Kept for API compatibility: counts are exact, so this is always false. */
   totalIsLowerBound: boolean
   facets: Record<Facet, FacetCount[]>
 }
 
-/**
- * Splits what the user typed into plain words (letters and digits). Everything else — operators, quotes,
- * punctuation, `_` — is a word break, so no input can produce an invalid text-search query.
- */
-export function searchWords(q: string): string[] {
-  return (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16)
-}
-
-interface Matcher {
-  where: RawBuilder<unknown>
-  nameRank: RawBuilder<unknown>
-  textRank: RawBuilder<unknown>
-  similarity: RawBuilder<unknown>
-}
-
-/**
- * The match and rank expressions for `q`: full text (every word as a prefix) ranks exact name, then name prefix,
- * then text rank. With `fuzzy`, trigram similarity of the name also matches (typos). A `q` without any word lists
- * everything.
- */
-function matcher(q: string, fuzzy: boolean): Matcher {
-  const words = searchWords(q)
-  const phrase = q.trim().toLowerCase()
-  if (words.length === 0 || phrase.length === 0) {
-    const zero = sql`0::int`
-    return { where: sql`true`, nameRank: zero, textRank: zero, similarity: zero }
-  }
-  const tsquery = sql`to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
-  const prefix = `${phrase.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-  return {
-    // Every name is in the tsvector (as written and split at `_`), so the text match covers name prefixes too
-    // and one GIN index answers; trigrams (their own GIN index) join only when typos are likely.
-    where: fuzzy
-      ? sql`(a.search_vector @@ ${tsquery} OR lower(a.name) % ${phrase})`
-      : sql`a.search_vector @@ ${tsquery}`,
-    nameRank: sql`CASE WHEN lower(a.name) = ${phrase} THEN 2 WHEN lower(a.name) LIKE ${prefix} THEN 1 ELSE 0 END`,
-    textRank: sql`round(ts_rank(a.search_vector, ${tsquery})::numeric, 3)`,
-    similarity: fuzzy ? sql`similarity(lower(a.name), ${phrase})` : sql`0::int`,
-  }
-}
-
-/**
- * Facets count at most this many matches: a query matching half of a 100k-table catalog would otherwise aggregate
- * all of them on every keystroke. Above it, counts and the total are lower bounds (`totalIsLowerBound`).
- */
-const FACET_SAMPLE = 10_000
-
-/** Below this many text matches, a query is probably misspelled: trigram similarity joins the match. */
+/** Below this many text matches, a query is probably misspelled: trigram similarity of names joins the match. */
 const FUZZY_BELOW = 5
-
-/** Text match or text-or-trigram match for `q`: decided once per query so every page agrees. */
-async function chooseMatcher(db: Kysely<CatalogTables>, query: SearchQuery): Promise<Matcher> {
-  const exact = matcher(query.q, false)
-  if (searchWords(query.q).length === 0) return exact
-  const { rows } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM (SELECT 1 FROM catalog_assets a WHERE ${exact.where} AND ${baseFilter(query)} LIMIT ${FUZZY_BELOW}) x
-  `.execute(db)
-  return (rows[0]?.n ?? 0) < FUZZY_BELOW ? matcher(query.q, true) : exact
-}
-
-/** Workspace and gone filters: what every count shares. */
-function baseFilter(query: SearchQuery): RawBuilder<unknown> {
-  return query.includeGone
-    ? sql`a.workspace_id = ${query.workspaceId}`
-    : sql`a.workspace_id = ${query.workspaceId} AND a.gone_at IS NULL`
-}
-
-/** Facet filters; `except` leaves one dimension out, so its counts show what choosing another value would give. */
-function facetFilter(query: SearchQuery, except?: Facet): RawBuilder<unknown> {
-  const parts: RawBuilder<unknown>[] = [sql`true`]
-  const f = query.filters ?? {}
-  const list = (values: string[]) => sql.join(values.map((v) => sql`${v}`))
-  if (f.source?.length && except !== 'source') parts.push(sql`a.source_id IN (${list(f.source)})`)
-  if (f.kind?.length && except !== 'kind') parts.push(sql`a.kind IN (${list(f.kind)})`)
-  if (f.schema?.length && except !== 'schema') parts.push(sql`a.schema_name IN (${list(f.schema)})`)
-  if (f.tag?.length && except !== 'tag') parts.push(sql`a.tags @> ${sql`ARRAY[${list(f.tag)}]::text[]`}`)
-  if (f.owner?.length && except !== 'owner') parts.push(sql`a.owners && ${sql`ARRAY[${list(f.owner)}]::text[]`}`)
-  return sql.join(parts, sql` AND `)
-}
+/** Values listed per facet. */
+const FACET_TOP = 20
 
 /**
- * Full-text search over asset names, descriptions, column names and tags, with facet counts.
- * Ranking: exact name, then name prefix, then text rank, then usage, then trigram similarity (typos).
+ * Full-text search over asset names, descriptions, column names and tags, with exact facet counts, from the
+ * workspace's in-memory index (brought up to date with the metadata DB first).
+ * Ranking: exact name, then name prefix, then text rank, then usage, then trigram similarity (typos), then name.
  *
  * @example
- * const { items, total, facets } = await searchAssets(db, { workspaceId, q: 'customer email', limit: 20 })
+ * const { items, total, facets } = await searchAssets(indexes, { workspaceId, q: 'customer email', limit: 20 })
  */
-export async function searchAssets(db: Kysely<CatalogTables>, query: SearchQuery): Promise<SearchResult> {
-  const m = await chooseMatcher(db, query)
+export async function searchAssets(indexes: SearchIndexes, query: SearchQuery): Promise<SearchResult> {
+  const index = await indexes.get(query.workspaceId)
   const limit = Math.min(Math.max(query.limit ?? 20, 1), 200)
   const offset = Math.max(query.offset ?? 0, 0)
-  const where = sql`${m.where} AND ${baseFilter(query)} AND ${facetFilter(query)}`
-  // The page and the facet counts are independent: on PostgreSQL they run on two pooled connections at once.
-  const [page, facets] = await Promise.all([
-    sql<HitRow>`
-    SELECT a.id, a.source_id, s.name AS source_name, a.schema_name, a.name, a.kind, a.description, a.source_comment,
-           a.tags, a.owners, a.row_estimate, a.usage_count, a.gone_at
-    FROM catalog_assets a JOIN catalog_sources s ON s.id = a.source_id
-    WHERE ${where}
-    ORDER BY ${m.nameRank} DESC, ${m.textRank} DESC, a.usage_count DESC, ${m.similarity} DESC, lower(a.name) COLLATE "C", a.id
-    LIMIT ${limit} OFFSET ${offset}
-  `.execute(db),
-    facetCounts(db, query, m),
+  const key = JSON.stringify([
+    'search',
+    query.q.trim().toLowerCase(),
+    query.filters,
+    !!query.includeGone,
+    limit,
+    offset,
   ])
-  // Every asset has exactly one kind, so the kind counts (within the kind filter) add up to the total.
-  const kinds = query.filters?.kind?.length ? query.filters.kind : undefined
-  const total = facets.kind.filter((f) => !kinds || kinds.includes(f.value)).reduce((sum, f) => sum + f.count, 0)
-  return { items: page.rows.map(toHit), total, totalIsLowerBound: total >= FACET_SAMPLE, facets }
+  return cached(indexes, index, key, () => {
+    const m = match(index, query.q, query.includeGone ?? false)
+    const { passing, facets } = filterAndCount(index, m.slots, query.filters ?? {})
+    const page = topK(passing, offset + limit, compareBy(index, m)).slice(offset)
+    return {
+      items: page.map((slot) => toHit(index, index.docs[slot] as IndexedDoc)),
+      total: passing.length,
+      totalIsLowerBound: false,
+      facets,
+    }
+  })
 }
 
-async function facetCounts(db: Kysely<CatalogTables>, query: SearchQuery, m: Matcher) {
-  // The text match runs once (materialised); each dimension then applies the other dimensions' filters.
-  const dimension = (facet: Facet, value: Sql | RawBuilder<unknown>, from: RawBuilder<unknown> = sql``) => sql`
-    (SELECT ${facet}::text AS facet, v AS value, count(*)::int AS count FROM (
-       SELECT ${value} AS v FROM matched a ${from} WHERE ${facetFilter(query, facet)}
-     ) x GROUP BY v ORDER BY count(*) DESC, v COLLATE "C" LIMIT 20)`
-  const rows = await sql<{ facet: Facet; value: string; count: number }>`
-    WITH matched AS MATERIALIZED (
-      SELECT a.source_id, a.kind, a.schema_name, a.tags, a.owners FROM catalog_assets a
-      WHERE ${m.where} AND ${baseFilter(query)}
-      LIMIT ${FACET_SAMPLE}
-    )
-    ${dimension('source', sql`a.source_id`)}
-    UNION ALL ${dimension('kind', sql`a.kind`)}
-    UNION ALL ${dimension('schema', sql`a.schema_name`)}
-    UNION ALL ${dimension('tag', sql`t.tag`, sql`CROSS JOIN LATERAL unnest(a.tags) AS t(tag)`)}
-    UNION ALL ${dimension('owner', sql`o.owner`, sql`CROSS JOIN LATERAL unnest(a.owners) AS o(owner)`)}
-  `.execute(db)
-  const sources = await db
-    .selectFrom('catalog_sources')
-    .select(['id', 'name'])
-    .where('workspace_id', '=', query.workspaceId)
-    .execute()
-  const label = new Map(sources.map((s) => [s.id, s.name]))
-  const facets: Record<Facet, FacetCount[]> = { source: [], kind: [], schema: [], tag: [], owner: [] }
-  for (const r of rows.rows)
-    facets[r.facet].push({
-      value: r.value,
-      label: r.facet === 'source' ? (label.get(r.value) ?? r.value) : r.value,
-      count: r.count,
-    })
-  return facets
-}
-
-/** A few names for search-as-you-type: same matching and ranking, no facets. */
+/** A few names for search-as-you-type: same matching and ranking, no facets, no gone objects. */
 export async function suggestAssets(
-  db: Kysely<CatalogTables>,
+  indexes: SearchIndexes,
   query: { workspaceId: string; q: string; limit?: number },
 ): Promise<{ id: string; schema: string; name: string; kind: string }[]> {
   if (searchWords(query.q).length === 0) return []
-  const m = await chooseMatcher(db, { ...query, includeGone: false })
+  const index = await indexes.get(query.workspaceId)
   const limit = Math.min(Math.max(query.limit ?? 8, 1), 50)
-  const rows = await sql<{ id: string; schema_name: string; name: string; kind: string }>`
-    SELECT a.id, a.schema_name, a.name, a.kind FROM catalog_assets a
-    WHERE ${m.where} AND a.workspace_id = ${query.workspaceId} AND a.gone_at IS NULL
-    ORDER BY ${m.nameRank} DESC, ${m.textRank} DESC, a.usage_count DESC, ${m.similarity} DESC, lower(a.name)
-    LIMIT ${limit}
-  `.execute(db)
-  return rows.rows.map((r) => ({ id: r.id, schema: r.schema_name, name: r.name, kind: r.kind }))
+  return cached(indexes, index, JSON.stringify(['suggest', query.q.trim().toLowerCase(), limit]), () => {
+    const m = match(index, query.q, false)
+    return topK(m.slots, limit, compareBy(index, m)).map((slot) => {
+      const d = index.docs[slot] as IndexedDoc
+      return { id: d.id, schema: d.schema, name: d.name, kind: d.kind }
+    })
+  })
 }
 
-interface HitRow {
-  id: string
-  source_id: string
-  source_name: string
-  schema_name: string
-  name: string
-  kind: 'table' | 'view'
-  description: string | null
-  source_comment: string | null
-  tags: string[]
-  owners: string[]
-  row_estimate: string | null
-  usage_count: number
-  gone_at: Date | null
+/** Recent results per index, valid while the index does not change (search as you type repeats itself). */
+const caches = new WeakMap<WorkspaceIndex, { generation: number; entries: Map<string, unknown> }>()
+
+/** `compute()`'s result for `key`, from the cache when the index has not changed since; shared, not to mutate. */
+function cached<T>(indexes: SearchIndexes, index: WorkspaceIndex, key: string, compute: () => T): T {
+  if (indexes.resultCache <= 0) return compute()
+  let cache = caches.get(index)
+  if (!cache || cache.generation !== index.generation) {
+    cache = { generation: index.generation, entries: new Map() }
+    caches.set(index, cache)
+  }
+  const hit = cache.entries.get(key)
+  if (hit !== undefined) {
+    // Least recently used goes first: re-insert on use.
+    cache.entries.delete(key)
+    cache.entries.set(key, hit)
+    return hit as T
+  }
+  const value = compute()
+  cache.entries.set(key, value)
+  if (cache.entries.size > indexes.resultCache) cache.entries.delete(cache.entries.keys().next().value as string)
+  return value
 }
 
-function toHit(r: HitRow): SearchHit {
+interface Matches {
+  slots: number[]
+  phrase: string
+  rank?: Float32Array
+  similarity?: Float32Array
+}
+
+/** Text match (every word as a prefix), or text-or-similar-name when few assets match; no words lists all. */
+function match(index: WorkspaceIndex, q: string, includeGone: boolean): Matches {
+  const queryWords = searchWords(q)
+  const phrase = q.trim().toLowerCase()
+  if (queryWords.length === 0 || phrase.length === 0) return { slots: index.allSlots(includeGone), phrase: '' }
+  const exact = index.matchWords(queryWords, includeGone)
+  if (exact.slots.length >= FUZZY_BELOW) return { slots: exact.slots, phrase, rank: exact.rank }
+  // Few matches: probably a typo. Words also match similar terms, and names similar to the whole phrase join.
+  const text = index.matchWords(queryWords, includeGone, true)
+  const similar = index.similarNames(phrase, SIMILARITY_THRESHOLD, includeGone)
+  const slots = [...new Set([...text.slots, ...similar.slots])]
+  return { slots, phrase, rank: text.rank, similarity: similar.similarity }
+}
+
+/**
+ * Orders slots best first: exact name, name prefix, text rank (3 decimals), usage — folded into one number per
+ * candidate so most comparisons are one subtraction — then similarity, name, id.
+ */
+function compareBy(index: WorkspaceIndex, m: Matches): (a: number, b: number) => number {
+  const docs = index.docs
+  const keys = index.scratchKeys()
+  const usage = index.usage.data
+  const rank = m.rank
+  for (const slot of m.slots)
+    keys[slot] = (rank ? Math.round((rank[slot] as number) * 1000) : 0) * 2 ** 32 + (usage[slot] as number)
+  // Only names starting with the phrase rank above text: found by binary search, not by reading every match.
+  if (m.phrase !== '')
+    for (const slot of index.namePrefixSlots(m.phrase)) {
+      const nameRank = (docs[slot] as IndexedDoc).lowerName === m.phrase ? 2 : 1
+      keys[slot] = (keys[slot] as number) + nameRank * 1001 * 2 ** 32
+    }
+  const sim = m.similarity
+  return (a, b) => {
+    const byKey = (keys[b] as number) - (keys[a] as number)
+    if (byKey !== 0) return byKey
+    const bySim = sim ? (sim[b] as number) - (sim[a] as number) : 0
+    if (bySim !== 0) return bySim
+    const da = docs[a] as IndexedDoc
+    const db = docs[b] as IndexedDoc
+    return (
+      (da.lowerName < db.lowerName ? -1 : da.lowerName > db.lowerName ? 1 : 0) ||
+      (da.id < db.id ? -1 : da.id > db.id ? 1 : 0)
+    )
+  }
+}
+
+const BIT: Record<Facet, number> = { source: 1, kind: 2, schema: 4, tag: 8, owner: 16 }
+
+/**
+ * Applies the facet filters and counts every facet over ALL matches. A dimension's own filter does not narrow its
+ * counts (its other values stay choosable); the other dimensions' filters do.
+ */
+function filterAndCount(
+  index: WorkspaceIndex,
+  slots: number[],
+  filters: Partial<Record<Facet, string[]>>,
+): { passing: number[]; facets: Record<Facet, FacetCount[]> } {
+  const wanted = (facet: Facet) => {
+    const values = filters[facet]
+    if (!values?.length) return undefined
+    return values.map((v) => index.dims[facet].find(v) ?? -1)
+  }
+  const source = set(wanted('source'))
+  const kind = set(wanted('kind'))
+  const schema = set(wanted('schema'))
+  const tags = wanted('tag')
+  const owners = set(wanted('owner'))
+  const counts = {
+    source: new Int32Array(index.dims.source.values.length),
+    kind: new Int32Array(index.dims.kind.values.length),
+    schema: new Int32Array(index.dims.schema.values.length),
+    tag: new Int32Array(index.dims.tag.values.length),
+    owner: new Int32Array(index.dims.owner.values.length),
+  }
+  const sourceOf = index.sourceCode.data
+  const kindOf = index.kindCode.data
+  const schemaOf = index.schemaCode.data
+  const tagPool = index.tagCodes.pool.data
+  const ownerPool = index.ownerCodes.pool.data
+  const tagOffsets = index.tagCodes.offsets.data
+  const ownerOffsets = index.ownerCodes.offsets.data
+  if (!source && !kind && !schema && !tags && !owners) {
+    // No filter (the common case): every match passes and counts everywhere.
+    for (const slot of slots) {
+      bump(counts.source, sourceOf[slot] as number)
+      bump(counts.kind, kindOf[slot] as number)
+      bump(counts.schema, schemaOf[slot] as number)
+      for (let i = tagOffsets[slot] as number, end = tagOffsets[slot + 1] as number; i < end; i++)
+        bump(counts.tag, tagPool[i] as number)
+      for (let i = ownerOffsets[slot] as number, end = ownerOffsets[slot + 1] as number; i < end; i++)
+        bump(counts.owner, ownerPool[i] as number)
+    }
+    return { passing: slots, facets: facetLists(index, counts) }
+  }
+  const passing: number[] = []
+  for (const slot of slots) {
+    const sourceCode = sourceOf[slot] as number
+    const kindCode = kindOf[slot] as number
+    const schemaCode = schemaOf[slot] as number
+    const tagStart = tagOffsets[slot] as number
+    const tagEnd = tagOffsets[slot + 1] as number
+    const ownerStart = ownerOffsets[slot] as number
+    const ownerEnd = ownerOffsets[slot + 1] as number
+    let fails = 0
+    if (source && !source.has(sourceCode)) fails |= BIT.source
+    if (kind && !kind.has(kindCode)) fails |= BIT.kind
+    if (schema && !schema.has(schemaCode)) fails |= BIT.schema
+    if (tags && !tags.every((t) => includes(tagPool, tagStart, tagEnd, t))) fails |= BIT.tag
+    if (owners && !someIn(ownerPool, ownerStart, ownerEnd, owners)) fails |= BIT.owner
+    // Counted in a dimension when every OTHER dimension's filter passes.
+    if (fails === 0) passing.push(slot)
+    if ((fails & ~BIT.source) === 0) bump(counts.source, sourceCode)
+    if ((fails & ~BIT.kind) === 0) bump(counts.kind, kindCode)
+    if ((fails & ~BIT.schema) === 0) bump(counts.schema, schemaCode)
+    if ((fails & ~BIT.tag) === 0) for (let i = tagStart; i < tagEnd; i++) bump(counts.tag, tagPool[i] as number)
+    if ((fails & ~BIT.owner) === 0)
+      for (let i = ownerStart; i < ownerEnd; i++) bump(counts.owner, ownerPool[i] as number)
+  }
+  return { passing, facets: facetLists(index, counts) }
+}
+
+/** The top values of each facet by count (then value), with labels. */
+function facetLists(index: WorkspaceIndex, counts: Record<Facet, Int32Array>): Record<Facet, FacetCount[]> {
+  const top = (facet: Facet): FacetCount[] => {
+    const values = index.dims[facet].values
+    const list: { value: string; count: number }[] = []
+    counts[facet].forEach((count, code) => {
+      if (count > 0) list.push({ value: values[code] as string, count })
+    })
+    list.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+    return list.slice(0, FACET_TOP).map(({ value, count }) => ({
+      value,
+      label: facet === 'source' ? (index.sourceNames.get(value) ?? value) : value,
+      count,
+    }))
+  }
+  return { source: top('source'), kind: top('kind'), schema: top('schema'), tag: top('tag'), owner: top('owner') }
+}
+
+function bump(counts: Int32Array, code: number): void {
+  counts[code] = (counts[code] as number) + 1
+}
+
+function includes(pool: Int32Array, start: number, end: number, code: number): boolean {
+  for (let i = start; i < end; i++) if (pool[i] === code) return true
+  return false
+}
+
+function someIn(pool: Int32Array, start: number, end: number, codes: Set<number>): boolean {
+  for (let i = start; i < end; i++) if (codes.has(pool[i] as number)) return true
+  return false
+}
+
+function set(codes: number[] | undefined): Set<number> | undefined {
+  return codes ? new Set(codes) : undefined
+}
+
+function toHit(index: WorkspaceIndex, d: IndexedDoc): SearchHit {
   return {
-    id: r.id,
-    sourceId: r.source_id,
-    sourceName: r.source_name,
-    schema: r.schema_name,
-    name: r.name,
-    kind: r.kind,
-    description: r.description ?? r.source_comment,
-    tags: r.tags,
-    owners: r.owners,
-    rowEstimate: r.row_estimate === null ? null : Number(r.row_estimate),
-    usageCount: r.usage_count,
-    gone: r.gone_at !== null,
+    id: d.id,
+    sourceId: d.sourceId,
+    sourceName: index.sourceNames.get(d.sourceId) ?? '',
+    schema: d.schema,
+    name: d.name,
+    kind: d.kind,
+    description: d.description ?? d.sourceComment,
+    tags: d.tags,
+    owners: d.owners,
+    rowEstimate: d.rowEstimate,
+    usageCount: d.usageCount,
+    gone: d.gone,
   }
 }

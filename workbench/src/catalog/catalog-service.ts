@@ -9,6 +9,7 @@ import {
   planResultMasking,
   type ResultMaskPlan,
   recordLineage,
+  SearchIndexes,
 } from '@workbench/catalog'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
@@ -45,12 +46,15 @@ export const WORKSPACE_DUCKDB_SOURCE = 'Workspace DuckDB'
  */
 export class CatalogService {
   readonly db
+  /** This process's in-memory search indexes (kept in step with the metadata DB, which other servers share). */
+  readonly search: SearchIndexes
   readonly #deps: CatalogServiceDeps
   readonly #running = new Map<string, Promise<DiscoveryResult>>()
 
   constructor(deps: CatalogServiceDeps) {
     this.#deps = deps
     this.db = catalogDb(deps.db)
+    this.search = new SearchIndexes(this.db)
   }
 
   /** Runs left `running` by a process that stopped mid-discovery are failed, so their state is not a lie. */

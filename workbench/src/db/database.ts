@@ -29,7 +29,7 @@ export async function openDatabase(
   let db: Kysely<Database>
   if (config.kind === 'pglite') {
     if (config.dataDir !== 'memory://') mkdirSync(config.dataDir, { recursive: true })
-    // pg_trgm gives catalog search its typo tolerance; PostgreSQL bundles it, PGlite loads it here.
+    // Migration 0011 creates pg_trgm (catalog search now computes trigrams itself); PostgreSQL bundles it, PGlite loads it here.
     const pglite = await PGlite.create(config.dataDir === 'memory://' ? undefined : config.dataDir, {
       extensions: { pg_trgm },
     })

@@ -224,7 +224,7 @@ export interface FileImportsTable {
 }
 
 /** The metadata database as Kysely sees it; each migration that adds a table adds it here. */
-/** Catalog tables (migration 0011) are declared by the catalog package. */
+/** Catalog tables (migrations 0011, 0012) are declared by the catalog package. */
 export interface Database extends CatalogTables {
   instance_settings: InstanceSettingsTable
   notebooks: NotebooksTable

@@ -120,7 +120,7 @@ export function catalogRoutes(identity: Identity, service: () => CatalogService 
       async (c) => {
         const { workspaceId } = c.req.valid('param')
         const q = c.req.valid('query')
-        const result = await searchAssets(ready().db, {
+        const result = await searchAssets(ready().search, {
           workspaceId,
           q: q.q,
           filters: {
@@ -142,7 +142,7 @@ export function catalogRoutes(identity: Identity, service: () => CatalogService 
       async (c) => {
         const { workspaceId } = c.req.valid('param')
         const { q, limit } = c.req.valid('query')
-        return c.json(await suggestAssets(ready().db, { workspaceId, q, limit }), 200)
+        return c.json(await suggestAssets(ready().search, { workspaceId, q, limit }), 200)
       },
     )
     .openapi(

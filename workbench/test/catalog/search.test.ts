@@ -3,6 +3,7 @@ import {
   discover,
   ensureSource,
   type IntrospectedTable,
+  SearchIndexes,
   searchAssets,
   setTags,
   suggestAssets,
@@ -39,6 +40,7 @@ const fixed = (tables: IntrospectedTable[]): DiscoverySource => ({
 describe.each(DATABASE_KINDS)('catalog search on %s', (kind) => {
   let database: TestDatabase
   let db: Kysely<import('@workbench/catalog').CatalogTables>
+  let search: SearchIndexes
   let workspaceId: string
   let warehouse: string
   let crm: string
@@ -48,6 +50,7 @@ describe.each(DATABASE_KINDS)('catalog search on %s', (kind) => {
   beforeAll(async () => {
     database = await createTestDatabase(kind, { migrate: true })
     db = catalogDb(database.db)
+    search = new SearchIndexes(db)
     workspaceId = await createWorkspace(database.db)
     warehouse = await ensureSource(db, { workspaceId, kind: 'duckdb', name: 'Warehouse' })
     crm = await ensureSource(db, { workspaceId, kind: 'postgres', name: 'CRM' })
@@ -85,7 +88,7 @@ describe.each(DATABASE_KINDS)('catalog search on %s', (kind) => {
   afterAll(() => database.dispose())
 
   const names = async (q: string, extra: Partial<Parameters<typeof searchAssets>[1]> = {}) =>
-    (await searchAssets(db, { workspaceId, q, ...extra })).items.map((i) => i.name)
+    (await searchAssets(search, { workspaceId, q, ...extra })).items.map((i) => i.name)
 
   it('ranks an exact name first, then name prefixes, then other text matches', async () => {
     expect(await names('customers')).toEqual(['customers', 'customers_archive'])
@@ -107,7 +110,7 @@ describe.each(DATABASE_KINDS)('catalog search on %s', (kind) => {
   })
 
   it('counts facets and filters by them', async () => {
-    const result = await searchAssets(db, { workspaceId, q: '' })
+    const result = await searchAssets(search, { workspaceId, q: '' })
     expect(result.total).toBe(6)
     expect(result.totalIsLowerBound).toBe(false)
     expect(result.facets.source).toEqual([
@@ -131,7 +134,7 @@ describe.each(DATABASE_KINDS)('catalog search on %s', (kind) => {
     expect(result.facets.owner).toEqual([{ value: 'ann@corp.io', label: 'ann@corp.io', count: 1 }])
     expect(await names('', { filters: { source: [crm] } })).toEqual(['contacts'])
     // A facet's own filter does not narrow its counts (so other values stay choosable); the others do.
-    const filtered = await searchAssets(db, { workspaceId, q: '', filters: { kind: ['view'] } })
+    const filtered = await searchAssets(search, { workspaceId, q: '', filters: { kind: ['view'] } })
     expect(filtered.total).toBe(1)
     expect(filtered.facets.kind.map((f) => [f.value, f.count])).toEqual([
       ['table', 5],
@@ -168,20 +171,20 @@ describe.each(DATABASE_KINDS)('catalog search on %s', (kind) => {
       '   ',
       'a:*&b',
     ]) {
-      const result = await searchAssets(db, { workspaceId, q })
+      const result = await searchAssets(search, { workspaceId, q })
       expect(Array.isArray(result.items)).toBe(true)
-      await suggestAssets(db, { workspaceId, q })
+      await suggestAssets(search, { workspaceId, q })
     }
     expect(await names("'customers'")).toContain('customers')
   })
 
   it('suggests names as the user types', async () => {
-    expect((await suggestAssets(db, { workspaceId, q: 'cus' })).map((s) => s.name)).toEqual([
+    expect((await suggestAssets(search, { workspaceId, q: 'cus' })).map((s) => s.name)).toEqual([
       'customers',
       'customers_archive',
       'orders',
     ])
-    expect((await suggestAssets(db, { workspaceId, q: 'rev' })).map((s) => s.name)).toEqual(['revenue_by_month'])
+    expect((await suggestAssets(search, { workspaceId, q: 'rev' })).map((s) => s.name)).toEqual(['revenue_by_month'])
   })
 
   it('hides objects gone from their source unless asked', async () => {
