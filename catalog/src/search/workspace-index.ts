@@ -157,6 +157,20 @@ export class WorkspaceIndex {
     for (const [term, mask] of fields) this.#terms.add(term, slot * 8 + mask)
   }
 
+  /** Drops the assets whose ids `keep` rejects (deleted from the metadata DB); their slots count as waste. */
+  removeWhere(keep: (id: string) => boolean): number {
+    let removed = 0
+    for (const [id, slot] of this.#slotOf) {
+      if (keep(id)) continue
+      this.flags.data[slot] = 0
+      this.#slotOf.delete(id)
+      this.#dead++
+      removed++
+    }
+    if (removed > 0) this.#generation++
+    return removed
+  }
+
   /** Merges recent postings into the compact segment once they have grown (always with `force`). */
   flush(force = false): void {
     if (this.#terms.flush((slot) => this.#isLive(slot, true), force) || force) {
