@@ -1,0 +1,280 @@
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { OrchestratorClient } from '@workbench/orchestrator/client'
+import axe from 'axe-core'
+import pino from 'pino'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocketServer } from 'ws'
+import { type PipelineEnv, startPipelineEnv, startWebhookServer } from '../../orchestrator/test/support/pipeline-env.ts'
+import { createApp } from '../../workbench/src/app.ts'
+import { Pipelines } from '../../workbench/src/pipelines/pipelines-module.ts'
+import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
+import { createTestDatabase, type TestDatabase } from '../../workbench/test/support/databases.ts'
+import { createMembers, type Members } from '../../workbench/test/support/members.ts'
+import { buildWeb } from './support/notebook-server.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const WEB_DIST = path.join(ROOT, 'test-results', 'pipelines-web-dist')
+const LONG = { timeout: 60_000 }
+
+/** Real Chromium against the real pipelines API, a real Temporal dev server and worker, and the built web app. */
+describe('pipelines in the browser', () => {
+  let env: PipelineEnv
+  let database: TestDatabase
+  let pipelines: Pipelines
+  let members: Members
+  let server: ServerType
+  let url: string
+  let chromium: TestBrowser
+  let editorContext: BrowserContext
+  let page: Page
+  let webhooks: Awaited<ReturnType<typeof startWebhookServer>>
+  let workspaceId = ''
+  let pipelineId = ''
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    buildWeb(WEB_DIST)
+    webhooks = await startWebhookServer({
+      '/ok': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+    })
+    env = await startPipelineEnv()
+    database = await createTestDatabase('pglite', { migrate: true })
+    const client = new OrchestratorClient({
+      connection: env.env.connection,
+      namespace: env.env.namespace ?? 'default',
+      taskQueue: env.taskQueue,
+    })
+    const logger = pino({ level: 'silent' })
+    pipelines = new Pipelines({ db: database.db, logger, orchestrator: () => client, backgroundEveryMs: 0 })
+    await env.startWorker({ reporter: pipelines.reporter })
+    members = createMembers(database)
+    const app = createApp({
+      identity: members.identity,
+      logger,
+      readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
+      scratchDuckdb: () => undefined,
+      pipelines: () => pipelines,
+      webDist: WEB_DIST,
+    })
+    server = createAdaptorServer({ fetch: app.fetch, websocket: { server: new WebSocketServer({ noServer: true }) } })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    chromium = await launchBrowser()
+    editorContext = await chromium.browser.newContext({ viewport: { width: 1400, height: 1000 } })
+    mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  })
+  afterAll(async () => {
+    await chromium?.close()
+    await new Promise<void>((resolve) => {
+      if (!server) return resolve()
+      server.close(() => resolve())
+      if ('closeAllConnections' in server) server.closeAllConnections()
+    })
+    await pipelines?.stop()
+    await env?.dispose()
+    await database?.dispose()
+    await webhooks?.close()
+  })
+
+  const shot = (p: Page, name: string) =>
+    p.screenshot({ path: path.join(SCREENSHOT_DIR, `pipelines-${name}.png`), fullPage: true })
+  const watchErrors = (p: Page) => p.on('pageerror', (err) => pageErrors.push(err.message))
+  const editorText = (p: Page) =>
+    p
+      .getByTestId('yaml-editor')
+      .locator('.view-lines')
+      .innerText()
+      .then((t) => t.replace(/\u00a0/g, ' '))
+
+  /** No serious or critical axe-core violations on what `p` shows now. */
+  async function expectAccessible(p: Page, name: string) {
+    await p.evaluate(axe.source)
+    const result = (await p.evaluate("window.axe.run(document, { resultTypes: ['violations'] })")) as axe.AxeResults
+    const bad = result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map(
+        (v) =>
+          `${v.id}: ${v.help} (${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 3)
+            .join(', ')})`,
+      )
+    expect(bad, `axe on ${name}`).toEqual([])
+  }
+
+  it('writes a pipeline in YAML, sees its problem as a marker and in the list, fixes it and saves it', async () => {
+    page = await editorContext.newPage()
+    watchErrors(page)
+    await page.goto(`${url}/#/register`)
+    await page.getByLabel('Name').fill('Pia Pipelines')
+    await page.getByLabel('Email').fill('pia@example.com')
+    await page.getByLabel('Password (at least 12 characters)').fill('pipeline password 1234')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByTestId('signed-in-as').waitFor()
+    await page.getByLabel('New workspace name').fill('Operations')
+    await page.getByRole('button', { name: 'Create workspace' }).click()
+    await page.getByRole('heading', { name: /Operations/ }).waitFor()
+    workspaceId = /#\/w\/([^/]+)/.exec(page.url())?.[1] ?? ''
+    await page.getByRole('link', { name: 'Pipelines' }).click()
+    await page.getByText('No pipelines yet.').waitFor()
+    await expectAccessible(page, 'pipelines list')
+
+    await page.getByRole('link', { name: 'New pipeline' }).click()
+    const editor = page.getByTestId('yaml-editor')
+    await editor.locator('.view-lines').waitFor(LONG)
+    // The starter spec is valid as it is.
+    await expect.poll(() => editorText(page)).toContain('apiVersion: workbench/v1')
+    await expect.poll(() => page.getByTestId('validation-state').textContent(), LONG).toBe('Valid')
+
+    // Replace it with a spec whose last step depends on a misspelt step.
+    const hook = `${webhooks.url}/ok`
+    const yaml = [
+      'apiVersion: workbench/v1',
+      'kind: Pipeline',
+      'metadata: { name: browser-demo }',
+      'params:',
+      '  n: { type: integer, default: 1 }',
+      'steps:',
+      `  - { id: extract, type: http, with: { url: '${hook}' } }`,
+      `  - { id: load, type: http, depends_on: [extract], with: { url: '${hook}', body: { n: '{{ params.n }}' } } }`,
+      `  - { id: notify, type: http, depends_on: [extrac], with: { url: '${hook}' } }`,
+      '',
+    ].join('\n')
+    await editor.locator('.view-lines').click()
+    await page.keyboard.press('ControlOrMeta+a')
+    await page.keyboard.press('Delete')
+    await page.keyboard.insertText(yaml)
+    await expect.poll(() => editorText(page)).toContain('depends_on: [extrac]')
+
+    const problems = page.getByTestId('problems')
+    await problems.getByText(/extrac/).waitFor(LONG)
+    expect(await problems.locator('li').count()).toBe(1)
+    expect(await problems.locator('li').first().getAttribute('data-code')).toBe('unknown_dependency')
+    expect(await problems.textContent()).toContain('Line 9:')
+    expect(Number(await editor.getAttribute('data-markers'))).toBe(1)
+    await editor.locator('.squiggly-error').first().waitFor()
+    await expectAccessible(page, 'new pipeline with a problem')
+    await shot(page, 'problem')
+
+    // The problem's link puts the cursor on it: select the misspelt word and retype it.
+    await problems.getByRole('button', { name: /Line 9:/ }).click()
+    await page.keyboard.press('ControlOrMeta+Shift+ArrowRight')
+    await page.keyboard.insertText('extract')
+    await expect.poll(() => editorText(page)).toContain('depends_on: [extract], with')
+    await expect.poll(() => page.getByTestId('validation-state').textContent(), LONG).toBe('Valid')
+    expect(await page.getByTestId('problems').count()).toBe(0)
+    await expect.poll(async () => Number(await editor.getAttribute('data-markers'))).toBe(0)
+
+    await page.getByRole('button', { name: 'Save pipeline' }).click()
+    await page.getByRole('heading', { name: 'browser-demo' }).waitFor(LONG)
+    pipelineId = /#\/w\/[^/]+\/pipelines\/([^/?]+)/.exec(page.url())?.[1] ?? ''
+    expect(pipelineId).not.toBe('')
+  })
+
+  it('shows the step graph, runs it with a parameter and follows each step to success with live logs', async () => {
+    const nodes = page.getByTestId('dag-node')
+    await expect.poll(() => nodes.count(), LONG).toBe(3)
+    expect(await nodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')).sort())).toEqual([
+      'extract',
+      'load',
+      'notify',
+    ])
+    expect(
+      await page.getByTestId('dag-edge').evaluateAll((els) => els.map((e) => e.getAttribute('data-edge')).sort()),
+    ).toEqual(['extract>load', 'extract>notify'])
+    await expectAccessible(page, 'pipeline page')
+    await shot(page, 'pipeline')
+
+    const form = page.getByRole('form', { name: 'Run the pipeline' })
+    expect(await form.getByLabel(/^n/).inputValue()).toBe('1')
+    await form.getByLabel(/^n/).fill('5')
+    await form.getByRole('button', { name: 'Run now' }).click()
+    await page.getByRole('heading', { name: /Run of browser-demo/ }).waitFor(LONG)
+    await expect.poll(() => page.getByTestId('run-status').textContent(), LONG).toBe('succeeded')
+    const steps = page.getByTestId('run-steps').locator('tbody tr')
+    await expect
+      .poll(
+        () =>
+          steps.evaluateAll((rows) =>
+            rows.map((r) => `${r.getAttribute('data-step')}=${r.getAttribute('data-status')}`),
+          ),
+        LONG,
+      )
+      .toEqual(['extract=succeeded', 'load=succeeded', 'notify=succeeded'])
+    await expect
+      .poll(
+        () => page.getByTestId('dag-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))),
+        LONG,
+      )
+      .toEqual(['succeeded', 'succeeded', 'succeeded'])
+    const logs = page.getByTestId('run-logs')
+    await expect.poll(() => logs.textContent(), LONG).toMatch(/\[notify\] attempt 1 succeeded/)
+    expect(await logs.textContent()).toMatch(/\[extract\] attempt 1 succeeded/)
+    await expect.poll(() => page.getByTestId('log-state').textContent(), LONG).toBe('complete')
+    expect(await page.getByText('n=5').count()).toBe(1)
+    expect(await page.getByRole('button', { name: 'Re-run from failed step' }).count()).toBe(0)
+    await expectAccessible(page, 'run page')
+    await shot(page, 'run')
+  })
+
+  it('schedules it in a time zone (a new version), pauses it, and lists it with its last run', async () => {
+    await page.goto(`${url}/#/w/${workspaceId}/pipelines/${pipelineId}`)
+    await page.getByRole('button', { name: 'Add a schedule' }).click(LONG)
+    const form = page.getByRole('form', { name: 'Schedule' })
+    await form.getByLabel(/Cron expression/).fill('0 6 * * *')
+    await form.getByLabel('Time zone').fill('Europe/Paris')
+    await form.getByLabel(/When a run is due/).selectOption('buffer_one')
+    await form.getByLabel(/Catch-up window/).fill('1h')
+    await form.getByRole('button', { name: 'Save schedule' }).click()
+    await page.getByText('version 2', { exact: false }).first().waitFor(LONG)
+    await expect.poll(() => page.getByTestId('schedule-state').textContent(), LONG).toBe('active')
+    await expect.poll(() => editorText(page)).toContain('timezone: Europe/Paris')
+    // The rest of the document is kept as written.
+    expect(await editorText(page)).toContain('depends_on: [extract], with')
+    await page.getByRole('button', { name: 'Pause schedule' }).click()
+    await expect.poll(() => page.getByTestId('schedule-state').textContent(), LONG).toBe('paused')
+    await page.getByTestId('runs').getByRole('link', { name: 'succeeded' }).waitFor()
+
+    await page.getByRole('link', { name: '← Pipelines' }).click()
+    const row = page.getByTestId('pipelines').locator('tbody tr')
+    await row.getByRole('link', { name: 'browser-demo' }).waitFor(LONG)
+    const text = (await row.textContent()) ?? ''
+    expect(text).toContain('0 6 * * *')
+    expect(text).toContain('Europe/Paris')
+    expect(text).toContain('paused')
+    expect(text).toContain('succeeded')
+    await shot(page, 'list')
+  })
+
+  it('shows a viewer everything read-only, without run, save or schedule controls', async () => {
+    const { token } = await members.member(workspaceId, 'viewer')
+    const viewerContext = await chromium.browser.newContext({ viewport: { width: 1400, height: 1000 } })
+    await viewerContext.addCookies([{ name: 'wb_access', value: token, url: `${url}/api` }])
+    const viewer = await viewerContext.newPage()
+    watchErrors(viewer)
+    await viewer.goto(`${url}/#/w/${workspaceId}/pipelines/${pipelineId}`)
+    await viewer.getByRole('heading', { name: 'browser-demo' }).waitFor(LONG)
+    await expect.poll(() => viewer.getByTestId('dag-node').count(), LONG).toBe(3)
+    expect(await viewer.getByTestId('yaml-editor').getAttribute('data-readonly')).toBe('true')
+    await viewer.getByTestId('runs').getByRole('link', { name: 'succeeded' }).waitFor(LONG)
+    for (const name of [
+      'Run now',
+      'Save as a new version',
+      'Delete pipeline',
+      'Resume schedule',
+      'Edit schedule',
+      'Backfill',
+    ])
+      expect(await viewer.getByRole('button', { name }).count(), name).toBe(0)
+    await viewer.goto(`${url}/#/w/${workspaceId}/pipelines`)
+    await viewer.getByRole('link', { name: 'browser-demo' }).waitFor(LONG)
+    expect(await viewer.getByRole('link', { name: 'New pipeline' }).count()).toBe(0)
+    await shot(viewer, 'viewer')
+    await viewerContext.close()
+    expect(pageErrors).toEqual([])
+  })
+})
