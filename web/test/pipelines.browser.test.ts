@@ -6,7 +6,7 @@ import { OrchestratorClient } from '@workbench/orchestrator/client'
 import axe from 'axe-core'
 import pino from 'pino'
 import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
 import { type PipelineEnv, startPipelineEnv, startWebhookServer } from '../../orchestrator/test/support/pipeline-env.ts'
 import { createApp } from '../../workbench/src/app.ts'
@@ -80,6 +80,12 @@ describe('pipelines in the browser', () => {
     await webhooks?.close()
   })
 
+  // What the page showed when a test failed, for whoever reads the failure.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page)
+      await shot(page, `failed-${ctx.task.name.slice(0, 30)}`).catch(() => {})
+  })
+
   const shot = (p: Page, name: string) =>
     p.screenshot({ path: path.join(SCREENSHOT_DIR, `pipelines-${name}.png`), fullPage: true })
   const watchErrors = (p: Page) => p.on('pageerror', (err) => pageErrors.push(err.message))
@@ -89,6 +95,16 @@ describe('pipelines in the browser', () => {
       .locator('.view-lines')
       .innerText()
       .then((t) => t.replace(/\u00a0/g, ' '))
+
+  /** Pastes `text` where the focus is, as a person pasting from the clipboard does (no auto-indent on the way). */
+  const paste = (p: Page, text: string) =>
+    // A string, because this file is compiled without the DOM library; it runs in the page.
+    p.evaluate(`(() => {
+      const data = new DataTransfer()
+      data.setData('text/plain', ${JSON.stringify(text)})
+      const event = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })
+      document.activeElement.dispatchEvent(event)
+    })()`)
 
   /** No serious or critical axe-core violations on what `p` shows now. */
   async function expectAccessible(p: Page, name: string) {
@@ -108,6 +124,7 @@ describe('pipelines in the browser', () => {
 
   it('writes a pipeline in YAML, sees its problem as a marker and in the list, fixes it and saves it', async () => {
     page = await editorContext.newPage()
+    page.setDefaultTimeout(30_000)
     watchErrors(page)
     await page.goto(`${url}/#/register`)
     await page.getByLabel('Name').fill('Pia Pipelines')
@@ -147,7 +164,7 @@ describe('pipelines in the browser', () => {
     await editor.locator('.view-lines').click()
     await page.keyboard.press('ControlOrMeta+a')
     await page.keyboard.press('Delete')
-    await page.keyboard.insertText(yaml)
+    await paste(page, yaml)
     await expect.poll(() => editorText(page)).toContain('depends_on: [extrac]')
 
     const problems = page.getByTestId('problems')
@@ -173,7 +190,7 @@ describe('pipelines in the browser', () => {
     await page.getByRole('heading', { name: 'browser-demo' }).waitFor(LONG)
     pipelineId = /#\/w\/[^/]+\/pipelines\/([^/?]+)/.exec(page.url())?.[1] ?? ''
     expect(pipelineId).not.toBe('')
-  })
+  }, 240_000)
 
   it('shows the step graph, runs it with a parameter and follows each step to success with live logs', async () => {
     const nodes = page.getByTestId('dag-node')
@@ -219,7 +236,7 @@ describe('pipelines in the browser', () => {
     expect(await page.getByRole('button', { name: 'Re-run from failed step' }).count()).toBe(0)
     await expectAccessible(page, 'run page')
     await shot(page, 'run')
-  })
+  }, 240_000)
 
   it('schedules it in a time zone (a new version), pauses it, and lists it with its last run', async () => {
     await page.goto(`${url}/#/w/${workspaceId}/pipelines/${pipelineId}`)
@@ -248,7 +265,7 @@ describe('pipelines in the browser', () => {
     expect(text).toContain('paused')
     expect(text).toContain('succeeded')
     await shot(page, 'list')
-  })
+  }, 240_000)
 
   it('shows a viewer everything read-only, without run, save or schedule controls', async () => {
     const { token } = await members.member(workspaceId, 'viewer')
@@ -276,5 +293,5 @@ describe('pipelines in the browser', () => {
     await shot(viewer, 'viewer')
     await viewerContext.close()
     expect(pageErrors).toEqual([])
-  })
+  }, 240_000)
 })

@@ -39,6 +39,8 @@ export function YamlEditor({ value, onChange, readOnly, problems, label, handle 
       scrollBeyondLastLine: false,
       fontSize: 13,
       tabSize: 2,
+      // Monaco dims the last line's number when the file ends in a newline: too faint to read (axe contrast).
+      renderFinalNewline: 'on',
       automaticLayout: true,
       theme: effectiveTheme(storedTheme()) === 'dark' ? 'vs-dark' : 'vs',
       ariaLabel: label,

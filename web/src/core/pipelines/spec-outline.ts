@@ -1,4 +1,4 @@
-import { parse, parseDocument } from 'yaml'
+import { Document, isMap, isNode, isScalar, parse, parseDocument } from 'yaml'
 
 /** The parts of a pipeline spec the pages show: steps and their edges, parameters, the schedule. */
 export interface SpecOutline {
@@ -82,16 +82,36 @@ export function outlineOfYaml(text: string): SpecOutline | undefined {
 }
 
 /**
- * `text` with its `schedule` block replaced by `schedule` (removed when undefined), keeping the rest of
- * the document (comments, order, quoting) as written. Throws when `text` does not parse.
+ * `text` with its `schedule` block replaced by `schedule` (removed when undefined). Only that block's
+ * text changes: the rest of the document (comments, order, quoting, flow style) stays as written.
+ * Throws when `text` does not parse.
  */
 export function withSchedule(text: string, schedule: ScheduleOutline | undefined): string {
   const doc = parseDocument(text)
   if (doc.errors.length > 0) throw new Error(`The YAML does not parse: ${doc.errors[0]?.message ?? ''}`)
-  if (!schedule) {
-    doc.deleteIn(['schedule'])
+  const block = schedule ? new Document({ schedule: scheduleBlock(schedule) }).toString() : ''
+  const root = doc.contents
+  if (!isMap(root) || root.flow) {
+    // A one-line document: no block to splice into, so it is written out again.
+    if (schedule) doc.setIn(['schedule'], doc.createNode(scheduleBlock(schedule)))
+    else doc.deleteIn(['schedule'])
     return doc.toString()
   }
+  const pair = root.items.find((p) => isScalar(p.key) && p.key.value === 'schedule')
+  const keyStart = isScalar(pair?.key) ? pair.key.range?.[0] : undefined
+  const valueEnd = pair && isNode(pair.value) ? pair.value.range?.[2] : undefined
+  if (keyStart === undefined || valueEnd === undefined) {
+    if (!schedule) return text
+    return `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${block}`
+  }
+  // The block ends at its last line's newline, or where the next key starts: keep the text after it intact.
+  let end = valueEnd
+  while (end < text.length && text[end] !== '\n' && /\s/.test(text[end] ?? '')) end++
+  if (text[end] === '\n') end++
+  return text.slice(0, keyStart) + block + text.slice(end)
+}
+
+function scheduleBlock(schedule: ScheduleOutline): Record<string, unknown> {
   const crons = schedule.cron
     .split(';')
     .map((c) => c.trim())
@@ -100,8 +120,7 @@ export function withSchedule(text: string, schedule: ScheduleOutline | undefined
   if (schedule.timezone) block.timezone = schedule.timezone
   if (schedule.overlap) block.overlap = schedule.overlap
   if (schedule.catchupWindow) block.catchup_window = schedule.catchupWindow
-  doc.setIn(['schedule'], doc.createNode(block))
-  return doc.toString()
+  return block
 }
 
 /** A minimal valid pipeline for "New pipeline". */
