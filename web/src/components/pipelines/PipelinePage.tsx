@@ -136,20 +136,19 @@ export default function PipelinePage({ workspace, pipelineId }: { workspace: Wor
         <section aria-labelledby="definition-heading" className="stack">
           <h3 id="definition-heading">Definition</h3>
           <div className="inline">
-            <label>
-              Version{' '}
-              <select
-                value={viewing?.version ?? pipeline.currentVersion}
-                onChange={(e) => void view(Number(e.target.value))}
-              >
-                {versions.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    {v.version}
-                    {v.version === pipeline.currentVersion ? ' (current)' : ''} · {formatTime(v.createdAt)}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <label htmlFor="pipeline-version">Version</label>
+            <select
+              id="pipeline-version"
+              value={viewing?.version ?? pipeline.currentVersion}
+              onChange={(e) => void view(Number(e.target.value))}
+            >
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  {v.version}
+                  {v.version === pipeline.currentVersion ? ' (current)' : ''} · {formatTime(v.createdAt)}
+                </option>
+              ))}
+            </select>
             {viewing && (
               <>
                 <span role="status">Viewing version {viewing.version} (read-only)</span>

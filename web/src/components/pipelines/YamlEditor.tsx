@@ -78,14 +78,18 @@ export function YamlEditor({ value, onChange, readOnly, problems, label, handle 
       problems.map((p) => {
         const line = Math.min(Math.max(p.line ?? 1, 1), lines)
         const column = Math.max(p.column ?? 1, 1)
-        const end = model.getLineMaxColumn(line)
+        const lineEnd = model.getLineMaxColumn(line)
+        const start = Math.min(column, lineEnd)
+        // The word the problem points at (a misspelt step id, a key), else the rest of the line.
+        const word = model.getWordAtPosition({ lineNumber: line, column: start })
+        const end = word && word.endColumn > start ? word.endColumn : lineEnd > start ? lineEnd : start + 1
         return {
           severity: monaco.MarkerSeverity.Error,
           message: `${p.message} (${p.code})`,
           startLineNumber: line,
-          startColumn: Math.min(column, end),
+          startColumn: start,
           endLineNumber: line,
-          endColumn: column >= end ? end + 1 : end,
+          endColumn: end,
         }
       }),
     )

@@ -27,7 +27,8 @@ export function layoutSteps(steps: SpecOutline['steps']): DagLayout {
   const types = new Map<string, string>()
   for (const s of steps) {
     types.set(s.id, s.type)
-    const chars = Math.max(s.id.length, s.type.length + 2)
+    // Room for the second line's "type · timed out" once a run colours the node.
+    const chars = Math.max(s.id.length, s.type.length + 12)
     g.setNode(s.id, { width: Math.max(96, chars * 7.5 + 24), height: NODE_HEIGHT })
   }
   // Unknown dependencies are validation problems, listed elsewhere; the graph only draws real edges.
