@@ -5,7 +5,7 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { OrchestratorClient } from '@workbench/orchestrator/client'
 import axe from 'axe-core'
 import pino from 'pino'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
 import { type PipelineEnv, startPipelineEnv, startWebhookServer } from '../../orchestrator/test/support/pipeline-env.ts'
@@ -95,6 +95,12 @@ describe('pipelines in the browser', () => {
       .locator('.view-lines')
       .innerText()
       .then((t) => t.replace(/\u00a0/g, ' '))
+
+  /** Each matched element's `names` attributes, joined by '='. */
+  const attributes = async (locator: Locator, ...names: string[]) =>
+    Promise.all(
+      (await locator.all()).map(async (l) => (await Promise.all(names.map((n) => l.getAttribute(n)))).join('=')),
+    )
 
   /** Pastes `text` where the focus is, as a person pasting from the clipboard does (no auto-indent on the way). */
   const paste = (p: Page, text: string) =>
@@ -195,14 +201,11 @@ describe('pipelines in the browser', () => {
   it('shows the step graph, runs it with a parameter and follows each step to success with live logs', async () => {
     const nodes = page.getByTestId('dag-node')
     await expect.poll(() => nodes.count(), LONG).toBe(3)
-    expect(await nodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')).sort())).toEqual([
-      'extract',
-      'load',
-      'notify',
+    expect((await attributes(nodes, 'data-step')).sort()).toEqual(['extract', 'load', 'notify'])
+    expect((await attributes(page.getByTestId('dag-edge'), 'data-edge')).sort()).toEqual([
+      'extract>load',
+      'extract>notify',
     ])
-    expect(
-      await page.getByTestId('dag-edge').evaluateAll((els) => els.map((e) => e.getAttribute('data-edge')).sort()),
-    ).toEqual(['extract>load', 'extract>notify'])
     await expectAccessible(page, 'pipeline page')
     await shot(page, 'pipeline')
 
@@ -214,19 +217,10 @@ describe('pipelines in the browser', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent(), LONG).toBe('succeeded')
     const steps = page.getByTestId('run-steps').locator('tbody tr')
     await expect
-      .poll(
-        () =>
-          steps.evaluateAll((rows) =>
-            rows.map((r) => `${r.getAttribute('data-step')}=${r.getAttribute('data-status')}`),
-          ),
-        LONG,
-      )
+      .poll(() => attributes(steps, 'data-step', 'data-status'), LONG)
       .toEqual(['extract=succeeded', 'load=succeeded', 'notify=succeeded'])
     await expect
-      .poll(
-        () => page.getByTestId('dag-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))),
-        LONG,
-      )
+      .poll(() => attributes(page.getByTestId('dag-node'), 'data-status'), LONG)
       .toEqual(['succeeded', 'succeeded', 'succeeded'])
     const logs = page.getByTestId('run-logs')
     await expect.poll(() => logs.textContent(), LONG).toMatch(/\[notify\] attempt 1 succeeded/)
@@ -273,6 +267,17 @@ describe('pipelines in the browser', () => {
     await page.getByText('Backfill started 2 run(s)').waitFor(LONG)
     await expect.poll(() => page.getByTestId('runs').locator('tbody tr').count(), LONG).toBe(3)
     expect(await page.getByTestId('runs').getByRole('cell', { name: 'backfill' }).count()).toBe(2)
+
+    // An SLA, shown once saved (the API only ever says whether the signing secret is set).
+    await page.getByRole('button', { name: 'Edit SLA and alerts' }).click()
+    const settings = page.getByRole('form', { name: 'SLA and alerts' })
+    await settings.getByLabel('Longest acceptable run').fill('45m')
+    await settings.getByLabel('Failure webhook URL').fill(`${webhooks.url}/alert`)
+    await settings.getByLabel(/Signing secret/).fill('a signing secret of 32 characters')
+    await settings.getByRole('button', { name: 'Save SLA and alerts' }).click()
+    await page.getByText('runs within 45m').waitFor(LONG)
+    await page.getByText('(signed)').waitFor()
+    expect(await page.content()).not.toContain('a signing secret of 32 characters')
 
     await page.getByRole('link', { name: '← Pipelines' }).click()
     const row = page.getByTestId('pipelines').locator('tbody tr')

@@ -233,7 +233,7 @@ export default function PipelinePage({ workspace, pipelineId }: { workspace: Wor
         refreshKey={refreshKey}
         onRuns={onRuns}
       />
-      <AlertsPanel api={api} pipeline={pipeline} workspaceId={workspace.id} />
+      <AlertsPanel api={api} pipeline={pipeline} workspaceId={workspace.id} canEdit={canEdit} onSaved={changed} />
     </section>
   )
 }

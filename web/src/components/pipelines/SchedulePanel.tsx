@@ -5,8 +5,7 @@ import { OVERLAP_POLICIES, type ScheduleOutline, withSchedule } from '../../core
 import type { ScheduleState } from '../../core/pipelines/types.ts'
 import { errorMessage, toast } from '../../core/ui/toasts.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
-
-const TIME_ZONES: string[] = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []
+import { TimeZoneList } from './TimeZoneList.tsx'
 
 interface Props {
   api: PipelinesApi
@@ -120,12 +119,8 @@ export function SchedulePanel({ api, pipelineId, yaml, schedule, canEdit, onSave
           </label>
           <label>
             Time zone
-            <input name="timezone" list="time-zones" defaultValue={schedule?.timezone ?? 'UTC'} />
-            <datalist id="time-zones">
-              {TIME_ZONES.map((z) => (
-                <option key={z} value={z} />
-              ))}
-            </datalist>
+            <input name="timezone" list="schedule-time-zones" defaultValue={schedule?.timezone ?? 'UTC'} />
+            <TimeZoneList id="schedule-time-zones" />
           </label>
           <label>
             When a run is due while one is running

@@ -10,6 +10,7 @@ import type {
   Run,
   RunDetail,
   ScheduleState,
+  Sla,
   SpecProblem,
 } from './types.ts'
 
@@ -44,6 +45,11 @@ export function pipelinesApi(workspaceId: string) {
     trigger: (id: string, params: Record<string, unknown>) => api<RunDetail>('POST', `${one(id)}/runs`, { params }),
     backfill: (id: string, body: { start: string; end: string; every?: string }) =>
       api<{ runs: RunDetail[] }>('POST', `${one(id)}/backfill`, body),
+    /** Failure webhook, its signing secret (write-only: undefined keeps it) and the SLA. */
+    updateSettings: (
+      id: string,
+      body: { alertWebhookUrl: string | null; alertSecret?: string | null; sla: Sla | null },
+    ) => api<Pipeline>('PATCH', `${one(id)}/settings`, body),
     alerts: (id: string) => api<{ items: Alert[] }>('GET', `${one(id)}/alerts`),
     runs: (o: { pipelineId?: string; limit: number; offset: number }) => {
       const q = new URLSearchParams({ limit: String(o.limit), offset: String(o.offset) })
