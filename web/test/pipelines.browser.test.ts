@@ -35,11 +35,13 @@ describe('pipelines in the browser', () => {
   let workspaceId = ''
   let pipelineId = ''
   const pageErrors: string[] = []
+  let flakyFails = true
 
   beforeAll(async () => {
     buildWeb(WEB_DIST)
     webhooks = await startWebhookServer({
       '/ok': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+      '/flaky': (_req, res) => res.writeHead(flakyFails ? 503 : 200, { 'content-type': 'application/json' }).end('{}'),
     })
     env = await startPipelineEnv()
     database = await createTestDatabase('pglite', { migrate: true })
@@ -288,6 +290,41 @@ describe('pipelines in the browser', () => {
     expect(text).toContain('paused')
     expect(text).toMatch(/succeeded|running|queued/)
     await shot(page, 'list')
+  }, 240_000)
+
+  it("shows a failed run's error, and re-runs it from the failed step, reusing the step that succeeded", async () => {
+    const created = await pipelines.pipelines.create(
+      workspaceId,
+      [
+        'apiVersion: workbench/v1',
+        'kind: Pipeline',
+        'metadata: { name: flaky-demo }',
+        'steps:',
+        `  - { id: first, type: http, with: { url: '${webhooks.url}/ok' } }`,
+        `  - { id: second, type: http, depends_on: [first], retry: { attempts: 1 }, with: { url: '${webhooks.url}/flaky' } }`,
+        '',
+      ].join('\n'),
+      {},
+      null,
+    )
+    await page.goto(`${url}/#/w/${workspaceId}/pipelines/${created.id}`)
+    await page.getByRole('button', { name: 'Run now' }).click(LONG)
+    await expect.poll(() => page.getByTestId('run-status').textContent(), LONG).toBe('failed')
+    const steps = page.getByTestId('run-steps').locator('tbody tr')
+    await expect
+      .poll(() => attributes(steps, 'data-step', 'data-status'), LONG)
+      .toEqual(['first=succeeded', 'second=failed'])
+    expect(await steps.nth(1).textContent()).toMatch(/503/)
+    expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0)
+    await shot(page, 'failed-run')
+
+    flakyFails = false
+    await page.getByRole('button', { name: 'Re-run from failed step' }).click()
+    await expect.poll(() => page.getByTestId('run-status').textContent(), LONG).toBe('succeeded')
+    await expect
+      .poll(() => attributes(steps, 'data-step', 'data-status'), LONG)
+      .toEqual(['first=reused', 'second=succeeded'])
+    await page.getByRole('link', { name: 'an earlier run' }).waitFor()
   }, 240_000)
 
   it('shows a viewer everything read-only, without run, save or schedule controls', async () => {
