@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { OrchestratorClient } from '@workbench/orchestrator/client'
 import axe from 'axe-core'
 import pino from 'pino'
@@ -10,6 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
 import { type PipelineEnv, startPipelineEnv, startWebhookServer } from '../../orchestrator/test/support/pipeline-env.ts'
 import { createApp } from '../../workbench/src/app.ts'
+import { DocumentStore } from '../../workbench/src/collab/document-store.ts'
+import { NotebookService } from '../../workbench/src/notebooks/notebook-service.ts'
 import { Pipelines } from '../../workbench/src/pipelines/pipelines-module.ts'
 import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
 import { createTestDatabase, type TestDatabase } from '../../workbench/test/support/databases.ts'
@@ -25,6 +28,8 @@ describe('pipelines in the browser', () => {
   let env: PipelineEnv
   let database: TestDatabase
   let pipelines: Pipelines
+  let notebooks: NotebookService
+  let scratch: DuckdbDatabase
   let members: Members
   let server: ServerType
   let url: string
@@ -54,11 +59,15 @@ describe('pipelines in the browser', () => {
     pipelines = new Pipelines({ db: database.db, logger, orchestrator: () => client, backgroundEveryMs: 0 })
     await env.startWorker({ reporter: pipelines.reporter })
     members = createMembers(database)
+    notebooks = new NotebookService(database.db, new DocumentStore(database.db, logger))
+    // Compiling a notebook parses its SQL with DuckDB to find what each cell reads and writes.
+    scratch = await DuckdbDatabase.open({ path: ':memory:', sandboxed: true })
     const app = createApp({
       identity: members.identity,
       logger,
       readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => undefined,
+      scratchDuckdb: () => scratch,
+      notebooks: () => notebooks,
       pipelines: () => pipelines,
       webDist: WEB_DIST,
     })
@@ -78,6 +87,7 @@ describe('pipelines in the browser', () => {
     })
     await pipelines?.stop()
     await env?.dispose()
+    scratch?.close()
     await database?.dispose()
     await webhooks?.close()
   })
@@ -325,6 +335,47 @@ describe('pipelines in the browser', () => {
       .poll(() => attributes(steps, 'data-step', 'data-status'), LONG)
       .toEqual(['first=reused', 'second=succeeded'])
     await page.getByRole('link', { name: 'an earlier run' }).waitFor()
+  }, 240_000)
+
+  it('compiles a notebook into a pipeline, reviewed in the editor before it is saved', async () => {
+    const sql = (id: string, text: string) => ({
+      id,
+      cell_type: 'code' as const,
+      source: `%%sql\n${text}`,
+      metadata: { workbench: { type: 'sql', connection: 'duckdb' } },
+      outputs: [],
+      execution_count: null,
+    })
+    await notebooks.create(workspaceId, {
+      name: 'Daily Orders',
+      content: {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          sql('a', 'CREATE OR REPLACE TABLE raw_orders AS SELECT * FROM range(3) t(i)'),
+          sql('b', 'CREATE OR REPLACE TABLE clean_orders AS SELECT * FROM raw_orders'),
+        ],
+      },
+    })
+    await page.goto(`${url}/#/w/${workspaceId}/pipelines`)
+    await page.getByRole('link', { name: 'From notebook' }).click()
+    const form = page.getByRole('form', { name: 'Compile a notebook' })
+    await form.getByLabel('Notebook').selectOption({ label: 'Daily Orders' })
+    await form.getByRole('button', { name: 'Compile' }).click()
+    await page
+      .getByTestId('compile-result')
+      .getByText(/2 step\(s\), pinned to/)
+      .waitFor(LONG)
+    await expect.poll(() => editorText(page), LONG).toContain('name: daily-orders')
+    await expect
+      .poll(() => attributes(page.getByTestId('dag-edge'), 'data-edge'), LONG)
+      .toEqual(['raw_orders>clean_orders'])
+    await expectAccessible(page, 'pipeline from a notebook')
+    await shot(page, 'from-notebook')
+    await page.getByRole('button', { name: 'Save pipeline' }).click()
+    await page.getByRole('heading', { name: 'daily-orders' }).waitFor(LONG)
+    await expect.poll(() => page.getByTestId('dag-node').count(), LONG).toBe(2)
   }, 240_000)
 
   it('shows a viewer everything read-only, without run, save or schedule controls', async () => {
