@@ -121,49 +121,62 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
           </button>
         )}
       </div>
-      <dl className="facts">
-        <dt>Version</dt>
-        <dd>{run.version}</dd>
-        <dt>Trigger</dt>
-        <dd>
-          {run.trigger}
-          {run.rerunOf && (
-            <>
-              {' '}
-              of{' '}
-              <a href={hrefFor({ page: 'pipeline-run', workspaceId: workspace.id, runId: run.rerunOf })}>
-                an earlier run
-              </a>
-            </>
-          )}
-        </dd>
-        <dt>Started</dt>
-        <dd>{formatTime(run.startedAt ?? run.createdAt)}</dd>
-        <dt>Ended</dt>
-        <dd>{formatTime(run.endedAt)}</dd>
-        <dt>Duration</dt>
-        <dd>{formatDuration(run.durationMs)}</dd>
-        <dt>Parameters</dt>
-        <dd>
-          {Object.keys(run.params).length === 0 ? (
-            'none'
-          ) : (
-            <code>
-              {Object.entries(run.params)
-                .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-                .join(', ')}
-            </code>
-          )}
-        </dd>
-      </dl>
-      {run.error && (
-        <p className="status-down" role="alert">
-          {run.error}
-        </p>
-      )}
       <div className="pipeline-columns">
-        <section aria-labelledby="run-steps-heading" className="stack">
-          <h3 id="run-steps-heading">Steps</h3>
+        <div className="stack">
+          <dl className="facts">
+            <dt>Version</dt>
+            <dd>{run.version}</dd>
+            <dt>Trigger</dt>
+            <dd>
+              {run.trigger}
+              {run.rerunOf && (
+                <>
+                  {' '}
+                  of{' '}
+                  <a href={hrefFor({ page: 'pipeline-run', workspaceId: workspace.id, runId: run.rerunOf })}>
+                    an earlier run
+                  </a>
+                </>
+              )}
+            </dd>
+            <dt>Started</dt>
+            <dd>{formatTime(run.startedAt ?? run.createdAt)}</dd>
+            <dt>Ended</dt>
+            <dd>{formatTime(run.endedAt)}</dd>
+            <dt>Duration</dt>
+            <dd>{formatDuration(run.durationMs)}</dd>
+            <dt>Parameters</dt>
+            <dd>
+              {Object.keys(run.params).length === 0 ? (
+                'none'
+              ) : (
+                <code>
+                  {Object.entries(run.params)
+                    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+                    .join(', ')}
+                </code>
+              )}
+            </dd>
+          </dl>
+          {run.error && (
+            <p className="status-down" role="alert">
+              {run.error}
+            </p>
+          )}
+        </div>
+        <section aria-labelledby="run-graph-heading" className="stack">
+          <h3 id="run-graph-heading">Graph</h3>
+          {outline ? (
+            <PipelineDag steps={outline.steps} statuses={statuses} label="Steps of this run" />
+          ) : (
+            <p className="muted">Loading the steps…</p>
+          )}
+        </section>
+      </div>
+      <section aria-labelledby="run-steps-heading" className="stack">
+        <h3 id="run-steps-heading">Steps</h3>
+        {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard */}
+        <section className="table-scroll" aria-label="Steps of this run" tabIndex={0}>
           <table className="table" data-testid="run-steps">
             <caption className="sr-only">Steps of this run</caption>
             <thead>
@@ -201,15 +214,7 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
             </tbody>
           </table>
         </section>
-        <section aria-labelledby="run-graph-heading" className="stack">
-          <h3 id="run-graph-heading">Graph</h3>
-          {outline ? (
-            <PipelineDag steps={outline.steps} statuses={statuses} label="Steps of this run" />
-          ) : (
-            <p className="muted">Loading the steps…</p>
-          )}
-        </section>
-      </div>
+      </section>
       <RunLogs api={api} runId={run.id} onStatus={() => void load()} />
     </section>
   )
