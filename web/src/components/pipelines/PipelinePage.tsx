@@ -213,6 +213,9 @@ export default function PipelinePage({ workspace, pipelineId }: { workspace: Wor
           {canEdit && (
             <>
               <h3>Run</h3>
+              {dirty && (
+                <p className="muted">Runs use the saved version {pipeline.currentVersion}, not the unsaved changes.</p>
+              )}
               <RunForm api={api} workspaceId={workspace.id} pipelineId={pipeline.id} params={savedOutline.params} />
             </>
           )}
@@ -224,6 +227,7 @@ export default function PipelinePage({ workspace, pipelineId }: { workspace: Wor
         yaml={pipeline.yaml}
         schedule={savedOutline.schedule}
         canEdit={canEdit}
+        dirty={dirty}
         onSaved={changed}
       />
       <RunsTable

@@ -14,6 +14,8 @@ interface Props {
   yaml: string
   schedule: ScheduleOutline | undefined
   canEdit: boolean
+  /** The editor holds unsaved changes, which a schedule change (saved from the current version) would drop. */
+  dirty: boolean
   onSaved: () => void
 }
 
@@ -21,7 +23,7 @@ interface Props {
  * The schedule: cron in a time zone, overlap policy and catch-up window (they live in the YAML, so
  * changing them saves a version), pause and resume, the next fire times; and backfilling a date range.
  */
-export function SchedulePanel({ api, pipelineId, yaml, schedule, canEdit, onSaved }: Props) {
+export function SchedulePanel({ api, pipelineId, yaml, schedule, canEdit, dirty, onSaved }: Props) {
   const [state, setState] = useState<ScheduleState>()
   const [error, setError] = useState<unknown>()
   const [editing, setEditing] = useState(false)
@@ -33,6 +35,7 @@ export function SchedulePanel({ api, pipelineId, yaml, schedule, canEdit, onSave
   }, [pipelineId, schedule?.cron, schedule?.timezone, schedule?.overlap, schedule?.catchupWindow])
 
   const saveSchedule = async (next: ScheduleOutline | undefined) => {
+    if (dirty && !window.confirm('The editor has unsaved changes. Save the schedule and discard them?')) return
     setBusy(true)
     setError(undefined)
     try {
