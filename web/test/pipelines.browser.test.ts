@@ -46,6 +46,7 @@ describe('pipelines in the browser', () => {
     buildWeb(WEB_DIST)
     webhooks = await startWebhookServer({
       '/ok': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+      '/hang': () => {}, // never answers: the step runs until it is cancelled
       '/flaky': (_req, res) => res.writeHead(flakyFails ? 503 : 200, { 'content-type': 'application/json' }).end('{}'),
     })
     env = await startPipelineEnv()
@@ -335,6 +336,31 @@ describe('pipelines in the browser', () => {
       .poll(() => attributes(steps, 'data-step', 'data-status'), LONG)
       .toEqual(['first=reused', 'second=succeeded'])
     await page.getByRole('link', { name: 'an earlier run' }).waitFor()
+  }, 240_000)
+
+  it('cancels a running run', async () => {
+    const created = await pipelines.pipelines.create(
+      workspaceId,
+      [
+        'apiVersion: workbench/v1',
+        'kind: Pipeline',
+        'metadata: { name: hanging-demo }',
+        'steps:',
+        `  - { id: wait, type: http, retry: { attempts: 1 }, with: { url: '${webhooks.url}/hang' } }`,
+        '',
+      ].join('\n'),
+      {},
+      null,
+    )
+    await page.goto(`${url}/#/w/${workspaceId}/pipelines/${created.id}`)
+    await page.getByRole('button', { name: 'Run now' }).click(LONG)
+    const steps = page.getByTestId('run-steps').locator('tbody tr')
+    await expect.poll(() => attributes(steps, 'data-step', 'data-status'), LONG).toEqual(['wait=running'])
+    await page.getByRole('button', { name: 'Cancel run' }).click()
+    await expect.poll(() => page.getByTestId('run-status').textContent(), LONG).toBe('cancelled')
+    await expect.poll(() => attributes(steps, 'data-step', 'data-status'), LONG).toEqual(['wait=cancelled'])
+    expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0)
+    await page.getByRole('button', { name: 'Re-run from failed step' }).waitFor()
   }, 240_000)
 
   it('compiles a notebook into a pipeline, reviewed in the editor before it is saved', async () => {
