@@ -1,23 +1,11 @@
 import { mkdirSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { createAdaptorServer, type ServerType } from '@hono/node-server'
-import { DuckdbDatabase } from '@workbench/kernels/duckdb'
-import { OrchestratorClient } from '@workbench/orchestrator/client'
 import axe from 'axe-core'
-import pino from 'pino'
 import type { BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocketServer } from 'ws'
-import { type PipelineEnv, startPipelineEnv, startWebhookServer } from '../../orchestrator/test/support/pipeline-env.ts'
-import { createApp } from '../../workbench/src/app.ts'
-import { DocumentStore } from '../../workbench/src/collab/document-store.ts'
-import { NotebookService } from '../../workbench/src/notebooks/notebook-service.ts'
-import { Pipelines } from '../../workbench/src/pipelines/pipelines-module.ts'
 import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
-import { createTestDatabase, type TestDatabase } from '../../workbench/test/support/databases.ts'
-import { createMembers, type Members } from '../../workbench/test/support/members.ts'
 import { buildWeb } from './support/notebook-server.ts'
+import { type PipelinesServer, startPipelinesServer } from './support/pipelines-server.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const WEB_DIST = path.join(ROOT, 'test-results', 'pipelines-web-dist')
@@ -25,72 +13,26 @@ const LONG = { timeout: 60_000 }
 
 /** Real Chromium against the real pipelines API, a real Temporal dev server and worker, and the built web app. */
 describe('pipelines in the browser', () => {
-  let env: PipelineEnv
-  let database: TestDatabase
-  let pipelines: Pipelines
-  let notebooks: NotebookService
-  let scratch: DuckdbDatabase
-  let members: Members
-  let server: ServerType
+  let x: PipelinesServer
   let url: string
   let chromium: TestBrowser
   let editorContext: BrowserContext
   let page: Page
-  let webhooks: Awaited<ReturnType<typeof startWebhookServer>>
   let workspaceId = ''
   let pipelineId = ''
   const pageErrors: string[] = []
-  let flakyFails = true
 
   beforeAll(async () => {
     buildWeb(WEB_DIST)
-    webhooks = await startWebhookServer({
-      '/ok': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
-      '/hang': () => {}, // never answers: the step runs until it is cancelled
-      '/flaky': (_req, res) => res.writeHead(flakyFails ? 503 : 200, { 'content-type': 'application/json' }).end('{}'),
-    })
-    env = await startPipelineEnv()
-    database = await createTestDatabase('pglite', { migrate: true })
-    const client = new OrchestratorClient({
-      connection: env.env.connection,
-      namespace: env.env.namespace ?? 'default',
-      taskQueue: env.taskQueue,
-    })
-    const logger = pino({ level: 'silent' })
-    pipelines = new Pipelines({ db: database.db, logger, orchestrator: () => client, backgroundEveryMs: 0 })
-    await env.startWorker({ reporter: pipelines.reporter })
-    members = createMembers(database)
-    notebooks = new NotebookService(database.db, new DocumentStore(database.db, logger))
-    // Compiling a notebook parses its SQL with DuckDB to find what each cell reads and writes.
-    scratch = await DuckdbDatabase.open({ path: ':memory:', sandboxed: true })
-    const app = createApp({
-      identity: members.identity,
-      logger,
-      readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => scratch,
-      notebooks: () => notebooks,
-      pipelines: () => pipelines,
-      webDist: WEB_DIST,
-    })
-    server = createAdaptorServer({ fetch: app.fetch, websocket: { server: new WebSocketServer({ noServer: true }) } })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    x = await startPipelinesServer(WEB_DIST)
+    url = x.url
     chromium = await launchBrowser()
     editorContext = await chromium.browser.newContext({ viewport: { width: 1400, height: 1000 } })
     mkdirSync(SCREENSHOT_DIR, { recursive: true })
   })
   afterAll(async () => {
     await chromium?.close()
-    await new Promise<void>((resolve) => {
-      if (!server) return resolve()
-      server.close(() => resolve())
-      if ('closeAllConnections' in server) server.closeAllConnections()
-    })
-    await pipelines?.stop()
-    await env?.dispose()
-    scratch?.close()
-    await database?.dispose()
-    await webhooks?.close()
+    await x?.dispose()
   })
 
   // What the page showed when a test failed, for whoever reads the failure.
@@ -167,7 +109,7 @@ describe('pipelines in the browser', () => {
     await expect.poll(() => page.getByTestId('validation-state').textContent(), LONG).toBe('Valid')
 
     // Replace it with a spec whose last step depends on a misspelt step.
-    const hook = `${webhooks.url}/ok`
+    const hook = `${x.webhooks.url}/ok`
     const yaml = [
       'apiVersion: workbench/v1',
       'kind: Pipeline',
@@ -285,7 +227,7 @@ describe('pipelines in the browser', () => {
     await page.getByRole('button', { name: 'Edit SLA and alerts' }).click()
     const settings = page.getByRole('form', { name: 'SLA and alerts' })
     await settings.getByLabel('Longest acceptable run').fill('45m')
-    await settings.getByLabel('Failure webhook URL').fill(`${webhooks.url}/alert`)
+    await settings.getByLabel('Failure webhook URL').fill(`${x.webhooks.url}/alert`)
     await settings.getByLabel(/Signing secret/).fill('a signing secret of 32 characters')
     await settings.getByRole('button', { name: 'Save SLA and alerts' }).click()
     await page.getByText('runs within 45m').waitFor(LONG)
@@ -304,15 +246,15 @@ describe('pipelines in the browser', () => {
   }, 240_000)
 
   it("shows a failed run's error, and re-runs it from the failed step, reusing the step that succeeded", async () => {
-    const created = await pipelines.pipelines.create(
+    const created = await x.pipelines.pipelines.create(
       workspaceId,
       [
         'apiVersion: workbench/v1',
         'kind: Pipeline',
         'metadata: { name: flaky-demo }',
         'steps:',
-        `  - { id: first, type: http, with: { url: '${webhooks.url}/ok' } }`,
-        `  - { id: second, type: http, depends_on: [first], retry: { attempts: 1 }, with: { url: '${webhooks.url}/flaky' } }`,
+        `  - { id: first, type: http, with: { url: '${x.webhooks.url}/ok' } }`,
+        `  - { id: second, type: http, depends_on: [first], retry: { attempts: 1 }, with: { url: '${x.webhooks.url}/flaky' } }`,
         '',
       ].join('\n'),
       {},
@@ -329,7 +271,7 @@ describe('pipelines in the browser', () => {
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0)
     await shot(page, 'failed-run')
 
-    flakyFails = false
+    x.webhooks.flaky.fails = false
     await page.getByRole('button', { name: 'Re-run from failed step' }).click()
     await expect.poll(() => page.getByTestId('run-status').textContent(), LONG).toBe('succeeded')
     await expect
@@ -339,14 +281,14 @@ describe('pipelines in the browser', () => {
   }, 240_000)
 
   it('cancels a running run', async () => {
-    const created = await pipelines.pipelines.create(
+    const created = await x.pipelines.pipelines.create(
       workspaceId,
       [
         'apiVersion: workbench/v1',
         'kind: Pipeline',
         'metadata: { name: hanging-demo }',
         'steps:',
-        `  - { id: wait, type: http, retry: { attempts: 1 }, with: { url: '${webhooks.url}/hang' } }`,
+        `  - { id: wait, type: http, retry: { attempts: 1 }, with: { url: '${x.webhooks.url}/hang' } }`,
         '',
       ].join('\n'),
       {},
@@ -372,7 +314,7 @@ describe('pipelines in the browser', () => {
       outputs: [],
       execution_count: null,
     })
-    await notebooks.create(workspaceId, {
+    await x.notebooks.create(workspaceId, {
       name: 'Daily Orders',
       content: {
         nbformat: 4,
@@ -405,7 +347,7 @@ describe('pipelines in the browser', () => {
   }, 240_000)
 
   it('shows a viewer everything read-only, without run, save or schedule controls', async () => {
-    const { token } = await members.member(workspaceId, 'viewer')
+    const { token } = await x.members.member(workspaceId, 'viewer')
     const viewerContext = await chromium.browser.newContext({ viewport: { width: 1400, height: 1000 } })
     await viewerContext.addCookies([{ name: 'wb_access', value: token, url: `${url}/api` }])
     const viewer = await viewerContext.newPage()
