@@ -181,6 +181,12 @@ describe('pipelines in the browser', () => {
     await expect.poll(() => logs.textContent(), LONG).toMatch(/\[notify\] attempt 1 succeeded/)
     expect(await logs.textContent()).toMatch(/\[extract\] attempt 1 succeeded/)
     await expect.poll(() => page.getByTestId('log-state').textContent(), LONG).toBe('complete')
+    // One step's lines, chosen from the steps table.
+    await page.getByRole('button', { name: 'Show the log of load' }).click()
+    await expect.poll(() => logs.textContent()).not.toMatch(/\[extract\]/)
+    expect(await logs.textContent()).toMatch(/\[load\] attempt 1 succeeded/)
+    await page.getByRole('button', { name: 'Show the log of load' }).click()
+    await expect.poll(() => logs.textContent()).toMatch(/\[extract\]/)
     expect(await page.getByText('n=5').count()).toBe(1)
     expect(await page.getByRole('button', { name: 'Re-run from failed step' }).count()).toBe(0)
     await expectAccessible(page, 'run page')

@@ -13,14 +13,18 @@ export function RunLogs({
   api,
   runId,
   onStatus,
+  step,
+  onStep,
 }: {
   api: PipelinesApi
   runId: string
   onStatus: (status: string) => void
+  /** Only this step's lines ('' = all); the steps table can choose it too. */
+  step: string
+  onStep: (step: string) => void
 }) {
   const [lines, setLines] = useState<LogLine[]>([])
   const [state, setState] = useState<'connecting' | 'live' | 'ended' | 'reconnecting'>('connecting')
-  const [filter, setFilter] = useState('')
   const box = useRef<HTMLDivElement>(null)
   const stick = useRef(true)
   const onStatusRef = useRef(onStatus)
@@ -40,7 +44,7 @@ export function RunLogs({
     if (el && stick.current) el.scrollTop = el.scrollHeight
   }, [lines])
 
-  const shown = filter ? lines.filter((l) => l.stepId === filter) : lines
+  const shown = step ? lines.filter((l) => l.stepId === step) : lines
   const stepIds = [...new Set(lines.map((l) => l.stepId).filter((s): s is string => !!s))]
   return (
     <section aria-labelledby="logs-heading" className="stack">
@@ -55,12 +59,12 @@ export function RunLogs({
                 ? 'reconnecting…'
                 : 'connecting…'}
         </span>
-        {stepIds.length > 1 && (
+        {(stepIds.length > 1 || step) && (
           <label>
             Step{' '}
-            <select value={filter} onChange={(e) => setFilter(e.target.value)}>
+            <select value={step} onChange={(e) => onStep(e.target.value)}>
               <option value="">all</option>
-              {stepIds.map((s) => (
+              {(stepIds.includes(step) || !step ? stepIds : [...stepIds, step]).map((s) => (
                 <option key={s} value={s}>
                   {s}
                 </option>

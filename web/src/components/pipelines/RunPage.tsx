@@ -25,6 +25,7 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
   const [error, setError] = useState<unknown>()
   const [busy, setBusy] = useState(false)
   const [tick, setTick] = useState(0)
+  const [logStep, setLogStep] = useState('')
 
   const load = useCallback(async () => {
     try {
@@ -194,7 +195,17 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
             <tbody>
               {rows.map((s) => (
                 <tr key={s.stepId} data-step={s.stepId} data-status={s.status}>
-                  <td>{s.stepId}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="link"
+                      aria-label={`Show the log of ${s.stepId}`}
+                      aria-pressed={logStep === s.stepId}
+                      onClick={() => setLogStep(logStep === s.stepId ? '' : s.stepId)}
+                    >
+                      {s.stepId}
+                    </button>
+                  </td>
                   <td>
                     <span className={`run-status status-${s.status}`}>{statusLabel(s.status)}</span>
                   </td>
@@ -215,7 +226,7 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
           </table>
         </section>
       </section>
-      <RunLogs api={api} runId={run.id} onStatus={() => void load()} />
+      <RunLogs api={api} runId={run.id} onStatus={() => void load()} step={logStep} onStep={setLogStep} />
     </section>
   )
 }
