@@ -11,7 +11,7 @@ import { CatalogPage } from './components/catalog/CatalogPage.tsx'
 import { ConnectionsPage } from './components/connections/ConnectionsPage.tsx'
 import { FilesPage } from './components/files/FilesPage.tsx'
 import { NotebooksBrowser } from './components/notebooks/NotebooksBrowser.tsx'
-import { Placeholder } from './components/shell/Placeholder.tsx'
+import { PipelinesPage } from './components/pipelines/PipelinesPage.tsx'
 import { UserMenu } from './components/shell/UserMenu.tsx'
 import { WorkspaceNav } from './components/shell/WorkspaceNav.tsx'
 import { ServiceStatusPanel } from './components/status/ServiceStatusPanel.tsx'
@@ -30,6 +30,10 @@ import { useSession } from './hooks/use-session.ts'
 
 // The editor (Monaco, Vega) is large: loaded when a notebook is first opened.
 const NotebookPage = lazy(() => import('./components/notebook/NotebookPage.tsx'))
+const PipelinePage = lazy(() => import('./components/pipelines/PipelinePage.tsx'))
+const NewPipelinePage = lazy(() => import('./components/pipelines/NewPipelinePage.tsx'))
+const RunPage = lazy(() => import('./components/pipelines/RunPage.tsx'))
+const WIDE_PAGES: readonly string[] = ['notebook', 'pipeline', 'pipeline-new', 'pipeline-run']
 
 export function App() {
   const route = useHashRoute()
@@ -40,7 +44,7 @@ export function App() {
     navigate({ page: 'login' })
   }
   return (
-    <div className={route.page === 'notebook' ? 'app wide' : 'app'}>
+    <div className={WIDE_PAGES.includes(route.page) ? 'app wide' : 'app'}>
       <a href="#main" className="skip-link">
         Skip to content
       </a>
@@ -153,7 +157,18 @@ function SignedIn({
             canUnmask={roleAtLeast(current.role, 'admin')}
           />
         )}
-        {route.page === 'pipelines' && current && <Placeholder title="Pipelines" />}
+        {route.page === 'pipelines' && current && <PipelinesPage key={current.id} workspace={current} />}
+        {(route.page === 'pipeline' || route.page === 'pipeline-new' || route.page === 'pipeline-run') && current && (
+          <Suspense fallback={<Skeleton lines={8} label="Loading the pipeline editor" />}>
+            {route.page === 'pipeline' && (
+              <PipelinePage key={route.pipelineId} workspace={current} pipelineId={route.pipelineId} />
+            )}
+            {route.page === 'pipeline-new' && (
+              <NewPipelinePage key={route.from ?? 'yaml'} workspace={current} from={route.from} />
+            )}
+            {route.page === 'pipeline-run' && <RunPage key={route.runId} workspace={current} runId={route.runId} />}
+          </Suspense>
+        )}
       </ErrorBoundary>
       {currentId && workspaces.state.kind === 'loading' && <Skeleton lines={3} label="Loading workspace" />}
       {currentId && workspaces.state.kind === 'loaded' && !current && <p role="alert">No such workspace.</p>}

@@ -5,7 +5,12 @@ const SECTIONS = ['notebooks', 'catalog', 'files', 'connections', 'pipelines', '
 
 /** The sections of a workspace; the current one is marked for screen readers and styles. */
 export function WorkspaceNav({ workspace, route }: { workspace: Workspace; route: Route }) {
-  const current = route.page === 'notebook' ? 'notebooks' : route.page
+  const current =
+    route.page === 'notebook'
+      ? 'notebooks'
+      : route.page.startsWith('pipeline') // the pipeline, new-pipeline and run pages
+        ? 'pipelines'
+        : route.page
   const label: Record<(typeof SECTIONS)[number], string> = {
     notebooks: 'Notebooks',
     catalog: 'Catalog',

@@ -12,6 +12,9 @@ export type Route =
   | { page: 'notebook'; workspaceId: string; notebookId: string }
   | { page: 'catalog'; workspaceId: string; assetId?: string }
   | { page: 'pipelines'; workspaceId: string }
+  | { page: 'pipeline'; workspaceId: string; pipelineId: string }
+  | { page: 'pipeline-new'; workspaceId: string; from?: 'notebook' }
+  | { page: 'pipeline-run'; workspaceId: string; runId: string }
   | { page: 'tokens' }
   | { page: 'admin' }
   | { page: 'catalog'; workspaceId: string; assetId?: string }
@@ -34,7 +37,14 @@ export function parseRoute(hash: string): Route {
     return { page: 'notebooks', workspaceId: id, folder }
   }
   if (head === 'w' && id && sub === 'catalog') return { page: 'catalog', workspaceId: id, assetId: item }
+  if (head === 'w' && id && sub === 'pipelines' && item === 'new')
+    return new URLSearchParams(queryPart).get('from') === 'notebook'
+      ? { page: 'pipeline-new', workspaceId: id, from: 'notebook' }
+      : { page: 'pipeline-new', workspaceId: id }
+  if (head === 'w' && id && sub === 'pipelines' && item) return { page: 'pipeline', workspaceId: id, pipelineId: item }
   if (head === 'w' && id && sub === 'pipelines') return { page: 'pipelines', workspaceId: id }
+  if (head === 'w' && id && sub === 'pipeline-runs' && item)
+    return { page: 'pipeline-run', workspaceId: id, runId: item }
   if (head === 'w' && id) return { page: 'members', workspaceId: id }
   return { page: 'home' }
 }
@@ -69,6 +79,12 @@ export function hrefFor(route: Route): string {
       return `#/w/${route.workspaceId}/catalog${route.assetId ? `/${encodeURIComponent(route.assetId)}` : ''}`
     case 'pipelines':
       return `#/w/${route.workspaceId}/pipelines`
+    case 'pipeline':
+      return `#/w/${route.workspaceId}/pipelines/${encodeURIComponent(route.pipelineId)}`
+    case 'pipeline-new':
+      return `#/w/${route.workspaceId}/pipelines/new${route.from ? `?from=${route.from}` : ''}`
+    case 'pipeline-run':
+      return `#/w/${route.workspaceId}/pipeline-runs/${encodeURIComponent(route.runId)}`
   }
 }
 
