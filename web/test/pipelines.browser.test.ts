@@ -1,14 +1,11 @@
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import axe from 'axe-core'
 import type { BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
-import { buildWeb } from './support/notebook-server.ts'
+import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
 import { type PipelinesServer, startPipelinesServer } from './support/pipelines-server.ts'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
-const WEB_DIST = path.join(ROOT, 'test-results', 'pipelines-web-dist')
+const _ROOT = path.resolve(import.meta.dirname, '../..')
 const LONG = { timeout: 60_000 }
 
 /** Real Chromium against the real pipelines API, a real Temporal dev server and worker, and the built web app. */
@@ -23,12 +20,11 @@ describe('pipelines in the browser', () => {
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    buildWeb(WEB_DIST)
-    x = await startPipelinesServer(WEB_DIST)
+    const webDist = buildWebApp('pipelines')
+    x = await startPipelinesServer(webDist)
     url = x.url
     chromium = await launchBrowser()
     editorContext = await chromium.browser.newContext({ viewport: { width: 1400, height: 1000 } })
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
   })
   afterAll(async () => {
     await chromium?.close()
