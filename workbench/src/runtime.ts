@@ -19,6 +19,7 @@ import type { Config } from './config.ts'
 import { ConnectionKernels } from './connections/connection-kernels.ts'
 import { ConnectionService } from './connections/connection-service.ts'
 import { resolveMasterKey } from './connections/master-key.ts'
+import { WorkspaceKeys } from './connections/workspace-keys.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { ImportService } from './files/import-service.ts'
@@ -172,11 +173,12 @@ export async function startWorkbench(
         onSqlExecuted: notebookLineage(() => catalog, logger),
       }),
     }
+    const masterKey = await resolveMasterKey(config.connections.masterKey, config.dataDir, {
+      required: config.connections.masterKeyRequired,
+    })
     const connectionService = new ConnectionService({
       db: () => db.db,
-      masterKey: await resolveMasterKey(config.connections.masterKey, config.dataDir, {
-        required: config.connections.masterKeyRequired,
-      }),
+      masterKey,
       logger,
       allowLoopback: config.connections.allowLoopback,
       timeoutMs: config.connections.testTimeoutMs,
@@ -184,7 +186,14 @@ export async function startWorkbench(
     })
     cleanups.push(() => connectionService.close())
     connections = connectionService
-    const pipelinesModule = new Pipelines({ db: db.db, logger, orchestrator: () => orchestrator })
+    const pipelinesModule = new Pipelines({
+      db: db.db,
+      logger,
+      orchestrator: () => orchestrator,
+      keys: new WorkspaceKeys(() => db.db, masterKey),
+    })
+    const sealedSecrets = await pipelinesModule.sealClearSecrets()
+    if (sealedSecrets > 0) logger.info({ sealed: sealedSecrets }, 'sealed alert secrets stored in clear')
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule
     pipelinesModule.reporter.onStepSucceeded(pipelineStepLineage(db.db, () => catalog, logger))

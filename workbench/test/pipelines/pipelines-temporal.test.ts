@@ -12,6 +12,8 @@ import {
   waitFor,
 } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { createApp } from '../../src/app.ts'
+import { generateKey } from '../../src/connections/secret-box.ts'
+import { WorkspaceKeys } from '../../src/connections/workspace-keys.ts'
 import { scheduleIdOf } from '../../src/pipelines/pipeline-service.ts'
 import { Pipelines } from '../../src/pipelines/pipelines-module.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
@@ -94,6 +96,7 @@ describe('pipelines API on a real Temporal dev server', () => {
       alerts: { initialDelayMs: 50, maxDelayMs: 200, attempts: 4 },
       backgroundEveryMs: 0,
       scheduleEvery: '2s',
+      keys: new WorkspaceKeys(() => database.db, generateKey()),
     })
     worker = await env.startWorker({ ...steps.deps, reporter: pipelines.reporter })
     const members = createMembers(database)

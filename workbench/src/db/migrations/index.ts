@@ -7,6 +7,7 @@ import * as m0008 from './0008-connections.ts'
 import * as m0009 from './0009-files.ts'
 import * as m0010 from './0010-pipelines.ts'
 import * as m0011 from './0011-catalog.ts'
+import * as m0014 from './0014-sealed-alert-secrets.ts'
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0009-files': m0009,
   '0010-pipelines': m0010,
   '0011-catalog': m0011,
+  '0014-sealed-alert-secrets': m0014,
 }
