@@ -37,13 +37,14 @@ import { NotebookService } from './notebooks/notebook-service.ts'
 import { NotebookVersions } from './notebooks/notebook-versions.ts'
 import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
+import { StepExecutor } from './pipelines/step-executor.ts'
 import { WorkspaceSqlRunner } from './pipelines/workspace-sql-runner.ts'
 import type { FilesDeps } from './routes/files.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
 import { startTemporal, type TemporalService } from './services/temporal-server.ts'
-import { SupervisedWorker } from './temporal/worker.ts'
+import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
 export interface RunningWorkbench {
   url: string
@@ -197,6 +198,34 @@ export async function startWorkbench(
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule
     pipelinesModule.reporter.onStepSucceeded(pipelineStepLineage(db.db, () => catalog, logger))
+    // The workspace DuckDB files are open in this process and cannot be opened by another: steps using
+    // them run here, in the in-process worker or for separate workers through the step executor.
+    const localSteps: WorkerOptions['steps'] = {
+      sql: new WorkspaceSqlRunner(workspaceDatabases.get, async (workspaceId, idOrName) => {
+        if (!connections) throw new Error('connections are not available yet')
+        const match = (await connections.list(workspaceId)).find((c) => c.id === idOrName || c.name === idOrName)
+        if (!match) throw new NotFoundError('connection', idOrName)
+        return connections.openKernel(workspaceId, match.id)
+      }),
+      kernels: kernelStepDeps({
+        workspaceDuckdb: workspaceDatabases.get,
+        dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
+        jupyter: () => jupyterEndpoint,
+        notebooks: () => notebooks,
+        workspaceOf: stepWorkspace,
+        loadVersion: async (_workspaceId, notebookId, versionId) => {
+          if (!history) throw new Error('notebook versions are not available yet')
+          return (await history.versions.get(notebookId, versionId)).notebook
+        },
+      }),
+    }
+    const workerToken = config.temporal.workerApi?.token
+    if (workerToken)
+      pipelinesModule.stepExecutor = new StepExecutor({
+        token: workerToken,
+        steps: localSteps,
+        reporter: pipelinesModule.reporter,
+      })
     files = startFiles(db, config, logger, cleanups, workspaceDatabases.get)
     // Integrator: use kernels-api's WorkspaceDatabases.get here (one open per workspace file per process).
     catalog = new CatalogService({
@@ -245,26 +274,7 @@ export async function startWorkbench(
           taskQueue: config.temporal.taskQueue,
           identity: `workbench@${os.hostname()}:${process.pid}`,
           reporter: pipelinesModule.reporter,
-          // In-process only: the workspace DuckDB files are open in this process and cannot be opened by another.
-          steps: {
-            sql: new WorkspaceSqlRunner(workspaceDatabases.get, async (workspaceId, idOrName) => {
-              if (!connections) throw new Error('connections are not available yet')
-              const match = (await connections.list(workspaceId)).find((c) => c.id === idOrName || c.name === idOrName)
-              if (!match) throw new NotFoundError('connection', idOrName)
-              return connections.openKernel(workspaceId, match.id)
-            }),
-            kernels: kernelStepDeps({
-              workspaceDuckdb: workspaceDatabases.get,
-              dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
-              jupyter: () => jupyterEndpoint,
-              notebooks: () => notebooks,
-              workspaceOf: stepWorkspace,
-              loadVersion: async (_workspaceId, notebookId, versionId) => {
-                if (!history) throw new Error('notebook versions are not available yet')
-                return (await history.versions.get(notebookId, versionId)).notebook
-              },
-            }),
-          },
+          steps: localSteps,
         },
         logger,
       )

@@ -12,6 +12,7 @@ import { metadataReferences, type ReferenceChecker } from './references.ts'
 import { DbRunReporter, type RunFinishedListener } from './run-reporter.ts'
 import { RunService } from './run-service.ts'
 import { SlaMonitor } from './sla-monitor.ts'
+import type { StepExecutor } from './step-executor.ts'
 
 export interface PipelinesOptions {
   db: Kysely<Database>
@@ -40,6 +41,8 @@ export class Pipelines {
   readonly alerts: AlertDispatcher
   readonly reconciler: RunReconciler
   readonly sla: SlaMonitor
+  /** Runs separate workers' steps in this process (set when WORKER_TOKEN is configured). */
+  stepExecutor: StepExecutor | undefined
   #timer: NodeJS.Timeout | undefined
   readonly #onFinished: RunFinishedListener
 

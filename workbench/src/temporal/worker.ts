@@ -17,6 +17,8 @@ export interface WorkerOptions {
   reporter?: RunReporter
   /** Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps). */
   steps?: Pick<ActivityDeps, 'sql' | 'kernels'>
+  /** Step handlers replacing the built-ins (a separate worker's delegated steps). */
+  handlers?: ActivityDeps['handlers']
 }
 
 let runtimeInstalled = false
@@ -84,6 +86,7 @@ export class SupervisedWorker {
         workerIdentity: this.options.identity,
         reporter: this.options.reporter,
         ...this.options.steps,
+        handlers: this.options.handlers,
       }),
     })
     this.#worker = worker
