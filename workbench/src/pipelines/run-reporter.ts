@@ -3,6 +3,9 @@ import type { RunEvent, RunReporter } from '@workbench/orchestrator/activities'
 import { type Kysely, sql } from 'kysely'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
 
+/** Workflow ids whose run id is remembered (oldest forgotten first). */
+const RUN_ID_CACHE = 1_000
+
 /** Called once a run reached a final state (alerts hook in here). */
 export type RunFinishedListener = (run: {
   id: string
@@ -22,6 +25,7 @@ export type StepSucceededListener = (step: { runId: string; stepId: string }) =>
 export class DbRunReporter implements RunReporter {
   readonly #listeners = new Set<RunFinishedListener>()
   readonly #stepListeners = new Set<StepSucceededListener>()
+  readonly #runIds = new Map<string, string>()
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -54,11 +58,19 @@ export class DbRunReporter implements RunReporter {
   }
 
   async #runId(workflowId: string): Promise<string | undefined> {
+    const cached = this.#runIds.get(workflowId)
+    if (cached) return cached
     const row = await this.db
       .selectFrom('pipeline_runs')
       .select('id')
       .where('workflow_id', '=', workflowId)
       .executeTakeFirst()
+    // A run's row never changes workflow: cache found ids (every step event looks one up, in the
+    // step's critical path). Not-found is not cached: a scheduled run's row comes with run_started.
+    if (row) {
+      if (this.#runIds.size >= RUN_ID_CACHE) this.#runIds.delete(this.#runIds.keys().next().value as string)
+      this.#runIds.set(workflowId, row.id)
+    }
     return row?.id
   }
 
