@@ -182,6 +182,59 @@ describe('a separate worker process (npm run worker)', () => {
     expect(worker.output()).not.toContain(TOKEN)
   })
 
+  it('cancels a delegated step: the worker closes its request and the API interrupts the query', async () => {
+    const members = createMembers(workbench.db)
+    const ws = await members.workspace()
+    const { token } = await members.member(ws, 'editor')
+    const call = async (method: string, p: string, body?: unknown) => {
+      const res = await workbench.app.request(`/api/workspaces/${ws}${p}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const yaml = [
+      `${header('long-query')}steps:`,
+      "  - { id: slow, type: sql, with: { sql: 'SELECT sum(a.range * b.range) AS s FROM range(1000000) a, range(1000000) b' } }",
+      "  - { id: after, type: sql, depends_on: [slow], with: { sql: 'SELECT 1 AS one' } }",
+      '',
+    ].join('\n')
+    const created = await call('POST', '/pipelines', { yaml })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const started = await call('POST', `/pipelines/${created.body.id}/runs`, {})
+    await waitFor(
+      async () => (await call('GET', `/pipeline-runs/${started.body.id}`)).body.steps[0]?.status === 'running',
+      'the slow step to start',
+      60_000,
+    )
+    expect((await call('POST', `/pipeline-runs/${started.body.id}/cancel`)).status).toBe(202)
+    let detail: any
+    await waitFor(
+      async () => {
+        detail = (await call('GET', `/pipeline-runs/${started.body.id}`)).body
+        return detail.status !== 'running' && detail.status !== 'queued'
+      },
+      'the run to end',
+      60_000,
+    )
+    expect(detail.status).toBe('cancelled')
+    expect(detail.steps.map((s: any) => [s.stepId, s.status])).toEqual([
+      ['slow', 'cancelled'],
+      ['after', 'not_run'],
+    ])
+    // The workspace database still serves the next run.
+    const again = await call('POST', '/pipelines', {
+      yaml: `${header('after-cancel')}steps:\n  - { id: one, type: sql, with: { sql: 'SELECT 42 AS answer' } }\n`,
+    })
+    const next = await call('POST', `/pipelines/${again.body.id}/runs`, {})
+    await waitFor(
+      async () => (await call('GET', `/pipeline-runs/${next.body.id}`)).body.status === 'succeeded',
+      'a run after the cancelled one',
+      60_000,
+    )
+  })
+
   it('refuses the internal step endpoint without the worker token', async () => {
     const res = await workbench.app.request(STEP_RUN_PATH, {
       method: 'POST',
