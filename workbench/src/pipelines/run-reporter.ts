@@ -42,6 +42,16 @@ export class DbRunReporter implements RunReporter {
   }
 
   async report(event: RunEvent): Promise<void> {
+    try {
+      await this.#record(event)
+    } catch (err) {
+      // The run's row may be gone (pipeline deleted mid-run): look it up afresh next time.
+      this.#runIds.delete(event.workflowId)
+      throw err
+    }
+  }
+
+  async #record(event: RunEvent): Promise<void> {
     switch (event.kind) {
       case 'run_started':
         return this.#runStarted(event)
