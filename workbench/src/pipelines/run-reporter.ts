@@ -173,25 +173,30 @@ export class DbRunReporter implements RunReporter {
   }
 
   async #runFinished(event: Extract<RunEvent, { kind: 'run_finished' }>): Promise<void> {
-    const updated = await this.db
-      .updateTable('pipeline_runs')
-      .set({ status: event.status, error: event.error ?? null, ended_at: event.at })
-      .where('workflow_id', '=', event.workflowId)
-      .where('status', 'in', ['queued', 'running'])
-      .returning(['id', 'pipeline_id', 'status', 'error'])
-      .executeTakeFirst()
+    // One transaction: a reader never sees a finished run whose steps still show running.
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('pipeline_runs')
+        .set({ status: event.status, error: event.error ?? null, ended_at: event.at })
+        .where('workflow_id', '=', event.workflowId)
+        .where('status', 'in', ['queued', 'running'])
+        .returning(['id', 'pipeline_id', 'status', 'error'])
+        .executeTakeFirst()
+      if (!row) return undefined
+      await closeOpenSteps(trx, row.id, event.status, event.at)
+      await trx
+        .insertInto('pipeline_run_logs')
+        .values({
+          run_id: row.id,
+          step_id: null,
+          level: event.status === 'failed' ? 'error' : 'info',
+          message: `run ${event.status}${event.error ? `: ${event.error}` : ''}`,
+          created_at: new Date(event.at),
+        })
+        .execute()
+      return row
+    })
     if (!updated) return
-    await closeOpenSteps(this.db, updated.id, event.status, event.at)
-    await this.db
-      .insertInto('pipeline_run_logs')
-      .values({
-        run_id: updated.id,
-        step_id: null,
-        level: event.status === 'failed' ? 'error' : 'info',
-        message: `run ${event.status}${event.error ? `: ${event.error}` : ''}`,
-        created_at: new Date(event.at),
-      })
-      .execute()
     for (const listener of this.#listeners)
       listener({ id: updated.id, pipelineId: updated.pipeline_id, status: updated.status, error: updated.error })
   }
