@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { Worker } from '@temporalio/worker'
 import { createActivities, STEP_WORKER_OPTIONS } from '@workbench/orchestrator/activities'
@@ -10,6 +12,7 @@ import { quietRuntime, startPipelineEnv, workflowBundle } from '../../orchestrat
 import { openDatabase } from '../../workbench/src/db/database.ts'
 import { migrateToLatest } from '../../workbench/src/db/migrate.ts'
 import { Pipelines } from '../../workbench/src/pipelines/pipelines-module.ts'
+import { DEV_SERVER_SQLITE, DEV_SERVER_TUNING } from '../../workbench/src/services/temporal-server.ts'
 import { type BenchResult, percentile } from '../harness.ts'
 
 const STEPS = 100
@@ -23,9 +26,15 @@ const RUNS = 5
  */
 export default async function linear100(): Promise<BenchResult[]> {
   quietRuntime()
-  // As the embedded dev server runs (workbench/src/services/temporal-server.ts).
+  // As the embedded dev server runs (workbench/src/services/temporal-server.ts): its state in a SQLite
+  // file with the same settings. BENCH_TEMPORAL_DB=memory keeps it in memory instead.
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'bench-temporal-'))
+  const inMemory = process.env.BENCH_TEMPORAL_DB === 'memory'
   const env = await startPipelineEnv({
-    extraArgs: ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+    extraArgs: [
+      ...DEV_SERVER_TUNING,
+      ...(inMemory ? [] : ['--db-filename', path.join(stateDir, 'temporal.db'), ...DEV_SERVER_SQLITE]),
+    ],
   })
   const metadata = await openDatabase({ kind: 'pglite', dataDir: 'memory://' })
   await migrateToLatest(metadata.db)
@@ -109,6 +118,7 @@ export default async function linear100(): Promise<BenchResult[]> {
           step_gap_p95: `${percentile(gaps, 95).toFixed(1)}ms`,
           runs: RUNS,
           baseline_is: 'bare workflow, 100 sequential no-op activities',
+          temporal_state: inMemory ? 'memory' : 'sqlite file (as embedded)',
         },
       },
     ]
@@ -118,6 +128,7 @@ export default async function linear100(): Promise<BenchResult[]> {
     await pipelines.stop()
     await metadata.close()
     await env.dispose()
+    rmSync(stateDir, { recursive: true, force: true })
   }
 }
 

@@ -43,6 +43,7 @@ import { notebookRoutes } from './routes/notebooks.ts'
 import { type BeforeCompile, duckdbParseSql, pipelineCompileRoutes } from './routes/pipeline-compile.ts'
 import { pipelineLogRoutes } from './routes/pipeline-logs-live.ts'
 import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
+import { pipelineWorkerRoutes } from './routes/pipeline-worker.ts'
 import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
@@ -174,6 +175,7 @@ export function createApp(deps: AppDeps) {
   app.onError(errorHandler(deps.logger))
   app.notFound(notFoundHandler)
   app.route('/api', api)
+  app.route('/', pipelineWorkerRoutes(deps.pipelines ?? (() => undefined)))
   if (deps.webDist) app.route('/', webAppRoutes(deps.webDist))
   return app
 }

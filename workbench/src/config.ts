@@ -35,6 +35,18 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /**
+   * Shared secret between the API server and separate `npm run worker` processes: the API serves its
+   * internal step endpoint (workspace DuckDB, kernels, connections) only when set. At least 32 characters.
+   */
+  WORKER_TOKEN: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional())
+    .optional(),
+  /** `npm run worker` only: the API server's URL on the internal network (e.g. http://workbench:8080). */
+  WORKBENCH_INTERNAL_URL: optionalUrl,
   PYTHON_VENV: z.string().min(1).default('./.venv'),
   TEMPORAL_CLI: z.string().min(1).default('./.tools/bin/temporal'),
   WEB_DIST: z.string().min(1).default('./web/dist'),
@@ -154,6 +166,8 @@ export interface Config {
     namespace: string
     taskQueue: string
     inProcessWorker: boolean
+    /** Separate workers delegate steps needing the API's resources (see `remote-steps.ts`). */
+    workerApi?: { token?: string; url?: string }
   }
   webDist: string
   files: { maxUploadBytes: number; staleAfterMs: number }
@@ -256,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       inProcessWorker: e.TEMPORAL_IN_PROCESS_WORKER,
+      workerApi: { token: e.WORKER_TOKEN, url: e.WORKBENCH_INTERNAL_URL },
     },
     webDist: abs(e.WEB_DIST),
     files: { maxUploadBytes: e.MAX_UPLOAD_BYTES, staleAfterMs: e.UPLOAD_STALE_AFTER_MINUTES * 60_000 },

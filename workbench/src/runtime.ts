@@ -20,6 +20,7 @@ import type { Config } from './config.ts'
 import { ConnectionKernels } from './connections/connection-kernels.ts'
 import { ConnectionService } from './connections/connection-service.ts'
 import { resolveMasterKey } from './connections/master-key.ts'
+import { WorkspaceKeys } from './connections/workspace-keys.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { ImportService } from './files/import-service.ts'
@@ -37,6 +38,7 @@ import { NotebookService } from './notebooks/notebook-service.ts'
 import { NotebookVersions } from './notebooks/notebook-versions.ts'
 import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
+import { StepExecutor } from './pipelines/step-executor.ts'
 import { WORKBENCH_STEP_TYPES } from './pipelines/step-registry.ts'
 import { WorkspaceSqlRunner } from './pipelines/workspace-sql-runner.ts'
 import type { FilesDeps } from './routes/files.ts'
@@ -44,7 +46,7 @@ import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
 import { startTemporal, type TemporalService } from './services/temporal-server.ts'
-import { SupervisedWorker } from './temporal/worker.ts'
+import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
 export interface RunningWorkbench {
   url: string
@@ -176,11 +178,12 @@ export async function startWorkbench(
         planMasking: async (input) => catalog?.planResultMasking(input),
       }),
     }
+    const masterKey = await resolveMasterKey(config.connections.masterKey, config.dataDir, {
+      required: config.connections.masterKeyRequired,
+    })
     const connectionService = new ConnectionService({
       db: () => db.db,
-      masterKey: await resolveMasterKey(config.connections.masterKey, config.dataDir, {
-        required: config.connections.masterKeyRequired,
-      }),
+      masterKey,
       logger,
       allowLoopback: config.connections.allowLoopback,
       timeoutMs: config.connections.testTimeoutMs,
@@ -193,10 +196,45 @@ export async function startWorkbench(
       logger,
       orchestrator: () => orchestrator,
       registry: WORKBENCH_STEP_TYPES,
+      keys: new WorkspaceKeys(() => db.db, masterKey),
     })
+    const sealedSecrets = await pipelinesModule.sealClearSecrets()
+    if (sealedSecrets > 0) logger.info({ sealed: sealedSecrets }, 'sealed alert secrets stored in clear')
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule
     pipelinesModule.reporter.onStepSucceeded(pipelineStepLineage(db.db, () => catalog, logger))
+    // The workspace DuckDB files are open in this process and cannot be opened by another: steps using
+    // them run here, in the in-process worker or for separate workers through the step executor.
+    const localSteps: WorkerOptions['steps'] = {
+      registry: WORKBENCH_STEP_TYPES,
+      sql: new WorkspaceSqlRunner(workspaceDatabases.get, async (workspaceId, idOrName) => {
+        if (!connections) throw new Error('connections are not available yet')
+        const match = (await connections.list(workspaceId)).find((c) => c.id === idOrName || c.name === idOrName)
+        if (!match) throw new NotFoundError('connection', idOrName)
+        return connections.openKernel(workspaceId, match.id)
+      }),
+      kernels: kernelStepDeps({
+        workspaceDuckdb: workspaceDatabases.get,
+        dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
+        jupyter: () => jupyterEndpoint,
+        notebooks: () => notebooks,
+        workspaceOf: stepWorkspace,
+        loadVersion: async (_workspaceId, notebookId, versionId) => {
+          if (!history) throw new Error('notebook versions are not available yet')
+          return (await history.versions.get(notebookId, versionId)).notebook
+        },
+      }),
+    }
+    // The workbench's own step types (their schemas are in WORKBENCH_STEP_TYPES).
+    const ownHandlers = { 'catalog.refresh': catalogRefreshHandler(() => catalog) }
+    const workerToken = config.temporal.workerApi?.token
+    if (workerToken)
+      pipelinesModule.stepExecutor = new StepExecutor({
+        token: workerToken,
+        steps: localSteps,
+        handlers: ownHandlers,
+        reporter: pipelinesModule.reporter,
+      })
     files = startFiles(db, config, logger, cleanups, workspaceDatabases.get)
     // Integrator: use kernels-api's WorkspaceDatabases.get here (one open per workspace file per process).
     catalog = new CatalogService({
@@ -245,28 +283,8 @@ export async function startWorkbench(
           taskQueue: config.temporal.taskQueue,
           identity: `workbench@${os.hostname()}:${process.pid}`,
           reporter: pipelinesModule.reporter,
-          // In-process only: the workspace DuckDB files are open in this process and cannot be opened by another.
-          steps: {
-            sql: new WorkspaceSqlRunner(workspaceDatabases.get, async (workspaceId, idOrName) => {
-              if (!connections) throw new Error('connections are not available yet')
-              const match = (await connections.list(workspaceId)).find((c) => c.id === idOrName || c.name === idOrName)
-              if (!match) throw new NotFoundError('connection', idOrName)
-              return connections.openKernel(workspaceId, match.id)
-            }),
-            registry: WORKBENCH_STEP_TYPES,
-            handlers: { 'catalog.refresh': catalogRefreshHandler(() => catalog) },
-            kernels: kernelStepDeps({
-              workspaceDuckdb: workspaceDatabases.get,
-              dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
-              jupyter: () => jupyterEndpoint,
-              notebooks: () => notebooks,
-              workspaceOf: stepWorkspace,
-              loadVersion: async (_workspaceId, notebookId, versionId) => {
-                if (!history) throw new Error('notebook versions are not available yet')
-                return (await history.versions.get(notebookId, versionId)).notebook
-              },
-            }),
-          },
+          steps: localSteps,
+          handlers: ownHandlers,
         },
         logger,
       )

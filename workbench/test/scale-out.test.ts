@@ -60,11 +60,18 @@ describe('scale-out configuration', () => {
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_TASK_QUEUE: 'scale-out',
       TEMPORAL_IN_PROCESS_WORKER: 'false',
+      WORKER_TOKEN: 'scale-out-worker-token-0123456789abcdef',
     }
     workbench = await startTestWorkbench(env)
     worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workbench/src/worker-main.ts')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        LOG_LEVEL: 'info',
+        ...env,
+        WORKBENCH_INTERNAL_URL: workbench.url,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     worker.stdout?.on('data', (d) => {

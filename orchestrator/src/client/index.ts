@@ -10,9 +10,11 @@ import {
 } from '@temporalio/client'
 import type { PipelineRunInput, pipelineWorkflow, StepState } from '../workflows/pipeline.ts'
 import type { smokeWorkflow } from '../workflows/smoke.ts'
+import { stepStatesFromHistory, workflowStepStates } from './step-states.ts'
 
 export type PipelineRunHandle = WorkflowHandleWithFirstExecutionRunId<typeof pipelineWorkflow>
 export type { PipelineRunInput, PipelineRunResult, StepState } from '../workflows/pipeline.ts'
+export { stepStatesFromHistory, workflowStepStates } from './step-states.ts'
 
 /** What a pipeline schedule is: the spec's `schedule` block (in Temporal's terms) and the run it starts. */
 export interface PipelineScheduleOptions {
@@ -157,6 +159,26 @@ export class OrchestratorClient {
       },
     )
     return { status, closeTime: description.closeTime, error }
+  }
+
+  /**
+   * Each step's state in a run, for the reconciler: read from the event history of its latest execution
+   * (attempts, times, outputs, errors; works however the run ended, terminated included), overlaid with
+   * the workflow's own states when it ended with them (a completed run's result, a failed run's details).
+   */
+  async stepStates(workflowId: string): Promise<Record<string, StepState>> {
+    const handle = this.#client.workflow.getHandle(workflowId)
+    const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()])
+    const states = stepStatesFromHistory(history.events ?? [])
+    const status = description.status.name
+    if (status !== 'COMPLETED' && status !== 'FAILED') return states
+    const final = await handle.result().then(workflowStepStates, (err: unknown) => {
+      const cause = err instanceof Error ? (err.cause as { details?: unknown[] } | undefined) : undefined
+      return workflowStepStates(cause?.details?.[0])
+    })
+    // Per step: the workflow's state wins, the history keeps what it lacks (a failed step's attempts).
+    for (const [stepId, state] of Object.entries(final ?? {})) states[stepId] = { ...states[stepId], ...state }
+    return states
   }
 
   /** Status of a workflow run by id (e.g. `COMPLETED`, `RUNNING`, `FAILED`). */

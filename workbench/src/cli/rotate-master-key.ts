@@ -3,11 +3,14 @@ import { pathToFileURL } from 'node:url'
 import { type Config, loadConfigOrExit } from '../config.ts'
 import { masterKeyFile, resolveMasterKey, writeKeyFile } from '../connections/master-key.ts'
 import { generateKey, parseKey, type SecretKey } from '../connections/secret-box.ts'
-import { rotateMasterKey } from '../connections/workspace-keys.ts'
+import { rotateMasterKey, WorkspaceKeys } from '../connections/workspace-keys.ts'
 import { openDatabase } from '../db/database.ts'
+import { sealClearAlertSecrets } from '../pipelines/alert-secrets.ts'
 
 export interface RotationOutcome {
   rewrapped: number
+  /** Pipeline alert secrets found in clear (written before migration 0014) and sealed first. */
+  sealedAlertSecrets: number
   newKeyId: string
   /** Set when the new key was generated and must be stored by the operator (MASTER_KEY is configured). */
   printKey?: string
@@ -17,6 +20,9 @@ export interface RotationOutcome {
 
 /**
  * Re-wraps every workspace data key with a new master key, in one transaction (all or nothing).
+ * Secrets sealed under the data keys (connections, pipeline alert secrets) are untouched; alert secrets
+ * still stored in clear by an older version are sealed first (under the old master key's data keys,
+ * which the rotation then re-wraps), so a rotation never leaves a secret in clear.
  * - `MASTER_KEY` configured: the new key is `NEW_MASTER_KEY`, or generated and printed once (`--generate`);
  *   the operator then sets MASTER_KEY to it and restarts.
  * - Embedded (key in the data folder): a new key is generated, written beside the old one as
@@ -46,10 +52,17 @@ export async function rotate(
   if (embedded) await writeKeyFile(next, newKey)
   const db = await openDatabase(config.database)
   try {
+    // A database not yet migrated to 0014 (the API server migrates at start) has nowhere to seal them.
+    const tables = await db.db.introspection.getTables()
+    const pipelines = tables.find((t) => t.name === 'pipelines')
+    const sealedAlertSecrets = pipelines?.columns.some((c) => c.name === 'alert_secret_sealed')
+      ? await sealClearAlertSecrets(db.db, new WorkspaceKeys(() => db.db, oldKey))
+      : 0
     const { rewrapped } = await rotateMasterKey(db.db, oldKey, newKey)
     if (embedded) await rename(next, file)
     return {
       rewrapped,
+      sealedAlertSecrets,
       newKeyId: newKey.id,
       ...(embedded ? { keyFile: file } : {}),
       ...(!embedded && !options.newKey ? { printKey: newKey.key.toString('base64') } : {}),
@@ -69,6 +82,8 @@ async function main(): Promise<void> {
       newKey: process.env.NEW_MASTER_KEY?.trim() || undefined,
       generate: process.argv.includes('--generate'),
     })
+    if (outcome.sealedAlertSecrets > 0)
+      console.error(`rotate-master-key: sealed ${outcome.sealedAlertSecrets} alert secret(s) that were stored in clear`)
     console.error(`rotate-master-key: re-wrapped ${outcome.rewrapped} workspace key(s) with key ${outcome.newKeyId}`)
     if (outcome.keyFile) console.error(`rotate-master-key: the new key is in ${outcome.keyFile}`)
     if (outcome.printKey) {

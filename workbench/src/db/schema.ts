@@ -259,8 +259,10 @@ export interface PipelinesTable {
   name: string
   current_version: Generated<number>
   alert_webhook_url: string | null
-  /** HMAC key of failure alerts; write-only through the API. */
+  /** Legacy: an HMAC key stored in clear before 0014; sealed into `alert_secret_sealed` and cleared at start. */
   alert_secret: string | null
+  /** HMAC key of failure alerts, sealed under the workspace data key (see `alert-secrets.ts`); write-only. */
+  alert_secret_sealed: string | null
   sla: { maxDuration?: string; finishBy?: string; timezone?: string } | null
   schedule_paused: Generated<boolean>
   created_by: string | null

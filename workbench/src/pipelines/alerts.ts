@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Database, PipelineAlertsTable } from '../db/schema.ts'
+import type { AlertSecrets } from './alert-secrets.ts'
 
 /** Header carrying `sha256=<hex HMAC-SHA256 of the raw body, keyed with the pipeline's alert secret>`. */
 export const SIGNATURE_HEADER = 'X-Workbench-Signature'
@@ -52,6 +53,8 @@ export class AlertDispatcher {
     private readonly logger: Logger,
     options: Partial<AlertOptions> = {},
     private readonly fetchImpl: typeof fetch = fetch,
+    /** Opens sealed secrets; without it only a legacy clear secret can sign. */
+    private readonly secrets?: AlertSecrets,
   ) {
     this.#options = { ...DEFAULT_ALERT_OPTIONS, ...options }
   }
@@ -60,7 +63,7 @@ export class AlertDispatcher {
   async raise(alert: AlertInput): Promise<{ id: string } | undefined> {
     const pipeline = await this.db
       .selectFrom('pipelines')
-      .select(['id', 'name', 'workspace_id', 'alert_webhook_url', 'alert_secret'])
+      .select(['id', 'name', 'workspace_id', 'alert_webhook_url', 'alert_secret', 'alert_secret_sealed'])
       .where('id', '=', alert.pipelineId)
       .executeTakeFirst()
     if (!pipeline) return undefined
@@ -87,7 +90,14 @@ export class AlertDispatcher {
       createdAt: row.created_at,
       ...alert.details,
     })
-    const delivery = this.#deliver(row.id, pipeline.alert_webhook_url, pipeline.alert_secret, body)
+    const secret = this.secrets
+      ? await this.secrets.open(pipeline).catch((err: unknown) => {
+          // Delivered unsigned would be refused by a receiver that checks; say why without the secret.
+          this.logger.error({ alertId: row.id, err: (err as Error).message }, 'cannot open the alert secret')
+          return null
+        })
+      : pipeline.alert_secret
+    const delivery = this.#deliver(row.id, pipeline.alert_webhook_url, secret, body)
     this.#pending.add(delivery)
     void delivery.finally(() => this.#pending.delete(delivery))
     return { id: row.id }

@@ -11,6 +11,7 @@ import {
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, PipelinesTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
+import type { AlertSecrets } from './alert-secrets.ts'
 import type { ReferenceChecker } from './references.ts'
 
 /** SLA of a pipeline: a longest acceptable run, and/or a time of day it must have succeeded by. */
@@ -35,6 +36,8 @@ export interface PipelineServiceDeps {
   registry?: StepTypeRegistry
   /** Demos and tests: schedules fire every this long instead of on their cron. */
   scheduleEvery?: string
+  /** Seals alert secrets under the workspace data key; without it, setting a secret answers 503. */
+  secrets?: AlertSecrets
 }
 
 /** The API shape of a pipeline (no secret: only whether one is set). */
@@ -45,7 +48,7 @@ export function toPipeline(row: Selectable<PipelinesTable>) {
     name: row.name,
     currentVersion: row.current_version,
     alertWebhookUrl: row.alert_webhook_url,
-    alertSecretSet: row.alert_secret !== null,
+    alertSecretSet: row.alert_secret_sealed !== null || row.alert_secret !== null,
     sla: row.sla,
     schedulePaused: row.schedule_paused,
     createdBy: row.created_by,
@@ -138,6 +141,7 @@ export class PipelineService {
     const spec = await this.#validOrThrow(workspaceId, yaml)
     this.#checkSchedulable(spec)
     const id = randomUUID()
+    const sealedSecret = settings.alertSecret ? await this.#sealSecret(workspaceId, id, settings.alertSecret) : null
     await this.db.transaction().execute(async (trx) => {
       const clash = await trx
         .selectFrom('pipelines')
@@ -154,7 +158,7 @@ export class PipelineService {
           name: spec.metadata.name,
           current_version: 1,
           alert_webhook_url: settings.alertWebhookUrl ?? null,
-          alert_secret: settings.alertSecret ?? null,
+          alert_secret_sealed: sealedSecret,
           sla: settings.sla ? JSON.stringify(settings.sla) : null,
           // The spec's `paused` is the initial state; pause/resume through the API override it.
           schedule_paused: spec.schedule?.paused === true,
@@ -227,7 +231,13 @@ export class PipelineService {
     await this.getRow(workspaceId, pipelineId)
     const set: Record<string, unknown> = { updated_at: new Date() }
     if (settings.alertWebhookUrl !== undefined) set.alert_webhook_url = settings.alertWebhookUrl
-    if (settings.alertSecret !== undefined) set.alert_secret = settings.alertSecret
+    if (settings.alertSecret !== undefined) {
+      set.alert_secret_sealed = settings.alertSecret
+        ? await this.#sealSecret(workspaceId, pipelineId, settings.alertSecret)
+        : null
+      // A legacy secret still in clear is replaced (or removed) too.
+      set.alert_secret = null
+    }
     if (settings.sla !== undefined) set.sla = settings.sla ? JSON.stringify(settings.sla) : null
     await this.db.updateTable('pipelines').set(set).where('id', '=', pipelineId).execute()
     return toPipeline(await this.getRow(workspaceId, pipelineId))
@@ -303,6 +313,12 @@ export class PipelineService {
       `A scheduled pipeline needs a default for every parameter: ${problems.map((p) => p.message).join('; ')}`,
       { problems: problems.map((p) => ({ code: 'missing_required', message: p.message, path: ['params', p.param] })) },
     )
+  }
+
+  async #sealSecret(workspaceId: string, pipelineId: string, secret: string): Promise<string> {
+    if (!this.deps.secrets)
+      throw new AppError(503, 'secrets_unavailable', 'Alert secrets cannot be stored: no master key is configured')
+    return this.deps.secrets.seal(workspaceId, pipelineId, secret)
   }
 
   #orchestrator(): OrchestratorClient {

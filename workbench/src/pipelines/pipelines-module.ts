@@ -2,7 +2,9 @@ import type { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { StepTypeRegistry } from '@workbench/orchestrator/spec'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
+import type { WorkspaceKeys } from '../connections/workspace-keys.ts'
 import type { Database } from '../db/schema.ts'
+import { AlertSecrets, sealClearAlertSecrets } from './alert-secrets.ts'
 import { AlertDispatcher, type AlertOptions } from './alerts.ts'
 import { PipelineService } from './pipeline-service.ts'
 import { RunReconciler } from './reconciler.ts'
@@ -10,6 +12,7 @@ import { metadataReferences, type ReferenceChecker } from './references.ts'
 import { DbRunReporter, type RunFinishedListener } from './run-reporter.ts'
 import { RunService } from './run-service.ts'
 import { SlaMonitor } from './sla-monitor.ts'
+import type { StepExecutor } from './step-executor.ts'
 
 export interface PipelinesOptions {
   db: Kysely<Database>
@@ -23,6 +26,8 @@ export interface PipelinesOptions {
   backgroundEveryMs?: number
   /** Demos and tests: schedules fire every this long instead of on their cron. */
   scheduleEvery?: string
+  /** Workspace data keys (as connections use): alert secrets are sealed with them. */
+  keys?: WorkspaceKeys
 }
 
 /**
@@ -36,12 +41,16 @@ export class Pipelines {
   readonly alerts: AlertDispatcher
   readonly reconciler: RunReconciler
   readonly sla: SlaMonitor
+  /** Runs separate workers' steps in this process (set when WORKER_TOKEN is configured). */
+  stepExecutor: StepExecutor | undefined
   #timer: NodeJS.Timeout | undefined
   readonly #onFinished: RunFinishedListener
 
   constructor(private readonly options: PipelinesOptions) {
     const { db, logger } = options
+    const secrets = options.keys ? new AlertSecrets(options.keys) : undefined
     this.pipelines = new PipelineService({
+      secrets,
       db,
       orchestrator: options.orchestrator,
       references: options.references ?? metadataReferences(db),
@@ -49,7 +58,13 @@ export class Pipelines {
       scheduleEvery: options.scheduleEvery,
     })
     this.runs = new RunService(this.pipelines, options.orchestrator)
-    this.alerts = new AlertDispatcher(db, logger.child({ component: 'pipeline-alerts' }), options.alerts)
+    this.alerts = new AlertDispatcher(
+      db,
+      logger.child({ component: 'pipeline-alerts' }),
+      options.alerts,
+      fetch,
+      secrets,
+    )
     const onFinished: RunFinishedListener = (run) => {
       if (run.status === 'succeeded' || run.status === 'cancelled') return
       void this.alerts
@@ -95,6 +110,11 @@ export class Pipelines {
     for (const run of runs)
       this.#onFinished({ id: run.id, pipelineId: run.pipeline_id, status: run.status, error: run.error })
     return runs.length
+  }
+
+  /** Seals alert secrets stored in clear by earlier versions (see migration 0014); returns how many. */
+  async sealClearSecrets(): Promise<number> {
+    return this.options.keys ? sealClearAlertSecrets(this.options.db, this.options.keys) : 0
   }
 
   /** Starts the background passes (reconcile, SLA checks). */

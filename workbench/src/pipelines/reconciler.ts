@@ -1,8 +1,8 @@
-import type { OrchestratorClient } from '@workbench/orchestrator/client'
+import type { OrchestratorClient, StepState } from '@workbench/orchestrator/client'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
-import { closeOpenSteps, type RunFinishedListener } from './run-reporter.ts'
+import { artifactsOf, closeOpenSteps, type RunFinishedListener } from './run-reporter.ts'
 
 const FINAL: Record<string, PipelineRunStatus> = {
   COMPLETED: 'succeeded',
@@ -14,8 +14,9 @@ const FINAL: Record<string, PipelineRunStatus> = {
 
 /**
  * Fills in the final state of runs whose reporting was interrupted (a worker killed between the run's
- * end and its report, a DB outage): asks Temporal about every run the DB still shows as queued or
- * running, and records how it ended.
+ * end and its report, a DB outage, a server restart): asks Temporal about every run the DB still shows
+ * as queued or running, and records how it ended and each step's state (status, attempts, times,
+ * error, output) as the workflow's history and result have them, so the run's detail is complete.
  */
 export class RunReconciler {
   constructor(
@@ -61,6 +62,15 @@ export class RunReconciler {
           .where('status', 'in', ['queued', 'running'])
           .executeTakeFirst()
         if (Number(updated.numUpdatedRows) === 0) continue
+        // Without step states (Temporal's history gone, a query failing) the run still closes.
+        const steps =
+          outcome.status === 'NOT_FOUND'
+            ? undefined
+            : await client.stepStates(run.workflow_id).catch((err: unknown) => {
+                this.logger.warn({ err, runId: run.id }, 'could not read the step states of a reconciled run')
+                return undefined
+              })
+        if (steps) await recordStepStates(this.db, run.id, steps)
         await closeOpenSteps(this.db, run.id, status, at)
         closed += 1
         this.onFinished({ id: run.id, pipelineId: run.pipeline_id, status, error })
@@ -69,5 +79,37 @@ export class RunReconciler {
       }
     }
     return closed
+  }
+}
+
+/**
+ * Writes the workflow's step states into the run's step rows: missing rows are added; a row its own
+ * reports already finished (or a re-run's `reused` step) is kept; a row left `running` is replaced.
+ */
+export async function recordStepStates(
+  db: Kysely<Database>,
+  runId: string,
+  steps: Record<string, StepState>,
+): Promise<void> {
+  for (const [stepId, state] of Object.entries(steps)) {
+    const started = state.startedAt ? Date.parse(state.startedAt) : undefined
+    const values = {
+      status: state.timedOut ? ('timed_out' as const) : state.status,
+      attempts: state.attempts ?? 0,
+      started_at: state.startedAt ?? null,
+      ended_at: state.endedAt ?? null,
+      duration_ms: started !== undefined && state.endedAt ? Math.max(0, Date.parse(state.endedAt) - started) : null,
+      error: state.error ?? null,
+      reason: state.reason ?? null,
+      output: state.output === undefined ? null : JSON.stringify(state.output),
+      artifacts: JSON.stringify(artifactsOf(state.output)),
+    }
+    await db
+      .insertInto('pipeline_step_runs')
+      .values({ run_id: runId, step_id: stepId, ...values })
+      .onConflict((oc) =>
+        oc.columns(['run_id', 'step_id']).doUpdateSet(values).where('pipeline_step_runs.status', '=', 'running'),
+      )
+      .execute()
   }
 }

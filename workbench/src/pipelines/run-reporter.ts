@@ -3,6 +3,9 @@ import type { RunEvent, RunReporter } from '@workbench/orchestrator/activities'
 import { type Kysely, sql } from 'kysely'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
 
+/** Workflow ids whose run id is remembered (oldest forgotten first). */
+const RUN_ID_CACHE = 1_000
+
 /** Called once a run reached a final state (alerts hook in here). */
 export type RunFinishedListener = (run: {
   id: string
@@ -22,6 +25,7 @@ export type StepSucceededListener = (step: { runId: string; stepId: string }) =>
 export class DbRunReporter implements RunReporter {
   readonly #listeners = new Set<RunFinishedListener>()
   readonly #stepListeners = new Set<StepSucceededListener>()
+  readonly #runIds = new Map<string, string>()
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -38,6 +42,16 @@ export class DbRunReporter implements RunReporter {
   }
 
   async report(event: RunEvent): Promise<void> {
+    try {
+      await this.#record(event)
+    } catch (err) {
+      // The run's row may be gone (pipeline deleted mid-run): look it up afresh next time.
+      this.#runIds.delete(event.workflowId)
+      throw err
+    }
+  }
+
+  async #record(event: RunEvent): Promise<void> {
     switch (event.kind) {
       case 'run_started':
         return this.#runStarted(event)
@@ -54,11 +68,19 @@ export class DbRunReporter implements RunReporter {
   }
 
   async #runId(workflowId: string): Promise<string | undefined> {
+    const cached = this.#runIds.get(workflowId)
+    if (cached) return cached
     const row = await this.db
       .selectFrom('pipeline_runs')
       .select('id')
       .where('workflow_id', '=', workflowId)
       .executeTakeFirst()
+    // A run's row never changes workflow: cache found ids (every step event looks one up, in the
+    // step's critical path). Not-found is not cached: a scheduled run's row comes with run_started.
+    if (row) {
+      if (this.#runIds.size >= RUN_ID_CACHE) this.#runIds.delete(this.#runIds.keys().next().value as string)
+      this.#runIds.set(workflowId, row.id)
+    }
     return row?.id
   }
 
@@ -151,25 +173,30 @@ export class DbRunReporter implements RunReporter {
   }
 
   async #runFinished(event: Extract<RunEvent, { kind: 'run_finished' }>): Promise<void> {
-    const updated = await this.db
-      .updateTable('pipeline_runs')
-      .set({ status: event.status, error: event.error ?? null, ended_at: event.at })
-      .where('workflow_id', '=', event.workflowId)
-      .where('status', 'in', ['queued', 'running'])
-      .returning(['id', 'pipeline_id', 'status', 'error'])
-      .executeTakeFirst()
+    // One transaction: a reader never sees a finished run whose steps still show running.
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('pipeline_runs')
+        .set({ status: event.status, error: event.error ?? null, ended_at: event.at })
+        .where('workflow_id', '=', event.workflowId)
+        .where('status', 'in', ['queued', 'running'])
+        .returning(['id', 'pipeline_id', 'status', 'error'])
+        .executeTakeFirst()
+      if (!row) return undefined
+      await closeOpenSteps(trx, row.id, event.status, event.at)
+      await trx
+        .insertInto('pipeline_run_logs')
+        .values({
+          run_id: row.id,
+          step_id: null,
+          level: event.status === 'failed' ? 'error' : 'info',
+          message: `run ${event.status}${event.error ? `: ${event.error}` : ''}`,
+          created_at: new Date(event.at),
+        })
+        .execute()
+      return row
+    })
     if (!updated) return
-    await closeOpenSteps(this.db, updated.id, event.status, event.at)
-    await this.db
-      .insertInto('pipeline_run_logs')
-      .values({
-        run_id: updated.id,
-        step_id: null,
-        level: event.status === 'failed' ? 'error' : 'info',
-        message: `run ${event.status}${event.error ? `: ${event.error}` : ''}`,
-        created_at: new Date(event.at),
-      })
-      .execute()
     for (const listener of this.#listeners)
       listener({ id: updated.id, pipelineId: updated.pipeline_id, status: updated.status, error: updated.error })
   }

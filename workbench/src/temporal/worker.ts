@@ -16,10 +16,12 @@ export interface WorkerOptions {
   /** Where runs report their progress (the metadata DB); see `DbRunReporter`. */
   reporter?: RunReporter
   /**
-   * Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps) and its
-   * own step types (their handlers, and the registry that holds their schemas).
+   * Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps), and the
+   * registry holding the schemas of every step type the worker runs.
    */
-  steps?: Pick<ActivityDeps, 'sql' | 'kernels' | 'handlers' | 'registry'>
+  steps?: Pick<ActivityDeps, 'sql' | 'kernels' | 'registry'>
+  /** Step handlers added to or replacing the built-ins (the workbench's own step types; a separate worker's delegated steps). */
+  handlers?: ActivityDeps['handlers']
 }
 
 let runtimeInstalled = false
@@ -87,6 +89,7 @@ export class SupervisedWorker {
         workerIdentity: this.options.identity,
         reporter: this.options.reporter,
         ...this.options.steps,
+        handlers: this.options.handlers,
       }),
     })
     this.#worker = worker

@@ -18,6 +18,7 @@ import {
 import { rotateMasterKey, WorkspaceKeys } from '../../src/connections/workspace-keys.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
+import { AlertSecrets } from '../../src/pipelines/alert-secrets.ts'
 import { createTestDatabase, DATABASE_KINDS } from '../support/databases.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -139,10 +140,35 @@ describe('rotate-master-key command (embedded mode)', () => {
       await metadata.db.insertInto('workspaces').values({ name: 'w' }).returning('id').executeTakeFirstOrThrow()
     ).id
     const dataKey = await new WorkspaceKeys(() => metadata.db, oldKey).get(ws)
+    // One pipeline alert secret sealed by the current version, one left in clear by an older one.
+    const sealedSecret = await new AlertSecrets(new WorkspaceKeys(() => metadata.db, oldKey)).seal(ws, 'p1', 'sealed-1')
+    await metadata.db
+      .insertInto('pipelines')
+      .values([
+        {
+          id: 'p1',
+          workspace_id: ws,
+          name: 'p1',
+          alert_secret: null,
+          alert_secret_sealed: sealedSecret,
+          sla: null,
+          created_by: null,
+        },
+        {
+          id: 'p2',
+          workspace_id: ws,
+          name: 'p2',
+          alert_secret: 'clear-2',
+          alert_secret_sealed: null,
+          sla: null,
+          created_by: null,
+        },
+      ])
+      .execute()
     await metadata.close()
 
     const outcome = await rotate(config, {})
-    expect(outcome).toMatchObject({ rewrapped: 1, keyFile: masterKeyFile(dataDir) })
+    expect(outcome).toMatchObject({ rewrapped: 1, sealedAlertSecrets: 1, keyFile: masterKeyFile(dataDir) })
     expect(outcome.printKey).toBeUndefined()
     const newKey = await resolveMasterKey(undefined, dataDir, { required: false })
     expect(newKey.id).toBe(outcome.newKeyId)
@@ -151,6 +177,11 @@ describe('rotate-master-key command (embedded mode)', () => {
     const reopened = await openDatabase(config.database)
     try {
       expect((await new WorkspaceKeys(() => reopened.db, newKey).get(ws)).key.equals(dataKey.key)).toBe(true)
+      // Both alert secrets open with the new master key, and none is left in clear.
+      const secrets = new AlertSecrets(new WorkspaceKeys(() => reopened.db, newKey))
+      const rows = await reopened.db.selectFrom('pipelines').selectAll().orderBy('id').execute()
+      expect(rows.map((r) => r.alert_secret)).toEqual([null, null])
+      expect(await Promise.all(rows.map((r) => secrets.open(r)))).toEqual(['sealed-1', 'clear-2'])
     } finally {
       await reopened.close()
     }

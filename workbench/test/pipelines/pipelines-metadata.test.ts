@@ -3,6 +3,9 @@ import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startWebhookServer } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { createApp } from '../../src/app.ts'
+import { generateKey } from '../../src/connections/secret-box.ts'
+import { WorkspaceKeys } from '../../src/connections/workspace-keys.ts'
+import { AlertSecrets } from '../../src/pipelines/alert-secrets.ts'
 import { AlertDispatcher, signBody } from '../../src/pipelines/alerts.ts'
 import { Pipelines } from '../../src/pipelines/pipelines-module.ts'
 import { backfillIntervals } from '../../src/pipelines/run-service.ts'
@@ -22,6 +25,7 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
   let ws: string
   let token: string
   let viewerToken: string
+  const masterKey = generateKey()
 
   const api = async (method: string, path: string, body?: unknown, bearer = token) => {
     const res = await app.request(`/api/workspaces/${ws}${path}`, {
@@ -36,7 +40,13 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
   beforeAll(async () => {
     database = await createTestDatabase(kind, { migrate: true })
     const logger = pino({ level: 'silent' })
-    pipelines = new Pipelines({ db: database.db, logger, orchestrator: () => undefined, backgroundEveryMs: 0 })
+    pipelines = new Pipelines({
+      db: database.db,
+      logger,
+      orchestrator: () => undefined,
+      backgroundEveryMs: 0,
+      keys: new WorkspaceKeys(() => database.db, masterKey),
+    })
     const members = createMembers(database)
     ws = await members.workspace()
     token = (await members.member(ws, 'editor')).token
@@ -223,11 +233,13 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
           alertSecret: 'another-secret-0123456789',
         })
       ).body
-      const dispatcher = new AlertDispatcher(database.db, pino({ level: 'silent' }), {
-        attempts: 3,
-        initialDelayMs: 10,
-        maxDelayMs: 20,
-      })
+      const dispatcher = new AlertDispatcher(
+        database.db,
+        pino({ level: 'silent' }),
+        { attempts: 3, initialDelayMs: 10, maxDelayMs: 20 },
+        fetch,
+        new AlertSecrets(new WorkspaceKeys(() => database.db, masterKey)),
+      )
       const alert = { pipelineId, runId: null, kind: 'failure' as const, dedupeKey: 'k1', message: 'it broke' }
       expect(await dispatcher.raise(alert)).toBeDefined()
       expect(await dispatcher.raise(alert)).toBeUndefined()

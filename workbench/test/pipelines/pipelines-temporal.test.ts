@@ -12,6 +12,8 @@ import {
   waitFor,
 } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { createApp } from '../../src/app.ts'
+import { generateKey } from '../../src/connections/secret-box.ts'
+import { WorkspaceKeys } from '../../src/connections/workspace-keys.ts'
 import { scheduleIdOf } from '../../src/pipelines/pipeline-service.ts'
 import { Pipelines } from '../../src/pipelines/pipelines-module.ts'
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
@@ -94,6 +96,7 @@ describe('pipelines API on a real Temporal dev server', () => {
       alerts: { initialDelayMs: 50, maxDelayMs: 200, attempts: 4 },
       backgroundEveryMs: 0,
       scheduleEvery: '2s',
+      keys: new WorkspaceKeys(() => database.db, generateKey()),
     })
     worker = await env.startWorker({ ...steps.deps, reporter: pipelines.reporter })
     const members = createMembers(database)
@@ -350,20 +353,15 @@ steps:
     }
   })
 
-  it('reconciles a run whose reports were lost from Temporal, and raises its missing failure alert', async () => {
-    steps.failing.add('lost')
-    const id = await create(`${header('unreported')}
-steps:
-  - { id: x, type: flaky, retry: { attempts: 1 }, with: { name: lost } }
-`)
-    const { spec } = await pipelines.pipelines.version(ws, id)
-    // Started without reporting, as if every report had been lost: the DB only knows it was queued.
+  /** Starts a run without reporting, as if every report had been lost: the DB only knows it was queued. */
+  const startUnreported = async (pipelineId: string) => {
+    const { spec } = await pipelines.pipelines.version(ws, pipelineId)
     const handle = await client.startPipeline({ spec, params: {} })
     await database.db
       .insertInto('pipeline_runs')
       .values({
         id: `lost-${handle.workflowId}`,
-        pipeline_id: id,
+        pipeline_id: pipelineId,
         workspace_id: ws,
         version: 1,
         trigger: 'manual',
@@ -372,16 +370,66 @@ steps:
         workflow_id: handle.workflowId,
       })
       .execute()
+    return { handle, runId: `lost-${handle.workflowId}` }
+  }
+
+  it('reconciles a run whose reports were lost from Temporal, with every step, and raises its missing failure alert', async () => {
+    steps.failing.add('lost')
+    const id = await create(`${header('unreported')}
+steps:
+  - { id: first, type: count, with: { value: 1 } }
+  - { id: x, type: flaky, depends_on: [first], retry: { attempts: 2, backoff: { initial: 100ms } }, with: { name: lost } }
+  - { id: after, type: count, depends_on: [x], with: { value: 2 } }
+`)
+    const { handle, runId } = await startUnreported(id)
     await handle.result().catch(() => {})
+    expect((await run(runId)).steps.map((s: any) => s.status)).toEqual(['not_run', 'not_run', 'not_run'])
     expect(await pipelines.reconciler.reconcile({ graceMs: 0 })).toBeGreaterThanOrEqual(1)
-    const detail = await run(`lost-${handle.workflowId}`)
+    const detail = await run(runId)
     expect(detail.status).toBe('failed')
     expect(detail.error).toContain('flaky step lost failed')
+    expect(step(detail, 'first')).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      output: { value: 1 },
+      startedAt: expect.any(String),
+      endedAt: expect.any(String),
+      durationMs: expect.any(Number),
+    })
+    expect(step(detail, 'x')).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      error: expect.stringContaining('flaky step lost failed'),
+      startedAt: expect.any(String),
+      endedAt: expect.any(String),
+    })
+    expect(Date.parse(step(detail, 'x').startedAt)).toBeGreaterThanOrEqual(Date.parse(step(detail, 'first').endedAt))
+    expect(step(detail, 'after').status).toBe('not_run')
     await waitFor(async () => (await api('GET', `/pipelines/${id}/alerts`)).body.items.length > 0, 'the alert')
     expect((await api('GET', `/pipelines/${id}/alerts`)).body.items).toMatchObject([
       { kind: 'failure', runId: detail.id, delivery: 'not_configured' },
     ])
     expect(await pipelines.catchUpFailureAlerts()).toBe(0)
+  })
+
+  it('reconciles a terminated run from its history: finished steps as they ended, the one in flight closed', async () => {
+    const id = await create(`${header('terminated')}
+steps:
+  - { id: first, type: count, with: { value: 5 } }
+  - { id: hang, type: gate, depends_on: [first], with: { name: never-opened } }
+`)
+    const { handle, runId } = await startUnreported(id)
+    await waitFor(async () => (await client.stepStates(handle.workflowId)).hang?.status === 'running', 'the gate')
+    await handle.terminate('operator stopped it')
+    expect(await pipelines.reconciler.reconcile({ graceMs: 0 })).toBeGreaterThanOrEqual(1)
+    const detail = await run(runId)
+    expect(detail).toMatchObject({ status: 'failed', error: 'the run was terminated' })
+    expect(step(detail, 'first')).toMatchObject({ status: 'succeeded', attempts: 1, output: { value: 5 } })
+    expect(step(detail, 'hang')).toMatchObject({
+      status: 'failed',
+      startedAt: expect.any(String),
+      endedAt: expect.any(String),
+    })
   })
 
   it('survives a worker shut down mid-step: the run completes and the keyed write is applied once', async () => {

@@ -24,8 +24,12 @@ export function stepActivity(handler: StepHandler, schema: ZodType | undefined, 
         ? send({ kind: 'log', workflowId, stepId: input.stepId, level, message, at: new Date().toISOString() })
         : Promise.resolve()
     if (workflowId) {
-      await send({ kind: 'step_attempt', workflowId, stepId: input.stepId, attempt, at: new Date().toISOString() })
-      await log(`attempt ${attempt} started`)
+      // Two independent writes (the step row, a log line) in the step's critical path: not one after the other.
+      const at = new Date().toISOString()
+      await Promise.all([
+        send({ kind: 'step_attempt', workflowId, stepId: input.stepId, attempt, at }),
+        log(`attempt ${attempt} started`),
+      ])
     }
     const parsed = schema?.safeParse(input.with)
     if (parsed && !parsed.success) {

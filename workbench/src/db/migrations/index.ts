@@ -8,6 +8,7 @@ import * as m0009 from './0009-files.ts'
 import * as m0010 from './0010-pipelines.ts'
 import * as m0011 from './0011-catalog.ts'
 import * as m0012 from './0012-catalog-search-state.ts'
+import * as m0014 from './0014-sealed-alert-secrets.ts'
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0010-pipelines': m0010,
   '0011-catalog': m0011,
   '0012-catalog-search-state': m0012,
+  '0014-sealed-alert-secrets': m0014,
 }
