@@ -91,7 +91,7 @@ describe('a separate worker process (npm run worker)', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('runs sql, quality and notebook steps on the workspace DuckDB the API server owns', async () => {
+  it('runs sql, quality, notebook and catalog.refresh steps on the workspace DuckDB the API server owns', async () => {
     expect(workbench.worker).toBeUndefined()
     const members = createMembers(workbench.db)
     const ws = await members.workspace()
@@ -148,6 +148,7 @@ describe('a separate worker process (npm run worker)', () => {
       '    type: notebook',
       '    depends_on: [check]',
       `    with: { notebook: '${imported.body.id}', parameters: { factor: 3 } }`,
+      '  - { id: catalogue, type: catalog.refresh, depends_on: [report] }',
       '',
     ].join('\n')
     const created = await call('POST', '/pipelines', { yaml })
@@ -169,7 +170,14 @@ describe('a separate worker process (npm run worker)', () => {
       ['load', 'succeeded'],
       ['check', 'succeeded'],
       ['report', 'succeeded'],
+      ['catalogue', 'succeeded'],
     ])
+    // catalog.refresh ran on the API too: the workspace DuckDB's tables are catalogued.
+    const catalogue = detail.steps.find((s: any) => s.stepId === 'catalogue')
+    expect(catalogue.output.sources).toEqual([
+      expect.objectContaining({ source: 'Workspace DuckDB', status: 'succeeded' }),
+    ])
+    expect((await call('GET', '/catalog/search?q=orders')).body.items[0]).toMatchObject({ name: 'orders' })
     const report = detail.steps.find((s: any) => s.stepId === 'report')
     expect(readFileSync(report.output.artifact.path, 'utf8')).toMatch(/total 21/)
 
