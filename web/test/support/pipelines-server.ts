@@ -11,6 +11,8 @@ import {
 } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { createApp } from '../../../workbench/src/app.ts'
 import { DocumentStore } from '../../../workbench/src/collab/document-store.ts'
+import { generateKey } from '../../../workbench/src/connections/secret-box.ts'
+import { WorkspaceKeys } from '../../../workbench/src/connections/workspace-keys.ts'
 import { NotebookService } from '../../../workbench/src/notebooks/notebook-service.ts'
 import { Pipelines } from '../../../workbench/src/pipelines/pipelines-module.ts'
 import { createTestDatabase, type TestDatabase } from '../../../workbench/test/support/databases.ts'
@@ -56,14 +58,21 @@ export async function startPipelinesServer(webDist: string): Promise<PipelinesSe
   }
   try {
     env = await startPipelineEnv()
-    database = await createTestDatabase('pglite', { migrate: true })
+    const metadata = await createTestDatabase('pglite', { migrate: true })
+    database = metadata
     const client = new OrchestratorClient({
       connection: env.env.connection,
       namespace: env.env.namespace ?? 'default',
       taskQueue: env.taskQueue,
     })
     const logger = pino({ level: 'silent' })
-    const started = new Pipelines({ db: database.db, logger, orchestrator: () => client, backgroundEveryMs: 0 })
+    const started = new Pipelines({
+      db: database.db,
+      logger,
+      orchestrator: () => client,
+      backgroundEveryMs: 0,
+      keys: new WorkspaceKeys(() => metadata.db, generateKey()),
+    })
     pipelines = started
     await env.startWorker({ reporter: started.reporter })
     const members = createMembers(database)
