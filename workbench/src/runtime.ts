@@ -193,6 +193,7 @@ export async function startWorkbench(
       logger,
       orchestrator: () => orchestrator,
       registry: WORKBENCH_STEP_TYPES,
+      dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
     })
     cleanups.push(() => pipelinesModule.stop())
     pipelines = pipelinesModule

@@ -7,6 +7,7 @@ import { AlertDispatcher, type AlertOptions } from './alerts.ts'
 import { PipelineService } from './pipeline-service.ts'
 import { RunReconciler } from './reconciler.ts'
 import { metadataReferences, type ReferenceChecker } from './references.ts'
+import { RunArtifacts } from './run-artifacts.ts'
 import { DbRunReporter, type RunFinishedListener } from './run-reporter.ts'
 import { RunService } from './run-service.ts'
 import { SlaMonitor } from './sla-monitor.ts'
@@ -23,6 +24,8 @@ export interface PipelinesOptions {
   backgroundEveryMs?: number
   /** Demos and tests: schedules fire every this long instead of on their cron. */
   scheduleEvery?: string
+  /** A workspace's data folder (its step artifacts are under it); without it, artifact downloads answer 503. */
+  dataDirOf?: (workspaceId: string) => string
 }
 
 /**
@@ -32,6 +35,7 @@ export interface PipelinesOptions {
 export class Pipelines {
   readonly pipelines: PipelineService
   readonly runs: RunService
+  readonly artifacts: RunArtifacts
   readonly reporter: DbRunReporter
   readonly alerts: AlertDispatcher
   readonly reconciler: RunReconciler
@@ -49,6 +53,7 @@ export class Pipelines {
       scheduleEvery: options.scheduleEvery,
     })
     this.runs = new RunService(this.pipelines, options.orchestrator)
+    this.artifacts = new RunArtifacts(db, options.dataDirOf)
     this.alerts = new AlertDispatcher(db, logger.child({ component: 'pipeline-alerts' }), options.alerts)
     const onFinished: RunFinishedListener = (run) => {
       if (run.status === 'succeeded' || run.status === 'cancelled') return
