@@ -215,6 +215,32 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     expect(items.cron.schedule).toMatchObject({ paused: true, nextRunAt: null })
   })
 
+  it("records a python step's saved outputs as its artifact, shown without the server path", async () => {
+    const { id: pipelineId } = (await api('POST', '/pipelines', { yaml: simple('artifacts') })).body
+    const workflowId = `wf-${kind}-artifacts`
+    const context = { pipelineId, workspaceId: ws, version: 1, trigger: 'manual' as const, params: {} }
+    const at = '2024-05-01T10:00:00.000Z'
+    await pipelines.reporter.report({ kind: 'run_started', workflowId, temporalRunId: 't', context, at })
+    const file = '/srv/data/workspaces/w/data/pipeline-artifacts/artifacts/0123/outputs.json'
+    await pipelines.reporter.report({
+      kind: 'step_finished',
+      workflowId,
+      stepId: 'a',
+      status: 'succeeded',
+      output: { text: 'hi', artifact: { path: file, bytes: 12, format: 'json' } },
+      at,
+    })
+    const [run] = (await api('GET', `/pipeline-runs?pipelineId=${pipelineId}`)).body.items
+    const detail = (await api('GET', `/pipeline-runs/${run.id}`, undefined, viewerToken)).body
+    expect(detail.steps[0]).toMatchObject({
+      output: { text: 'hi', artifact: { name: 'outputs.json', bytes: 12, format: 'json' } },
+      artifacts: [{ name: 'outputs.json', kind: 'outputs', format: 'json', size: 12, mediaType: 'application/json' }],
+    })
+    expect(JSON.stringify(detail)).not.toContain('/srv/data')
+    // This workbench has no workspace data folders: nothing to download.
+    expect((await api('GET', `/pipeline-runs/${run.id}/steps/a/artifacts/outputs.json`)).status).toBe(503)
+  })
+
   it('records reported progress idempotently, whatever order events arrive in', async () => {
     const { id: pipelineId } = (await api('POST', '/pipelines', { yaml: simple('reported') })).body
     const workflowId = `wf-${kind}-reported`
