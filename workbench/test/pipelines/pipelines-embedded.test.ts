@@ -165,7 +165,9 @@ describe('pipelines in embedded mode', () => {
     for (const name of ['/nope.ipynb', '/..%2F..%2Fworkspace.duckdb', '/%2E%2E', '/result.json']) {
       expect((await download(name)).status, name).toBe(404)
     }
-    expect(((await (await download('/nope.ipynb')).json()) as { code: string }).code).toBe('pipeline_artifact_not_found')
+    expect(((await (await download('/nope.ipynb')).json()) as { code: string }).code).toBe(
+      'pipeline_artifact_not_found',
+    )
     // Non-members learn nothing about a workspace: not found.
     expect((await download('/executed.ipynb', token, randomUUID())).status).toBe(404)
     const other = await members.workspace()
