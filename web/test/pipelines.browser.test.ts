@@ -1,7 +1,9 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import axe from 'axe-core'
 import type { BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { artifactsOf } from '../../workbench/src/pipelines/run-artifacts.ts'
 import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
 import { type PipelinesServer, startPipelinesServer } from './support/pipelines-server.ts'
 
@@ -187,6 +189,27 @@ describe('pipelines in the browser', () => {
     expect(await page.getByRole('button', { name: 'Re-run from failed step' }).count()).toBe(0)
     await expectAccessible(page, 'run page')
     await shot(page, 'run')
+
+    // A step's artifact (as a notebook step records its executed notebook) is a download link.
+    const [latest] = (await x.pipelines.runs.list(workspaceId, { limit: 1, offset: 0 })).items
+    const folder = path.join(x.dataDirOf(workspaceId), 'pipeline-artifacts', 'browser-demo', 'k')
+    mkdirSync(folder, { recursive: true })
+    const notebook = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+    writeFileSync(path.join(folder, 'executed.ipynb'), notebook)
+    const output = { artifact: { path: path.join(folder, 'executed.ipynb'), bytes: notebook.length, format: 'ipynb' } }
+    await x.pipelines.pipelines.db
+      .updateTable('pipeline_step_runs')
+      .set({ output: JSON.stringify(output), artifacts: JSON.stringify(artifactsOf(output)) })
+      .where('run_id', '=', latest?.id ?? '')
+      .where('step_id', '=', 'load')
+      .execute()
+    await page.reload()
+    const link = page.getByTestId('step-artifacts').getByRole('link', { name: 'executed.ipynb' })
+    await link.waitFor(LONG)
+    expect(await page.getByTestId('step-artifacts').textContent()).toContain('executed notebook, 66 B')
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
+    expect(download.suggestedFilename()).toBe('executed.ipynb')
+    expect(readFileSync(await download.path(), 'utf8')).toBe(notebook)
   }, 240_000)
 
   it('schedules it in a time zone (a new version), pauses it, and lists it with its last run', async () => {

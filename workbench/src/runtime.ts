@@ -197,6 +197,7 @@ export async function startWorkbench(
       orchestrator: () => orchestrator,
       registry: WORKBENCH_STEP_TYPES,
       keys: new WorkspaceKeys(() => db.db, masterKey),
+      dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
     })
     const sealedSecrets = await pipelinesModule.sealClearSecrets()
     if (sealedSecrets > 0) logger.info({ sealed: sealedSecrets }, 'sealed alert secrets stored in clear')

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { OrchestratorClient } from '@workbench/orchestrator/client'
@@ -25,6 +28,8 @@ export interface PipelinesServer {
   members: Members
   /** Local webhooks for `http` steps: `/ok` answers 200, `/hang` never answers, `/flaky` 503 while `flaky.fails`. */
   webhooks: { url: string; flaky: { fails: boolean } }
+  /** A workspace's data folder (step artifacts are downloaded from under it). */
+  dataDirOf(workspaceId: string): string
   dispose(): Promise<void>
 }
 
@@ -34,6 +39,8 @@ export interface PipelinesServer {
  */
 export async function startPipelinesServer(webDist: string): Promise<PipelinesServer> {
   const flaky = { fails: true }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipelines-web-'))
+  const dataDirOf = (workspaceId: string) => path.join(dataDir, 'workspaces', workspaceId, 'data')
   const webhooks = await startWebhookServer({
     '/ok': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
     '/hang': () => {},
@@ -55,6 +62,7 @@ export async function startPipelinesServer(webDist: string): Promise<PipelinesSe
     scratch?.close()
     await database?.dispose()
     await webhooks.close()
+    rmSync(dataDir, { recursive: true, force: true })
   }
   try {
     env = await startPipelineEnv()
@@ -72,6 +80,7 @@ export async function startPipelinesServer(webDist: string): Promise<PipelinesSe
       orchestrator: () => client,
       backgroundEveryMs: 0,
       keys: new WorkspaceKeys(() => metadata.db, generateKey()),
+      dataDirOf,
     })
     pipelines = started
     await env.startWorker({ reporter: started.reporter })
@@ -102,6 +111,7 @@ export async function startPipelinesServer(webDist: string): Promise<PipelinesSe
       notebooks,
       members,
       webhooks: { url: webhooks.url, flaky },
+      dataDirOf,
       dispose,
     }
   } catch (err) {

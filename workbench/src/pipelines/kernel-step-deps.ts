@@ -8,6 +8,7 @@ import type { NotebookModel } from '@workbench/orchestrator/spec'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import type { NotebookService } from '../notebooks/notebook-service.ts'
 import { notebookAtSeq } from './notebook-source.ts'
+import { ARTIFACTS_FOLDER } from './run-artifacts.ts'
 
 export interface KernelStepDepsOptions {
   workspaceDuckdb: WorkspaceDuckdb
@@ -65,7 +66,7 @@ export function kernelStepDeps(options: KernelStepDepsOptions): KernelStepDeps {
       return content as unknown as NotebookModel
     },
     artifactDir: (input) =>
-      path.join(options.dataDirOf(options.workspaceOf(input)), 'pipeline-artifacts', safeName(input.pipeline)),
+      path.join(options.dataDirOf(options.workspaceOf(input)), ARTIFACTS_FOLDER, safeName(input.pipeline)),
   }
 }
 

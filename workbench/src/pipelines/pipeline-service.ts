@@ -12,6 +12,7 @@ import type { Kysely, Selectable } from 'kysely'
 import type { Database, PipelinesTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import type { AlertSecrets } from './alert-secrets.ts'
+import { listPipelineSummaries } from './pipeline-summaries.ts'
 import type { ReferenceChecker } from './references.ts'
 
 /** SLA of a pipeline: a longest acceptable run, and/or a time of day it must have succeeded by. */
@@ -93,14 +94,9 @@ export class PipelineService {
     return result.spec
   }
 
+  /** The workspace's pipelines by name, each with its schedule and last run (for the list page). */
   async list(workspaceId: string) {
-    const rows = await this.db
-      .selectFrom('pipelines')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .orderBy('name')
-      .execute()
-    return rows.map(toPipeline)
+    return listPipelineSummaries(this.db, workspaceId, { scheduleEvery: this.deps.scheduleEvery })
   }
 
   async getRow(workspaceId: string, pipelineId: string): Promise<Selectable<PipelinesTable>> {

@@ -9,6 +9,7 @@ import { AlertDispatcher, type AlertOptions } from './alerts.ts'
 import { PipelineService } from './pipeline-service.ts'
 import { RunReconciler } from './reconciler.ts'
 import { metadataReferences, type ReferenceChecker } from './references.ts'
+import { RunArtifacts } from './run-artifacts.ts'
 import { DbRunReporter, type RunFinishedListener } from './run-reporter.ts'
 import { RunService } from './run-service.ts'
 import { SlaMonitor } from './sla-monitor.ts'
@@ -28,6 +29,8 @@ export interface PipelinesOptions {
   scheduleEvery?: string
   /** Workspace data keys (as connections use): alert secrets are sealed with them. */
   keys?: WorkspaceKeys
+  /** A workspace's data folder (its step artifacts are under it); without it, artifact downloads answer 503. */
+  dataDirOf?: (workspaceId: string) => string
 }
 
 /**
@@ -37,6 +40,7 @@ export interface PipelinesOptions {
 export class Pipelines {
   readonly pipelines: PipelineService
   readonly runs: RunService
+  readonly artifacts: RunArtifacts
   readonly reporter: DbRunReporter
   readonly alerts: AlertDispatcher
   readonly reconciler: RunReconciler
@@ -65,6 +69,7 @@ export class Pipelines {
       fetch,
       secrets,
     )
+    this.artifacts = new RunArtifacts(db, options.dataDirOf)
     const onFinished: RunFinishedListener = (run) => {
       if (run.status === 'succeeded' || run.status === 'cancelled') return
       void this.alerts

@@ -2,7 +2,8 @@ import type { OrchestratorClient, StepState } from '@workbench/orchestrator/clie
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
-import { artifactsOf, closeOpenSteps, type RunFinishedListener } from './run-reporter.ts'
+import { artifactsOf } from './run-artifacts.ts'
+import { closeOpenSteps, type RunFinishedListener } from './run-reporter.ts'
 
 const FINAL: Record<string, PipelineRunStatus> = {
   COMPLETED: 'succeeded',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { RunEvent, RunReporter } from '@workbench/orchestrator/activities'
 import { type Kysely, sql } from 'kysely'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
+import { artifactsOf } from './run-artifacts.ts'
 
 /** Workflow ids whose run id is remembered (oldest forgotten first). */
 const RUN_ID_CACHE = 1_000
@@ -231,17 +232,4 @@ export async function closeOpenSteps(
     .where('run_id', '=', runId)
     .where('status', '=', 'running')
     .execute()
-}
-
-/**
- * Artifacts a step's output names: `artifactId` (a notebook step's executed notebook) or an
- * `artifacts` list, so the run page can link them without knowing each step type.
- */
-export function artifactsOf(output: unknown): unknown[] {
-  if (output === null || typeof output !== 'object') return []
-  const record = output as Record<string, unknown>
-  const found: unknown[] = []
-  if (typeof record.artifactId === 'string') found.push({ kind: 'notebook', id: record.artifactId })
-  if (Array.isArray(record.artifacts)) found.push(...record.artifacts)
-  return found
 }

@@ -6,6 +6,7 @@ import type { Kysely, Selectable } from 'kysely'
 import type { Database, PipelineRunsTable, PipelineStepRunsTable, PipelineTrigger } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import type { PipelineService } from './pipeline-service.ts'
+import { publicArtifacts, publicOutput, recordedArtifacts } from './run-artifacts.ts'
 
 /** Most runs one backfill may create. */
 export const MAX_BACKFILL_RUNS = 500
@@ -43,8 +44,8 @@ export function toStepRun(row: Selectable<PipelineStepRunsTable>) {
     durationMs: row.duration_ms,
     error: row.error,
     reason: row.reason,
-    output: row.output ?? null,
-    artifacts: (row.artifacts as unknown[] | null) ?? [],
+    output: publicOutput(row.output ?? null),
+    artifacts: publicArtifacts(recordedArtifacts(row.artifacts, row.output)),
   }
 }
 

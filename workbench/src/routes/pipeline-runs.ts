@@ -1,3 +1,5 @@
+import { open } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
@@ -62,6 +64,23 @@ const routes = {
     },
     responses: { 200: json(LogPage, 'Log lines'), ...errors },
   }),
+  artifact: createRoute({
+    method: 'get',
+    path: `${runs}/{runId}/steps/{stepId}/artifacts/{name}`,
+    tags,
+    summary: "Download one of a step's artifacts (e.g. a notebook step's executed notebook)",
+    request: { params: RunParams.extend({ stepId: z.string(), name: z.string() }) },
+    responses: {
+      200: { content: { 'application/octet-stream': { schema: z.string() } }, description: 'The file' },
+      ...errors,
+    },
+  }),
+}
+
+/** `Content-Disposition` for a download: a plain ASCII fallback name plus the exact name (RFC 6266). */
+function attachment(name: string): string {
+  const fallback = name.replace(/[^\w.-]/g, '_')
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }
 
 /** Run history and control: viewers read runs and logs, editors cancel and re-run. */
@@ -92,5 +111,16 @@ export function pipelineRunRoutes(identity: Identity, deps: () => Pipelines | un
       const { workspaceId, runId } = c.req.valid('param')
       const { after, limit } = c.req.valid('query')
       return c.json(await ready().runs.logs(workspaceId, runId, after, limit), 200)
+    })
+    .openapi({ ...routes.artifact, middleware: viewer('runs.artifact') }, async (c) => {
+      const { workspaceId, runId, stepId, name } = c.req.valid('param')
+      const { artifact, file, size } = await ready().artifacts.file(workspaceId, runId, stepId, name)
+      const handle = await open(file)
+      return c.body(Readable.toWeb(handle.createReadStream()) as ReadableStream, 200, {
+        'content-type': artifact.mediaType,
+        'content-length': String(size),
+        'content-disposition': attachment(artifact.name),
+        'x-content-type-options': 'nosniff',
+      }) as never
     })
 }

@@ -29,6 +29,28 @@ export const Pipeline = z
     updatedAt: z.string(),
   })
   .openapi('Pipeline')
+export const PipelineSummary = Pipeline.extend({
+  schedule: z
+    .object({
+      cron: z.array(z.string()),
+      timezone: z.string().nullable(),
+      paused: z.boolean(),
+      nextRunAt: z.string().nullable().describe('From the cron; null when paused or unknown'),
+    })
+    .nullable()
+    .describe("The current version's schedule; null for manual pipelines"),
+  lastRun: z
+    .object({
+      id: z.string(),
+      status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out']),
+      trigger: z.enum(['manual', 'schedule', 'backfill', 'rerun']),
+      createdAt: z.string(),
+      startedAt: z.string().nullable(),
+      endedAt: z.string().nullable(),
+    })
+    .nullable()
+    .describe('The newest run; null when never run'),
+}).openapi('PipelineSummary')
 export const StepRun = z
   .object({
     stepId: z.string(),

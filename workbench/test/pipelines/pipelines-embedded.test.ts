@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startWebhookServer, waitFor } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { runPostgresParams } from '../support/connections.ts'
@@ -126,9 +128,78 @@ describe('pipelines in embedded mode', () => {
     )
     expect(detail.status, JSON.stringify(detail)).toBe('succeeded')
     const report = detail.steps.find((s: any) => s.stepId === 'report')
-    // The executed notebook, saved as the step's artifact, shows the injected parameter applied to the SQL result.
-    const executed = readFileSync(report.output.artifact.path, 'utf8')
+    // The executed notebook is the step's artifact, listed with its name, kind, size and media type.
+    expect(report.artifacts).toEqual([
+      {
+        name: 'executed.ipynb',
+        kind: 'notebook',
+        format: 'ipynb',
+        size: expect.any(Number),
+        mediaType: 'application/x-ipynb+json',
+      },
+    ])
+    expect(report.output.artifact).toMatchObject({ name: 'executed.ipynb', format: 'ipynb' })
+    // No server path in the API: it would tell callers the data folder's layout.
+    expect(JSON.stringify(detail)).not.toContain(workbench.dataDir)
+    expect(JSON.stringify(detail)).not.toContain('pipeline-artifacts')
+    const logs = await call('GET', `/pipeline-runs/${started.body.id}/logs?limit=1000`)
+    expect(JSON.stringify(logs.body)).not.toContain(workbench.dataDir)
+
+    // Downloaded through the API, it shows the injected parameter applied to the SQL result.
+    const artifactPath = `/pipeline-runs/${started.body.id}/steps/report/artifacts`
+    const download = async (path: string, as = token, workspace = ws) =>
+      workbench.app.request(`/api/workspaces/${workspace}${artifactPath}${path}`, {
+        headers: { Authorization: `Bearer ${as}` },
+      })
+    const res = await download('/executed.ipynb')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('application/x-ipynb+json')
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="executed.ipynb"/)
+    const executed = await res.text()
     expect(executed).toMatch(/total 21/)
+    expect(executed.length).toBe(report.artifacts[0].size)
+    // A viewer may download it too.
+    const { token: viewer } = await members.member(ws, 'viewer')
+    expect((await download('/executed.ipynb', viewer)).status).toBe(200)
+    // Unknown names, names that climb out of the folder and another workspace's view of the run: not found.
+    for (const name of ['/nope.ipynb', '/..%2F..%2Fworkspace.duckdb', '/%2E%2E', '/result.json']) {
+      expect((await download(name)).status, name).toBe(404)
+    }
+    expect(((await (await download('/nope.ipynb')).json()) as { code: string }).code).toBe(
+      'pipeline_artifact_not_found',
+    )
+    // Non-members learn nothing about a workspace: not found.
+    expect((await download('/executed.ipynb', token, randomUUID())).status).toBe(404)
+    const other = await members.workspace()
+    const { token: otherEditor } = await members.member(other, 'editor')
+    expect((await download('/executed.ipynb', otherEditor, other)).status).toBe(404)
+    expect((await download('/executed.ipynb', otherEditor)).status).toBe(404)
+    const unknownStep = await workbench.app.request(
+      `/api/workspaces/${ws}/pipeline-runs/${started.body.id}/steps/check/artifacts/executed.ipynb`,
+      { headers: { Authorization: `Bearer ${token}` } },
+    )
+    expect(unknownStep.status).toBe(404)
+
+    // A recorded path that leads outside the workspace's artifact folder (directly or through a symlink) is never read.
+    const artifactDir = path.join(workbench.dataDir, 'workspaces', ws, 'data', 'pipeline-artifacts')
+    const link = path.join(artifactDir, 'escape.txt')
+    symlinkSync(path.join(workbench.dataDir, 'workspaces', ws, 'data', 'workspace.duckdb'), link)
+    const otherDir = path.join(workbench.dataDir, 'workspaces', other, 'data', 'pipeline-artifacts')
+    mkdirSync(otherDir, { recursive: true })
+    writeFileSync(path.join(otherDir, 'theirs.txt'), 'secret')
+    const planted = [
+      { name: 'escape.txt', path: link },
+      { name: 'theirs.txt', path: path.join(otherDir, 'theirs.txt') },
+      { name: 'climb.txt', path: `${artifactDir}/../workspace.duckdb` },
+      { name: 'passwd', path: '/etc/passwd' },
+    ]
+    await workbench.db.db
+      .updateTable('pipeline_step_runs')
+      .set({ artifacts: JSON.stringify(planted) })
+      .where('run_id', '=', started.body.id)
+      .where('step_id', '=', 'report')
+      .execute()
+    for (const { name } of planted) expect((await download(`/${name}`)).status, name).toBe(404)
 
     // The table the pipeline wrote is in the workspace database that notebook sessions query.
     const session = await call('POST', '/kernels/sessions', { notebookId: imported.body.id })

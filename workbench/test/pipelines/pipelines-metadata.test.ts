@@ -164,6 +164,93 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     expect(JSON.stringify(settings.body)).not.toContain('a-very-secret-signing-key')
   })
 
+  it('lists each pipeline with its schedule (cron, zone, paused, next run) and its newest run', async () => {
+    const manual = (await api('POST', '/pipelines', { yaml: simple('summary-manual') })).body
+    const cron = (await api('POST', '/pipelines', { yaml: simple('summary-cron') })).body
+    // Saving a scheduled pipeline needs Temporal; its current version gets a schedule in the DB instead.
+    const version = await database.db
+      .selectFrom('pipeline_versions')
+      .select('spec')
+      .where('pipeline_id', '=', cron.id)
+      .executeTakeFirstOrThrow()
+    const schedule = { cron: '0 6 * * *', timezone: 'Europe/Paris' }
+    await database.db
+      .updateTable('pipeline_versions')
+      .set({ spec: JSON.stringify({ ...(version.spec as object), schedule }) })
+      .where('pipeline_id', '=', cron.id)
+      .execute()
+    const context = { pipelineId: cron.id, workspaceId: ws, version: 1, trigger: 'schedule' as const, params: {} }
+    for (const [n, at] of [
+      [1, '2024-05-01T06:00:00.000Z'],
+      [2, '2024-05-02T06:00:00.000Z'],
+    ] as const)
+      await pipelines.reporter.report({
+        kind: 'run_started',
+        workflowId: `wf-${kind}-summary-${n}`,
+        temporalRunId: 't',
+        context,
+        at,
+      })
+    await pipelines.reporter.report({
+      kind: 'run_finished',
+      workflowId: `wf-${kind}-summary-1`,
+      status: 'succeeded',
+      at: '2024-05-01T06:00:09.000Z',
+    })
+    const newest = (await api('GET', `/pipeline-runs?pipelineId=${cron.id}`)).body.items[0]
+    expect(newest.startedAt).toBe('2024-05-02T06:00:00.000Z')
+
+    const listed = async () => {
+      const { status, body } = await api('GET', '/pipelines', undefined, viewerToken)
+      expect(status).toBe(200)
+      const byId = new Map(body.items.map((p: any) => [p.id, p]))
+      return { manual: byId.get(manual.id) as any, cron: byId.get(cron.id) as any }
+    }
+    let items = await listed()
+    expect(items.manual).toMatchObject({ name: 'summary-manual', schedule: null, lastRun: null })
+    expect(items.cron).toMatchObject({
+      name: 'summary-cron',
+      schedule: { cron: ['0 6 * * *'], timezone: 'Europe/Paris', paused: false, nextRunAt: expect.any(String) },
+      lastRun: { id: newest.id, status: 'running', trigger: 'schedule', startedAt: newest.startedAt, endedAt: null },
+    })
+    // The next run is the next 06:00 in Paris, within a day.
+    const next = new Date(items.cron.schedule.nextRunAt)
+    expect(next.getTime()).toBeGreaterThan(Date.now())
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000)
+    const parisTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' })
+    expect(parisTime.format(next)).toBe('06:00')
+
+    await database.db.updateTable('pipelines').set({ schedule_paused: true }).where('id', '=', cron.id).execute()
+    items = await listed()
+    expect(items.cron.schedule).toMatchObject({ paused: true, nextRunAt: null })
+  })
+
+  it("records a python step's saved outputs as its artifact, shown without the server path", async () => {
+    const { id: pipelineId } = (await api('POST', '/pipelines', { yaml: simple('artifacts') })).body
+    const workflowId = `wf-${kind}-artifacts`
+    const context = { pipelineId, workspaceId: ws, version: 1, trigger: 'manual' as const, params: {} }
+    const at = '2024-05-01T10:00:00.000Z'
+    await pipelines.reporter.report({ kind: 'run_started', workflowId, temporalRunId: 't', context, at })
+    const file = '/srv/data/workspaces/w/data/pipeline-artifacts/artifacts/0123/outputs.json'
+    await pipelines.reporter.report({
+      kind: 'step_finished',
+      workflowId,
+      stepId: 'a',
+      status: 'succeeded',
+      output: { text: 'hi', artifact: { path: file, bytes: 12, format: 'json' } },
+      at,
+    })
+    const [run] = (await api('GET', `/pipeline-runs?pipelineId=${pipelineId}`)).body.items
+    const detail = (await api('GET', `/pipeline-runs/${run.id}`, undefined, viewerToken)).body
+    expect(detail.steps[0]).toMatchObject({
+      output: { text: 'hi', artifact: { name: 'outputs.json', bytes: 12, format: 'json' } },
+      artifacts: [{ name: 'outputs.json', kind: 'outputs', format: 'json', size: 12, mediaType: 'application/json' }],
+    })
+    expect(JSON.stringify(detail)).not.toContain('/srv/data')
+    // This workbench has no workspace data folders: nothing to download.
+    expect((await api('GET', `/pipeline-runs/${run.id}/steps/a/artifacts/outputs.json`)).status).toBe(503)
+  })
+
   it('records reported progress idempotently, whatever order events arrive in', async () => {
     const { id: pipelineId } = (await api('POST', '/pipelines', { yaml: simple('reported') })).body
     const workflowId = `wf-${kind}-reported`

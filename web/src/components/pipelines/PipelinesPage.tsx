@@ -3,50 +3,27 @@ import { useEffect, useState } from 'react'
 import { roleAtLeast, type Workspace } from '../../core/auth/types.ts'
 import { formatTime, statusLabel } from '../../core/pipelines/format.ts'
 import { pipelinesApi } from '../../core/pipelines/pipelines-api.ts'
-import { outlineOf, type ScheduleOutline } from '../../core/pipelines/spec-outline.ts'
-import type { Pipeline, Run } from '../../core/pipelines/types.ts'
+import type { PipelineSummary } from '../../core/pipelines/types.ts'
 import { hrefFor } from '../../core/routing/hash-route.ts'
 import { DataTable } from '../ui/DataTable.tsx'
 import { EmptyState } from '../ui/EmptyState.tsx'
 import { ErrorText } from '../ui/ErrorText.tsx'
 import { Skeleton } from '../ui/Skeleton.tsx'
 
-interface Row {
-  pipeline: Pipeline
-  schedule?: ScheduleOutline
-  nextRun?: string
-  lastRun?: Run
-}
-
 /** A workspace's pipelines: schedule (and whether paused), last run, next run; new from YAML or a notebook. */
 export function PipelinesPage({ workspace }: { workspace: Workspace }) {
   const api = pipelinesApi(workspace.id)
   const canEdit = roleAtLeast(workspace.role, 'editor')
-  const [rows, setRows] = useState<Row[]>()
+  const [rows, setRows] = useState<PipelineSummary[]>()
   const [error, setError] = useState<unknown>()
 
   useEffect(() => {
     let cancelled = false
-    const load = async () => {
-      const [{ items }, runs] = await Promise.all([api.list(), api.runs({ limit: 200, offset: 0 })])
-      const lastRuns = new Map<string, Run>()
-      for (const r of runs.items) if (!lastRuns.has(r.pipelineId)) lastRuns.set(r.pipelineId, r)
-      // The list carries no spec: each pipeline's schedule comes from its current version.
-      const loaded = await Promise.all(
-        items.map(async (pipeline): Promise<Row> => {
-          const schedule = outlineOf((await api.get(pipeline.id)).spec).schedule
-          const state = schedule ? await api.schedule(pipeline.id).catch(() => undefined) : undefined
-          return {
-            pipeline,
-            schedule,
-            nextRun: state?.paused ? undefined : state?.nextRuns[0],
-            lastRun: lastRuns.get(pipeline.id),
-          }
-        }),
-      )
-      if (!cancelled) setRows(loaded)
-    }
-    load().catch((err: unknown) => !cancelled && setError(err))
+    // One call: the list carries each pipeline's schedule and newest run.
+    api
+      .list()
+      .then(({ items }) => !cancelled && setRows(items))
+      .catch((err: unknown) => !cancelled && setError(err))
     return () => {
       cancelled = true
     }
@@ -72,7 +49,7 @@ export function PipelinesPage({ workspace }: { workspace: Workspace }) {
           testId="pipelines"
           caption="Pipelines"
           rows={rows}
-          rowKey={(r) => r.pipeline.id}
+          rowKey={(r) => r.id}
           empty={
             <EmptyState title="No pipelines yet.">
               {canEdit && <p>Write one in YAML, or compile a notebook into one.</p>}
@@ -82,19 +59,17 @@ export function PipelinesPage({ workspace }: { workspace: Workspace }) {
             {
               header: 'Name',
               cell: (r) => (
-                <a href={hrefFor({ page: 'pipeline', workspaceId: workspace.id, pipelineId: r.pipeline.id })}>
-                  {r.pipeline.name}
-                </a>
+                <a href={hrefFor({ page: 'pipeline', workspaceId: workspace.id, pipelineId: r.id })}>{r.name}</a>
               ),
             },
-            { header: 'Version', cell: (r) => r.pipeline.currentVersion },
+            { header: 'Version', cell: (r) => r.currentVersion },
             {
               header: 'Schedule',
               cell: (r) =>
                 r.schedule ? (
                   <>
-                    <code>{r.schedule.cron}</code> {r.schedule.timezone ?? 'UTC'}
-                    {r.pipeline.schedulePaused && <span className="tag">paused</span>}
+                    <code>{r.schedule.cron.join(', ')}</code> {r.schedule.timezone ?? 'UTC'}
+                    {r.schedule.paused && <span className="tag">paused</span>}
                   </>
                 ) : (
                   <span className="muted">manual</span>
@@ -112,7 +87,7 @@ export function PipelinesPage({ workspace }: { workspace: Workspace }) {
                   <span className="muted">never</span>
                 ),
             },
-            { header: 'Next run', cell: (r) => (r.nextRun ? formatTime(r.nextRun) : '—') },
+            { header: 'Next run', cell: (r) => (r.schedule?.nextRunAt ? formatTime(r.schedule.nextRunAt) : '—') },
           ]}
         />
       )}

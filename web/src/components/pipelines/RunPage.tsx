@@ -218,7 +218,7 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
                     {s.reason ? <span className="muted"> {s.reason}</span> : null}
                   </td>
                   <td>
-                    <StepArtifacts step={s} />
+                    <StepArtifacts api={api} runId={run.id} step={s} />
                   </td>
                 </tr>
               ))}

@@ -4,6 +4,7 @@ import type {
   CompiledPipeline,
   LogLine,
   Pipeline,
+  PipelineSummary,
   PipelineVersion,
   PipelineVersionDetail,
   PipelineWithSpec,
@@ -21,7 +22,7 @@ export function pipelinesApi(workspaceId: string) {
   const one = (id: string) => `${base}/${encodeURIComponent(id)}`
   const run = (id: string) => `${ws}/pipeline-runs/${encodeURIComponent(id)}`
   return {
-    list: () => api<{ items: Pipeline[] }>('GET', base),
+    list: () => api<{ items: PipelineSummary[] }>('GET', base),
     get: (id: string) => api<PipelineWithSpec>('GET', one(id)),
     /** Every problem of `yaml` (spec and workspace references); an empty list when it is valid. */
     validate: async (yaml: string): Promise<SpecProblem[]> => {
@@ -61,6 +62,9 @@ export function pipelinesApi(workspaceId: string) {
     rerun: (id: string) => api<RunDetail>('POST', `${run(id)}/rerun`),
     logs: (id: string, after: number) =>
       api<{ items: LogLine[]; next: number }>('GET', `${run(id)}/logs?after=${after}&limit=1000`),
+    /** Download URL of a step's artifact (same origin: the session cookie authenticates it). */
+    artifactUrl: (runId: string, stepId: string, name: string) =>
+      `${run(runId)}/steps/${encodeURIComponent(stepId)}/artifacts/${encodeURIComponent(name)}`,
     /** The live log websocket's URL (same origin; the session cookie authenticates it). */
     liveLogsUrl: (id: string, after: number) => {
       const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'

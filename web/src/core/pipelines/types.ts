@@ -19,6 +19,20 @@ export interface Sla {
   timezone?: string
 }
 
+/** A pipeline as the list answers it: with its schedule and its newest run. */
+export interface PipelineSummary extends Pipeline {
+  /** The current version's schedule; null for manual pipelines. */
+  schedule: { cron: string[]; timezone: string | null; paused: boolean; nextRunAt: string | null } | null
+  lastRun: {
+    id: string
+    status: RunStatus
+    trigger: Run['trigger']
+    createdAt: string
+    startedAt: string | null
+    endedAt: string | null
+  } | null
+}
+
 /** A pipeline with its current version's YAML and the spec the server parsed from it. */
 export interface PipelineWithSpec extends Pipeline {
   yaml: string
@@ -89,7 +103,17 @@ export interface StepRun {
   error: string | null
   reason: string | null
   output: unknown
-  artifacts: unknown[]
+  artifacts: StepArtifact[]
+}
+
+/** A file a step saved (e.g. a notebook step's executed notebook); downloaded by name. */
+export interface StepArtifact {
+  name: string
+  /** notebook, outputs, file… */
+  kind: string
+  format?: string
+  size?: number
+  mediaType: string
 }
 
 export interface RunDetail extends Run {
