@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
@@ -179,7 +179,13 @@ describe('a separate worker process (npm run worker)', () => {
     ])
     expect((await call('GET', '/catalog/search?q=orders')).body.items[0]).toMatchObject({ name: 'orders' })
     const report = detail.steps.find((s: any) => s.stepId === 'report')
-    expect(readFileSync(report.output.artifact.path, 'utf8')).toMatch(/total 21/)
+    // The executed notebook the API saved is downloadable as the step's artifact.
+    const artifact = await workbench.app.request(
+      `/api/workspaces/${ws}/pipeline-runs/${started.body.id}/steps/report/artifacts/${encodeURIComponent(report.artifacts[0].name)}`,
+      { headers: { Authorization: `Bearer ${token}` } },
+    )
+    expect(artifact.status).toBe(200)
+    expect(await artifact.text()).toMatch(/total 21/)
 
     // The table is in the workspace database held by the API process (the worker never opened it).
     const duckdb = await workbench.workspaceDatabases.get(ws)
