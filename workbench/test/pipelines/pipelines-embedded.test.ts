@@ -7,7 +7,7 @@ import { runPostgresParams } from '../support/connections.ts'
 import { TEST_SIGNING_KEY } from '../support/identity.ts'
 import { createMembers } from '../support/members.ts'
 import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
-import { header } from './support.ts'
+import { header, ORDERS_REPORT_NOTEBOOK, workspaceCaller } from './support.ts'
 
 /** The runtime's wiring: API -> Temporal -> in-process worker -> run records in the metadata DB. */
 describe('pipelines in embedded mode', () => {
@@ -29,14 +29,7 @@ describe('pipelines in embedded mode', () => {
     const members = createMembers(workbench.db)
     const ws = await members.workspace()
     const { token } = await members.member(ws, 'editor')
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await workbench.app.request(`/api/workspaces/${ws}${path}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      return { status: res.status, body: (await res.json()) as any }
-    }
+    const api = workspaceCaller(workbench.app, ws, token)
     const created = await api('POST', '/pipelines', {
       yaml: `${header('embedded')}steps:\n  - { id: call, type: http, with: { url: '${webhooks.url}/ok' } }\n`,
     })
@@ -59,46 +52,8 @@ describe('pipelines in embedded mode', () => {
     const members = createMembers(workbench.db)
     const ws = await members.workspace()
     const { token } = await members.member(ws, 'editor')
-    const call = async (method: string, path: string, body?: unknown, raw?: string) => {
-      const res = await workbench.app.request(`/api/workspaces/${ws}${path}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-      })
-      return { status: res.status, body: (await res.json()) as any }
-    }
-    const notebook = {
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-      cells: [
-        {
-          id: 'p',
-          cell_type: 'code',
-          source: 'factor = 1',
-          metadata: { tags: ['parameters'] },
-          outputs: [],
-          execution_count: null,
-        },
-        {
-          id: 'q',
-          cell_type: 'code',
-          source: '%%sql counts <<\nSELECT count(*) AS n FROM orders',
-          metadata: { workbench: { type: 'sql', connection: 'duckdb', output: 'counts' } },
-          outputs: [],
-          execution_count: null,
-        },
-        {
-          id: 'r',
-          cell_type: 'code',
-          source: "print('total', int(counts.n[0]) * factor)",
-          metadata: {},
-          outputs: [],
-          execution_count: null,
-        },
-      ],
-    }
-    const imported = await call('POST', '/notebooks/import?name=report', undefined, JSON.stringify(notebook))
+    const call = workspaceCaller(workbench.app, ws, token)
+    const imported = await call('POST', '/notebooks/import?name=report', JSON.stringify(ORDERS_REPORT_NOTEBOOK))
     expect(imported.status, JSON.stringify(imported.body)).toBe(201)
     const yaml = [
       `${header('workspace-data')}steps:`,
@@ -327,14 +282,7 @@ describe('pipelines in embedded mode', () => {
     const members = createMembers(workbench.db)
     const ws = await members.workspace()
     const { token } = await members.member(ws, 'editor')
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await workbench.app.request(`/api/workspaces/${ws}${path}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      return { status: res.status, body: (await res.json()) as any }
-    }
+    const api = workspaceCaller(workbench.app, ws, token)
     const connection = await api('POST', '/connections', { name: 'erp', type: 'postgres', params: runPostgresParams() })
     expect(connection.status, JSON.stringify(connection.body)).toBe(201)
     const run = async (name: string, sql: string) => {

@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.ts'
 import { TEST_SIGNING_KEY } from '../support/identity.ts'
 import { createMembers } from '../support/members.ts'
 import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
-import { header } from './support.ts'
+import { header, ORDERS_REPORT_NOTEBOOK, workspaceCaller } from './support.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const TASK_QUEUE = 'separate-worker'
@@ -96,46 +96,8 @@ describe('a separate worker process (npm run worker)', () => {
     const members = createMembers(workbench.db)
     const ws = await members.workspace()
     const { token } = await members.member(ws, 'editor')
-    const call = async (method: string, p: string, body?: unknown, raw?: string) => {
-      const res = await workbench.app.request(`/api/workspaces/${ws}${p}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-      })
-      return { status: res.status, body: (await res.json()) as any }
-    }
-    const notebook = {
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-      cells: [
-        {
-          id: 'p',
-          cell_type: 'code',
-          source: 'factor = 1',
-          metadata: { tags: ['parameters'] },
-          outputs: [],
-          execution_count: null,
-        },
-        {
-          id: 'q',
-          cell_type: 'code',
-          source: '%%sql counts <<\nSELECT count(*) AS n FROM orders',
-          metadata: { workbench: { type: 'sql', connection: 'duckdb', output: 'counts' } },
-          outputs: [],
-          execution_count: null,
-        },
-        {
-          id: 'r',
-          cell_type: 'code',
-          source: "print('total', int(counts.n[0]) * factor)",
-          metadata: {},
-          outputs: [],
-          execution_count: null,
-        },
-      ],
-    }
-    const imported = await call('POST', '/notebooks/import?name=report', undefined, JSON.stringify(notebook))
+    const call = workspaceCaller(workbench.app, ws, token)
+    const imported = await call('POST', '/notebooks/import?name=report', JSON.stringify(ORDERS_REPORT_NOTEBOOK))
     expect(imported.status, JSON.stringify(imported.body)).toBe(201)
     const yaml = [
       `${header('separate-worker')}steps:`,
@@ -200,14 +162,7 @@ describe('a separate worker process (npm run worker)', () => {
     const members = createMembers(workbench.db)
     const ws = await members.workspace()
     const { token } = await members.member(ws, 'editor')
-    const call = async (method: string, p: string, body?: unknown) => {
-      const res = await workbench.app.request(`/api/workspaces/${ws}${p}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      return { status: res.status, body: (await res.json()) as any }
-    }
+    const call = workspaceCaller(workbench.app, ws, token)
     const yaml = [
       `${header('long-query')}steps:`,
       "  - { id: slow, type: sql, with: { sql: 'SELECT sum(a.range * b.range) AS s FROM range(1000000) a, range(1000000) b' } }",

@@ -69,3 +69,56 @@ export function testSteps() {
   const deps: Partial<ActivityDeps> = { handlers, registry }
   return { applied, executions, failing, open: (name: string) => gate(name).open(), registry, deps }
 }
+
+/**
+ * Calls the workspace-scoped API of `app` as the bearer of `token`: a string body is sent as is, anything else
+ * as JSON; the answer's JSON (or null) comes back with its status.
+ */
+export function workspaceCaller(
+  app: { request: (path: string, init: RequestInit) => Response | Promise<Response> },
+  ws: string,
+  token: string,
+) {
+  return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
+    const res = await app.request(`/api/workspaces/${ws}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : null }
+  }
+}
+
+/** A parameterised notebook: `factor` (its parameters cell), a SQL cell counting `orders`, and a print of count × factor. */
+export const ORDERS_REPORT_NOTEBOOK = {
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+  cells: [
+    {
+      id: 'p',
+      cell_type: 'code',
+      source: 'factor = 1',
+      metadata: { tags: ['parameters'] },
+      outputs: [],
+      execution_count: null,
+    },
+    {
+      id: 'q',
+      cell_type: 'code',
+      source: '%%sql counts <<\nSELECT count(*) AS n FROM orders',
+      metadata: { workbench: { type: 'sql', connection: 'duckdb', output: 'counts' } },
+      outputs: [],
+      execution_count: null,
+    },
+    {
+      id: 'r',
+      cell_type: 'code',
+      source: "print('total', int(counts.n[0]) * factor)",
+      metadata: {},
+      outputs: [],
+      execution_count: null,
+    },
+  ],
+}
