@@ -9,6 +9,11 @@ export interface SearchIndexesOptions {
   maxWaste?: number
   /** Results kept per workspace for repeated queries (dropped on any change); 0 turns the cache off. */
   resultCache?: number
+  /**
+   * Workspace indexes kept in memory (about 110 MB per 100k tables); the least recently searched one is dropped
+   * beyond it and rebuilt on its next search.
+   */
+  maxWorkspaces?: number
 }
 
 interface Loaded {
@@ -40,6 +45,7 @@ export class SearchIndexes {
   readonly #db: Kysely<CatalogTables>
   readonly #pageSize: number
   readonly #maxWaste: number
+  readonly #maxWorkspaces: number
   readonly #loaded = new Map<string, Loaded>()
   readonly #loading = new Map<string, Promise<void>>()
   readonly #stateReads = new Map<string, StateReads>()
@@ -49,6 +55,12 @@ export class SearchIndexes {
     this.#pageSize = options.pageSize ?? 5_000
     this.#maxWaste = options.maxWaste ?? 0.5
     this.resultCache = options.resultCache ?? 256
+    this.#maxWorkspaces = Math.max(1, options.maxWorkspaces ?? 32)
+  }
+
+  /** Workspaces whose index is in memory, least recently searched first. */
+  get loadedWorkspaces(): string[] {
+    return [...this.#loaded.keys()]
   }
 
   /** The workspace's index, up to date with every change committed before the call. */
@@ -56,7 +68,12 @@ export class SearchIndexes {
     const state = await this.#sharedStateRead(workspaceId)
     for (;;) {
       const loaded = this.#loaded.get(workspaceId)
-      if (loaded && loaded.version >= state.version && loaded.reloadVersion >= state.reloadVersion) return loaded.index
+      if (loaded && loaded.version >= state.version && loaded.reloadVersion >= state.reloadVersion) {
+        // Map order is recency order: the entry moves to the end, and eviction takes from the front.
+        this.#loaded.delete(workspaceId)
+        this.#loaded.set(workspaceId, loaded)
+        return loaded.index
+      }
       // Single flight: a load in progress may have read an older version than ours, so check again after it.
       const pending = this.#loading.get(workspaceId)
       if (pending) {
@@ -91,7 +108,13 @@ export class SearchIndexes {
       .execute()
     index.sourceNames = new Map(sources.map((s) => [s.id, s.name]))
     index.flush(full)
+    this.#loaded.delete(workspaceId)
     this.#loaded.set(workspaceId, { index, version: state.version, reloadVersion: state.reloadVersion })
+    for (const oldest of this.#loaded.keys()) {
+      if (this.#loaded.size <= this.#maxWorkspaces) break
+      this.#loaded.delete(oldest)
+      this.#stateReads.delete(oldest)
+    }
   }
 
   /** Streams the workspace's assets (all, or those changed after `sinceVersion`) into `index`, a page at a time. */

@@ -196,4 +196,26 @@ describe.each(DATABASE_KINDS)('catalog search index on %s', (kind) => {
     for (const r of results) expect(r).toEqual(results[0])
     expect(await indexes.get(workspaceId)).toBe(await indexes.get(workspaceId))
   })
+
+  it('keeps at most maxWorkspaces indexes in memory, dropping the least recently searched, rebuilt when needed', async () => {
+    const other = await createWorkspace(database.db)
+    const otherSource = await ensureSource(db, { workspaceId: other, kind: 'duckdb', name: 'Other' })
+    await discover(db, {
+      workspaceId: other,
+      sourceId: otherSource,
+      source: fixed([table('main', 'ledger', ['entry'])]),
+    })
+    const indexes = new SearchIndexes(db, { maxWorkspaces: 1 })
+    const first = await indexes.get(workspaceId)
+    const before = await names(indexes, 'sales')
+    expect(before).toContain('sales_daily')
+    expect((await searchAssets(indexes, { workspaceId: other, q: 'ledger' })).items.map((i) => i.name)).toEqual([
+      'ledger',
+    ])
+    expect(indexes.loadedWorkspaces).toEqual([other])
+    // The dropped workspace is rebuilt on its next search, with the same answers.
+    expect(await names(indexes, 'sales')).toEqual(before)
+    expect(await indexes.get(workspaceId)).not.toBe(first)
+    expect(indexes.loadedWorkspaces).toEqual([workspaceId])
+  })
 })
