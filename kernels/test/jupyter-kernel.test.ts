@@ -82,6 +82,23 @@ describe('Python kernel', () => {
     expect(textOf(await run(kernel, 'print(40 + 2)'))).toContain('42')
   })
 
+  it("delivers every byte of a fast 8 MB print loop: Jupyter's IOPub rate limit is off, our budget applies", async () => {
+    const roomy = await JupyterKernel.start({
+      baseUrl: jupyter.baseUrl,
+      token: jupyter.token,
+      limits: { maxCellOutputBytes: 32 * 1024 * 1024 },
+    })
+    try {
+      // 8 MB in well under a second: far above Jupyter's default 1 MB/s, which would drop output with a notice.
+      const outputs = await run(roomy, "for i in range(80):\n    print('x' * 99_999, flush=True)")
+      const text = textOf(outputs)
+      expect(text).not.toMatch(/IOPub data rate exceeded/)
+      expect(text.match(/x/g)?.length).toBe(80 * 99_999)
+    } finally {
+      await roomy.shutdown()
+    }
+  })
+
   it('replaces a huge HTML output by the notice', async () => {
     const outputs = await run(
       kernel,

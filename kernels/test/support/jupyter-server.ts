@@ -47,8 +47,8 @@ export async function startJupyterServer(extraArgs: string[] = []): Promise<Test
       `--ServerApp.root_dir=${rootDir}`,
       // As the workbench runs it: our per-cell output budget replaces Jupyter's IOPub rate limit, which
       // would otherwise stretch a runaway print loop to minutes (1 MB/s) and drop output silently.
-      '--ServerApp.iopub_data_rate_limit=0',
-      '--ServerApp.iopub_msg_rate_limit=0',
+      '--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0',
+      '--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0',
       // TCP_NODELAY on kernel websockets (python/workbench_jupyter): ~40 ms less per round trip.
       '--ServerApp.kernel_websocket_connection_class=workbench_jupyter.NoDelayWebsocketConnection',
       ...(process.getuid?.() === 0 ? ['--allow-root'] : []),

@@ -78,8 +78,8 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
         '--ServerApp.answer_yes=True',
         // The workbench bounds each cell's output itself (KERNEL_OUTPUT_LIMIT_BYTES); Jupyter's IOPub rate
         // limit would instead stretch a print loop to minutes at 1 MB/s and silently drop output.
-        '--ServerApp.iopub_data_rate_limit=0',
-        '--ServerApp.iopub_msg_rate_limit=0',
+        '--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0',
+        '--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0',
         // TCP_NODELAY on kernel websockets (python/workbench_jupyter): without it every execute round trip
         // waits ~40 ms for Nagle + delayed ACK.
         '--ServerApp.kernel_websocket_connection_class=workbench_jupyter.NoDelayWebsocketConnection',
