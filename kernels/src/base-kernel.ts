@@ -50,6 +50,21 @@ export abstract class BaseKernel implements Kernel {
     this.setStatus('dead')
   }
 
+  /**
+   * For connection backends: marks the kernel dead when `connection` errors or ends while it is still the
+   * current one (`isCurrent`), so a connection replaced by a restart does not kill its successor.
+   */
+  protected watchConnection(
+    connection: { on(event: 'error' | 'end', listener: () => void): unknown },
+    isCurrent: () => boolean,
+  ): void {
+    const lost = () => {
+      if (isCurrent()) this.markDead()
+    }
+    connection.on('error', lost)
+    connection.on('end', lost)
+  }
+
   /** Runs one cell; pushes outputs through `emit`. Should not throw: errors are outputs. */
   protected abstract runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void>
   /** Stops the running cell, if any. */

@@ -68,11 +68,7 @@ export class MysqlKernel extends BaseKernel implements SqlKernel {
   }
 
   #watch(conn: Connection): void {
-    const lost = () => {
-      if (conn === this.#conn) this.markDead()
-    }
-    conn.on('error', lost)
-    conn.on('end', lost)
+    this.watchConnection(conn, () => conn === this.#conn)
   }
 
   protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {

@@ -72,11 +72,7 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
   }
 
   #watch(client: pg.Client): void {
-    const lost = () => {
-      if (client === this.#client) this.markDead()
-    }
-    client.on('error', lost)
-    client.on('end', lost)
+    this.watchConnection(client, () => client === this.#client)
   }
 
   protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {

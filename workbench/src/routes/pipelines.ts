@@ -22,6 +22,14 @@ import {
   Yaml,
 } from './pipeline-schemas.ts'
 
+/** A pipeline's Temporal Schedule as the schedule routes report it. */
+const ScheduleState = z.object({
+  scheduled: z.boolean(),
+  paused: z.boolean(),
+  nextRuns: z.array(z.string()),
+  actionsTaken: z.number(),
+})
+
 const routes = {
   jsonSchema: createRoute({
     method: 'get',
@@ -123,15 +131,7 @@ const routes = {
     summary: 'Schedule state: paused, next fire times',
     request: { params: PipelineParams },
     responses: {
-      200: json(
-        z.object({
-          scheduled: z.boolean(),
-          paused: z.boolean(),
-          nextRuns: z.array(z.string()),
-          actionsTaken: z.number(),
-        }),
-        'State',
-      ),
+      200: json(ScheduleState, 'State'),
       ...errors,
     },
   }),
@@ -142,15 +142,7 @@ const routes = {
     summary: 'Pause or resume the schedule (resuming re-validates references)',
     request: { params: PipelineParams.extend({ action: z.enum(['pause', 'resume']) }) },
     responses: {
-      200: json(
-        z.object({
-          scheduled: z.boolean(),
-          paused: z.boolean(),
-          nextRuns: z.array(z.string()),
-          actionsTaken: z.number(),
-        }),
-        'State',
-      ),
+      200: json(ScheduleState, 'State'),
       ...errors,
     },
   }),
