@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely'
 
-/** A column as a source describes it (contract B; the connections service produces these). */
+/** A column as a source describes it (the connections service produces these). */
 export interface IntrospectedColumn {
   name: string
   type: string
@@ -9,7 +9,7 @@ export interface IntrospectedColumn {
   ordinal: number
 }
 
-/** A table or view as a source describes it (contract B). */
+/** A table or view as a source describes it. */
 export interface IntrospectedTable {
   schema: string
   name: string
@@ -19,7 +19,7 @@ export interface IntrospectedTable {
   columns: IntrospectedColumn[]
 }
 
-/** One streamed introspection result: a table, or a table whose introspection failed (contract B). */
+/** One streamed introspection result: a table, or a table whose introspection failed. */
 export type IntrospectionItem = IntrospectedTable | { schema: string; name: string; error: string }
 
 /** Rows as a page: column names/types and JSON-safe values (the shape of `DuckdbDatabase.query`). */

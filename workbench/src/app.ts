@@ -70,7 +70,7 @@ export interface AppDeps {
   history?: () => NotebookHistoryServices | undefined
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
-  /** Notebook -> pipeline compiles snapshot a notebook version first (notebooks-history, contract F). */
+  /** Notebook -> pipeline compiles snapshot a notebook version first. */
   beforeCompile?: BeforeCompile
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
   identity: Identity

@@ -57,7 +57,7 @@ export interface RunningWorkbench {
   worker?: SupervisedWorker
   /** Notebook kernel sessions (one per notebook). */
   kernels: SessionManager
-  /** The DuckDB database of each workspace (contract H). */
+  /** The DuckDB database of each workspace. */
   workspaceDatabases: WorkspaceDatabases
   /** Stops every child and closes every resource; safe to call more than once. */
   stop(): Promise<void>
@@ -237,7 +237,6 @@ export async function startWorkbench(
         reporter: pipelinesModule.reporter,
       })
     files = startFiles(db, config, logger, cleanups, workspaceDatabases.get)
-    // Integrator: use kernels-api's WorkspaceDatabases.get here (one open per workspace file per process).
     catalog = new CatalogService({
       db: db.db,
       logger,

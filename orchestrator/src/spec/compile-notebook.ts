@@ -1,4 +1,4 @@
-// Notebook -> pipeline compiler (contract E). Pure: SQL is parsed by DuckDB's `json_serialize_sql` on the
+// Notebook -> pipeline compiler. Pure: SQL is parsed by DuckDB's `json_serialize_sql` on the
 // caller's side and handed in (`parsedSql`, or `compileNotebookWith` with a `parseSql` function).
 // The conventions it follows are documented in docs/pipelines-from-notebooks.md.
 import { Document, isMap, isSeq } from 'yaml'

@@ -18,9 +18,7 @@ import { AppError } from '../http/errors.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { catalogDb } from './catalog-db.ts'
 
-/** The workspace DuckDB (contract H; declared here until kernels-api's `WorkspaceDatabases` is merged). */
-
-/** Resolves a connection into a catalog source (wired by the integrator to the connections service, contract B). */
+/** Resolves a connection into a catalog source (the connections service in the running workbench). */
 export type ConnectionSources = (workspaceId: string, connectionId: string) => Promise<DiscoverySource | undefined>
 
 export interface CatalogServiceDeps {

@@ -4,8 +4,7 @@ import type { ConnectionService } from '../connections/connection-service.ts'
 import type { ConnectionSources } from './catalog-service.ts'
 
 /**
- * Catalog sources over workspace connections: introspection streams through the connection's pool
- * (contract B), and previews and profiles run through a read-only SQL kernel on the connection, the
+ * Catalog sources over workspace connections: introspection streams through the connection's pool, and previews and profiles run through a read-only SQL kernel on the connection, the
  * same path a notebook's SQL cell takes.
  */
 export function connectionSources(connections: () => ConnectionService | undefined): ConnectionSources {

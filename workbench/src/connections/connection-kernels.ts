@@ -4,7 +4,7 @@ import type { ConnectionService } from './connection-service.ts'
 /**
  * Contract C: how a SQL cell whose `metadata.workbench.connection` names a saved connection gets its
  * kernel. PostgreSQL and MySQL kernels run read-only unless an admin marked the connection writable.
- * The integrator hands `openKernel` to kernels-api as its `openConnectionKernel` dependency.
+ * The runtime hands `openKernel` to the session manager as its connection-kernel dependency.
  */
 export class ConnectionKernels {
   constructor(private readonly connections: () => ConnectionService | undefined) {}

@@ -227,7 +227,7 @@ export class ConnectionService {
     return test
   }
 
-  /** Streams the source's tables (contract B). */
+  /** Streams the source's tables. */
   async *introspect(workspaceId: string, id: string): AsyncIterable<IntrospectionItem> {
     const handle = await this.handle(workspaceId, id)
     yield* handle.introspect()

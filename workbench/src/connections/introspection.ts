@@ -1,5 +1,5 @@
 /**
- * What a source looks like is the catalog's own type (contract B); connections produce it. Tables are
+ * What a source looks like is the catalog's own type; connections produce it. Tables are
  * streamed so 10,000 of them never sit in memory at once; a table that fails yields `{ schema, name, error }`.
  */
 import type { IntrospectedColumn, IntrospectedTable, IntrospectionItem } from '@workbench/catalog'

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 /**
  * Where uploaded bytes live. Everything is under the workspace data folder (the folder the workspace DuckDB is
- * sandboxed to, contract H), so DuckDB's readers can open the files directly:
+ * sandboxed to), so DuckDB's readers can open the files directly:
  * `<dataDir>/workspaces/<workspaceId>/data/files/<fileId>/...` and partial uploads in `.../files/.partial/`.
  */
 export class FileStorage {

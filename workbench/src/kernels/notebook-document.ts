@@ -1,7 +1,7 @@
 import type { Output } from '@workbench/kernels'
 import * as Y from 'yjs'
 
-/** Run state of one cell, kept in the document's top-level `execution` map (contract A). */
+/** Run state of one cell, kept in the document's top-level `execution` map. */
 export interface CellRunState {
   state: 'queued' | 'running' | 'ok' | 'error' | 'interrupted'
   queuedAt: number

@@ -52,7 +52,7 @@ export interface SqlCellExecuted {
   userId: string
 }
 
-/** What `GET .../execution` answers (contract A). */
+/** What `GET .../execution` answers. */
 export interface ExecutionStatus {
   sessionId: string | null
   kernel: DocumentKernelStatus
@@ -80,7 +80,7 @@ interface ActiveNotebook {
 }
 
 /**
- * Server-side notebook execution (contract A): reads each queued cell's source from the live document,
+ * Server-side notebook execution: reads each queued cell's source from the live document,
  * runs it in the notebook's session, and writes its outputs, execution count and run state INTO the shared
  * document through the collaboration room, so every collaborator sees them as they come, they are stored
  * like any edit, and they survive closed browsers. One queue per notebook; the document stays loaded and

@@ -28,7 +28,7 @@ export const defaultKernelSettings: KernelSettings = {
   pageSize: 1_000,
 }
 
-/** Resolves a SQL cell's `metadata.workbench.connection` id to a kernel (contract C; wired by the integrator). */
+/** Resolves a SQL cell's `metadata.workbench.connection` id to a kernel. */
 export type OpenConnectionKernel = (workspaceId: string, connectionId: string) => Promise<SqlKernel>
 
 export interface SessionManagerOptions {

@@ -19,7 +19,7 @@ export interface KernelStepDepsOptions {
   notebooks: () => NotebookService | undefined
   /** The workspace a step runs in (pipelines-runs knows it: e.g. from the run's input). */
   workspaceOf: (input: StepInput) => string
-  /** A saved notebook version (notebooks-history); without it, version pins fail with a clear error. */
+  /** A saved notebook version; without it, version pins fail with a clear error. */
   loadVersion?: (workspaceId: string, notebookId: string, versionId: string) => Promise<INotebookContent>
 }
 

@@ -51,7 +51,7 @@ const restartRoute = createRoute({
   responses: { 204: { description: 'Restarted' }, ...errors },
 })
 
-/** Server-side notebook execution (contract A): viewers see the status, editors run, interrupt and restart. */
+/** Server-side notebook execution: viewers see the status, editors run, interrupt and restart. */
 export function notebookExecutionRoutes(identity: Identity, deps: () => KernelDeps | undefined) {
   const started = requireStarted(deps, 'kernels_unavailable', 'Execution is still starting')
   const ready = async (workspaceId: string, notebookId: string) => {

@@ -10,14 +10,14 @@ import type { NotebookService } from '../notebooks/notebook-service.ts'
 import { notebookHead } from '../pipelines/notebook-source.ts'
 
 /**
- * Called before each compile (contract F: notebooks-history snapshots a `pre-compile` version and returns
+ * Called before each compile (notebook history snapshots a `pre-compile` version and returns
  * its id, which the YAML then pins). Without it, or when it returns nothing, the YAML pins the notebook's
  * current document update seq.
  */
 export type BeforeCompile = (
   notebookId: string,
   userId: string,
-  // biome-ignore lint/suspicious/noConfusingVoidType: contract F lets the hook return nothing
+  // biome-ignore lint/suspicious/noConfusingVoidType: the hook may return nothing
 ) => Promise<{ versionId: string } | void>
 
 export interface PipelineCompileDeps {

@@ -40,7 +40,7 @@ export interface StepKernelSession {
 /** Where a notebook step's cells come from. */
 export interface NotebookRef {
   notebook: string
-  /** A saved version (notebooks-history). */
+  /** A saved version. */
   version?: string | number
   /** An update seq of the notebook document (pinned before any version was saved). */
   seq?: string

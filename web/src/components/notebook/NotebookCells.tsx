@@ -17,7 +17,7 @@ interface Props {
   canEdit: boolean
   canRun: boolean
   connections: ConnectionChoice[]
-  /** Queues cells on the kernel (contract A `run`), in the given order. */
+  /** Queues cells on the kernel, in the given order. */
   runCells: (ids: string[]) => void
   activeId: string | undefined
   onActiveChange: (id: string | undefined) => void
@@ -234,7 +234,7 @@ export function NotebookCells(props: Props) {
 
 const NO_PRESENCE: { name: string; color: string }[] = []
 
-/** Every cell's run state from the shared `execution` map (contract A), live. */
+/** Every cell's run state from the shared `execution` map, live. */
 function useRunStates(notebook: YNotebook): Map<string, CellRunState> {
   const map = executionMap(notebook.ydoc)
   const [states, setStates] = useState(() => new Map(map.entries()))

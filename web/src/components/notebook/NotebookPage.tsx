@@ -342,7 +342,7 @@ export default function NotebookPage({
   )
 }
 
-/** "Running 2 of 5": cells queued or running (contract A `execution` map), the same for every collaborator. */
+/** "Running 2 of 5": cells queued or running (the shared `execution` map), the same for every collaborator. */
 function RunProgress({ notebook }: { notebook: YNotebook | undefined }) {
   const [counts, setCounts] = useState({ pending: 0, total: 0 })
   useEffect(() => {

@@ -4,7 +4,7 @@ import { createContext, useContext } from 'react'
 export interface NotebookEnv {
   workspaceId: string
   notebookId: string
-  /** The kernel session the notebook's results live in (contract A), when execution is available. */
+  /** The kernel session the notebook's results live in, when execution is available. */
   sessionId: string | null
   canEdit: boolean
   /** Workspace admins and owners may reveal masked (PII-tagged) result columns; every reveal is audited. */

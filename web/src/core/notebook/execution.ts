@@ -4,7 +4,7 @@ import type { PageRequest, TableData } from './table-types.ts'
 
 export * from './table-types.ts'
 
-/** Run state of one cell, as the server writes it into `ydoc.getMap('execution')` (contract A). */
+/** Run state of one cell, as the server writes it into `ydoc.getMap('execution')`. */
 export interface CellRunState {
   state: 'queued' | 'running' | 'ok' | 'error' | 'interrupted'
   queuedAt: number

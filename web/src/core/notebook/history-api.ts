@@ -1,6 +1,6 @@
 import { ApiError, api } from '../api/client.ts'
 
-/** Mirrors of the notebooks-history schemas (versions and comments routes). */
+/** Mirrors of the notebook history schemas (versions and comments routes). */
 export interface NotebookVersion {
   id: string
   notebookId: string

@@ -17,7 +17,7 @@ const ROW_HEIGHT = 26
 
 /**
  * A SQL result: virtualised rows, column types and quick stats, server-side paging/sorting/filtering when the
- * result is kept on the server (contract A page endpoint), copy, export, and a chart builder.
+ * result is kept on the server (the page endpoint), copy, export, and a chart builder.
  */
 export function DataGrid({
   data,
