@@ -140,8 +140,6 @@ const envSchema = z.object({
     .transform((v) => (v?.trim() === '' ? undefined : v?.trim())),
   /** `true`: refuse to start without MASTER_KEY (the default in production). */
   MASTER_KEY_REQUIRED: z.enum(['true', 'false']).optional(),
-  /** `true`: connections may reach 127.0.0.0/8 and ::1 (the default outside production, for local databases). */
-  CONNECTIONS_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
   CONNECTION_TEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   CONNECTION_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
   CONNECTION_POOL_IDLE_MS: z.coerce.number().int().min(1000).default(30_000),
@@ -192,7 +190,6 @@ export interface ConnectionsConfig {
   /** Undefined: embedded mode generates one into `dataDir` (never in production, see `masterKeyRequired`). */
   masterKey: string | undefined
   masterKeyRequired: boolean
-  allowLoopback: boolean
   testTimeoutMs: number
   pool: { max: number; idleTimeoutMs: number }
 }
@@ -307,7 +304,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     connections: {
       masterKey: e.MASTER_KEY,
       masterKeyRequired,
-      allowLoopback: e.CONNECTIONS_ALLOW_LOOPBACK ? e.CONNECTIONS_ALLOW_LOOPBACK === 'true' : !production,
       testTimeoutMs: e.CONNECTION_TEST_TIMEOUT_MS,
       pool: { max: e.CONNECTION_POOL_MAX, idleTimeoutMs: e.CONNECTION_POOL_IDLE_MS },
     },

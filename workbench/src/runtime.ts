@@ -185,7 +185,6 @@ export async function startWorkbench(
       db: () => db.db,
       masterKey,
       logger,
-      allowLoopback: config.connections.allowLoopback,
       timeoutMs: config.connections.testTimeoutMs,
       pool: config.connections.pool,
     })

@@ -18,9 +18,7 @@ export interface ConnectionServiceOptions {
   db: () => Kysely<Database>
   masterKey: SecretKey
   logger: Logger
-  /** Embedded mode: local databases on loopback are allowed. */
-  allowLoopback: boolean
-  /** Connect and test timeout (10 s by default). */
+  /** Connect and test timeout (10 s by default); an unreachable target is answered only after it. */
   timeoutMs?: number
   pool?: { max?: number; idleTimeoutMs?: number }
   /** DNS; tests inject one that plays a rebinding server. */
@@ -55,6 +53,13 @@ export interface CreateInput {
   /** Keep the connection even if its test fails. */
   saveAnyway?: boolean
 }
+
+/**
+ * Fields that decide where a connection's secret is sent, or how it is protected on the way: changing
+ * any of them on a saved connection requires its secret again (Grafana and Metabase do the same), so
+ * nobody can redirect a stored password to a host of their own.
+ */
+export const TARGET_FIELDS = ['host', 'port', 'user', 'database', 'sslMode', 'caPem'] as const
 
 export interface UpdateInput {
   name?: string
@@ -157,12 +162,14 @@ export class ConnectionService {
     let params: Record<string, unknown> | undefined
     let test: TestResult | null = null
     if (input.params) {
-      const merged: Record<string, unknown> = { ...(await this.fullParams(row)) }
+      const stored = await this.fullParams(row)
+      const merged: Record<string, unknown> = { ...stored }
       for (const [k, v] of Object.entries(input.params)) {
         if (v === null) delete merged[k]
         else merged[k] = v
       }
       params = validate(type, merged)
+      requireSecretsForNewTarget(type, validate(type, stored), params, input.params)
       test = await this.runTest(type, params)
       if (!test.ok && !input.saveAnyway) throw testFailure(test)
     }
@@ -213,12 +220,16 @@ export class ConnectionService {
   async testSaved(workspaceId: string, id: string, changes?: Record<string, unknown>): Promise<TestResult> {
     const row = await this.row(workspaceId, id)
     const type = typeOrThrow(row.type)
-    const merged: Record<string, unknown> = { ...(await this.fullParams(row)) }
+    const stored = await this.fullParams(row)
+    const merged: Record<string, unknown> = { ...stored }
     for (const [k, v] of Object.entries(changes ?? {})) {
       if (v === null) delete merged[k]
       else merged[k] = v
     }
-    const test = await this.runTest(type, validate(type, merged))
+    const params = validate(type, merged)
+    // The stored secret is only ever sent to the stored target.
+    requireSecretsForNewTarget(type, validate(type, stored), params, changes ?? {})
+    const test = await this.runTest(type, params)
     await this.db
       .updateTable('connections')
       .set({ last_test_at: new Date(), last_test_error: test.ok ? null : (test.error?.code ?? 'connection_failed') })
@@ -278,8 +289,17 @@ export class ConnectionService {
       const { serverVersion } = await Promise.race([attempt, timeout])
       return { ok: true, serverVersion, durationMs: Date.now() - started }
     } catch (err) {
-      const problem =
+      let problem =
         err instanceof ConnectionProblem ? err : new ConnectionProblem('connection_failed', (err as Error).message)
+      if (UNREACHABLE.has(problem.code)) {
+        // Closed, filtered and non-database ports answer alike, and only once the timeout is over:
+        // the test is no port scanner.
+        problem = new ConnectionProblem(
+          'unreachable',
+          `${targetOf(type, params)} did not answer as a ${type.label} server within ${this.poolOptions.timeoutMs / 1000} s`,
+        )
+        await waitUntil(started + this.poolOptions.timeoutMs)
+      }
       return { ok: false, error: { code: problem.code, message: problem.message }, durationMs: Date.now() - started }
     } finally {
       clearTimeout(timer)
@@ -287,13 +307,13 @@ export class ConnectionService {
   }
 
   private async resolveHosts(type: ConnectionType, params: Record<string, unknown>) {
-    const guard = new NetworkGuard({
-      allowed: await readAllowedNetworks(this.db),
-      allowLoopback: this.options.allowLoopback,
-      resolver: this.options.resolver,
-    })
+    const guard = new NetworkGuard({ allowed: await readAllowedNetworks(this.db), resolver: this.options.resolver })
     const hosts: Record<string, ResolvedHost> = {}
-    for (const field of type.hostFields) hosts[field] = await guard.resolve(String(params[field] ?? ''))
+    const port = typeof params.port === 'number' ? params.port : undefined
+    for (const field of type.hostFields) {
+      const host = String(params[field] ?? '')
+      hosts[field] = port === undefined ? await guard.resolve(host) : await guard.resolveEndpoint(host, port)
+    }
     return hosts
   }
 
@@ -359,6 +379,47 @@ export class ConnectionService {
 }
 
 const secretContext = (connectionId: string) => `connection:${connectionId}`
+
+/** Network-level failures: whether nothing listens, a firewall drops, or another service answers. */
+const UNREACHABLE = new Set(['connection_refused', 'timeout'])
+
+const waitUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
+
+function targetOf(type: ConnectionType, params: Record<string, unknown>): string {
+  const host = type.hostFields.map((f) => String(params[f] ?? '')).join(',')
+  return params.port === undefined ? host : `${host}:${String(params.port)}`
+}
+
+/**
+ * 400 `secret_required` when `changes` move a connection that has a stored secret to another target
+ * (host, port, user, database, TLS settings) without giving each stored secret again.
+ */
+function requireSecretsForNewTarget(
+  type: ConnectionType,
+  stored: Record<string, unknown>,
+  next: Record<string, unknown>,
+  changes: Record<string, unknown>,
+): void {
+  const targetFields = new Set<string>([...TARGET_FIELDS, ...type.hostFields])
+  const moved = [...targetFields].filter(
+    (f) => !type.secretFields.includes(f) && JSON.stringify(stored[f] ?? null) !== JSON.stringify(next[f] ?? null),
+  )
+  if (moved.length === 0) return
+  const missing = type.secretFields.filter(
+    (f) => stored[f] !== undefined && stored[f] !== '' && (changes[f] === undefined || changes[f] === null),
+  )
+  if (missing.length === 0) return
+  const fields = missing.map((f) => ({
+    field: `params.${f}`,
+    message: `must be given again when ${moved.map((m) => `params.${m}`).join(', ')} change`,
+  }))
+  throw new AppError(
+    400,
+    'secret_required',
+    `Changing ${moved.join(', ')} of a saved connection requires ${missing.join(', ')} again`,
+    { fields },
+  )
+}
 
 function typeOrThrow(id: string): ConnectionType {
   const type = connectionTypes.get(id)

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { NetworkGuard, parseIpLiteral, type Resolver } from './network-guard.ts'
+import { NetworkGuard, parseIpLiteral, type Resolver, reserveEndpoint } from './network-guard.ts'
 import { ConnectionProblem } from './problems.ts'
 
 const publicResolver: Resolver = async () => [{ address: '93.184.215.14', family: 4 }]
-const strict = new NetworkGuard({ allowed: [], allowLoopback: false, resolver: publicResolver })
+const strict = new NetworkGuard({ allowed: [], resolver: publicResolver })
 
-async function problem(guard: NetworkGuard, host: string): Promise<ConnectionProblem> {
-  const err = await guard.resolve(host).then(
+async function problem(guard: NetworkGuard, host: string, port?: number): Promise<ConnectionProblem> {
+  const err = await (port === undefined ? guard.resolve(host) : guard.resolveEndpoint(host, port)).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -33,7 +33,7 @@ describe('SSRF guard: every spelling of the metadata address is refused', () => 
   for (const [form, host] of Object.entries(forms)) {
     it(form, async () => {
       const err = await problem(strict, host)
-      expect(err.code).toBe('address_blocked')
+      expect(err.code).toBe('destination_not_allowed')
       expect(err.message).toContain('metadata')
     })
   }
@@ -60,7 +60,7 @@ describe('SSRF guard: internal ranges are refused', () => {
   for (const [name, host, why] of cases) {
     it(name, async () => {
       const err = await problem(strict, host)
-      expect(err.code).toBe('address_blocked')
+      expect(err.code).toBe('destination_not_allowed')
       expect(err.message).toContain(why)
     })
   }
@@ -68,56 +68,72 @@ describe('SSRF guard: internal ranges are refused', () => {
   it('refuses a name whose DNS answer is internal', async () => {
     const guard = new NetworkGuard({
       allowed: [],
-      allowLoopback: false,
       resolver: async () => [{ address: '10.0.0.5', family: 4 }],
     })
-    expect((await problem(guard, 'internal.example.com')).code).toBe('address_blocked')
+    expect((await problem(guard, 'internal.example.com')).code).toBe('destination_not_allowed')
   })
 
   it('refuses a name when any of its answers is internal', async () => {
     const guard = new NetworkGuard({
       allowed: [],
-      allowLoopback: false,
       resolver: async () => [
         { address: '93.184.215.14', family: 4 },
         { address: '::ffff:169.254.169.254', family: 6 },
       ],
     })
-    expect((await problem(guard, 'mixed.example.com')).code).toBe('address_blocked')
+    expect((await problem(guard, 'mixed.example.com')).code).toBe('destination_not_allowed')
   })
 
   it('answers dns_not_found for a name that does not resolve', async () => {
-    const guard = new NetworkGuard({ allowed: [], allowLoopback: false })
+    const guard = new NetworkGuard({ allowed: [] })
     expect((await problem(guard, 'no-such-host.invalid')).code).toBe('dns_not_found')
   })
 })
 
 describe('SSRF guard: allow-lists', () => {
-  it('embedded mode allows loopback only', async () => {
-    const guard = new NetworkGuard({ allowed: [], allowLoopback: true, resolver: publicResolver })
+  it('loopback is refused in every mode unless allow-listed, and then only loopback opens', async () => {
+    expect((await problem(strict, '127.0.0.1')).code).toBe('destination_not_allowed')
+    const guard = new NetworkGuard({ allowed: ['127.0.0.0/8', '::1/128'], resolver: publicResolver })
     expect((await guard.resolve('127.0.0.1')).address).toBe('127.0.0.1')
     expect((await guard.resolve('::1')).address).toBe('::1')
-    expect((await problem(guard, '10.0.0.1')).code).toBe('address_blocked')
-    expect((await problem(guard, '0xA9FEA9FE')).code).toBe('address_blocked')
+    expect((await problem(guard, '10.0.0.1')).code).toBe('destination_not_allowed')
+    expect((await problem(guard, '0xA9FEA9FE')).code).toBe('destination_not_allowed')
+  })
+
+  it('a refusal names no address, so it cannot map the internal network', async () => {
+    const guard = new NetworkGuard({ allowed: [], resolver: async () => [{ address: '10.1.2.3', family: 4 }] })
+    const err = await problem(guard, 'db.internal.example.com')
+    expect(err.message).not.toContain('10.1.2.3')
+  })
+
+  it('reserved endpoints stay refused whatever the allow-list', async () => {
+    const guard = new NetworkGuard({ allowed: ['127.0.0.0/8', '0.0.0.0/8'] })
+    const release = reserveEndpoint('127.0.0.1', 47_001)
+    try {
+      for (const host of ['127.0.0.1', '127.1', '0.0.0.0', '::ffff:127.0.0.1'])
+        expect((await problem(guard, host, 47_001)).code).toBe('destination_not_allowed')
+      expect((await guard.resolveEndpoint('127.0.0.1', 47_002)).address).toBe('127.0.0.1')
+    } finally {
+      release()
+    }
   })
 
   it('localhost resolves to IPv4 first (where local databases usually listen)', async () => {
-    const guard = new NetworkGuard({ allowed: [], allowLoopback: true })
+    const guard = new NetworkGuard({ allowed: ['127.0.0.0/8', '::1/128'] })
     expect(await guard.resolve('localhost')).toEqual({ host: 'localhost', address: '127.0.0.1', family: 4 })
   })
 
   it('an admin allow-listed CIDR opens that range only', async () => {
-    const guard = new NetworkGuard({ allowed: ['10.20.0.0/16', 'fd00:1::/32'], allowLoopback: false })
+    const guard = new NetworkGuard({ allowed: ['10.20.0.0/16', 'fd00:1::/32'] })
     expect((await guard.resolve('10.20.3.4')).address).toBe('10.20.3.4')
     expect((await guard.resolve('fd00:1::5')).address).toBe('fd00:1::5')
-    expect((await problem(guard, '10.21.0.1')).code).toBe('address_blocked')
+    expect((await problem(guard, '10.21.0.1')).code).toBe('destination_not_allowed')
   })
 
   it('public addresses pass and resolve once, to the address the driver must use', async () => {
     let calls = 0
     const guard = new NetworkGuard({
       allowed: [],
-      allowLoopback: false,
       resolver: async () => {
         calls++
         return [{ address: '93.184.215.14', family: 4 }]

@@ -15,11 +15,47 @@ export const systemResolver: Resolver = async (host) =>
     .sort((a, b) => a.family - b.family)
 
 export interface NetworkGuardOptions {
-  /** CIDRs (IPv4 or IPv6) an instance admin allowed although they are in a blocked range. */
+  /**
+   * CIDRs (IPv4 or IPv6) an instance admin allowed although they are in a blocked range: the only way
+   * to reach loopback, private, link-local or metadata addresses, in every mode.
+   */
   allowed: string[]
-  /** Embedded mode: local databases on 127.0.0.0/8 and ::1 are fine. */
-  allowLoopback: boolean
   resolver?: Resolver
+}
+
+/** The stable code of every refusal, whatever the address or spelling; the message names no address. */
+export const DESTINATION_NOT_ALLOWED = 'destination_not_allowed'
+
+const REFUSED_MESSAGE =
+  "The destination is not allowed by this instance's network policy; an instance admin can allow its network"
+
+/**
+ * Endpoints of the instance itself (the embedded Temporal server's gRPC, HTTP and metrics ports) that
+ * no allow-list opens: an admin who allows 127.0.0.0/8 for a local database must not open Temporal.
+ */
+const reservedEndpoints = new Set<string>()
+
+/** Marks `address:port` as never reachable on a user's behalf (see {@link NetworkGuard.resolveEndpoint}). */
+export function reserveEndpoint(address: string, port: number): () => void {
+  const key = endpointKey(address, port)
+  reservedEndpoints.add(key)
+  return () => reservedEndpoints.delete(key)
+}
+
+function endpointKey(address: string, port: number): string {
+  const bytes = ipBytes(address)
+  return `${bytes ? Array.from(embeddedIpv4(bytes) ?? bytes).join('.') : address}:${port}`
+}
+
+/** Whether `address:port` is one of the instance's reserved endpoints (also through 0.0.0.0 or 127/8). */
+export function isReservedEndpoint(address: string, port: number): boolean {
+  if (reservedEndpoints.has(endpointKey(address, port))) return true
+  const bytes = ipBytes(address)
+  const v4 = bytes && (embeddedIpv4(bytes) ?? bytes)
+  const local = v4 !== undefined && (v4.every((b) => b === 0) || (v4.length === 4 && v4[0] === 127))
+  if (!local) return false
+  for (const key of reservedEndpoints) if (key.startsWith('127.') && key.endsWith(`:${port}`)) return true
+  return false
 }
 
 /** A host resolved once: connect to `address`, keep `host` for TLS server-name checks. */
@@ -45,6 +81,7 @@ const BLOCKED: { range: string; why: string }[] = [
   { range: '192.168.0.0/16', why: 'a private address' },
   { range: '100.64.0.0/10', why: 'a shared (carrier-grade NAT) address' },
   { range: '192.0.0.0/24', why: 'a reserved address' },
+  { range: '198.18.0.0/15', why: 'a benchmarking address' },
   { range: '224.0.0.0/4', why: 'a multicast address' },
   { range: '240.0.0.0/4', why: 'a reserved address' },
   { range: '::/128', why: 'an unspecified address' },
@@ -53,7 +90,6 @@ const BLOCKED: { range: string; why: string }[] = [
   { range: 'fc00::/7', why: 'a private (unique local) address' },
   { range: 'ff00::/8', why: 'a multicast address' },
 ]
-const LOOPBACK = ['127.0.0.0/8', '::1/128']
 const blocked = BLOCKED.map((b) => ({ cidr: parseCidr(b.range), why: b.why }))
 
 /**
@@ -69,7 +105,7 @@ export class NetworkGuard {
   private readonly resolver: Resolver
 
   constructor(options: NetworkGuardOptions) {
-    this.allowed = [...options.allowed, ...(options.allowLoopback ? LOOPBACK : [])].map(parseCidr)
+    this.allowed = options.allowed.map(parseCidr)
     this.resolver = options.resolver ?? systemResolver
   }
 
@@ -87,16 +123,29 @@ export class NetworkGuard {
       if (addresses.length === 0) throw new ConnectionProblem('dns_not_found', `The host name ${name} does not resolve`)
     }
     // Every answer must pass: a name that also points inside the network is refused outright.
+    // The message never says what the name resolved to: that would map the internal network.
     for (const a of addresses) {
-      const why = this.blockedReason(a.address)
-      if (why)
-        throw new ConnectionProblem(
-          'address_blocked',
-          `${name} resolves to ${a.address}, ${why}; an instance admin can allow its network`,
-        )
+      if (this.blockedReason(a.address)) throw new ConnectionProblem(DESTINATION_NOT_ALLOWED, REFUSED_MESSAGE)
     }
     const first = addresses[0] as { address: string; family: 4 | 6 }
     return { host: name, address: first.address, family: first.family }
+  }
+
+  /** {@link resolve}, and the port must not be one of the instance's reserved endpoints. */
+  async resolveEndpoint(host: string, port: number): Promise<ResolvedHost> {
+    const resolved = await this.resolve(host)
+    if (isReservedEndpoint(resolved.address, port))
+      throw new ConnectionProblem(DESTINATION_NOT_ALLOWED, REFUSED_MESSAGE)
+    return resolved
+  }
+
+  /**
+   * A save-time check of a host as written (no DNS): refused when it is an IP literal, in any
+   * spelling, of a blocked range. Names are checked when the request is made.
+   */
+  literalRefused(host: string): boolean {
+    const literal = parseIpLiteral(host.trim().replace(/^\[(.*)\]$/, '$1'))
+    return literal !== undefined && this.blockedReason(literal.address) !== undefined
   }
 
   /** Why `address` may not be reached, or undefined when it may. */

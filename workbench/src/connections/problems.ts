@@ -9,7 +9,8 @@ export const CONNECTION_PROBLEM_CODES = [
   'tls_failed',
   'authentication_failed',
   'database_not_found',
-  'address_blocked',
+  'destination_not_allowed',
+  'unreachable',
   'connection_failed',
 ] as const
 

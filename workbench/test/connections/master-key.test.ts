@@ -65,8 +65,8 @@ describe('master key', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', MASTER_KEY: 'c2hvcnQ=' }, '/srv')).toThrow(/32 bytes/)
     const good = generateKey().key.toString('base64')
     const config = loadConfig({ NODE_ENV: 'production', MASTER_KEY: good }, '/srv')
-    expect(config.connections).toMatchObject({ masterKeyRequired: true, allowLoopback: false })
-    expect(loadConfig({}, '/srv').connections).toMatchObject({ masterKeyRequired: false, allowLoopback: true })
+    expect(config.connections).toMatchObject({ masterKeyRequired: true })
+    expect(loadConfig({}, '/srv').connections).toMatchObject({ masterKeyRequired: false })
     await expect(resolveMasterKey(undefined, tempDir(), { required: true })).rejects.toThrow(/required in production/)
   })
 

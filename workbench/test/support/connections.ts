@@ -3,6 +3,7 @@ import pg from 'pg'
 import { inject } from 'vitest'
 import { ConnectionService } from '../../src/connections/connection-service.ts'
 import type { Resolver } from '../../src/connections/network-guard.ts'
+import { writeAllowedNetworks } from '../../src/connections/network-settings.ts'
 import { generateKey, type SecretKey } from '../../src/connections/secret-box.ts'
 import type { DatabaseKind } from './databases.ts'
 import { type Client, createIdentityFixture, type IdentityFixture } from './identity.ts'
@@ -26,6 +27,7 @@ export interface ConnectionsFixture {
  */
 export async function createConnectionsFixture(
   kind: DatabaseKind,
+  /** `allowLoopback` (default true) puts 127.0.0.0/8 and ::1 on the instance allow-list. */
   options: { timeoutMs?: number; allowLoopback?: boolean; webDist?: string } = {},
 ): Promise<ConnectionsFixture> {
   const masterKey = generateKey()
@@ -39,7 +41,6 @@ export async function createConnectionsFixture(
         db: () => database.db,
         masterKey,
         logger,
-        allowLoopback: options.allowLoopback ?? true,
         timeoutMs: options.timeoutMs ?? 10_000,
         pool: { max: 3, idleTimeoutMs: 5_000 },
         resolver: async (host) => {
@@ -52,6 +53,8 @@ export async function createConnectionsFixture(
     },
   })
   if (!service) throw new Error('connection service not built')
+  // Loopback is refused in every mode: the tests' databases are reached through the admins' allow-list.
+  if (options.allowLoopback ?? true) await writeAllowedNetworks(f.db, ['127.0.0.0/8', '::1/128'])
   const owner = await f.signUp(`owner-${Math.random().toString(36).slice(2)}@example.com`)
   const workspaceId = (await owner.post('/api/workspaces', { name: 'Data' })).body.id as string
   const member = async (role: 'admin' | 'editor' | 'viewer') => {
