@@ -18,6 +18,7 @@ import { DocumentStore } from './collab/document-store.ts'
 import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
 import { ConnectionKernels } from './connections/connection-kernels.ts'
+import { OutboundPolicy } from './connections/outbound-policy.ts'
 import { ConnectionService } from './connections/connection-service.ts'
 import { resolveMasterKey } from './connections/master-key.ts'
 import { WorkspaceKeys } from './connections/workspace-keys.ts'
@@ -38,7 +39,7 @@ import { NotebookService } from './notebooks/notebook-service.ts'
 import { NotebookVersions } from './notebooks/notebook-versions.ts'
 import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
-import { StepExecutor } from './pipelines/step-executor.ts'
+import { StepExecutor, stepFetch } from './pipelines/step-executor.ts'
 import { WORKBENCH_STEP_TYPES } from './pipelines/step-registry.ts'
 import { WorkspaceSqlRunner } from './pipelines/workspace-sql-runner.ts'
 import type { FilesDeps } from './routes/files.ts'
@@ -181,6 +182,8 @@ export async function startWorkbench(
     const masterKey = await resolveMasterKey(config.connections.masterKey, config.dataDir, {
       required: config.connections.masterKeyRequired,
     })
+    // One outbound policy (and allow-list) for every request made on a user's behalf.
+    const outbound = new OutboundPolicy(() => db.db)
     const connectionService = new ConnectionService({
       db: () => db.db,
       masterKey,
@@ -197,6 +200,7 @@ export async function startWorkbench(
       registry: WORKBENCH_STEP_TYPES,
       keys: new WorkspaceKeys(() => db.db, masterKey),
       dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
+      outbound,
     })
     const sealedSecrets = await pipelinesModule.sealClearSecrets()
     if (sealedSecrets > 0) logger.info({ sealed: sealedSecrets }, 'sealed alert secrets stored in clear')
@@ -207,6 +211,8 @@ export async function startWorkbench(
     // them run here, in the in-process worker or for separate workers through the step executor.
     const localSteps: WorkerOptions['steps'] = {
       registry: WORKBENCH_STEP_TYPES,
+      fetch: stepFetch(outbound),
+      authorize: (input) => pipelinesModule.reporter.authority.authorize(input),
       sql: new WorkspaceSqlRunner(workspaceDatabases.get, async (workspaceId, idOrName) => {
         if (!connections) throw new Error('connections are not available yet')
         const match = (await connections.list(workspaceId)).find((c) => c.id === idOrName || c.name === idOrName)
@@ -232,6 +238,7 @@ export async function startWorkbench(
       pipelinesModule.stepExecutor = new StepExecutor({
         token: workerToken,
         steps: localSteps,
+        authorize: (input) => pipelinesModule.reporter.authority.authorize(input),
         handlers: ownHandlers,
         reporter: pipelinesModule.reporter,
       })

@@ -14,6 +14,7 @@ import {
   type SqlRunner,
   type StepActivity,
   type StepHandler,
+  type StepInput,
   stepActivityName,
 } from './types.ts'
 
@@ -57,6 +58,11 @@ export interface ActivityDeps {
   reporter?: RunReporter
   /** Step types whose `with` blocks are re-checked before running; the built-ins by default. */
   registry?: StepTypeRegistry
+  /**
+   * Decides whether a step may run at all, before anything else happens: workflow input is a claim
+   * anyone who reaches Temporal can make. Throws (a non-retryable `ApplicationFailure`) to refuse.
+   */
+  authorize?: (input: StepInput) => Promise<void>
 }
 
 /** The built-in step handlers, by step type. */
@@ -79,7 +85,7 @@ export function createActivities(deps: ActivityDeps) {
   const handlers = { ...builtinHandlers(deps), ...deps.handlers }
   const steps: Record<string, StepActivity> = {}
   for (const [type, handler] of Object.entries(handlers)) {
-    steps[stepActivityName(type)] = stepActivity(handler, registry.get(type)?.with, deps.reporter)
+    steps[stepActivityName(type)] = stepActivity(handler, registry.get(type)?.with, deps.reporter, deps.authorize)
   }
   return {
     ...steps,

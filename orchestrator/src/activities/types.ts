@@ -17,6 +17,12 @@ export interface StepInput {
   workflowId?: string
   /** The workspace the run belongs to (set with `workflowId`): where its SQL, notebooks and artifacts live. */
   workspaceId?: string
+  /**
+   * The run's report context as the workflow received it (set with `workflowId`). A claim, like every
+   * field here: the host's `authorize` checks it against what it recorded (a scheduled run is first
+   * recorded from it).
+   */
+  run?: RunReportContext
 }
 
 /** What a step's activity returns: a small JSON output (kept in workflow history) and the attempt that produced it. */

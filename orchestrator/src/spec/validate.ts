@@ -26,6 +26,7 @@ export type ProblemCode =
   | 'unknown_connection'
   | 'unknown_notebook'
   | 'unknown_catalog_source'
+  | 'destination_not_allowed'
 
 /** One problem of a pipeline document, with its 1-based YAML line and column. */
 export interface SpecProblem {
@@ -46,6 +47,11 @@ export interface ValidateOptions {
    * (checked at save time).
    */
   known?: { connections?: Iterable<string>; notebooks?: Iterable<string>; catalogSources?: Iterable<string> }
+  /**
+   * The host's outbound policy for URLs written literally in `http` steps (`with.url`): a message when
+   * the URL may not be requested. Templated URLs are checked when the step runs.
+   */
+  destinationProblem?: (url: string) => string | undefined
 }
 
 type Raw = Record<string, unknown>
@@ -160,6 +166,12 @@ function checkSemantics(raw: Raw, problems: Problems, options: ValidateOptions):
     if (!isObject(withBlock)) return
     const result = type.with.safeParse(withBlock)
     if (!result.success) problems.addZodIssues(result.error.issues, ['steps', i, 'with'], withBlock)
+    if (step.type === 'http' && typeof withBlock.url === 'string' && !withBlock.url.includes('{{')) {
+      const problem = options.destinationProblem?.(withBlock.url)
+      const id = typeof step.id === 'string' ? step.id : String(i)
+      if (problem)
+        problems.add('destination_not_allowed', `step '${id}': with.url ${problem}`, ['steps', i, 'with', 'url'])
+    }
     for (const reference of type.references?.(withBlock) ?? []) {
       const names = known[reference.kind]
       if (names && !names.has(reference.name)) {

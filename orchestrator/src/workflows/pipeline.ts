@@ -195,7 +195,7 @@ async function interpret(input: PipelineRunInput, report: Report | undefined): P
       with: render(step.with ?? {}, scope) as Record<string, unknown>,
       params,
       idempotencyKey: `${keyBase}/${step.id}`,
-      ...(report ? { workflowId, workspaceId: input.report?.workspaceId } : {}),
+      ...(report ? { workflowId, workspaceId: input.report?.workspaceId, run: input.report } : {}),
     }).then(
       (result: StepOutput) => {
         states[step.id] = {

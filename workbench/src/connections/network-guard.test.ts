@@ -5,6 +5,12 @@ import { ConnectionProblem } from './problems.ts'
 const publicResolver: Resolver = async () => [{ address: '93.184.215.14', family: 4 }]
 const strict = new NetworkGuard({ allowed: [], resolver: publicResolver })
 
+/** Why the guard refuses a literal (internal: the refusal's message does not say). */
+function reasonOf(host: string): string | undefined {
+  const literal = parseIpLiteral(host.replace(/^\[(.*)\]$/, '$1'))
+  return literal && strict.blockedReason(literal.address)
+}
+
 async function problem(guard: NetworkGuard, host: string, port?: number): Promise<ConnectionProblem> {
   const err = await (port === undefined ? guard.resolve(host) : guard.resolveEndpoint(host, port)).then(
     () => undefined,
@@ -34,7 +40,8 @@ describe('SSRF guard: every spelling of the metadata address is refused', () => 
     it(form, async () => {
       const err = await problem(strict, host)
       expect(err.code).toBe('destination_not_allowed')
-      expect(err.message).toContain('metadata')
+      expect(reasonOf(host)).toContain('metadata')
+      expect(err.message).not.toContain('metadata')
     })
   }
 })
@@ -61,7 +68,7 @@ describe('SSRF guard: internal ranges are refused', () => {
     it(name, async () => {
       const err = await problem(strict, host)
       expect(err.code).toBe('destination_not_allowed')
-      expect(err.message).toContain(why)
+      expect(reasonOf(host)).toContain(why)
     })
   }
 

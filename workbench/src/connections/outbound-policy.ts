@@ -28,21 +28,27 @@ export class OutboundPolicy {
     return guardedFetch({ ...options, guard: () => this.guard() })
   }
 
-  /**
-   * Save-time check of a URL as written: a message when it is not http(s) or its host is an IP
-   * literal (any spelling) the policy refuses; undefined otherwise (names are checked per request).
-   */
+  /** Save-time check of a URL as written (see {@link destinationProblem}) under the current allow-list. */
   async urlProblem(text: string): Promise<string | undefined> {
-    if (text.includes('{{')) return undefined
-    let url: URL
-    try {
-      url = new URL(text)
-    } catch {
-      return 'must be an absolute http(s) URL'
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL'
-    if ((await this.guard()).literalRefused(url.hostname))
-      return "is an address this instance's network policy does not allow (destination_not_allowed)"
-    return undefined
+    return destinationProblem(await this.guard(), text)
   }
+}
+
+/**
+ * A save-time check of a URL as written: a message when it is not http(s) or its host is an IP literal
+ * (any spelling) the guard refuses; undefined otherwise. Names (and templated URLs) are checked when
+ * the request is made, since DNS may answer differently then.
+ */
+export function destinationProblem(guard: NetworkGuard, text: string): string | undefined {
+  if (text.includes('{{')) return undefined
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return 'must be an absolute http(s) URL'
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL'
+  if (guard.literalRefused(url.hostname))
+    return "targets an address this instance's network policy does not allow (destination_not_allowed)"
+  return undefined
 }

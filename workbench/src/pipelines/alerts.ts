@@ -123,6 +123,17 @@ export class AlertDispatcher {
         lastError = `HTTP ${res.status}`
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err)
+        // The outbound policy refused the webhook: asking again changes nothing.
+        if ((err as { code?: string }).code === 'destination_not_allowed') {
+          lastError = 'destination_not_allowed'
+          await this.db
+            .updateTable('pipeline_alerts')
+            .set({ attempts: attempt, last_error: lastError })
+            .where('id', '=', id)
+            .execute()
+            .catch(() => {})
+          break
+        }
       }
       await this.db
         .updateTable('pipeline_alerts')

@@ -10,6 +10,7 @@ import {
 } from '@workbench/orchestrator/spec'
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, PipelinesTable } from '../db/schema.ts'
+import { destinationProblem, type OutboundPolicy } from '../connections/outbound-policy.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import type { AlertSecrets } from './alert-secrets.ts'
 import { listPipelineSummaries } from './pipeline-summaries.ts'
@@ -39,6 +40,8 @@ export interface PipelineServiceDeps {
   scheduleEvery?: string
   /** Seals alert secrets under the workspace data key; without it, setting a secret answers 503. */
   secrets?: AlertSecrets
+  /** The outbound policy: literal `http` step URLs and alert webhooks it refuses fail validation. */
+  outbound?: OutboundPolicy
 }
 
 /** The API shape of a pipeline (no secret: only whether one is set). */
@@ -85,7 +88,22 @@ export class PipelineService {
   /** Validates a document against the spec and what the workspace has (notebooks, connections). */
   async validate(workspaceId: string, yaml: string) {
     const known = await this.deps.references(workspaceId)
-    return validatePipeline(yaml, { registry: this.deps.registry, known })
+    const guard = await this.deps.outbound?.guard()
+    return validatePipeline(yaml, {
+      registry: this.deps.registry,
+      known,
+      destinationProblem: guard && ((url) => destinationProblem(guard, url)),
+    })
+  }
+
+  /** 400 naming `alertWebhookUrl` when the webhook targets an address the outbound policy refuses. */
+  async #checkWebhook(url: string | null | undefined): Promise<void> {
+    if (!url || !this.deps.outbound) return
+    const problem = await this.deps.outbound.urlProblem(url)
+    if (problem)
+      throw new AppError(400, 'destination_not_allowed', `alertWebhookUrl ${problem}`, {
+        fields: [{ field: 'alertWebhookUrl', message: problem }],
+      })
   }
 
   async #validOrThrow(workspaceId: string, yaml: string): Promise<PipelineSpec> {
@@ -136,6 +154,7 @@ export class PipelineService {
   async create(workspaceId: string, yaml: string, settings: PipelineSettings, userId: string | null) {
     const spec = await this.#validOrThrow(workspaceId, yaml)
     this.#checkSchedulable(spec)
+    await this.#checkWebhook(settings.alertWebhookUrl)
     const id = randomUUID()
     const sealedSecret = settings.alertSecret ? await this.#sealSecret(workspaceId, id, settings.alertSecret) : null
     await this.db.transaction().execute(async (trx) => {
@@ -225,6 +244,7 @@ export class PipelineService {
 
   async updateSettings(workspaceId: string, pipelineId: string, settings: PipelineSettings) {
     await this.getRow(workspaceId, pipelineId)
+    await this.#checkWebhook(settings.alertWebhookUrl)
     const set: Record<string, unknown> = { updated_at: new Date() }
     if (settings.alertWebhookUrl !== undefined) set.alert_webhook_url = settings.alertWebhookUrl
     if (settings.alertSecret !== undefined) {

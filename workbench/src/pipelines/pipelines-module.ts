@@ -2,6 +2,7 @@ import type { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { StepTypeRegistry } from '@workbench/orchestrator/spec'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
+import type { OutboundPolicy } from '../connections/outbound-policy.ts'
 import type { WorkspaceKeys } from '../connections/workspace-keys.ts'
 import type { Database } from '../db/schema.ts'
 import { AlertSecrets, sealClearAlertSecrets } from './alert-secrets.ts'
@@ -31,6 +32,8 @@ export interface PipelinesOptions {
   keys?: WorkspaceKeys
   /** A workspace's data folder (its step artifacts are under it); without it, artifact downloads answer 503. */
   dataDirOf?: (workspaceId: string) => string
+  /** The outbound network policy: webhooks go through its guarded fetch, saves are checked against it. */
+  outbound?: OutboundPolicy
 }
 
 /**
@@ -60,13 +63,15 @@ export class Pipelines {
       references: options.references ?? metadataReferences(db),
       registry: options.registry,
       scheduleEvery: options.scheduleEvery,
+      outbound: options.outbound,
     })
     this.runs = new RunService(this.pipelines, options.orchestrator)
     this.alerts = new AlertDispatcher(
       db,
       logger.child({ component: 'pipeline-alerts' }),
       options.alerts,
-      fetch,
+      // Webhooks are requests on a user's behalf: the outbound policy applies (no redirects followed).
+      options.outbound?.fetch({ maxRedirects: 0, maxBodyBytes: 64 * 1024 }) ?? fetch,
       secrets,
     )
     this.artifacts = new RunArtifacts(db, options.dataDirOf)

@@ -7,9 +7,10 @@ import type { StepHandler, StepInput } from '@workbench/orchestrator/activities'
  * sharing that database, notebooks and workspace connections with their sealed secrets. The worker's
  * activity keeps Temporal's semantics (retries, timeouts, heartbeats, cancellation) and delegates the
  * step's body to the API over {@link STEP_RUN_PATH}, authenticated by the shared `WORKER_TOKEN`.
- * `http` steps need nothing of the API and run in the worker.
+ * `http` steps run there too: the API holds the outbound policy's allow-list and the metadata DB that
+ * decides whether a step belongs to a run at all (`RunAuthority`), so a worker needs neither.
  */
-export const REMOTE_STEP_TYPES = ['sql', 'quality', 'notebook', 'python', 'catalog.refresh'] as const
+export const REMOTE_STEP_TYPES = ['sql', 'quality', 'notebook', 'python', 'catalog.refresh', 'http'] as const
 
 /** The API's internal endpoints (outside `/api`: not part of the public API, refused by nginx). */
 export const STEP_RUN_PATH = '/internal/pipeline-steps/run'

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import type { RunEvent, RunReporter } from '@workbench/orchestrator/activities'
 import { type Kysely, sql } from 'kysely'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
+import { RunAuthority } from './run-authority.ts'
 import { artifactsOf } from './run-artifacts.ts'
 
 /** Workflow ids whose run id is remembered (oldest forgotten first). */
@@ -28,7 +28,11 @@ export class DbRunReporter implements RunReporter {
   readonly #stepListeners = new Set<StepSucceededListener>()
   readonly #runIds = new Map<string, string>()
 
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly authority: RunAuthority
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.authority = new RunAuthority(() => db)
+  }
 
   /** Subscribes to finished runs; returns the unsubscribe function. */
   onRunFinished(listener: RunFinishedListener): () => void {
@@ -86,30 +90,20 @@ export class DbRunReporter implements RunReporter {
   }
 
   async #runStarted(event: Extract<RunEvent, { kind: 'run_started' }>): Promise<void> {
-    const { context } = event
-    // A scheduled run has no row yet: the schedule started it, not the API.
-    await this.db
-      .insertInto('pipeline_runs')
-      .values({
-        id: randomUUID(),
-        pipeline_id: context.pipelineId,
-        workspace_id: context.workspaceId,
-        version: context.version,
-        trigger: context.trigger,
-        params: JSON.stringify(context.params),
-        status: 'running',
-        workflow_id: event.workflowId,
+    // Only a run the API recorded is updated here. A scheduled run has no row yet (the schedule started
+    // it, not the API): it is recorded only if it really is its pipeline's schedule's (RunAuthority);
+    // a workflow someone else started on the task queue records nothing.
+    const updated = await this.db
+      .updateTable('pipeline_runs')
+      .set({
+        status: sql`case when status = 'queued' then 'running' else status end`,
         temporal_run_id: event.temporalRunId,
-        started_at: event.at,
+        started_at: sql`coalesce(started_at, ${event.at}::timestamptz)`,
       })
-      .onConflict((oc) =>
-        oc.column('workflow_id').doUpdateSet({
-          status: sql`case when pipeline_runs.status = 'queued' then 'running' else pipeline_runs.status end`,
-          temporal_run_id: event.temporalRunId,
-          started_at: sql`coalesce(pipeline_runs.started_at, ${event.at}::timestamptz)`,
-        }),
-      )
-      .execute()
+      .where('workflow_id', '=', event.workflowId)
+      .executeTakeFirst()
+    if (Number(updated.numUpdatedRows) > 0) return
+    await this.authority.recordScheduledRun(event.workflowId, event.context, new Date(event.at), event.temporalRunId)
   }
 
   async #stepStarted(event: Extract<RunEvent, { kind: 'step_started' | 'step_attempt' }>): Promise<void> {

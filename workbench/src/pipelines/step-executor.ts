@@ -6,14 +6,19 @@ import {
   type RunLogLevel,
   type RunReporter,
   type StepHandler,
+  type StepInput,
 } from '@workbench/orchestrator/activities'
+import type { OutboundPolicy } from '../connections/outbound-policy.ts'
+import { DestinationNotAllowedError } from '../connections/outbound-http.ts'
 import { REMOTE_STEP_TYPES, type RemoteStepEvent, type RemoteStepRequest } from './remote-steps.ts'
 
 export interface StepExecutorOptions {
   /** `WORKER_TOKEN`: the credential separate workers present. */
   token: string
-  /** The same runners the in-process worker uses (workspace SQL, kernels). */
-  steps: Pick<ActivityDeps, 'sql' | 'kernels'>
+  /** The same runners the in-process worker uses (workspace SQL, kernels, the outbound policy's fetch). */
+  steps: Pick<ActivityDeps, 'sql' | 'kernels' | 'fetch'>
+  /** Refuses steps of runs this workbench did not record (`RunAuthority.authorize`), as the in-process worker does. */
+  authorize: (input: StepInput) => Promise<void>
   /** The workbench's own step types (e.g. `catalog.refresh`), run here like the built-ins. */
   handlers?: Record<string, StepHandler>
   /** Log lines of delegated steps go where the in-process worker's go. */
@@ -49,7 +54,9 @@ export class StepExecutor {
   async run(request: RemoteStepRequest, signal: AbortSignal, heartbeat: (details?: unknown) => void): Promise<unknown> {
     const handler = this.#handlers[request.type]
     if (!handler) throw ApplicationFailure.nonRetryable(`'${request.type}' steps run in the worker`, 'UnknownStepType')
-    const { input } = request
+    // What runs is what is authorized: the step's type and `with` are taken from the checked input.
+    const input: StepInput = { ...request.input, type: request.type, with: request.with }
+    await this.options.authorize(input)
     const reporter = this.options.reporter
     const log = (message: string, level: RunLogLevel = 'info') => {
       if (!reporter || !input.workflowId) return
@@ -65,7 +72,7 @@ export class StepExecutor {
         .catch(() => {})
     }
     return handler(
-      request.with,
+      input.with,
       { signal, attempt: request.attempt, idempotencyKey: request.idempotencyKey, heartbeat, log },
       input,
     )
@@ -85,3 +92,20 @@ export function stepErrorEvent(err: unknown): Extract<RemoteStepEvent, { type: '
 }
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest()
+
+/**
+ * `fetch` for `http` steps: the outbound policy's guarded client, with a refusal failing the step
+ * without retries (asking again would be refused again) and without naming the address.
+ */
+export function stepFetch(outbound: OutboundPolicy): typeof fetch {
+  const guarded = outbound.fetch({ maxRedirects: 5, maxBodyBytes: 1024 * 1024, timeoutMs: 60_000 })
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    try {
+      return await guarded(input, init)
+    } catch (err) {
+      if (err instanceof DestinationNotAllowedError)
+        throw ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: true })
+      throw err
+    }
+  }) as typeof fetch
+}

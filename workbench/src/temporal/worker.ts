@@ -16,10 +16,11 @@ export interface WorkerOptions {
   /** Where runs report their progress (the metadata DB); see `DbRunReporter`. */
   reporter?: RunReporter
   /**
-   * Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps), and the
-   * registry holding the schemas of every step type the worker runs.
+   * Runners of the workbench's own services (workspace SQL, kernels for notebook and python steps, the
+   * outbound policy's fetch for http steps), the check that a step belongs to a run this workbench
+   * recorded (`authorize`), and the registry holding the schemas of every step type the worker runs.
    */
-  steps?: Pick<ActivityDeps, 'sql' | 'kernels' | 'registry'>
+  steps?: Pick<ActivityDeps, 'sql' | 'kernels' | 'registry' | 'fetch' | 'authorize'>
   /** Step handlers added to or replacing the built-ins (the workbench's own step types; a separate worker's delegated steps). */
   handlers?: ActivityDeps['handlers']
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { DuckDbSqlRunner } from '@workbench/orchestrator/activities'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,13 +18,50 @@ describe('internal step endpoint', () => {
   let runner: DuckDbSqlRunner
   let app: ReturnType<typeof createApp>
 
-  const step = (type: string, withBlock: Record<string, unknown>) => ({
-    type,
-    with: withBlock,
-    input: { pipeline: 'p', stepId: 's', type, with: withBlock, params: {}, idempotencyKey: `k-${Math.random()}` },
-    attempt: 1,
-    idempotencyKey: `k-${Math.random()}`,
-  })
+  let workspaceId: string
+  /** A step of a run recorded in the metadata DB, whose stored version has exactly this one step. */
+  const step = async (type: string, withBlock: Record<string, unknown>) => {
+    const pipelineId = randomUUID()
+    const workflowId = `pipeline-run-${randomUUID()}`
+    const spec = { metadata: { name: `p-${pipelineId}` }, steps: [{ id: 's', type, with: withBlock }] }
+    await database.db
+      .insertInto('pipelines')
+      .values({ id: pipelineId, workspace_id: workspaceId, name: spec.metadata.name, current_version: 1 } as never)
+      .execute()
+    await database.db
+      .insertInto('pipeline_versions')
+      .values({ pipeline_id: pipelineId, version: 1, yaml: '', spec: JSON.stringify(spec) })
+      .execute()
+    await database.db
+      .insertInto('pipeline_runs')
+      .values({
+        id: randomUUID(),
+        pipeline_id: pipelineId,
+        workspace_id: workspaceId,
+        version: 1,
+        trigger: 'manual',
+        params: '{}',
+        status: 'running',
+        workflow_id: workflowId,
+      })
+      .execute()
+    return {
+      type,
+      with: withBlock,
+      input: {
+        pipeline: spec.metadata.name,
+        stepId: 's',
+        type,
+        with: withBlock,
+        params: {},
+        idempotencyKey: `k-${Math.random()}`,
+        workflowId,
+        workspaceId,
+      },
+      attempt: 1,
+      idempotencyKey: `k-${Math.random()}`,
+    }
+  }
   const post = async (body: unknown, token = TOKEN) => {
     const res = await app.request(STEP_RUN_PATH, {
       method: 'POST',
@@ -44,6 +82,7 @@ describe('internal step endpoint', () => {
     const logger = pino({ level: 'silent' })
     pipelines = new Pipelines({ db: database.db, logger, orchestrator: () => undefined, backgroundEveryMs: 0 })
     runner = await DuckDbSqlRunner.open()
+    workspaceId = await createMembers(database).workspace()
     app = createApp({
       identity: createMembers(database).identity,
       logger,
@@ -59,24 +98,28 @@ describe('internal step endpoint', () => {
   })
 
   it('is disabled until the server has a worker token', async () => {
-    const res = await post(step('sql', { sql: 'select 1' }))
+    const res = await post(await step('sql', { sql: 'select 1' }))
     expect(res.status).toBe(404)
     expect(JSON.parse(res.text).code).toBe('worker_api_disabled')
   })
 
   it('runs a step for a worker presenting the token, streaming its result; refuses anyone else', async () => {
-    pipelines.stepExecutor = new StepExecutor({ token: TOKEN, steps: { sql: runner } })
+    pipelines.stepExecutor = new StepExecutor({
+      token: TOKEN,
+      steps: { sql: runner },
+      authorize: (input) => pipelines.reporter.authority.authorize(input),
+    })
     const ping = await app.request(STEP_PING_PATH, { headers: { Authorization: `Bearer ${TOKEN}` } })
     expect(ping.status).toBe(200)
 
-    const ok = await post(step('sql', { sql: 'select 41 + 1 as answer' }))
+    const ok = await post(await step('sql', { sql: 'select 41 + 1 as answer' }))
     expect(ok.status).toBe(200)
     expect(ok.type).toContain('application/x-ndjson')
     const last = events(ok.text).at(-1)
     expect(last).toMatchObject({ type: 'result', output: { columns: ['answer'], rows: [{ answer: 42 }] } })
 
     for (const token of ['', 'x', `${TOKEN}x`]) {
-      const refused = await post(step('sql', { sql: 'select 1' }), token)
+      const refused = await post(await step('sql', { sql: 'select 1' }), token)
       expect(refused.status).toBe(401)
       expect(JSON.parse(refused.text).code).toBe('invalid_worker_token')
     }
@@ -85,15 +128,27 @@ describe('internal step endpoint', () => {
   })
 
   it('carries the failure type and retryability of a failed step; refuses malformed requests', async () => {
-    const failed = await post(step('sql', { sql: 'selec nonsense' }))
+    const failed = await post(await step('sql', { sql: 'selec nonsense' }))
     expect(events(failed.text).at(-1)).toMatchObject({ type: 'error', errorType: 'SqlError', nonRetryable: true })
 
-    const checked = await post(step('quality', { table: 'missing_table', checks: [{ not_null: 'id' }] }))
+    const checked = await post(await step('quality', { table: 'missing_table', checks: [{ not_null: 'id' }] }))
     expect(events(checked.text).at(-1)).toMatchObject({ type: 'error' })
 
     expect((await post({ type: 'sql' })).status).toBe(400)
-    const http = await post(step('http', { url: 'http://127.0.0.1:9/' }))
-    expect(http.status).toBe(400)
-    expect(JSON.parse(http.text).code).toBe('invalid_step_request')
+    const unknown = await post(await step('smoke', { message: 'x' }))
+    expect(unknown.status).toBe(400)
+    expect(JSON.parse(unknown.text).code).toBe('invalid_step_request')
+  })
+
+  it('refuses a step whose run this workbench did not record, or whose inputs are not the stored version’s', async () => {
+    const recorded = await step('sql', { sql: 'select 1 as one' })
+    const foreign = { ...recorded, input: { ...recorded.input, workflowId: `pipeline-run-${randomUUID()}` } }
+    expect(events((await post(foreign)).text).at(-1)).toMatchObject({
+      type: 'error',
+      errorType: 'RunNotAuthorized',
+      nonRetryable: true,
+    })
+    const otherSql = { ...recorded, with: { sql: 'select 2 as two' } }
+    expect(events((await post(otherSql)).text).at(-1)).toMatchObject({ type: 'error', errorType: 'RunNotAuthorized' })
   })
 })

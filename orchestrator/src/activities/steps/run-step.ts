@@ -1,18 +1,25 @@
 import { ApplicationFailure, Context } from '@temporalio/activity'
 import { prettifyError, type ZodType } from 'zod'
-import type { RunLogLevel, RunReporter, StepActivity, StepHandler } from '../types.ts'
+import type { RunLogLevel, RunReporter, StepActivity, StepHandler, StepInput } from '../types.ts'
 
 /** How often a running step heartbeats: cancellation reaches an activity only through heartbeats. */
 const HEARTBEAT_EVERY_MS = 1_000
 
 /**
- * Wraps a step handler as an activity: re-checks the rendered `with` block against the step type's
+ * Wraps a step handler as an activity: lets the host refuse it first (`authorize`), re-checks the rendered `with` block against the step type's
  * schema (a bad block is a user error, never retried), heartbeats while it runs so cancellation and a
  * dead worker are noticed, reports each attempt and its log lines when the run is reported, and
  * returns the attempt that produced the output.
  */
-export function stepActivity(handler: StepHandler, schema: ZodType | undefined, reporter?: RunReporter): StepActivity {
+export function stepActivity(
+  handler: StepHandler,
+  schema: ZodType | undefined,
+  reporter?: RunReporter,
+  authorize?: (input: StepInput) => Promise<void>,
+): StepActivity {
   return async (input) => {
+    // Refused steps report nothing: the run they claim to belong to may be someone else's.
+    await authorize?.(input)
     const context = Context.current()
     const attempt = context.info.attempt
     const workflowId = input.workflowId
