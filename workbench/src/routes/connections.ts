@@ -164,17 +164,12 @@ const putNetworks = createRoute({
   responses: { 200: json(Networks), ...errorResponses },
 })
 
-/** Connections of a workspace (editors manage them; `writable` is an admin's decision), and the allow-list. */
+/**
+ * Connections of a workspace, and the allow-list. Workspace admins manage connections (create, change,
+ * delete, test unsaved settings); editors use them (list, introspect, SQL, test a saved one as it is).
+ */
 export function connectionRoutes(identity: Identity, connections: () => ConnectionService | undefined) {
   const service = requireStarted(connections, 'connections_unavailable', 'Connections are still starting')
-  const requireAdminForWritable = (role: Parameters<typeof roleAtLeast>[0], writable: boolean | undefined) => {
-    if (writable !== undefined && !roleAtLeast(role, 'admin'))
-      throw new AppError(403, 'role_insufficient', 'Only workspace admins decide whether a connection is writable', {
-        required: 'admin',
-        actual: role,
-      })
-  }
-
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .openapi({ ...types, middleware: [authorize(identity, can.user, 'connections.types')] }, (c) =>
       c.json(
@@ -195,17 +190,16 @@ export function connectionRoutes(identity: Identity, connections: () => Connecti
       c.json({ connections: await service().list(currentWorkspace(c).id) }, 200),
     )
     .openapi(
-      { ...create, middleware: [authorize(identity, can.workspace('editor'), 'connections.create')] },
+      { ...create, middleware: [authorize(identity, can.workspace('admin'), 'connections.create')] },
       async (c) => {
         const body = c.req.valid('json')
         const workspace = currentWorkspace(c)
-        if (body.writable) requireAdminForWritable(workspace.role, body.writable)
         const result = await service().create(workspace.id, body, currentPrincipal(c).userId)
         return c.json(result, 201)
       },
     )
     .openapi(
-      { ...testUnsaved, middleware: [authorize(identity, can.workspace('editor'), 'connections.test')] },
+      { ...testUnsaved, middleware: [authorize(identity, can.workspace('admin'), 'connections.test')] },
       async (c) => {
         const { type, params } = c.req.valid('json')
         return c.json(await service().testParams(type, params), 200)
@@ -216,17 +210,16 @@ export function connectionRoutes(identity: Identity, connections: () => Connecti
       return c.json(await service().get(currentWorkspace(c).id, connectionId), 200)
     })
     .openapi(
-      { ...update, middleware: [authorize(identity, can.workspace('editor'), 'connections.update')] },
+      { ...update, middleware: [authorize(identity, can.workspace('admin'), 'connections.update')] },
       async (c) => {
         const { connectionId } = c.req.valid('param')
         const body = c.req.valid('json')
         const workspace = currentWorkspace(c)
-        requireAdminForWritable(workspace.role, body.writable)
         return c.json(await service().update(workspace.id, connectionId, body), 200)
       },
     )
     .openapi(
-      { ...remove, middleware: [authorize(identity, can.workspace('editor'), 'connections.delete')] },
+      { ...remove, middleware: [authorize(identity, can.workspace('admin'), 'connections.delete')] },
       async (c) => {
         const { connectionId } = c.req.valid('param')
         await service().delete(currentWorkspace(c).id, connectionId)
@@ -245,7 +238,14 @@ export function connectionRoutes(identity: Identity, connections: () => Connecti
         } catch {
           throw new AppError(400, 'validation_failed', 'The body must be {"params": {...}} or empty')
         }
-        return c.json(await service().testSaved(currentWorkspace(c).id, connectionId, body.params), 200)
+        const workspace = currentWorkspace(c)
+        // Trying changed settings is managing the connection: an admin's, like saving them.
+        if (body.params && Object.keys(body.params).length > 0 && !roleAtLeast(workspace.role, 'admin'))
+          throw new AppError(403, 'role_insufficient', 'Only workspace admins test changed connection settings', {
+            required: 'admin',
+            actual: workspace.role,
+          })
+        return c.json(await service().testSaved(workspace.id, connectionId, body.params), 200)
       },
     )
     .openapi(

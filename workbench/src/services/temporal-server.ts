@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Connection } from '@temporalio/client'
 import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
+import { reserveEndpoint } from '../connections/network-guard.ts'
 import { freePort } from './free-port.ts'
 import { StartupError } from './startup-error.ts'
 import { SupervisedProcess } from './supervisor.ts'
@@ -17,6 +18,12 @@ export interface TemporalService {
   check(): Promise<void>
   stop(): Promise<void>
   readonly process?: SupervisedProcess
+  /**
+   * Embedded: the dev server's HTTP API and metrics endpoints (`host:port`). They cannot be turned off
+   * (CLI 1.5), so they listen on loopback only and are reserved in the outbound policy: no request
+   * made on a user's behalf reaches them, whatever the allow-list.
+   */
+  readonly internalEndpoints?: { http: string; metrics: string }
 }
 
 async function systemInfo(connection: Connection): Promise<void> {
@@ -93,7 +100,11 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
   }
   mkdirSync(path.dirname(server.dbFile), { recursive: true })
   const port = await freePort()
+  const httpPort = await freePort()
+  const metricsPort = await freePort()
   const address = `127.0.0.1:${port}`
+  // Every port the dev server opens that we choose is reserved: user requests never reach Temporal.
+  const releases = [port, httpPort, metricsPort].map((p) => reserveEndpoint('127.0.0.1', p))
   let probes: Connection | undefined
   const child = new SupervisedProcess(
     {
@@ -107,6 +118,10 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
         '127.0.0.1',
         '--port',
         String(port),
+        '--http-port',
+        String(httpPort),
+        '--metrics-port',
+        String(metricsPort),
         '--db-filename',
         server.dbFile,
         ...DEV_SERVER_SQLITE,
@@ -139,7 +154,9 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
       await probeConnection.close()
       await ready.close()
       await child.stop()
+      for (const release of releases) release()
     },
     process: child,
+    internalEndpoints: { http: `127.0.0.1:${httpPort}`, metrics: `127.0.0.1:${metricsPort}` },
   }
 }
