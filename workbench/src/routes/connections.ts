@@ -63,7 +63,7 @@ const create = createRoute({
   path: base,
   tags: ['connections'],
   summary:
-    'Create a connection (editor; `writable` needs admin). Tested first: a failing test saves nothing (422 with its code) unless `saveAnyway`',
+    'Create a connection (workspace admin). Tested first: a failing test saves nothing (422 with its code) unless `saveAnyway`',
   request: {
     params: WorkspaceParams,
     ...jsonBody(
@@ -86,7 +86,7 @@ const testUnsaved = createRoute({
   method: 'post',
   path: `${base}/test`,
   tags: ['connections'],
-  summary: 'Test parameters without saving them (editor); 10 s timeout, precise error codes',
+  summary: 'Test parameters without saving them (workspace admin); unreachable targets answer alike after the timeout',
   request: { params: WorkspaceParams, ...jsonBody(z.object({ type: z.string(), params: Params })) },
   responses: { 200: json(TestResultSchema), ...errorResponses },
 })
@@ -102,7 +102,7 @@ const update = createRoute({
   method: 'patch',
   path: `${base}/{connectionId}`,
   tags: ['connections'],
-  summary: 'Change a connection (editor; `writable` needs admin). A secret left out keeps its value; null clears it',
+  summary: 'Change a connection (workspace admin). A secret left out keeps its value (null clears it); changing host, port, user, database or TLS settings needs it again (400 secret_required)',
   request: {
     params: ConnectionParams,
     ...jsonBody(
@@ -124,7 +124,7 @@ const remove = createRoute({
   method: 'delete',
   path: `${base}/{connectionId}`,
   tags: ['connections'],
-  summary: 'Delete a connection (editor); its pool is closed',
+  summary: 'Delete a connection (workspace admin); its pool is closed',
   request: { params: ConnectionParams },
   responses: { 204: { description: 'Deleted' }, ...errorResponses },
 })
@@ -132,7 +132,7 @@ const testSaved = createRoute({
   method: 'post',
   path: `${base}/{connectionId}/test`,
   tags: ['connections'],
-  summary: 'Test a saved connection, optionally with unsaved changes over it (editor)',
+  summary: 'Test a saved connection (editor), or unsaved changes over it (workspace admin; a moved target needs the secret again)',
   request: { params: ConnectionParams },
   responses: { 200: json(TestResultSchema), ...errorResponses },
 })

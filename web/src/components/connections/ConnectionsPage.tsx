@@ -8,13 +8,16 @@ import { ConnectionForm } from './ConnectionForm.tsx'
 
 type Editing = { kind: 'none' } | { kind: 'new'; typeId: string } | { kind: 'edit'; connection: Connection }
 
-/** A workspace's connections: list, create (per type), test, edit (secrets as set/unset), delete. */
+/**
+ * A workspace's connections: list, create (per type), test, edit (secrets as set/unset), delete.
+ * Workspace admins manage connections; editors and viewers see the list and use them.
+ */
 export function ConnectionsPage({ workspace }: { workspace: Workspace }) {
   const connections = useApiData<{ connections: Connection[] }>(`/api/workspaces/${workspace.id}/connections`)
   const types = useApiData<{ types: ConnectionTypeInfo[] }>('/api/connection-types')
   const [editing, setEditing] = useState<Editing>({ kind: 'none' })
   const [error, setError] = useState<unknown>()
-  const canEdit = roleAtLeast(workspace.role, 'editor')
+  const canManage = roleAtLeast(workspace.role, 'admin')
   const typeList = types.state.kind === 'loaded' ? types.state.data.types : []
   const typeOf = (id: string) => typeList.find((t) => t.id === id)
 
@@ -41,7 +44,8 @@ export function ConnectionsPage({ workspace }: { workspace: Workspace }) {
   return (
     <section className="panel" aria-labelledby="connections-heading">
       <h2 id="connections-heading">Connections</h2>
-      {canEdit && editing.kind === 'none' && (
+      {!canManage && <p className="muted">Workspace admins add and change connections.</p>}
+      {canManage && editing.kind === 'none' && (
         <div className="inline">
           {typeList.map((t) => (
             <button key={t.id} type="button" onClick={() => setEditing({ kind: 'new', typeId: t.id })}>
@@ -56,7 +60,7 @@ export function ConnectionsPage({ workspace }: { workspace: Workspace }) {
           workspaceId={workspace.id}
           type={formType}
           existing={editing.kind === 'edit' ? editing.connection : undefined}
-          canMakeWritable={roleAtLeast(workspace.role, 'admin')}
+          canMakeWritable={canManage}
           onSaved={done}
           onCancel={() => setEditing({ kind: 'none' })}
         />
@@ -92,7 +96,7 @@ export function ConnectionsPage({ workspace }: { workspace: Workspace }) {
                 <td>{c.writable ? 'writable' : 'read-only'}</td>
                 <td>{c.lastTest ? (c.lastTest.ok ? 'ok' : c.lastTest.error) : '—'}</td>
                 <td>
-                  {canEdit && (
+                  {canManage && (
                     <>
                       <button
                         type="button"
