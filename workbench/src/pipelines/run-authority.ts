@@ -91,7 +91,7 @@ export class RunAuthority {
       .where('v.version', '=', context.version)
       .where('p.workspace_id', '=', context.workspaceId)
       .executeTakeFirst()
-    if (!version) return undefined
+    if (!version || !(version.spec as PipelineSpec).schedule) return undefined
     const { values } = resolveParams(version.spec as PipelineSpec)
     if (!sameJson(values, context.params)) return undefined
     await this.db()

@@ -108,6 +108,21 @@ describe.each(DATABASE_KINDS)('authorization of every route on %s', (kind) => {
     expect(routes.length).toBeGreaterThan(30)
   })
 
+  it('leaves managing connections to workspace admins; editors use them', () => {
+    const role = (method: string, path: string) => {
+      const p = apiRoutes(f).routes.find((r) => r.method === method && r.path === path)?.permission
+      return p?.kind === 'workspace' ? p.role : p?.kind
+    }
+    const base = '/api/workspaces/:workspaceId/connections'
+    expect(role('POST', base)).toBe('admin')
+    expect(role('POST', `${base}/test`)).toBe('admin')
+    expect(role('PATCH', `${base}/:connectionId`)).toBe('admin')
+    expect(role('DELETE', `${base}/:connectionId`)).toBe('admin')
+    // Testing a saved connection as it is, listing and introspecting: use, not management.
+    expect(role('POST', `${base}/:connectionId/test`)).toBe('editor')
+    expect(role('GET', base)).toBe('viewer')
+  })
+
   it('answers each caller as its permission says, and never with another workspace’s data', async () => {
     const { routes } = apiRoutes(f)
     const failures: string[] = []

@@ -25,7 +25,11 @@ describe('connections in embedded mode', () => {
     ).toBe(201)
     const workspaceId = (await owner.post('/api/workspaces', { name: 'Embedded' })).body.id as string
     const base = `/api/workspaces/${workspaceId}/connections`
-    // Loopback is allowed in embedded mode: a local database works out of the box.
+    // Loopback is refused in every mode; the instance admin (the first account) allows it for a local database.
+    const refused = await owner.post(base, { name: 'Local', type: 'postgres', params: runPostgresParams() })
+    expect([refused.status, refused.body.code]).toEqual([422, 'destination_not_allowed'])
+    const allowed = await owner.request('PUT', '/api/admin/connections/allowed-networks', { networks: ['127.0.0.0/8'] })
+    expect(allowed.status).toBe(200)
     const created = await owner.post(base, { name: 'Local', type: 'postgres', params: runPostgresParams() })
     expect(created.status).toBe(201)
     const id = created.body.connection.id as string

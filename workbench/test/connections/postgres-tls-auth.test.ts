@@ -35,12 +35,12 @@ describe.each(DATABASE_KINDS)('PostgreSQL with password auth and TLS (%s)', (kin
   afterAll(async () => {
     await x?.dispose()
   })
-  const test = (p: Record<string, unknown>) => x.as.editor.post(`${x.base}/test`, { type: 'postgres', params: p })
+  const test = (p: Record<string, unknown>) => x.as.admin.post(`${x.base}/test`, { type: 'postgres', params: p })
 
   it('a wrong password is authentication_failed, and creating with it saves nothing', async () => {
     const wrong = await test(params({ sslMode: 'require', password: 'not-it-at-all-1' }))
     expect(wrong.body.error.code).toBe('authentication_failed')
-    const created = await x.as.editor.post(x.base, {
+    const created = await x.as.admin.post(x.base, {
       name: 'Secure',
       type: 'postgres',
       params: params({ sslMode: 'require', password: 'not-it-at-all-1' }),
@@ -53,14 +53,14 @@ describe.each(DATABASE_KINDS)('PostgreSQL with password auth and TLS (%s)', (kin
   it('verify-full succeeds with the CA that signed the server certificate', async () => {
     const ok = await test(params({ sslMode: 'verify-full', caPem: pki.caPem }))
     expect(ok.body).toMatchObject({ ok: true })
-    const saved = await x.as.editor.post(x.base, {
+    const saved = await x.as.admin.post(x.base, {
       name: 'Secure',
       type: 'postgres',
       params: params({ sslMode: 'verify-full', caPem: pki.caPem }),
     })
     expect(saved.status).toBe(201)
     expect(saved.body.connection.params).toMatchObject({ sslMode: 'verify-full', caPem: pki.caPem })
-    expect((await x.as.editor.post(`${x.base}/${saved.body.connection.id}/test`)).body.ok).toBe(true)
+    expect((await x.as.admin.post(`${x.base}/${saved.body.connection.id}/test`)).body.ok).toBe(true)
   })
 
   it('verify-full with an untrusted CA is tls_failed; require does not check the certificate', async () => {
