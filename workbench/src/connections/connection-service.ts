@@ -380,8 +380,11 @@ export class ConnectionService {
 
 const secretContext = (connectionId: string) => `connection:${connectionId}`
 
-/** Network-level failures: whether nothing listens, a firewall drops, or another service answers. */
-const UNREACHABLE = new Set(['connection_refused', 'timeout'])
+/**
+ * Failures below the database protocol: nothing listens, a firewall drops, or another service answers.
+ * They answer alike (`unreachable`), or the test would tell open ports from closed ones.
+ */
+const UNREACHABLE = new Set(['connection_refused', 'timeout', 'connection_failed'])
 
 const waitUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
 

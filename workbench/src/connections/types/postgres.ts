@@ -153,6 +153,9 @@ export function postgresProblem(err: unknown, target: string, p: SqlParams): Con
   if (code === '28P01' || code === '28000' || /password|SASL|authentication/i.test(message))
     return new ConnectionProblem('authentication_failed', `${target} refused the user ${p.user}: ${message}`)
   if (code === '3D000') return new ConnectionProblem('database_not_found', `${target} has no database ${p.database}`)
+  // Something that is not PostgreSQL answered the SSLRequest: nothing a database said (no port scan).
+  if (/error establishing an SSL connection/i.test(message))
+    return new ConnectionProblem('connection_failed', `${target} did not answer as PostgreSQL`)
   if (/does not support SSL/i.test(message))
     return new ConnectionProblem('tls_failed', `${target} does not accept TLS connections (TLS mode ${p.sslMode})`)
   if (/timeout|terminated unexpectedly/i.test(message) && !(err as NodeJS.ErrnoException).syscall)
