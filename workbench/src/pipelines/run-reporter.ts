@@ -101,6 +101,8 @@ export class DbRunReporter implements RunReporter {
         started_at: sql`coalesce(started_at, ${event.at}::timestamptz)`,
       })
       .where('workflow_id', '=', event.workflowId)
+      // A finished run stays as it ended, even if its workflow id is started again.
+      .where('status', 'in', ['queued', 'running'])
       .executeTakeFirst()
     if (Number(updated.numUpdatedRows) > 0) return
     await this.authority.recordScheduledRun(event.workflowId, event.context, new Date(event.at), event.temporalRunId)
