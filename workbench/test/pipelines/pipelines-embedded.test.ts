@@ -3,6 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startWebhookServer, waitFor } from '../../../orchestrator/test/support/pipeline-env.ts'
+import { writeAllowedNetworks } from '../../src/connections/network-settings.ts'
 import { runPostgresParams } from '../support/connections.ts'
 import { TEST_SIGNING_KEY } from '../support/identity.ts'
 import { createMembers } from '../support/members.ts'
@@ -19,6 +20,8 @@ describe('pipelines in embedded mode', () => {
       '/ok': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
     })
     workbench = await startTestWorkbench({ AUTH_JWT_SECRET: TEST_SIGNING_KEY })
+    // The outbound policy refuses loopback in every mode: the tests' own servers are allow-listed.
+    await writeAllowedNetworks(workbench.db.db, ['127.0.0.0/8'])
   })
   afterAll(async () => {
     await workbench?.dispose()
@@ -283,7 +286,9 @@ describe('pipelines in embedded mode', () => {
     const ws = await members.workspace()
     const { token } = await members.member(ws, 'editor')
     const api = workspaceCaller(workbench.app, ws, token)
-    const connection = await api('POST', '/connections', { name: 'erp', type: 'postgres', params: runPostgresParams() })
+    // Workspace admins manage connections; editors use them in pipelines.
+    const admin = workspaceCaller(workbench.app, ws, (await members.member(ws, 'admin')).token)
+    const connection = await admin('POST', '/connections', { name: 'erp', type: 'postgres', params: runPostgresParams() })
     expect(connection.status, JSON.stringify(connection.body)).toBe(201)
     const run = async (name: string, sql: string) => {
       const yaml = `${header(name)}steps:\n  - { id: q, type: sql, with: { connection: erp, sql: "${sql}" } }\n`
