@@ -18,6 +18,7 @@ import { DocumentStore } from './collab/document-store.ts'
 import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-access.ts'
 import type { Config } from './config.ts'
 import { ConnectionKernels } from './connections/connection-kernels.ts'
+import { reserveEndpoint } from './connections/network-guard.ts'
 import { OutboundPolicy } from './connections/outbound-policy.ts'
 import { ConnectionService } from './connections/connection-service.ts'
 import { resolveMasterKey } from './connections/master-key.ts'
@@ -139,6 +140,9 @@ export async function startWorkbench(
     const server = await listen(app, config.host, config.port)
     cleanups.push(() => closeServer(server))
     const { port } = server.address() as AddressInfo
+    // The instance's own endpoints are never a destination of a request made on a user's behalf.
+    const releaseOwnPort = reserveEndpoint('127.0.0.1', port)
+    cleanups.push(async () => void releaseOwnPort())
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
     logger.info({ url }, 'http listening; starting services')
 
@@ -263,6 +267,11 @@ export async function startWorkbench(
         // Kernels are shut down before Jupyter stops (cleanups run last-in, first-out).
         cleanups.push(() => kernels.stop())
         jupyterEndpoint = service.endpoint
+        const jupyterUrl = new URL(service.endpoint.baseUrl)
+        if (['127.0.0.1', 'localhost'].includes(jupyterUrl.hostname) && jupyterUrl.port) {
+          const release = reserveEndpoint('127.0.0.1', Number(jupyterUrl.port))
+          cleanups.push(async () => void release())
+        }
         readiness.jupyter = () => service.check()
         return service
       }),

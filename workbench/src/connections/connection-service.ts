@@ -404,9 +404,9 @@ function requireSecretsForNewTarget(
   changes: Record<string, unknown>,
 ): void {
   const targetFields = new Set<string>([...TARGET_FIELDS, ...type.hostFields])
-  const moved = [...targetFields].filter(
-    (f) => !type.secretFields.includes(f) && JSON.stringify(stored[f] ?? null) !== JSON.stringify(next[f] ?? null),
-  )
+  // An empty field and a missing one are the same setting (forms send '' for a field left blank).
+  const value = (v: unknown) => JSON.stringify(v === '' || v === undefined ? null : v)
+  const moved = [...targetFields].filter((f) => !type.secretFields.includes(f) && value(stored[f]) !== value(next[f]))
   if (moved.length === 0) return
   const missing = type.secretFields.filter(
     (f) => stored[f] !== undefined && stored[f] !== '' && (changes[f] === undefined || changes[f] === null),
