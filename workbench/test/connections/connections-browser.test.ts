@@ -10,6 +10,7 @@ import {
   type TestBrowser,
 } from '../support/browser.ts'
 import { type ConnectionsFixture, createConnectionsFixture } from '../support/connections.ts'
+import { PASSWORD } from '../support/identity.ts'
 import { type PostgresServer, startPostgresServer } from '../support/postgres-server.ts'
 
 const _ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -126,5 +127,39 @@ describe('connections in the browser', () => {
     await page.reload()
     await expect.poll(() => page.getByLabel('Networks (one per line)').inputValue()).toBe('10.20.0.0/16\n192.168.7.1')
     await shot('allowed-networks')
+  })
+
+  it('shows an editor the connections to use, without the controls to manage them', async () => {
+    const saved = await x.as.admin.post(x.base, {
+      name: 'Shared warehouse',
+      type: 'postgres',
+      // The allow-list was just replaced above: saved untested.
+      saveAnyway: true,
+      params: { host: '127.0.0.1', port: Number(new URL(pgServer.url).port), database: 'postgres', user: 'postgres', password: DB_PASSWORD, sslMode: 'disable' },
+    })
+    expect(saved.status, saved.text).toBe(201)
+    const editor = await x.f.db
+      .selectFrom('memberships as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select('u.email')
+      .where('m.workspace_id', '=', x.workspaceId)
+      .where('m.role', '=', 'editor')
+      .executeTakeFirstOrThrow()
+    const editorPage = await (await chromium.browser.newContext()).newPage()
+    await editorPage.goto(`${url}/#/`)
+    await editorPage.getByRole('heading', { name: 'Sign in' }).waitFor()
+    await editorPage.getByLabel('Email').fill(editor.email)
+    await editorPage.getByLabel('Password').fill(PASSWORD)
+    await editorPage.getByRole('button', { name: 'Sign in' }).click()
+    await expect.poll(() => editorPage.getByTestId('signed-in-as').textContent()).toBe(editor.email)
+    await editorPage.getByLabel('Workspace', { exact: true }).selectOption({ label: 'Data (editor)' })
+    await editorPage.getByRole('link', { name: 'Connections' }).click()
+    const table = editorPage.getByTestId('connections')
+    await table.getByRole('cell', { name: 'Shared warehouse' }).waitFor()
+    await editorPage.getByText('Workspace admins add and change connections.').waitFor()
+    expect(await editorPage.getByRole('button', { name: 'New PostgreSQL connection' }).count()).toBe(0)
+    expect(await table.getByRole('button', { name: 'Edit' }).count()).toBe(0)
+    expect(await table.getByRole('button', { name: 'Delete' }).count()).toBe(0)
+    await editorPage.screenshot({ path: path.join(SCREENSHOT_DIR, 'connections-editor.png'), fullPage: true })
   })
 })
