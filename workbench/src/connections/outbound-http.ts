@@ -137,7 +137,9 @@ function send(
       ...(secure && !isIP(hostname) ? { servername: hostname } : {}),
     })
     req.on('response', resolve)
-    req.on('error', (err) => reject(signal.aborted ? (signal.reason ?? err) : new TypeError('fetch failed', { cause: err })))
+    req.on('error', (err) =>
+      reject(signal.aborted ? (signal.reason ?? err) : new TypeError('fetch failed', { cause: err })),
+    )
     req.end(body)
   })
 }

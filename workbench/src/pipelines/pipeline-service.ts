@@ -9,8 +9,8 @@ import {
   validatePipeline,
 } from '@workbench/orchestrator/spec'
 import type { Kysely, Selectable } from 'kysely'
-import type { Database, PipelinesTable } from '../db/schema.ts'
 import { destinationProblem, type OutboundPolicy } from '../connections/outbound-policy.ts'
+import type { Database, PipelinesTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import type { AlertSecrets } from './alert-secrets.ts'
 import { listPipelineSummaries } from './pipeline-summaries.ts'

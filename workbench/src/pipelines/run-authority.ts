@@ -149,7 +149,8 @@ export class RunAuthority {
  * upstream output) match any value.
  */
 export function matchesTemplate(template: unknown, actual: unknown, params: Record<string, unknown>): boolean {
-  if (typeof template === 'string') return template.includes('{{') ? matchesString(template, actual, params) : template === actual
+  if (typeof template === 'string')
+    return template.includes('{{') ? matchesString(template, actual, params) : template === actual
   if (Array.isArray(template))
     return (
       Array.isArray(actual) &&
@@ -189,21 +190,23 @@ function matchesString(template: string, actual: unknown, params: Record<string,
   let pattern = '^'
   let last = 0
   for (const match of template.matchAll(PLACEHOLDER)) {
-    pattern += escape(template.slice(last, match.index))
+    pattern += escapeRegExp(template.slice(last, match.index))
     last = (match.index ?? 0) + match[0].length
     const rendered = renderPlaceholder(match[1] as string, params)
     if (!rendered) continue
     if (rendered.any) pattern += '[\\s\\S]*'
     else {
       const v = rendered.value
-      pattern += escape(v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v))
+      pattern += escapeRegExp(
+        v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v),
+      )
     }
   }
-  pattern += `${escape(template.slice(last))}$`
+  pattern += `${escapeRegExp(template.slice(last))}$`
   return new RegExp(pattern).test(actual)
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))

@@ -1,8 +1,8 @@
 import type { RunEvent, RunReporter } from '@workbench/orchestrator/activities'
 import { type Kysely, sql } from 'kysely'
 import type { Database, PipelineRunStatus } from '../db/schema.ts'
-import { RunAuthority } from './run-authority.ts'
 import { artifactsOf } from './run-artifacts.ts'
+import { RunAuthority } from './run-authority.ts'
 
 /** Workflow ids whose run id is remembered (oldest forgotten first). */
 const RUN_ID_CACHE = 1_000

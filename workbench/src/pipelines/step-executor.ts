@@ -8,8 +8,8 @@ import {
   type StepHandler,
   type StepInput,
 } from '@workbench/orchestrator/activities'
-import type { OutboundPolicy } from '../connections/outbound-policy.ts'
 import { DestinationNotAllowedError } from '../connections/outbound-http.ts'
+import type { OutboundPolicy } from '../connections/outbound-policy.ts'
 import { REMOTE_STEP_TYPES, type RemoteStepEvent, type RemoteStepRequest } from './remote-steps.ts'
 
 export interface StepExecutorOptions {

@@ -102,7 +102,8 @@ const update = createRoute({
   method: 'patch',
   path: `${base}/{connectionId}`,
   tags: ['connections'],
-  summary: 'Change a connection (workspace admin). A secret left out keeps its value (null clears it); changing host, port, user, database or TLS settings needs it again (400 secret_required)',
+  summary:
+    'Change a connection (workspace admin). A secret left out keeps its value (null clears it); changing host, port, user, database or TLS settings needs it again (400 secret_required)',
   request: {
     params: ConnectionParams,
     ...jsonBody(
@@ -132,7 +133,8 @@ const testSaved = createRoute({
   method: 'post',
   path: `${base}/{connectionId}/test`,
   tags: ['connections'],
-  summary: 'Test a saved connection (editor), or unsaved changes over it (workspace admin; a moved target needs the secret again)',
+  summary:
+    'Test a saved connection (editor), or unsaved changes over it (workspace admin; a moved target needs the secret again)',
   request: { params: ConnectionParams },
   responses: { 200: json(TestResultSchema), ...errorResponses },
 })

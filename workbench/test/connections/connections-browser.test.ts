@@ -135,7 +135,14 @@ describe('connections in the browser', () => {
       type: 'postgres',
       // The allow-list was just replaced above: saved untested.
       saveAnyway: true,
-      params: { host: '127.0.0.1', port: Number(new URL(pgServer.url).port), database: 'postgres', user: 'postgres', password: DB_PASSWORD, sslMode: 'disable' },
+      params: {
+        host: '127.0.0.1',
+        port: Number(new URL(pgServer.url).port),
+        database: 'postgres',
+        user: 'postgres',
+        password: DB_PASSWORD,
+        sslMode: 'disable',
+      },
     })
     expect(saved.status, saved.text).toBe(201)
     const editor = await x.f.db

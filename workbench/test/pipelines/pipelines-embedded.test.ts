@@ -288,7 +288,11 @@ describe('pipelines in embedded mode', () => {
     const api = workspaceCaller(workbench.app, ws, token)
     // Workspace admins manage connections; editors use them in pipelines.
     const admin = workspaceCaller(workbench.app, ws, (await members.member(ws, 'admin')).token)
-    const connection = await admin('POST', '/connections', { name: 'erp', type: 'postgres', params: runPostgresParams() })
+    const connection = await admin('POST', '/connections', {
+      name: 'erp',
+      type: 'postgres',
+      params: runPostgresParams(),
+    })
     expect(connection.status, JSON.stringify(connection.body)).toBe(201)
     const run = async (name: string, sql: string) => {
       const yaml = `${header(name)}steps:\n  - { id: q, type: sql, with: { connection: erp, sql: "${sql}" } }\n`

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { writeAllowedNetworks } from '../../src/connections/network-settings.ts'
 import { freePort } from '../../src/services/free-port.ts'
+import { header, workspaceCaller } from '../pipelines/support.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.ts'
 import { TEST_SIGNING_KEY } from '../support/identity.ts'
 import { createMembers } from '../support/members.ts'
 import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
-import { header, workspaceCaller } from '../pipelines/support.ts'
 
 /** An HTTP server that must never be reached: counts every connection and request. */
 async function victimServer(host: string) {
@@ -39,7 +39,8 @@ async function victimServer(host: string) {
 async function redirectServer(host: string) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
-    if (url.pathname === '/ok') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    if (url.pathname === '/ok')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
     res.writeHead(Number(url.searchParams.get('code') ?? 302), { location: url.searchParams.get('to') ?? '/' }).end()
   })
   await new Promise<void>((resolve) => server.listen(0, host, resolve))
@@ -226,7 +227,10 @@ describe.each(DATABASE_KINDS)('one outbound policy (%s)', (kind) => {
   it('alert webhooks go through the same policy: a name resolving to loopback, or a redirect there, receives nothing', async () => {
     await writeAllowedNetworks(wb.db.db, ['127.0.0.2/32'])
     try {
-      for (const hook of [`http://localhost:${victim.port}/hook`, relay.via(`http://127.0.0.1:${victim.port}/hook`, 307)]) {
+      for (const hook of [
+        `http://localhost:${victim.port}/hook`,
+        relay.via(`http://127.0.0.1:${victim.port}/hook`, 307),
+      ]) {
         const failing = `${header(`alert-${Math.random().toString(36).slice(2)}`)}params:\n  t: { type: string, default: 'http://10.0.0.1/' }\nsteps:\n  - { id: fail, type: http, with: { url: '{{ params.t }}' } }\n`
         const { pipelineId, detail } = await runToEnd(failing, { alertWebhookUrl: hook })
         expect(detail.status).toBe('failed')
@@ -287,7 +291,10 @@ describe.each(DATABASE_KINDS)('one outbound policy (%s)', (kind) => {
       const closed = await freePort()
       const open = await test('127.0.0.1', victim.port)
       const shut = await test('127.0.0.1', closed)
-      const strip = (r: any, port: number) => ({ ...r.body.error, message: r.body.error.message.replace(String(port), 'PORT') })
+      const strip = (r: any, port: number) => ({
+        ...r.body.error,
+        message: r.body.error.message.replace(String(port), 'PORT'),
+      })
       expect(open.body.error.code).toBe('unreachable')
       expect(strip(open, victim.port)).toEqual(strip(shut, closed))
       expect(open.body.durationMs).toBeGreaterThanOrEqual(1000)

@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../../orchestrator/test/support/pipeline-env.ts'
 import { writeAllowedNetworks } from '../../src/connections/network-settings.ts'
 import { STEP_RUN_PATH } from '../../src/pipelines/remote-steps.ts'
+import { header, workspaceCaller } from '../pipelines/support.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.ts'
 import { TEST_SIGNING_KEY } from '../support/identity.ts'
 import { createMembers } from '../support/members.ts'
 import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
-import { header, workspaceCaller } from '../pipelines/support.ts'
 
 const WORKER_TOKEN = 'worker-token-for-the-temporal-escape-suite-0123456789'
 
@@ -109,12 +109,28 @@ describe.each(DATABASE_KINDS)('Temporal is not a way in (%s)', (kind) => {
     })
     const attacks: { name: string; workflowId: string; input: Record<string, unknown> }[] = [
       // Claims a run of the victim's real pipeline (same step id) with other SQL.
-      { name: 'foreign run', workflowId: `attack-${randomUUID()}`, input: { spec: destructive(), params: {}, report: context(seedPipeline, 'manual') } },
+      {
+        name: 'foreign run',
+        workflowId: `attack-${randomUUID()}`,
+        input: { spec: destructive(), params: {}, report: context(seedPipeline, 'manual') },
+      },
       // Reuses the id of the victim's finished run.
-      { name: 'finished run id', workflowId: seedWorkflowId, input: { spec: destructive(), params: {}, report: context(seedPipeline, 'manual') } },
+      {
+        name: 'finished run id',
+        workflowId: seedWorkflowId,
+        input: { spec: destructive(), params: {}, report: context(seedPipeline, 'manual') },
+      },
       // Poses as a scheduled run: of a pipeline with no schedule, and of one with a schedule.
-      { name: 'fake schedule', workflowId: `pipeline-schedule-${seedPipeline}-attack`, input: { spec: destructive(), params: {}, report: context(seedPipeline, 'schedule') } },
-      { name: 'schedule, other SQL', workflowId: `pipeline-schedule-${scheduledPipeline}-attack-${randomUUID()}`, input: { spec: destructive(), params: {}, report: context(scheduledPipeline, 'schedule') } },
+      {
+        name: 'fake schedule',
+        workflowId: `pipeline-schedule-${seedPipeline}-attack`,
+        input: { spec: destructive(), params: {}, report: context(seedPipeline, 'schedule') },
+      },
+      {
+        name: 'schedule, other SQL',
+        workflowId: `pipeline-schedule-${scheduledPipeline}-attack-${randomUUID()}`,
+        input: { spec: destructive(), params: {}, report: context(scheduledPipeline, 'schedule') },
+      },
       // No report at all: steps carry no run.
       { name: 'unreported', workflowId: `attack-${randomUUID()}`, input: { spec: destructive(), params: {} } },
     ]
@@ -137,7 +153,10 @@ describe.each(DATABASE_KINDS)('Temporal is not a way in (%s)', (kind) => {
     // lookalike is its schedule's id: recorded, then refused at its step, and left failed).
     const runs = await wb.db.db.selectFrom('pipeline_runs').select(['workflow_id', 'pipeline_id']).execute()
     for (const attack of attacks.filter((a) => a.name !== 'schedule, other SQL' && a.name !== 'finished run id'))
-      expect(runs.map((r) => r.workflow_id), attack.name).not.toContain(attack.workflowId)
+      expect(
+        runs.map((r) => r.workflow_id),
+        attack.name,
+      ).not.toContain(attack.workflowId)
     expect(runs.filter((r) => r.workflow_id === seedWorkflowId)).toHaveLength(1)
   })
 

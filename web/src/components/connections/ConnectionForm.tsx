@@ -104,7 +104,11 @@ export function ConnectionForm({
               {f.kind === 'password' && existing && (
                 <span className="muted" data-testid={`secret-${f.name}`}>
                   {' '}
-                  ({secretState === 'set' ? 'set; leave empty to keep, give it again when the host, port, user, database or TLS change' : 'not set'})
+                  (
+                  {secretState === 'set'
+                    ? 'set; leave empty to keep, give it again when the host, port, user, database or TLS change'
+                    : 'not set'}
+                  )
                 </span>
               )}
             </label>
