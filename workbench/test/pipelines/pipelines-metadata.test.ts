@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { validatePipeline } from '@workbench/orchestrator/spec'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -26,6 +27,30 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
   let token: string
   let viewerToken: string
   const masterKey = generateKey()
+  /** The row the API records before it starts a run (the reporter updates it; it never invents one). */
+  const queuedRun = async (
+    workflowId: string,
+    context: {
+      pipelineId: string
+      workspaceId: string
+      version: number
+      trigger: 'manual' | 'schedule'
+      params: object
+    },
+  ) =>
+    database.db
+      .insertInto('pipeline_runs')
+      .values({
+        id: randomUUID(),
+        pipeline_id: context.pipelineId,
+        workspace_id: context.workspaceId,
+        version: context.version,
+        trigger: context.trigger,
+        params: JSON.stringify(context.params),
+        status: 'queued',
+        workflow_id: workflowId,
+      })
+      .execute()
 
   const api = async (method: string, path: string, body?: unknown, bearer = token) => {
     const res = await app.request(`/api/workspaces/${ws}${path}`, {
@@ -186,14 +211,15 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     ] as const)
       await pipelines.reporter.report({
         kind: 'run_started',
-        workflowId: `wf-${kind}-summary-${n}`,
+        // A schedule's run: recorded because its workflow id is the pipeline's schedule's.
+        workflowId: `pipeline-schedule-${cron.id}-${kind}-${n}`,
         temporalRunId: 't',
         context,
         at,
       })
     await pipelines.reporter.report({
       kind: 'run_finished',
-      workflowId: `wf-${kind}-summary-1`,
+      workflowId: `pipeline-schedule-${cron.id}-${kind}-1`,
       status: 'succeeded',
       at: '2024-05-01T06:00:09.000Z',
     })
@@ -230,6 +256,7 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     const workflowId = `wf-${kind}-artifacts`
     const context = { pipelineId, workspaceId: ws, version: 1, trigger: 'manual' as const, params: {} }
     const at = '2024-05-01T10:00:00.000Z'
+    await queuedRun(workflowId, context)
     await pipelines.reporter.report({ kind: 'run_started', workflowId, temporalRunId: 't', context, at })
     const file = '/srv/data/workspaces/w/data/pipeline-artifacts/artifacts/0123/outputs.json'
     await pipelines.reporter.report({
@@ -258,6 +285,7 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
     const r = pipelines.reporter
     const finished: string[] = []
     const off = r.onRunFinished((run) => finished.push(run.status))
+    await queuedRun(workflowId, context)
     await r.report({ kind: 'run_started', workflowId, temporalRunId: 'tr-1', context, at: '2024-05-01T10:00:00.000Z' })
     await r.report({ kind: 'run_started', workflowId, temporalRunId: 'tr-1', context, at: '2024-05-01T10:00:05.000Z' })
     await r.report({
