@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { Client } from '@temporalio/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../../orchestrator/test/support/pipeline-env.ts'
@@ -11,6 +12,43 @@ import { createMembers } from '../support/members.ts'
 import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
 
 const WORKER_TOKEN = 'worker-token-for-the-temporal-escape-suite-0123456789'
+
+/** Loopback ports the process `pid` listens on (from /proc: its socket inodes in the LISTEN table). */
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>()
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    const link = (() => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`)
+      } catch {
+        return ''
+      }
+    })()
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1]
+    if (inode) inodes.add(inode)
+  }
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A' && inodes.has(f[9] ?? ''))
+    .map((f) => Number.parseInt((f[1] ?? '').split(':')[1] ?? '0', 16))
+}
+
+/**
+ * The dev server's HTTP API (`host:port`): as the runtime reports it, or else found the way an attacker
+ * would, among the ports the Temporal process listens on, by which one serves the workflow list.
+ */
+async function temporalHttpApi(wb: TestWorkbench): Promise<string> {
+  if (wb.temporal.internalEndpoints) return wb.temporal.internalEndpoints.http
+  for (const port of listeningPorts(wb.temporal.process?.pid ?? 0)) {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/${wb.temporal.namespace}/workflows`, {
+      signal: AbortSignal.timeout(2_000),
+    }).catch(() => undefined)
+    if (res?.status === 200) return `127.0.0.1:${port}`
+  }
+  throw new Error('the Temporal HTTP API was not found')
+}
 
 /** Every failure type and message down an error's cause chain. */
 function causes(err: unknown): string {
@@ -194,20 +232,20 @@ describe.each(DATABASE_KINDS)('Temporal is not a way in (%s)', (kind) => {
   })
 
   it('the embedded Temporal HTTP API is not reachable from an http step, even with loopback allow-listed', async () => {
-    const endpoints = wb.temporal.internalEndpoints
-    expect(endpoints).toBeDefined()
-    const list = `http://${endpoints?.http}/api/v1/namespaces/${wb.temporal.namespace}/workflows`
+    const httpApi = await temporalHttpApi(wb)
+    const httpPort = httpApi.split(':')[1]
+    const list = `http://${httpApi}/api/v1/namespaces/${wb.temporal.namespace}/workflows`
     // The target is real: the test process itself (not user code) can read every workspace's runs there.
     expect((await fetch(list)).status).toBe(200)
     await writeAllowedNetworks(wb.db.db, ['127.0.0.0/8', '::1/128'])
     try {
       const urls = [
         list,
-        `http://127.1:${endpoints?.http.split(':')[1]}/api/v1/namespaces/${wb.temporal.namespace}/workflows`,
-        `http://0.0.0.0:${endpoints?.http.split(':')[1]}/api/v1/namespaces/${wb.temporal.namespace}/workflows`,
-        `http://localhost:${endpoints?.http.split(':')[1]}/api/v1/namespaces/${wb.temporal.namespace}/workflows`,
-        `http://${endpoints?.metrics}/metrics`,
+        `http://127.1:${httpPort}/api/v1/namespaces/${wb.temporal.namespace}/workflows`,
+        `http://0.0.0.0:${httpPort}/api/v1/namespaces/${wb.temporal.namespace}/workflows`,
+        `http://localhost:${httpPort}/api/v1/namespaces/${wb.temporal.namespace}/workflows`,
         `http://${wb.temporal.address}/`,
+        ...(wb.temporal.internalEndpoints ? [`http://${wb.temporal.internalEndpoints.metrics}/metrics`] : []),
       ]
       const yaml = [
         `${header('peek')}concurrency: ${urls.length}`,
