@@ -6,7 +6,6 @@ import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
 import type { CatalogService } from './catalog/catalog-service.ts'
-import { collabMembershipSync } from './collab/membership-sync.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { ConnectionService } from './connections/connection-service.ts'
 import type { AppEnv } from './http/env.ts'
@@ -97,10 +96,7 @@ export function createApp(deps: AppDeps) {
     .route('/', authRoutes(deps.identity))
     .route('/', meRoutes(deps.identity))
     .route('/', apiTokenRoutes(deps.identity))
-    .route(
-      '/',
-      workspaceRoutes(deps.identity, { membershipChanged: collabMembershipSync(() => deps.collab?.()?.server) }),
-    )
+    .route('/', workspaceRoutes(deps.identity))
     .route('/', invitationRoutes(deps.identity))
     .route('/', auditRoutes(deps.identity))
     .route('/', adminRoutes(deps.identity))
