@@ -13,7 +13,7 @@ import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
 import { requestLogger } from './http/request-logger.ts'
 import { securityMiddleware } from './http/security.ts'
-import { validationHook } from './http/validation.ts'
+import { rejectNulBytes, validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
 import type { NotebookHistoryServices } from './notebooks/history-services.ts'
@@ -167,6 +167,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', metrics.middleware)
   app.use('*', clientContext(deps.identity.options.trustProxy))
   app.use('*', ...securityMiddleware(deps.identity.options))
+  app.use('/api/*', rejectNulBytes())
   app.use('/api/*', authenticate(deps.identity))
   app.onError(errorHandler(deps.logger))
   app.notFound(notFoundHandler)

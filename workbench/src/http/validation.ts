@@ -1,4 +1,5 @@
 import type { Hook } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
 import { AppError } from './errors.ts'
 
 /**
@@ -14,4 +15,73 @@ export const validationHook: Hook<any, any, any, any> = (result) => {
   }))
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ')
   throw new AppError(400, 'validation_failed', `Invalid request: ${summary}`, { fields })
+}
+
+const NUL = '\u0000'
+
+/** Where a NUL byte sits in a parsed JSON value: `name`, `cells.3.source`, `(body)`; undefined if none. */
+export function findNul(value: unknown, at: string[] = []): string | undefined {
+  const here = () => at.join('.') || '(body)'
+  if (typeof value === 'string') return value.includes(NUL) ? here() : undefined
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findNul(item, [...at, String(i)])
+      if (found) return found
+    }
+    return undefined
+  }
+  if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes(NUL)) return [...at, key.replaceAll(NUL, '\\0')].join('.')
+      const found = findNul(item, [...at, key])
+      if (found) return found
+    }
+  return undefined
+}
+
+/** The 400 for a NUL byte in `field`: PostgreSQL text cannot hold one, and no name or id needs one. */
+export function nulByteError(field: string): AppError {
+  return new AppError(400, 'validation_failed', `Invalid request: ${field}: must not contain a NUL byte`, {
+    fields: [{ field, message: 'must not contain a NUL byte' }],
+  })
+}
+
+/**
+ * Refuses NUL bytes in the path, the query string and JSON bodies with a 400 naming the field, before
+ * any route sees them (they used to reach PostgreSQL, which answered 500). File bodies (uploads,
+ * .ipynb imports) are left to the code that parses them: binary files legitimately hold NUL bytes.
+ */
+export function rejectNulBytes(): MiddlewareHandler {
+  return async (c, next) => {
+    const url = new URL(c.req.url)
+    let path: string
+    try {
+      path = decodeURIComponent(url.pathname)
+    } catch {
+      throw new AppError(400, 'validation_failed', 'Invalid request: the path is not valid percent-encoding', {
+        fields: [{ field: '(path)', message: 'not valid percent-encoding' }],
+      })
+    }
+    if (path.includes(NUL)) {
+      const segment = path.split('/').findIndex((part) => part.includes(NUL))
+      throw nulByteError(`path segment ${segment}`)
+    }
+    for (const [key, value] of url.searchParams)
+      if (key.includes(NUL) || value.includes(NUL)) throw nulByteError(`query.${key.replaceAll(NUL, '\\0')}`)
+    if (c.req.header('content-type')?.includes('application/json') && !['GET', 'HEAD'].includes(c.req.method)) {
+      // Read once: Hono caches the body, so the route's own parsing reuses this text.
+      const text = await c.req.text()
+      if (text.includes('\\u0000') || text.includes(NUL)) {
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(text)
+        } catch {
+          throw nulByteError('(body)')
+        }
+        const field = findNul(parsed)
+        if (field) throw nulByteError(field)
+      }
+    }
+    await next()
+  }
 }

@@ -295,7 +295,7 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
 
     // Kernels socket.
     if (typeof event.kernels === 'object') {
-      const closed = await Promise.race([open.kernel.closed, new Promise<undefined>((r) => setTimeout(r, 5_000))])
+      const closed = await Promise.race([open.kernel.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))])
       expect(closed?.code).toBe(event.kernels.closeWith)
       expect((closed?.at ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(WITHIN_MS)
       // Nothing can be executed on it any more, and a new socket is refused before the upgrade.
@@ -306,7 +306,7 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
 
     // Run-log socket.
     if (typeof event.logs === 'object') {
-      const closed = await Promise.race([open.logs.closed, new Promise<undefined>((r) => setTimeout(r, 5_000))])
+      const closed = await Promise.race([open.logs.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))])
       expect(closed?.code).toBe(event.logs.closeWith)
       expect((closed?.at ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(WITHIN_MS)
       expect([401, 403, 404]).toContain(await upgradeStatus(logsUrl(), token))
@@ -344,7 +344,7 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
 
     const started = Date.now()
     expect((await api(adminToken, 'PATCH', `/workspaces/${workspaceId}/members/${subject.userId}`, { role: 'viewer' })).status).toBe(200)
-    const closed = await Promise.race([kernel.closed, new Promise<undefined>((r) => setTimeout(r, 5_000))])
+    const closed = await Promise.race([kernel.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))])
     expect(closed?.code).toBe(AccessCloseCode.forbidden)
     expect((closed?.at ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(WITHIN_MS)
     expect(await upgradeStatus(kernelUrl(), subject.session.accessToken)).toBe(403)
