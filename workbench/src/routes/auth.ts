@@ -137,7 +137,7 @@ export function authRoutes(identity: Identity) {
       await audit(c, 'auth.login', 'failure', 401, { id: user?.id, email: account })
       throw new AppError(401, 'invalid_credentials', 'The email or password is wrong')
     }
-    identity.throttle.recordSuccess(account)
+    identity.throttle.recordSuccess(ip, account)
     await audit(c, 'auth.login', 'success', 200, { id: user.id, email: user.email })
     return identity.users.getOrThrow(user.id)
   }
@@ -183,6 +183,7 @@ export function authRoutes(identity: Identity) {
           throw err instanceof AppError && err.code === 'email_taken' ? probeFailed(err) : err
         })
       if (invitation && body.invitationToken) await acceptInvitation(identity.db(), body.invitationToken, user.id)
+      identity.throttle.recordSuccess(ip, normalizeEmail(body.email))
       await audit(c, 'auth.register', 'success', 201, user)
       const tokens = await identity.sessions.start(user.id)
       const csrfToken = setSessionCookies(c, tokens, identity.options.refreshTokenTtlDays)
