@@ -109,7 +109,14 @@ export async function resolveSource(
     header: options.header ?? sniffed.header,
   }
   const firstLine = text.split(/\r?\n/, 1)[0] ?? ''
-  const names = columnNames(splitLine(firstLine, dialect.delimiter, dialect.quote), dialect.header)
+  const headerCells = splitLine(firstLine, dialect.delimiter, dialect.quote)
+  // A NUL byte ends a string for DuckDB's C parser: a column named with one would break the reading SQL.
+  const nul = dialect.header ? headerCells.findIndex((cell) => cell.includes('\u0000')) : -1
+  if (nul >= 0)
+    throw new AppError(400, 'validation_failed', `Invalid request: header: column ${nul + 1} contains a NUL byte`, {
+      fields: [{ field: `header.${nul}`, message: 'a column name must not contain a NUL byte' }],
+    })
+  const names = columnNames(headerCells, dialect.header)
   const draft: Extract<SourceSpec, { kind: 'csv' }> = {
     kind: 'csv',
     path: csvPath,
