@@ -140,8 +140,12 @@ export class LiveSockets {
     if (entries.length === 0) return
     const db = this.db()
     const users = unique(entries.map((e) => e.grant.userId))
-    const sessions = unique(entries.filter((e) => e.grant.credential.kind === 'session').map((e) => e.grant.credential.id))
-    const tokens = unique(entries.filter((e) => e.grant.credential.kind === 'api_token').map((e) => e.grant.credential.id))
+    const sessions = unique(
+      entries.filter((e) => e.grant.credential.kind === 'session').map((e) => e.grant.credential.id),
+    )
+    const tokens = unique(
+      entries.filter((e) => e.grant.credential.kind === 'api_token').map((e) => e.grant.credential.id),
+    )
     const workspaces = unique(entries.map((e) => e.grant.workspaceId))
     const now = new Date()
     const [activeUsers, liveSessions, liveTokens, roles] = await Promise.all([

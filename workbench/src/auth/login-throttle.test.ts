@@ -66,4 +66,3 @@ describe('LoginThrottle', () => {
     expect(throttle.retryAfterMs('owner-ip', 'b@example.com')).toBeGreaterThan(0)
   })
 })
-

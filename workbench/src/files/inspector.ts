@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import { AppError } from '../http/errors.ts'
+import { redactServerPaths } from '../http/server-paths.ts'
 import { type CsvDialect, sniffDialect, splitLine } from './dialect.ts'
 import { head, type TextEncoding, utf8Version } from './encoding.ts'
 import { type InvalidLine, splitNdjson } from './ndjson.ts'
@@ -322,7 +323,7 @@ export async function csvProblems(con: DuckDBConnection, rejectsTable: string, m
       kind: problemKind(String(r.error_type)),
       line: Number(r.line),
       column: r.column_name === null ? undefined : String(r.column_name),
-      message: String(r.error_message),
+      message: redactServerPaths(String(r.error_message)),
       raw: r.csv_line === null ? undefined : String(r.csv_line).slice(0, 500),
     }))
 }
@@ -371,8 +372,8 @@ export async function castProblems(
   return problems.sort((a, b) => (a.row ?? 0) - (b.row ?? 0)).slice(0, MAX_PROBLEMS)
 }
 
-/** A DuckDB error message without the "Possible fixes" essay. */
+/** A DuckDB error message without the "Possible fixes" essay, nor the server paths of the files it read. */
 export function duckdbMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
+  const message = redactServerPaths(err instanceof Error ? err.message : String(err))
   return message.split('\n\nPossible fixes')[0]?.split('\nPossible fixes')[0]?.trim() ?? message
 }

@@ -53,7 +53,10 @@ export function collabRoutes(identity: Identity, deps: () => CollabDeps | undefi
           }
           const opened = connection
           // Sign-out, revocation, disable and removal close the socket; a downgrade to viewer makes it read-only.
-          const live = principal && grant.workspaceId && socketGrant(principal, grant.workspaceId, 'viewer', grant.canWrite ? 'editor' : undefined)
+          const live =
+            principal &&
+            grant.workspaceId &&
+            socketGrant(principal, grant.workspaceId, 'viewer', grant.canWrite ? 'editor' : undefined)
           if (!live) return ws.close(CollabCloseCode.unauthorized, 'no session to follow')
           unregister = identity.liveSockets.register(live, {
             close: (code, reason) => {

@@ -1,5 +1,5 @@
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from '../auth/password-policy.ts'
 import { z } from '@hono/zod-openapi'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from '../auth/password-policy.ts'
 import { AppError } from '../http/errors.ts'
 
 /** Shapes shared by the identity routes' OpenAPI documents. */

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DocumentStore } from '../../src/collab/document-store.ts'
 import { loadConfig } from '../../src/config.ts'
@@ -55,6 +54,24 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
+  /** Uploads `bytes` as `name` through the files API; returns the file id. */
+  const upload = async (name: string, bytes: Buffer) => {
+    const begun = await user.post(`/api/workspaces/${ws}/files/uploads`, { name, size: bytes.length })
+    expect(begun.status).toBe(201)
+    const put = await f.app.request(`/api/workspaces/${ws}/files/uploads/${begun.body.id}?offset=0`, {
+      method: 'PUT',
+      headers: {
+        cookie: [...user.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'x-csrf-token': user.cookies.get('wb_csrf') ?? '',
+        'content-type': 'application/octet-stream',
+      },
+      body: bytes,
+    })
+    expect(put.status).toBe(200)
+    expect((await user.post(`/api/workspaces/${ws}/files/uploads/${begun.body.id}/complete`)).status).toBe(200)
+    return begun.body.id as string
+  }
+
   const refusedNaming = (res: { status: number; body: any; text: string }, field: RegExp) => {
     expect(res.status, res.text).toBe(400)
     expect(res.body.code).toBe('validation_failed')
@@ -70,7 +87,10 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
         await f.client().post('/api/auth/register', { email: 'n@example.com', name: 'n\u0000', password: PASSWORD }),
         /name/,
       )
-      refusedNaming(await f.client().post('/api/auth/login', { email: 'owner@example.com\u0000', password: 'x' }), /email/)
+      refusedNaming(
+        await f.client().post('/api/auth/login', { email: 'owner@example.com\u0000', password: 'x' }),
+        /email/,
+      )
       refusedNaming(await user.post(`/api/workspaces/${ws}/pipelines`, { yaml: 'steps: []\u0000' }), /yaml/)
       refusedNaming(await user.post('/api/me/tokens', { name: 'ci\u0000', scope: 'read', expiresInDays: 1 }), /name/)
     })
@@ -99,7 +119,9 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
         nbformat: 4,
         nbformat_minor: 5,
         metadata: {},
-        cells: [{ id: 'a', cell_type: 'code', source: 'x = "\u0000"', metadata: {}, outputs: [], execution_count: null }],
+        cells: [
+          { id: 'a', cell_type: 'code', source: 'x = "\u0000"', metadata: {}, outputs: [], execution_count: null },
+        ],
       }
       const res = await user.request('POST', `/api/workspaces/${ws}/notebooks/import?name=nul`, JSON.stringify(ipynb), {
         'content-type': 'application/x-ipynb+json',
@@ -114,17 +136,15 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
 
     it('in CSV headers', async () => {
       const csv = Buffer.from('id,na\u0000me\n1,a\n2,b\n')
-      const begun = await user.post(`/api/workspaces/${ws}/files/uploads`, { name: 'nul.csv', size: csv.length })
-      expect(begun.status).toBe(201)
-      const put = await f.app.request(`/api/workspaces/${ws}/files/uploads/${begun.body.id}?offset=0`, {
-        method: 'PUT',
-        headers: { cookie: [...user.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf-token': user.cookies.get('wb_csrf') ?? '', 'content-type': 'application/octet-stream' },
-        body: csv,
-      })
-      expect(put.status).toBe(200)
-      expect((await user.post(`/api/workspaces/${ws}/files/uploads/${begun.body.id}/complete`)).status).toBe(200)
+      const begun = { body: { id: await upload('nul.csv', csv) } }
       const preview = await user.post(`/api/workspaces/${ws}/files/${begun.body.id}/preview`, {})
-      expect(preview.status, f.logs.filter((l) => l.includes('unhandled')).join('\n').slice(0, 3000)).toBeLessThan(500)
+      expect(
+        preview.status,
+        f.logs
+          .filter((l) => l.includes('unhandled'))
+          .join('\n')
+          .slice(0, 3000),
+      ).toBeLessThan(500)
       const imported = await user.post(`/api/workspaces/${ws}/files/${begun.body.id}/import`, { table: 'nul_t' })
       refusedNaming(imported, /header|column/)
     })
@@ -137,16 +157,30 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
           await f.client().post('/api/auth/register', { email: `${randomUUID()}@example.com`, name: 'p', password }),
           /password/,
         )
-      refusedNaming(await f.client().post('/api/auth/register', { email: 'samesame@example.com', name: 'p', password: 'samesame@example.com' }), /password/)
-      refusedNaming(await user.post('/api/me/password', { currentPassword: PASSWORD, newPassword: 'password1234' }), /newPassword/)
+      refusedNaming(
+        await f
+          .client()
+          .post('/api/auth/register', { email: 'samesame@example.com', name: 'p', password: 'samesame@example.com' }),
+        /password/,
+      )
+      refusedNaming(
+        await user.post('/api/me/password', { currentPassword: PASSWORD, newPassword: 'password1234' }),
+        /newPassword/,
+      )
       // No composition rules: a long passphrase of lower-case words is fine, and 64+ characters are allowed.
       const long = 'this is a long passphrase without digits or capitals, more than sixty-four characters'
-      expect((await f.client().post('/api/auth/register', { email: 'long@example.com', name: 'l', password: long })).status).toBe(201)
+      expect(
+        (await f.client().post('/api/auth/register', { email: 'long@example.com', name: 'l', password: long })).status,
+      ).toBe(201)
     })
 
     it('refuses a common ADMIN_PASSWORD at start', () => {
-      expect(() => loadConfig({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'password1234' }, ROOT)).toThrow(/ADMIN_PASSWORD/)
-      expect(() => loadConfig({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'root password 123' }, ROOT)).not.toThrow()
+      expect(() => loadConfig({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'password1234' }, ROOT)).toThrow(
+        /ADMIN_PASSWORD/,
+      )
+      expect(() =>
+        loadConfig({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'root password 123' }, ROOT),
+      ).not.toThrow()
     })
   })
 
@@ -157,19 +191,33 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
       // One IP hammering the account, then many IPs.
       for (let i = 0; i < 40; i++)
         statuses.push(
-          (await f.client({ ip: '192.0.2.66' }).post('/api/auth/login', { email: 'throttled@example.com', password: `guess ${i} guess` })).status,
+          (
+            await f
+              .client({ ip: '192.0.2.66' })
+              .post('/api/auth/login', { email: 'throttled@example.com', password: `guess ${i} guess` })
+          ).status,
         )
       for (let i = 0; i < 60; i++)
         statuses.push(
-          (await f.client({ ip: `198.18.0.${i}` }).post('/api/auth/login', { email: 'throttled@example.com', password: `guess ${i} guess` })).status,
+          (
+            await f
+              .client({ ip: `198.18.0.${i}` })
+              .post('/api/auth/login', { email: 'throttled@example.com', password: `guess ${i} guess` })
+          ).status,
         )
       expect(statuses).toContain(429)
-      const attacker = await f.client({ ip: '192.0.2.66' }).post('/api/auth/login', { email: 'throttled@example.com', password: PASSWORD })
+      const attacker = await f
+        .client({ ip: '192.0.2.66' })
+        .post('/api/auth/login', { email: 'throttled@example.com', password: PASSWORD })
       expect(attacker.status).toBe(429)
-      const ok = await f.client({ ip: owner.ip }).post('/api/auth/login', { email: 'throttled@example.com', password: PASSWORD })
+      const ok = await f
+        .client({ ip: owner.ip })
+        .post('/api/auth/login', { email: 'throttled@example.com', password: PASSWORD })
       expect(ok.status).toBe(200)
       // From a new client the owner is slowed, never locked out for long.
-      const fresh = await f.client({ ip: '203.0.113.99' }).post('/api/auth/login', { email: 'throttled@example.com', password: 'still wrong!' })
+      const fresh = await f
+        .client({ ip: '203.0.113.99' })
+        .post('/api/auth/login', { email: 'throttled@example.com', password: 'still wrong!' })
       if (fresh.status === 429) expect(Number(fresh.headers.get('retry-after'))).toBeLessThanOrEqual(30)
     })
   })
@@ -232,14 +280,27 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
 
   describe('server paths and logs', () => {
     it('answers errors without absolute server paths', async () => {
+      // DuckDB names the file it could not read by its full path under the data folder.
+      const broken = await upload('broken.json', Buffer.from('{"a": [1, 2'))
       const answers = [
-        await user.request('POST', `/api/workspaces/${ws}/notebooks/import?name=bad`, '{not json', { 'content-type': 'application/x-ipynb+json' }),
+        await user.post(`/api/workspaces/${ws}/files/${broken}/preview`, {}),
+        await user.post(`/api/workspaces/${ws}/files/${broken}/import`, { table: 'broken' }),
+        await user.get(`/api/workspaces/${ws}/files/imports`),
+        await user.request('POST', `/api/workspaces/${ws}/notebooks/import?name=bad`, '{not json', {
+          'content-type': 'application/x-ipynb+json',
+        }),
         await user.get(`/api/workspaces/${ws}/files/tables/nope`),
         await user.post(`/api/workspaces/${ws}/files/${randomUUID()}/preview`, {}),
         await user.get(`/api/workspaces/${ws}/notebooks/${randomUUID()}`),
       ]
       for (const res of answers) {
-        expect(res.status, f.logs.filter((l) => l.includes('unhandled')).join('\n').slice(0, 3000)).toBeLessThan(500)
+        expect(
+          res.status,
+          f.logs
+            .filter((l) => l.includes('unhandled'))
+            .join('\n')
+            .slice(0, 3000),
+        ).toBeLessThan(500)
         for (const dir of [dataDir, os.tmpdir(), ROOT, os.homedir()]) expect(res.text).not.toContain(dir)
       }
     })

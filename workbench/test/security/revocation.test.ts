@@ -110,14 +110,44 @@ interface RevocationEvent {
 
 const unauthorized = { closeWith: AccessCloseCode.unauthorized }
 const EVENTS: RevocationEvent[] = [
-  { name: 'role change editor → viewer', via: 'session', collab: 'read-only', kernels: { closeWith: AccessCloseCode.forbidden }, logs: 'stays-open' },
-  { name: 'removal from the workspace', via: 'session', collab: { closeWith: AccessCloseCode.accessRevoked }, kernels: { closeWith: AccessCloseCode.forbidden }, logs: { closeWith: AccessCloseCode.accessRevoked } },
+  {
+    name: 'role change editor → viewer',
+    via: 'session',
+    collab: 'read-only',
+    kernels: { closeWith: AccessCloseCode.forbidden },
+    logs: 'stays-open',
+  },
+  {
+    name: 'removal from the workspace',
+    via: 'session',
+    collab: { closeWith: AccessCloseCode.accessRevoked },
+    kernels: { closeWith: AccessCloseCode.forbidden },
+    logs: { closeWith: AccessCloseCode.accessRevoked },
+  },
   { name: 'logout', via: 'session', collab: unauthorized, kernels: unauthorized, logs: unauthorized },
-  { name: 'session revocation (refresh token reuse)', via: 'session', collab: unauthorized, kernels: unauthorized, logs: unauthorized },
+  {
+    name: 'session revocation (refresh token reuse)',
+    via: 'session',
+    collab: unauthorized,
+    kernels: unauthorized,
+    logs: unauthorized,
+  },
   { name: 'API token revocation', via: 'api_token', collab: unauthorized, kernels: unauthorized, logs: unauthorized },
   { name: 'account disable', via: 'session', collab: unauthorized, kernels: unauthorized, logs: unauthorized },
-  { name: 'removal made by another server (straight in the DB)', via: 'session', collab: { closeWith: AccessCloseCode.accessRevoked }, kernels: { closeWith: AccessCloseCode.forbidden }, logs: { closeWith: AccessCloseCode.accessRevoked } },
-  { name: 'disable made by another server (straight in the DB)', via: 'session', collab: unauthorized, kernels: unauthorized, logs: unauthorized },
+  {
+    name: 'removal made by another server (straight in the DB)',
+    via: 'session',
+    collab: { closeWith: AccessCloseCode.accessRevoked },
+    kernels: { closeWith: AccessCloseCode.forbidden },
+    logs: { closeWith: AccessCloseCode.accessRevoked },
+  },
+  {
+    name: 'disable made by another server (straight in the DB)',
+    via: 'session',
+    collab: unauthorized,
+    kernels: unauthorized,
+    logs: unauthorized,
+  },
 ]
 
 describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kind) => {
@@ -141,7 +171,10 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
   const api = async (token: string, method: string, p: string, body?: unknown) => {
     const res = await fetch(`${base}/api${p}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await res.text()
@@ -234,7 +267,11 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
   const newEditor = async () => {
     const user = await members.member(workspaceId, 'editor')
     const session = await members.identity.sessions.start(user.userId)
-    const token = await members.identity.apiTokens.create(user.userId, { name: 'sockets', scope: 'write', expiresInDays: 1 })
+    const token = await members.identity.apiTokens.create(user.userId, {
+      name: 'sockets',
+      scope: 'write',
+      expiresInDays: 1,
+    })
     return { ...user, session, apiToken: token }
   }
 
@@ -271,7 +308,10 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
 
     const started = Date.now()
     if (event.name.startsWith('role change')) {
-      expect((await api(adminToken, 'PATCH', `/workspaces/${workspaceId}/members/${subject.userId}`, { role: 'viewer' })).status).toBe(200)
+      expect(
+        (await api(adminToken, 'PATCH', `/workspaces/${workspaceId}/members/${subject.userId}`, { role: 'viewer' }))
+          .status,
+      ).toBe(200)
     } else if (event.name.startsWith('removal from')) {
       expect((await api(adminToken, 'DELETE', `/workspaces/${workspaceId}/members/${subject.userId}`)).status).toBe(204)
     } else if (event.name === 'logout') {
@@ -279,12 +319,18 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
     } else if (event.name.startsWith('session revocation')) {
       const body = { refreshToken: subject.session.refreshToken }
       const post = () =>
-        fetch(`${base}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        fetch(`${base}/api/auth/refresh`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
       expect((await post()).status).toBe(200)
       const reused = await post()
       expect([reused.status, ((await reused.json()) as { code: string }).code]).toEqual([401, 'refresh_token_reused'])
     } else if (event.name === 'API token revocation') {
-      expect((await api(subject.session.accessToken, 'DELETE', `/me/tokens/${subject.apiToken.info.id}`)).status).toBe(204)
+      expect((await api(subject.session.accessToken, 'DELETE', `/me/tokens/${subject.apiToken.info.id}`)).status).toBe(
+        204,
+      )
     } else if (event.name === 'account disable') {
       expect((await api(adminToken, 'PATCH', `/admin/users/${subject.userId}`, { disabled: true })).status).toBe(200)
     } else if (event.name.startsWith('removal made')) {
@@ -295,18 +341,26 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
 
     // Kernels socket.
     if (typeof event.kernels === 'object') {
-      const closed = await Promise.race([open.kernel.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))])
+      const closed = await Promise.race([
+        open.kernel.closed,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000)),
+      ])
       expect(closed?.code).toBe(event.kernels.closeWith)
       expect((closed?.at ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(WITHIN_MS)
       // Nothing can be executed on it any more, and a new socket is refused before the upgrade.
-      expect(() => open.kernel.ws.send(JSON.stringify({ type: 'execute', requestId: 'late', code: 'SELECT 1', language: 'sql' }))).not.toThrow()
+      expect(() =>
+        open.kernel.ws.send(JSON.stringify({ type: 'execute', requestId: 'late', code: 'SELECT 1', language: 'sql' })),
+      ).not.toThrow()
       expect(open.kernel.messages.some((m) => m.requestId === 'late')).toBe(false)
       expect([401, 403, 404]).toContain(await upgradeStatus(kernelUrl(), token))
     }
 
     // Run-log socket.
     if (typeof event.logs === 'object') {
-      const closed = await Promise.race([open.logs.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))])
+      const closed = await Promise.race([
+        open.logs.closed,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000)),
+      ])
       expect(closed?.code).toBe(event.logs.closeWith)
       expect((closed?.at ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(WITHIN_MS)
       expect([401, 403, 404]).toContain(await upgradeStatus(logsUrl(), token))
@@ -343,8 +397,14 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
     expect(JSON.stringify(kernel.messages)).toContain('py-ok')
 
     const started = Date.now()
-    expect((await api(adminToken, 'PATCH', `/workspaces/${workspaceId}/members/${subject.userId}`, { role: 'viewer' })).status).toBe(200)
-    const closed = await Promise.race([kernel.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))])
+    expect(
+      (await api(adminToken, 'PATCH', `/workspaces/${workspaceId}/members/${subject.userId}`, { role: 'viewer' }))
+        .status,
+    ).toBe(200)
+    const closed = await Promise.race([
+      kernel.closed,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000)),
+    ])
     expect(closed?.code).toBe(AccessCloseCode.forbidden)
     expect((closed?.at ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(WITHIN_MS)
     expect(await upgradeStatus(kernelUrl(), subject.session.accessToken)).toBe(403)

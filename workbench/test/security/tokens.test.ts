@@ -60,19 +60,38 @@ describe.each(DATABASE_KINDS)('access tokens and credentials on %s', (kind) => {
     const users = await f.client().withBearer(forged).get('/api/admin/users')
     expect(users.status).toBe(401)
     // The same key and the attacker's own subject still work: it is the pairing that is refused.
-    const own = await f.client().withBearer(await mint({ sub: attacker.userId, sid: await sessionOf(attacker.userId) })).get('/api/me')
+    const own = await f
+      .client()
+      .withBearer(await mint({ sub: attacker.userId, sid: await sessionOf(attacker.userId) }))
+      .get('/api/me')
     expect([own.status, own.body.user?.id ?? own.body.id]).toEqual([200, attacker.userId])
   })
 
   it('refuses minted tokens with a made-up or malformed session id (401, never 500)', async () => {
     for (const sid of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', "x' or 1=1 --", ''])
-      expect((await f.client().withBearer(await mint({ sub: admin.userId, sid })).get('/api/me')).status).toBe(401)
-    expect((await f.client().withBearer(await mint({ sub: 'admin', sid: await sessionOf(admin.userId) })).get('/api/me')).status).toBe(401)
+      expect(
+        (
+          await f
+            .client()
+            .withBearer(await mint({ sub: admin.userId, sid }))
+            .get('/api/me')
+        ).status,
+      ).toBe(401)
+    expect(
+      (
+        await f
+          .client()
+          .withBearer(await mint({ sub: 'admin', sid: await sessionOf(admin.userId) }))
+          .get('/api/me')
+      ).status,
+    ).toBe(401)
   })
 
   it('refuses a disabled account at once on cookies, access tokens, API tokens and refresh', async () => {
     const victim = await f.signUp('victim@example.com')
-    const pair = await f.client().post('/api/auth/token', { email: 'victim@example.com', password: 'correct horse battery staple' })
+    const pair = await f
+      .client()
+      .post('/api/auth/token', { email: 'victim@example.com', password: 'correct horse battery staple' })
     expect(pair.status).toBe(200)
     const apiToken = await victim.post('/api/me/tokens', { name: 'ci', scope: 'write', expiresInDays: 30 })
     expect(apiToken.status).toBe(201)
@@ -87,7 +106,9 @@ describe.each(DATABASE_KINDS)('access tokens and credentials on %s', (kind) => {
     expect(refreshed.status).toBe(401)
     const cookieRefresh = await victim.post('/api/auth/refresh')
     expect(cookieRefresh.status).toBe(401)
-    const login = await f.client().post('/api/auth/login', { email: 'victim@example.com', password: 'correct horse battery staple' })
+    const login = await f
+      .client()
+      .post('/api/auth/login', { email: 'victim@example.com', password: 'correct horse battery staple' })
     expect(login.status).toBe(401)
 
     // Through the admin API too: the sessions are revoked, so re-enabling does not revive them.
