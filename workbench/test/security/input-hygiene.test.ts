@@ -6,6 +6,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DocumentStore } from '../../src/collab/document-store.ts'
 import { loadConfig } from '../../src/config.ts'
+import { createLogger } from '../../src/logger.ts'
 import { NotebookService } from '../../src/notebooks/notebook-service.ts'
 import { Pipelines } from '../../src/pipelines/pipelines-module.ts'
 import { ARTIFACTS_FOLDER } from '../../src/pipelines/run-artifacts.ts'
@@ -313,5 +314,38 @@ describe.each(DATABASE_KINDS)('input hygiene on %s', (kind) => {
       const leaked = f.logs.filter((line) => line.includes(marker))
       expect(leaked).toEqual([])
     })
+  })
+})
+
+describe('the server log', () => {
+  it('redacts secrets and user-written SQL wherever they appear in a log call, and server paths in errors', () => {
+    const lines: string[] = []
+    const logger = createLogger('trace', { write: (line: string) => void lines.push(line) })
+    const failed = new Error(
+      `Parser Error: syntax error at or near "FROM"\n\nLINE 1: SELECT typed_sql_marker FROM ${os.tmpdir()}/x.csv\n                              ^`,
+    )
+    logger.error({ err: failed, requestId: 'r1' }, 'unhandled error')
+    logger.info(
+      {
+        sql: 'SELECT typed_sql_marker_2',
+        cell: { source: 'print("typed_code_marker")' },
+        body: { refreshToken: 'wbr_refresh_marker', currentPassword: 'pw_marker_1', newPassword: 'pw_marker_2' },
+        headers: { cookie: 'wb_access=cookie_marker', 'set-cookie': 'wb_access=set_cookie_marker' },
+      },
+      'request',
+    )
+    const all = lines.join('\n')
+    for (const marker of [
+      'typed_sql_marker',
+      'typed_code_marker',
+      'refresh_marker',
+      'pw_marker',
+      'cookie_marker',
+      os.tmpdir(),
+    ])
+      expect(all).not.toContain(marker)
+    // What is useful stays: the kind of error and the request.
+    expect(all).toContain('Parser Error')
+    expect(all).toContain('r1')
   })
 })
