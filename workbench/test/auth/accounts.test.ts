@@ -163,7 +163,9 @@ describe.each(DATABASE_KINDS)('accounts and sessions on %s', (kind) => {
     expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(Number(slowed.headers.get('retry-after'))).toBeLessThanOrEqual(30)
     // The owner's client is not locked out by somebody else's failures.
-    const own = await f.client({ ip: owner.ip }).post('/api/auth/login', { email: 'target@example.com', password: PASSWORD })
+    const own = await f
+      .client({ ip: owner.ip })
+      .post('/api/auth/login', { email: 'target@example.com', password: PASSWORD })
     expect(own.status).toBe(200)
     // An account that does not exist is throttled the same way, so the limiter reveals nothing.
     for (let i = 0; i < 20; i++)
