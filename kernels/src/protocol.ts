@@ -12,7 +12,9 @@ export const KernelCloseCode = {
   serverShutdown: 1001,
   /** The session id does not exist (never created, deleted, or culled when idle). */
   sessionNotFound: 4404,
-  /** The user may not use this session's workspace. */
+  /** The caller's credential stopped being valid while connected (signed out, revoked, account disabled). */
+  unauthorized: 4401,
+  /** The user may not (or no longer) execute in this session's workspace: removed, or no longer an editor. */
   forbidden: 4403,
   /** The session was deleted or culled while connected. */
   sessionClosed: 4410,

@@ -6,7 +6,6 @@ import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
 import type { CatalogService } from './catalog/catalog-service.ts'
-import { collabMembershipSync } from './collab/membership-sync.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { ConnectionService } from './connections/connection-service.ts'
 import type { AppEnv } from './http/env.ts'
@@ -14,7 +13,7 @@ import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
 import { requestLogger } from './http/request-logger.ts'
 import { securityMiddleware } from './http/security.ts'
-import { validationHook } from './http/validation.ts'
+import { rejectNulBytes, validationHook } from './http/validation.ts'
 import { webAppRoutes } from './http/web-app.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
 import type { NotebookHistoryServices } from './notebooks/history-services.ts'
@@ -97,10 +96,7 @@ export function createApp(deps: AppDeps) {
     .route('/', authRoutes(deps.identity))
     .route('/', meRoutes(deps.identity))
     .route('/', apiTokenRoutes(deps.identity))
-    .route(
-      '/',
-      workspaceRoutes(deps.identity, { membershipChanged: collabMembershipSync(() => deps.collab?.()?.server) }),
-    )
+    .route('/', workspaceRoutes(deps.identity))
     .route('/', invitationRoutes(deps.identity))
     .route('/', auditRoutes(deps.identity))
     .route('/', adminRoutes(deps.identity))
@@ -171,6 +167,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', metrics.middleware)
   app.use('*', clientContext(deps.identity.options.trustProxy))
   app.use('*', ...securityMiddleware(deps.identity.options))
+  app.use('/api/*', rejectNulBytes())
   app.use('/api/*', authenticate(deps.identity))
   app.onError(errorHandler(deps.logger))
   app.notFound(notFoundHandler)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { z } from 'zod'
+import { passwordProblem } from './auth/password-policy.ts'
 
 /**
  * Everything the workbench reads from the environment, parsed once at the entrypoint.
@@ -93,7 +94,15 @@ const envSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === '' ? undefined : v))
-    .pipe(z.string().min(12, 'must be at least 12 characters').optional()),
+    .pipe(
+      z
+        .string()
+        .superRefine((value, ctx) => {
+          const problem = passwordProblem(value)
+          if (problem) ctx.addIssue({ code: 'custom', message: problem })
+        })
+        .optional(),
+    ),
   REGISTRATION: z.enum(['open', 'invite-only']).default('open'),
   /** Origin users reach the app at, for links in invitations; defaults to the request's origin. */
   PUBLIC_URL: optionalUrl,

@@ -29,6 +29,7 @@ import { ImportService } from './files/import-service.ts'
 import { FileStorage } from './files/storage.ts'
 import { UploadService } from './files/upload-service.ts'
 import { NotFoundError } from './http/errors.ts'
+import { registerServerPath } from './http/server-paths.ts'
 import type { KernelDeps } from './kernels/kernel-deps.ts'
 import { NotebookExecution } from './kernels/notebook-execution.ts'
 import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
@@ -90,6 +91,7 @@ export async function startWorkbench(
     readiness.duckdb = () => scratch.ping()
 
     let metadata: MetadataDb | undefined
+    registerServerPath(config.dataDir)
     const jwtSecret = await resolveSigningKey(config.auth.jwtSecret, config.dataDir)
     const identity = createIdentity({ db: () => metadata?.db, options: { ...config.auth, jwtSecret }, logger })
     let collab: CollabDeps | undefined

@@ -1,5 +1,7 @@
 import { sign, verify } from 'hono/jwt'
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 export interface AccessClaims {
   /** User id. */
   sub: string
@@ -33,6 +35,8 @@ export class AccessTokens {
       return undefined
     }
     if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return undefined
+    // Both are database ids; anything else never came from us (and must not reach a uuid column).
+    if (!UUID.test(payload.sub) || !UUID.test(payload.sid)) return undefined
     if (typeof payload.exp !== 'number' || payload.exp <= Math.floor(Date.now() / 1000)) return 'expired'
     return { sub: payload.sub, sid: payload.sid }
   }

@@ -15,13 +15,18 @@ export interface ApiTokenInfo {
 }
 
 export interface ResolvedApiToken {
+  id: string
   userId: string
   scope: TokenScope
 }
 
 /** Personal API tokens: stored as a hash, shown once at creation, revocable, with an expiry. */
 export class ApiTokens {
-  constructor(private readonly db: () => Kysely<Database>) {}
+  constructor(
+    private readonly db: () => Kysely<Database>,
+    /** Told after a token is revoked, so sockets opened with it close (see `LiveSockets`). */
+    private readonly onRevoked: () => Promise<void> = async () => {},
+  ) {}
 
   async create(
     userId: string,
@@ -63,6 +68,7 @@ export class ApiTokens {
       .where('revoked_at', 'is', null)
       .executeTakeFirst()
     if (Number(result.numUpdatedRows) !== 1) throw new NotFoundError('api_token', id)
+    await this.onRevoked()
   }
 
   /** The owner and scope of a live token, or undefined for unknown, expired or revoked ones. */
@@ -77,7 +83,7 @@ export class ApiTokens {
       .executeTakeFirst()
     if (!row) return undefined
     await db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', row.id).execute()
-    return { userId: row.user_id, scope: row.scope }
+    return { id: row.id, userId: row.user_id, scope: row.scope }
   }
 }
 

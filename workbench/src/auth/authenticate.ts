@@ -62,12 +62,13 @@ async function resolve(
     const token = await identity.apiTokens.resolve(credential)
     if (!token) return undefined
     const user = await activeUser(identity, token.userId)
-    return user && { ...user, via: 'api_token', tokenScope: token.scope }
+    return user && { ...user, via: 'api_token', apiTokenId: token.id, tokenScope: token.scope }
   }
   const claims = await identity.accessTokens.read(credential)
   if (!claims || claims === 'expired') return claims
-  // A signed token is not enough: the session may have been signed out, or the account disabled.
-  if (!(await identity.sessions.isActive(claims.sid))) return undefined
+  // A signed token is not enough: the session may have been signed out or the account disabled, and the
+  // session must be the subject's own (a token naming one account and another account's session is forged).
+  if (!(await identity.sessions.isActive(claims.sid, claims.sub))) return undefined
   const user = await activeUser(identity, claims.sub)
   return user && { ...user, via, sessionId: claims.sid }
 }

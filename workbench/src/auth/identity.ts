@@ -6,6 +6,7 @@ import { AppError } from '../http/errors.ts'
 import { AccessTokens } from './access-tokens.ts'
 import { ApiTokens } from './api-tokens.ts'
 import { AuditLog } from './audit-log.ts'
+import { LiveSockets } from './live-sockets.ts'
 import { LoginThrottle } from './login-throttle.ts'
 import { type Mailer, noMailer, smtpMailer } from './mailer.ts'
 import { PasswordHasher } from './passwords.ts'
@@ -33,6 +34,8 @@ export interface Identity {
   throttle: LoginThrottle
   mailer: Mailer
   accessTokens: AccessTokens
+  /** Open long-lived sockets, re-checked whenever access changes (and every half second). */
+  liveSockets: LiveSockets
   logger: Logger
 }
 
@@ -50,15 +53,18 @@ export function createIdentity(deps: {
   }
   const passwords = deps.passwords ?? new PasswordHasher()
   const accessTokens = new AccessTokens(deps.options.jwtSecret, deps.options.accessTokenTtlSeconds)
+  const liveSockets = new LiveSockets(db, deps.logger)
+  const accessChanged = () => liveSockets.recheck()
   return {
     options: deps.options,
     db,
     passwords,
     accessTokens,
+    liveSockets,
     logger: deps.logger,
-    users: new Users(db, passwords),
-    sessions: new Sessions(db, accessTokens, deps.options.refreshTokenTtlDays),
-    apiTokens: new ApiTokens(db),
+    users: new Users(db, passwords, accessChanged),
+    sessions: new Sessions(db, accessTokens, deps.options.refreshTokenTtlDays, accessChanged),
+    apiTokens: new ApiTokens(db, accessChanged),
     audit: new AuditLog(db, deps.logger),
     throttle: new LoginThrottle({
       maxAttemptsPerIp: deps.options.loginMaxAttemptsPerIp,

@@ -35,7 +35,7 @@ describe('LoginThrottle', () => {
     const { throttle } = throttleWithClock({ freeAttemptsPerAccount: 1 })
     for (let i = 0; i < 40; i++) throttle.recordFailure('ip', 'a@example.com')
     expect(throttle.retryAfterMs('ip', 'a@example.com')).toBe(15 * 60_000)
-    throttle.recordSuccess('a@example.com')
+    throttle.recordSuccess('ip', 'a@example.com')
     expect(throttle.retryAfterMs('ip', 'a@example.com')).toBe(0)
   })
 
@@ -48,5 +48,21 @@ describe('LoginThrottle', () => {
     expect(throttle.retryAfterMs('198.51.100.2', 'z@example.com')).toBe(0)
     advance(14 * 60_000)
     expect(throttle.retryAfterMs('198.51.100.1', 'z@example.com')).toBe(0)
+  })
+
+  it('never blocks the owner’s recent client for somebody else’s failures', () => {
+    const { throttle, advance } = throttleWithClock({ maxAttemptsPerIp: 5, freeAttemptsPerAccount: 3 })
+    throttle.recordSuccess('owner-ip', 'a@example.com')
+    // A guesser on many IPs, and one IP spraying many accounts.
+    for (let i = 0; i < 200; i++) throttle.recordFailure(`203.0.113.${i % 50}`, 'a@example.com')
+    for (let i = 0; i < 20; i++) throttle.recordFailure('owner-ip', `other${i}@example.com`)
+    expect(throttle.retryAfterMs('owner-ip', 'a@example.com')).toBe(0)
+    // A new client of the owner is slowed (at most 30 s), not locked out.
+    expect(throttle.retryAfterMs('198.51.100.9', 'a@example.com')).toBe(30_000)
+    expect(throttle.retryAfterMs('203.0.113.1', 'a@example.com')).toBe(30_000)
+    advance(30_000)
+    expect(throttle.retryAfterMs('198.51.100.9', 'a@example.com')).toBe(0)
+    // The spraying IP stays blocked for other accounts it has not signed in to.
+    expect(throttle.retryAfterMs('owner-ip', 'b@example.com')).toBeGreaterThan(0)
   })
 })

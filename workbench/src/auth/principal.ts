@@ -10,6 +10,8 @@ export interface Principal {
   via: 'cookie' | 'bearer' | 'api_token'
   /** Session (refresh family) id for session credentials. */
   sessionId?: string
+  /** Id of the personal API token (for `api_token`): sockets opened with it close when it is revoked. */
+  apiTokenId?: string
   /** Scope of a personal API token. */
   tokenScope?: TokenScope
 }

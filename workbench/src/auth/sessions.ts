@@ -23,6 +23,8 @@ export class Sessions {
     private readonly db: () => Kysely<Database>,
     private readonly access: AccessTokens,
     private readonly refreshTtlDays: number,
+    /** Told after sessions are revoked, so open sockets of those sessions close (see `LiveSockets`). */
+    private readonly onRevoked: () => Promise<void> = async () => {},
   ) {}
 
   async start(userId: string): Promise<SessionTokens> {
@@ -70,12 +72,13 @@ export class Sessions {
     return { ...tokens, userId: row.user_id }
   }
 
-  /** True while the session has a live (unrevoked, unexpired) refresh token. */
-  async isActive(sessionId: string): Promise<boolean> {
+  /** True while the session belongs to `userId` and has a live (unrevoked, unexpired) refresh token. */
+  async isActive(sessionId: string, userId: string): Promise<boolean> {
     const row = await this.db()
       .selectFrom('refresh_tokens')
       .select('id')
       .where('family_id', '=', sessionId)
+      .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', new Date())
       .executeTakeFirst()
@@ -99,6 +102,7 @@ export class Sessions {
       .where('family_id', '=', sessionId)
       .where('revoked_at', 'is', null)
       .execute()
+    await this.onRevoked()
   }
 
   /** Signs a user out everywhere, except optionally the session making the change. */
@@ -110,6 +114,7 @@ export class Sessions {
       .where('revoked_at', 'is', null)
     if (exceptSessionId) query = query.where('family_id', '!=', exceptSessionId)
     await query.execute()
+    await this.onRevoked()
   }
 
   async #issue(db: Kysely<Database>, userId: string, sessionId: string): Promise<SessionTokens> {

@@ -25,6 +25,8 @@ export class Users {
   constructor(
     private readonly db: () => Kysely<Database>,
     private readonly passwords: PasswordHasher,
+    /** Told after an account is disabled, so its open sockets close (see `LiveSockets`). */
+    private readonly onDisabled: () => Promise<void> = async () => {},
   ) {}
 
   async count(): Promise<number> {
@@ -127,6 +129,7 @@ export class Users {
       .returningAll()
       .executeTakeFirst()
     if (!row) throw new NotFoundError('user', id)
+    if (disabled) await this.onDisabled()
     return toInfo(row)
   }
 

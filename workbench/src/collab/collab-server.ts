@@ -120,33 +120,6 @@ export class CollabServer {
     }
   }
 
-  /**
-   * Closes the connections of `userId` (e.g. removed from the workspace): everywhere, or only those
-   * opened through `workspaceId`.
-   */
-  async revoke(userId: string, reason = 'access revoked', workspaceId?: string): Promise<void> {
-    const matches = (c: CollabConnection) =>
-      c.userId === userId && (workspaceId === undefined || c.workspaceId === workspaceId)
-    for (const room of await this.#loadedRooms()) {
-      room.closeAll(CollabCloseCode.accessRevoked, reason, matches)
-      if (room.connectionCount === 0) this.#scheduleUnload(room)
-    }
-  }
-
-  /**
-   * Makes the live connections of `userId` in `workspaceId` read-only (downgraded to viewer): their
-   * further updates are refused, they keep receiving everyone else's.
-   */
-  async downgrade(userId: string, workspaceId: string): Promise<void> {
-    for (const room of await this.#loadedRooms())
-      room.readOnly((c) => c.userId === userId && c.workspaceId === workspaceId)
-  }
-
-  async #loadedRooms(): Promise<DocumentRoom[]> {
-    const settled = await Promise.allSettled(this.#rooms.values())
-    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-  }
-
   /** Stores everything pending and closes every connection; for shutdown. */
   async close(): Promise<void> {
     for (const timer of this.#unloadTimers.values()) clearTimeout(timer)

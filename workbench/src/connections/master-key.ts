@@ -1,5 +1,6 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { privateDir, privateFile } from '../services/private-files.ts'
 import { generateKey, parseKey, type SecretKey } from './secret-box.ts'
 
 /** Where embedded mode keeps a generated master key (mode 0600). */
@@ -35,6 +36,9 @@ export async function resolveMasterKey(
   try {
     const key = parseKey(await readFile(file, 'utf8'))
     if (!key) throw new MasterKeyError(`${file} does not hold a 32-byte base64 key`)
+    // A key file left readable by others (an older version, a restore, a umask) is tightened at start.
+    await privateDir(path.dirname(file))
+    await privateFile(file)
     return key
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
@@ -47,7 +51,7 @@ export async function resolveMasterKey(
 
 /** Writes a key file atomically (temp file + rename) with mode 0600 in a 0700 folder. */
 export async function writeKeyFile(file: string, key: SecretKey): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  await privateDir(path.dirname(file))
   const temp = `${file}.${process.pid}.tmp`
   await writeFile(temp, `${key.key.toString('base64')}\n`, { mode: 0o600 })
   await chmod(temp, 0o600)

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { Config } from '../config.ts'
+import { privateDirSync } from '../services/private-files.ts'
 import { StartupError } from '../services/startup-error.ts'
 import type { Database } from './schema.ts'
 
@@ -28,7 +28,8 @@ export async function openDatabase(
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000
   let db: Kysely<Database>
   if (config.kind === 'pglite') {
-    if (config.dataDir !== 'memory://') mkdirSync(config.dataDir, { recursive: true })
+    // The metadata DB holds password hashes and sealed secrets: readable by the server's uid only.
+    if (config.dataDir !== 'memory://') privateDirSync(config.dataDir)
     // Migration 0011 creates pg_trgm (catalog search now computes trigrams itself); PostgreSQL bundles it, PGlite loads it here.
     const pglite = await PGlite.create(config.dataDir === 'memory://' ? undefined : config.dataDir, {
       extensions: { pg_trgm },

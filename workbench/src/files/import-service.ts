@@ -4,6 +4,7 @@ import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, FileImportsTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
+import { redactServerPaths } from '../http/server-paths.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { castProblems, csvProblems, duckdbMessage, type Problem, type ReadOptions, resolveSource } from './inspector.ts'
 import { describeSource, type LoadOutcome, loadIntoTable, REJECTS_SCHEMA, tableExists } from './loader.ts'
@@ -166,7 +167,7 @@ export class ImportService {
       if (err instanceof AppError && err.status !== 500) {
         await this.db
           .updateTable('file_imports')
-          .set({ status: 'failed', error: err.message, finished_at: new Date() })
+          .set({ status: 'failed', error: redactServerPaths(err.message), finished_at: new Date() })
           .where('id', '=', id)
           .execute()
         throw err
@@ -303,7 +304,7 @@ function toImportRecord(row: Selectable<FileImportsTable>): ImportRecord {
     rowsLoaded: Number(row.rows_loaded),
     rowsRejected: Number(row.rows_rejected),
     rejectsTable: row.rejects_table,
-    error: row.error,
+    error: row.error === null ? null : redactServerPaths(row.error),
     createdBy: row.created_by,
     startedAt: new Date(row.started_at).toISOString(),
     finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,

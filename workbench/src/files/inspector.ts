@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import { AppError } from '../http/errors.ts'
+import { redactServerPaths } from '../http/server-paths.ts'
 import { type CsvDialect, sniffDialect, splitLine } from './dialect.ts'
 import { head, type TextEncoding, utf8Version } from './encoding.ts'
 import { type InvalidLine, splitNdjson } from './ndjson.ts'
@@ -109,7 +110,14 @@ export async function resolveSource(
     header: options.header ?? sniffed.header,
   }
   const firstLine = text.split(/\r?\n/, 1)[0] ?? ''
-  const names = columnNames(splitLine(firstLine, dialect.delimiter, dialect.quote), dialect.header)
+  const headerCells = splitLine(firstLine, dialect.delimiter, dialect.quote)
+  // A NUL byte ends a string for DuckDB's C parser: a column named with one would break the reading SQL.
+  const nul = dialect.header ? headerCells.findIndex((cell) => cell.includes('\u0000')) : -1
+  if (nul >= 0)
+    throw new AppError(400, 'validation_failed', `Invalid request: header: column ${nul + 1} contains a NUL byte`, {
+      fields: [{ field: `header.${nul}`, message: 'a column name must not contain a NUL byte' }],
+    })
+  const names = columnNames(headerCells, dialect.header)
   const draft: Extract<SourceSpec, { kind: 'csv' }> = {
     kind: 'csv',
     path: csvPath,
@@ -315,7 +323,7 @@ export async function csvProblems(con: DuckDBConnection, rejectsTable: string, m
       kind: problemKind(String(r.error_type)),
       line: Number(r.line),
       column: r.column_name === null ? undefined : String(r.column_name),
-      message: String(r.error_message),
+      message: redactServerPaths(String(r.error_message)),
       raw: r.csv_line === null ? undefined : String(r.csv_line).slice(0, 500),
     }))
 }
@@ -364,8 +372,8 @@ export async function castProblems(
   return problems.sort((a, b) => (a.row ?? 0) - (b.row ?? 0)).slice(0, MAX_PROBLEMS)
 }
 
-/** A DuckDB error message without the "Possible fixes" essay. */
+/** A DuckDB error message without the "Possible fixes" essay, nor the server paths of the files it read. */
 export function duckdbMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
+  const message = redactServerPaths(err instanceof Error ? err.message : String(err))
   return message.split('\n\nPossible fixes')[0]?.split('\nPossible fixes')[0]?.trim() ?? message
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Logger } from 'pino'
+import { redactServerPaths, redactServerPathsDeep } from './server-paths.ts'
 
 /**
  * The one error the API answers with: a stable machine-readable `code`, a human message, the HTTP status.
@@ -36,18 +37,25 @@ export interface ErrorBody {
   details?: unknown
 }
 
-/** `app.onError`: AppErrors keep their code; anything else is logged and answered 500 without internals. */
+/**
+ * `app.onError`: AppErrors keep their code; anything else is logged and answered 500 without internals.
+ * Messages and details never carry a server path (DuckDB, file and import errors name files by path).
+ */
 export function errorHandler(logger: Logger) {
   return (err: Error, c: Context): Response => {
     const requestId = c.get('requestId') ?? 'unknown'
     if (err instanceof AppError) {
-      const body: ErrorBody = { code: err.code, message: err.message, requestId }
-      if (err.details !== undefined) body.details = err.details
+      const body: ErrorBody = { code: err.code, message: redactServerPaths(err.message), requestId }
+      if (err.details !== undefined) body.details = redactServerPathsDeep(err.details)
       return c.json(body, err.status)
     }
     if (err instanceof HTTPException) {
       const status = err.status
-      const body: ErrorBody = { code: httpCode(status), message: err.message || 'Request failed', requestId }
+      const body: ErrorBody = {
+        code: httpCode(status),
+        message: redactServerPaths(err.message || 'Request failed'),
+        requestId,
+      }
       return c.json(body, status as ContentfulStatusCode)
     }
     logger.error({ err, requestId }, 'unhandled error')

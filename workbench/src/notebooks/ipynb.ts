@@ -3,6 +3,7 @@ import { YNotebook } from '@jupyter/ydoc'
 import { type INotebookContent, type IOutput, isStream } from '@jupyterlab/nbformat'
 import AjvModule from 'ajv-draft-04'
 import * as Y from 'yjs'
+import { findNul } from '../http/validation.ts'
 import schema from './nbformat.v4.5.schema.json' with { type: 'json' }
 
 /** Why a file is not a notebook we can take, one line per problem. */
@@ -36,6 +37,9 @@ export function parseIpynb(text: string): INotebookContent {
     throw new IpynbError([`not JSON: ${err instanceof Error ? err.message : String(err)}`])
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new IpynbError(['not a JSON object'])
+  // Stored text (search content, names) cannot hold NUL bytes, and no notebook needs one.
+  const nul = findNul(value)
+  if (nul) throw new IpynbError([`${nul}: contains a NUL byte`])
   const notebook = value as Record<string, unknown>
   if (notebook.nbformat !== 4) {
     throw new IpynbError([`nbformat ${String(notebook.nbformat)} is not supported: convert it to nbformat 4 first`])

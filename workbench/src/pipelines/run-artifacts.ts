@@ -1,6 +1,7 @@
 // A step's artifacts (files it saved, e.g. a notebook step's executed notebook): how they are recorded,
 // what the API shows of them (never a server path), and which file a download may read.
-import { realpath, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { type FileHandle, lstat, open, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.ts'
@@ -104,16 +105,30 @@ export function publicOutput(output: unknown): unknown {
 }
 
 /**
- * The real path of an artifact's file, or undefined unless it is a regular file that resolves (symlinks
- * followed) inside `root`, the workspace's artifact folder: a recorded path never reaches other files.
+ * The artifact's file, opened for reading, or undefined unless it is a regular file that resolves
+ * (symlinks followed) inside `root`, the workspace's artifact folder, and has exactly one link. Step
+ * code writes that folder, so it could plant a symlink or a hard link to a file elsewhere (a hard link
+ * looks like a regular file in place): a second link means the same file is also reachable from
+ * somewhere else, and it is refused. The checks are made on the opened handle, so the file cannot be
+ * swapped between the check and the read.
  */
-export async function artifactFile(root: string, artifact: StepArtifact): Promise<string | undefined> {
+export async function openArtifactFile(root: string, artifact: StepArtifact): Promise<FileHandle | undefined> {
   if (!artifact.path || !path.isAbsolute(artifact.path)) return undefined
+  let handle: FileHandle | undefined
   try {
     const [realRoot, realFile] = await Promise.all([realpath(root), realpath(artifact.path)])
     if (!realFile.startsWith(realRoot + path.sep)) return undefined
-    return (await stat(realFile)).isFile() ? realFile : undefined
+    const before = await lstat(realFile)
+    if (!before.isFile() || before.nlink !== 1) return undefined
+    handle = await open(realFile, constants.O_RDONLY | constants.O_NOFOLLOW)
+    const opened = await handle.stat()
+    if (!opened.isFile() || opened.nlink !== 1 || opened.ino !== before.ino || opened.dev !== before.dev) {
+      await handle.close()
+      return undefined
+    }
+    return handle
   } catch {
+    await handle?.close().catch(() => {})
     return undefined
   }
 }
@@ -138,7 +153,7 @@ export class RunArtifacts {
     runId: string,
     stepId: string,
     name: string,
-  ): Promise<{ artifact: PublicArtifact; file: string; size: number }> {
+  ): Promise<{ artifact: PublicArtifact; handle: FileHandle; size: number }> {
     if (!this.dataDirOf) throw new AppError(503, 'artifacts_unavailable', 'Step artifacts are not available here')
     const step = await this.db
       .selectFrom('pipeline_step_runs as s')
@@ -150,9 +165,9 @@ export class RunArtifacts {
       .executeTakeFirst()
     const artifact = step && recordedArtifacts(step.artifacts, step.output).find((a) => a.name === name)
     const root = path.join(this.dataDirOf(workspaceId), ARTIFACTS_FOLDER)
-    const file = artifact && (await artifactFile(root, artifact))
-    if (!artifact || !file) throw new NotFoundError('pipeline_artifact', name)
+    const handle = artifact && (await openArtifactFile(root, artifact))
+    if (!artifact || !handle) throw new NotFoundError('pipeline_artifact', name)
     const { path: _path, ...shown } = artifact
-    return { artifact: shown, file, size: (await stat(file)).size }
+    return { artifact: shown, handle, size: (await handle.stat()).size }
   }
 }

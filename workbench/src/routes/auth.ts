@@ -8,7 +8,16 @@ import { normalizeEmail, type UserInfo } from '../auth/users.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
-import { Email, errorResponses, json, jsonBody, Name, NewPassword, UserSchema } from './identity-schemas.ts'
+import {
+  checkPasswordInContext,
+  Email,
+  errorResponses,
+  json,
+  jsonBody,
+  Name,
+  NewPassword,
+  UserSchema,
+} from './identity-schemas.ts'
 
 const Credentials = z.object({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(256) })
 const SessionBody = z.object({ user: UserSchema, csrfToken: z.string() }).openapi('Session')
@@ -128,7 +137,7 @@ export function authRoutes(identity: Identity) {
       await audit(c, 'auth.login', 'failure', 401, { id: user?.id, email: account })
       throw new AppError(401, 'invalid_credentials', 'The email or password is wrong')
     }
-    identity.throttle.recordSuccess(account)
+    identity.throttle.recordSuccess(ip, account)
     await audit(c, 'auth.login', 'success', 200, { id: user.id, email: user.email })
     return identity.users.getOrThrow(user.id)
   }
@@ -140,6 +149,7 @@ export function authRoutes(identity: Identity) {
     })
     .openapi({ ...register, middleware: [authorize(identity, can.public, 'auth.register')] }, async (c) => {
       const body = c.req.valid('json')
+      checkPasswordInContext(body.password, [body.email])
       // "Email taken" and bad invitation tokens are probes worth limiting: they share the sign-in limiter,
       // keyed per IP (the email typed is the thing being probed, so it cannot be the key).
       const ip = c.get('clientIp')
@@ -173,6 +183,7 @@ export function authRoutes(identity: Identity) {
           throw err instanceof AppError && err.code === 'email_taken' ? probeFailed(err) : err
         })
       if (invitation && body.invitationToken) await acceptInvitation(identity.db(), body.invitationToken, user.id)
+      identity.throttle.recordSuccess(ip, normalizeEmail(body.email))
       await audit(c, 'auth.register', 'success', 201, user)
       const tokens = await identity.sessions.start(user.id)
       const csrfToken = setSessionCookies(c, tokens, identity.options.refreshTokenTtlDays)

@@ -2,6 +2,7 @@ import { upgradeWebSocket } from '@hono/node-server'
 import { Hono } from 'hono'
 import { authorize, can } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
+import { socketGrant } from '../auth/live-sockets.ts'
 import { CollabCloseCode } from '../collab/close-codes.ts'
 import type { CollabServer } from '../collab/collab-server.ts'
 import type { CollabConnection, DocumentRoom } from '../collab/document-room.ts'
@@ -30,8 +31,12 @@ export function collabRoutes(identity: Identity, deps: () => CollabDeps | undefi
       const collab = deps()?.server as CollabServer
       const notebookId = c.req.param('notebookId') as string
       const grant = grants.get(c.req.raw) ?? { userId: 'unknown', canWrite: false }
+      const principal = c.get('principal')
       let room: DocumentRoom | undefined
       let connection: CollabConnection | undefined
+      let unregister: (() => void) | undefined
+      let downgraded = false
+      let revoked = false
       // Messages that arrive while the document is loading are handled, in order, once it is.
       const early: Uint8Array[] = []
       return {
@@ -47,15 +52,36 @@ export function collabRoutes(identity: Identity, deps: () => CollabDeps | undefi
             close: (code, reason) => ws.close(code, reason),
           }
           const opened = connection
+          // Sign-out, revocation, disable and removal close the socket; a downgrade to viewer makes it read-only.
+          const live =
+            principal &&
+            grant.workspaceId &&
+            socketGrant(principal, grant.workspaceId, 'viewer', grant.canWrite ? 'editor' : undefined)
+          if (!live) return ws.close(CollabCloseCode.unauthorized, 'no session to follow')
+          unregister = identity.liveSockets.register(live, {
+            close: (code, reason) => {
+              // Out of the room first: nothing more it sends is applied, nothing more is sent to it.
+              revoked = true
+              if (room) collab.disconnect(room, opened)
+              ws.close(code, reason)
+            },
+            downgrade: () => {
+              downgraded = true
+              room?.readOnly((other) => other === opened)
+            },
+          })
           collab.connect(notebookId, opened).then(
             (loaded) => {
+              if (revoked) return collab.disconnect(loaded, opened)
               room = loaded
+              if (downgraded) loaded.readOnly((other) => other === opened)
               for (const data of early.splice(0)) collab.handle(loaded, opened, data)
             },
             () => ws.close(CollabCloseCode.internalError, 'could not load the notebook'),
           )
         },
         onMessage: (event, ws) => {
+          if (revoked) return
           const data = toBytes(event.data)
           if (!data || !connection) {
             ws.close(CollabCloseCode.protocolError, 'binary messages only')
@@ -65,7 +91,8 @@ export function collabRoutes(identity: Identity, deps: () => CollabDeps | undefi
           else early.push(data)
         },
         onClose: () => {
-          if (room && connection) collab.disconnect(room, connection)
+          unregister?.()
+          if (room && connection && !revoked) collab.disconnect(room, connection)
         },
       }
     }),

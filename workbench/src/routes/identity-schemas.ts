@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from '../auth/password-policy.ts'
+import { AppError } from '../http/errors.ts'
 
 /** Shapes shared by the identity routes' OpenAPI documents. */
 export const ErrorBody = z
@@ -24,8 +26,24 @@ export const WorkspaceSchema = z
   .openapi('Workspace')
 
 export const Email = z.email().max(320)
-/** Long enough to resist guessing; bounded because hashing a megabyte password is a cheap DoS. */
-export const NewPassword = z.string().min(12).max(256)
+/** A password being set: the policy of `password-policy.ts` (length, not a common or breached one). */
+export const NewPassword = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH)
+  .max(PASSWORD_MAX_LENGTH)
+  .superRefine((value, ctx) => {
+    const problem = value.length >= PASSWORD_MIN_LENGTH ? passwordProblem(value) : undefined
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  })
+
+/** The 400 for a password that breaks the policy once the account's context (its email) is known. */
+export function checkPasswordInContext(password: string, context: string[], field = 'password'): void {
+  const problem = passwordProblem(password, context)
+  if (problem)
+    throw new AppError(400, 'validation_failed', `Invalid request: ${field}: ${problem}`, {
+      fields: [{ field, message: problem }],
+    })
+}
 export const Name = z.string().trim().min(1).max(100)
 export const Uuid = z.uuid()
 

@@ -4,6 +4,7 @@ import { Hono } from 'hono'
 import type { WSContext } from 'hono/ws'
 import { authorize, can } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
+import { socketGrant } from '../auth/live-sockets.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
 import type { KernelDeps } from '../kernels/kernel-deps.ts'
@@ -32,23 +33,38 @@ export function kernelWebSocketRoute(identity: Identity, deps: () => KernelDeps 
     },
     upgradeWebSocket((c) => {
       const entry = found.get(c.req.raw)
+      const principal = c.get('principal')
+      const workspaceId = c.req.param('workspaceId') as string
       let queued = 0
       let unsubscribe: (() => void) | undefined
+      let unregister: (() => void) | undefined
+      let revoked = false
       const send = (ws: WSContext, message: ServerMessage) => {
         if (ws.readyState === 1) ws.send(JSON.stringify(message))
       }
       return {
         onOpen(_event, ws) {
           if (!entry) return ws.close(KernelCloseCode.sessionNotFound, 'No such kernel session')
+          // Executing needs an editor with a live credential: sign-out, revocation, disable, removal and a
+          // downgrade to viewer close the socket (nothing it sends afterwards runs).
+          const live = principal && socketGrant(principal, workspaceId, 'editor')
+          if (!live) return ws.close(KernelCloseCode.unauthorized, 'No session to follow')
+          unregister = identity.liveSockets.register(live, {
+            close: (code, reason) => {
+              revoked = true
+              ws.close(code === KernelCloseCode.unauthorized ? code : KernelCloseCode.forbidden, reason)
+            },
+          })
           const onClose = () => ws.close(KernelCloseCode.sessionClosed, 'The kernel session was closed')
           entry.onClose.add(onClose)
           unsubscribe = () => entry.onClose.delete(onClose)
         },
         onClose() {
           unsubscribe?.()
+          unregister?.()
         },
         onMessage(event, ws) {
-          if (!entry) return
+          if (!entry || revoked) return
           const message = parse(event.data)
           if (!message)
             return send(ws, { type: 'error', code: 'bad_message', message: 'Expected a JSON kernel message' })

@@ -4,7 +4,15 @@ import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
-import { errorResponses, json, jsonBody, Name, NewPassword, UserSchema } from './identity-schemas.ts'
+import {
+  checkPasswordInContext,
+  errorResponses,
+  json,
+  jsonBody,
+  Name,
+  NewPassword,
+  UserSchema,
+} from './identity-schemas.ts'
 
 const me = createRoute({
   method: 'get',
@@ -49,6 +57,7 @@ export function meRoutes(identity: Identity) {
           throw new AppError(400, 'current_password_wrong', 'The current password is wrong', {
             fields: [{ field: 'currentPassword', message: 'wrong password' }],
           })
+        checkPasswordInContext(body.newPassword, [principal.email], 'newPassword')
         await identity.users.setPassword(principal.userId, body.newPassword)
         await identity.sessions.revokeAllForUser(principal.userId, principal.sessionId)
         return c.body(null, 204)

@@ -1,7 +1,9 @@
 import { upgradeWebSocket } from '@hono/node-server'
 import { Hono } from 'hono'
 import { authorize, can } from '../auth/authorize.ts'
+import { AccessCloseCode } from '../auth/close-codes.ts'
 import type { Identity } from '../auth/identity.ts'
+import { socketGrant } from '../auth/live-sockets.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
 import type { Pipelines } from '../pipelines/pipelines-module.ts'
@@ -13,6 +15,11 @@ export const RunLogCloseCode = {
   runEnded: 1000,
   serverClosing: 1001,
   internalError: 1011,
+  /** Signed out, session or API token revoked, account disabled while watching. */
+  unauthorized: AccessCloseCode.unauthorized,
+  forbidden: AccessCloseCode.forbidden,
+  /** Removed from the workspace (or it was deleted) while watching. */
+  accessRevoked: AccessCloseCode.accessRevoked,
 } as const
 
 /** What the live log socket sends, one JSON text message each. */
@@ -43,13 +50,26 @@ export function pipelineLogRoutes(identity: Identity, deps: () => Pipelines | un
     upgradeWebSocket((c) => {
       const pipelines = deps() as Pipelines
       const runId = c.req.param('runId') as string
+      const principal = c.get('principal')
+      const workspaceId = c.req.param('workspaceId') as string
+      let unregister: (() => void) | undefined
       let after = Number(c.req.query('after') ?? 0) || 0
       let timer: NodeJS.Timeout | undefined
       let closed = false
       let lastStatus = ''
       return {
         onOpen: (_event, ws) => {
+          const live = principal && socketGrant(principal, workspaceId, 'viewer')
+          if (!live) return ws.close(RunLogCloseCode.unauthorized, 'no session to follow')
+          unregister = identity.liveSockets.register(live, {
+            close: (code, reason) => {
+              closed = true
+              clearTimeout(timer)
+              ws.close(code, reason)
+            },
+          })
           const send = (message: RunLogMessage) => {
+            if (closed) return
             if (ws.readyState === 1) ws.send(JSON.stringify(message))
           }
           const poll = async () => {
@@ -83,6 +103,7 @@ export function pipelineLogRoutes(identity: Identity, deps: () => Pipelines | un
         onClose: () => {
           closed = true
           clearTimeout(timer)
+          unregister?.()
         },
       }
     }),

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
@@ -114,8 +113,7 @@ export function pipelineRunRoutes(identity: Identity, deps: () => Pipelines | un
     })
     .openapi({ ...routes.artifact, middleware: viewer('runs.artifact') }, async (c) => {
       const { workspaceId, runId, stepId, name } = c.req.valid('param')
-      const { artifact, file, size } = await ready().artifacts.file(workspaceId, runId, stepId, name)
-      const handle = await open(file)
+      const { artifact, handle, size } = await ready().artifacts.file(workspaceId, runId, stepId, name)
       return c.body(Readable.toWeb(handle.createReadStream()) as ReadableStream, 200, {
         'content-type': artifact.mediaType,
         'content-length': String(size),

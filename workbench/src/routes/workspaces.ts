@@ -2,7 +2,6 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { authorize, can, currentPrincipal, currentWorkspace } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { workspaceScope } from '../auth/workspace-scope.ts'
-import type { MembershipChanged } from '../collab/membership-sync.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
@@ -81,7 +80,7 @@ const removeMember = createRoute({
 })
 
 /** Workspaces (tenants) and their members. */
-export function workspaceRoutes(identity: Identity, hooks: { membershipChanged?: MembershipChanged } = {}) {
+export function workspaceRoutes(identity: Identity) {
   const members = (workspaceId: string) =>
     identity
       .db()
@@ -204,6 +203,7 @@ export function workspaceRoutes(identity: Identity, hooks: { membershipChanged?:
           .set({ deleted_at: new Date() })
           .where('id', '=', currentWorkspace(c).id)
           .execute()
+        await identity.liveSockets.recheck()
         return c.body(null, 204)
       },
     )
@@ -224,7 +224,8 @@ export function workspaceRoutes(identity: Identity, hooks: { membershipChanged?:
         if (!target) throw new NotFoundError('member', userId)
         await guardOwnership(scope.id, scope.workspace.role, target, role)
         await scope.updateTable('memberships').set({ role }).where('user_id', '=', userId).execute()
-        await hooks.membershipChanged?.(scope.id, userId, role)
+        // Open sockets of the member follow at once: downgraded or closed (see LiveSockets).
+        await identity.liveSockets.recheck()
         return c.json(toMember({ ...target, role }), 200)
       },
     )
@@ -237,7 +238,7 @@ export function workspaceRoutes(identity: Identity, hooks: { membershipChanged?:
         if (!target) throw new NotFoundError('member', userId)
         await guardOwnership(scope.id, scope.workspace.role, target, null)
         await scope.deleteFrom('memberships').where('user_id', '=', userId).execute()
-        await hooks.membershipChanged?.(scope.id, userId, null)
+        await identity.liveSockets.recheck()
         return c.body(null, 204)
       },
     )

@@ -7,7 +7,21 @@ export type RunLogMessage =
   | { type: 'end'; status: string }
 
 /** Close codes of the live log socket (`RunLogCloseCode` on the server). */
-export const RunLogCloseCode = { runEnded: 1000, serverClosing: 1001, internalError: 1011 } as const
+export const RunLogCloseCode = {
+  runEnded: 1000,
+  serverClosing: 1001,
+  internalError: 1011,
+  unauthorized: 4401,
+  forbidden: 4403,
+  accessRevoked: 4410,
+} as const
+
+/** Access ended (signed out, revoked, removed): reconnecting would only be refused. */
+const ACCESS_ENDED: ReadonlySet<number> = new Set([
+  RunLogCloseCode.unauthorized,
+  RunLogCloseCode.forbidden,
+  RunLogCloseCode.accessRevoked,
+])
 
 export interface RunLogHandlers {
   onLine: (line: LogLine) => void
@@ -62,7 +76,7 @@ export function followRunLogs(urlFor: (after: number) => string, handlers: RunLo
     }
     ws.onclose = (event) => {
       if (stopped) return
-      if (ended || event.code === RunLogCloseCode.runEnded) {
+      if (ended || event.code === RunLogCloseCode.runEnded || ACCESS_ENDED.has(event.code)) {
         handlers.onState('ended')
         return
       }
