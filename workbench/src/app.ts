@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { requestId } from 'hono/request-id'
 import type { Logger } from 'pino'
 import { authenticate, clientContext } from './auth/authenticate.ts'
@@ -46,12 +45,17 @@ import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
 import { pipelineWorkerRoutes } from './routes/pipeline-worker.ts'
 import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
+import type { Planner } from './sql/planner.ts'
+import type { ScratchDatabases } from './sql/scratch-databases.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 
 export interface AppDeps {
   logger: Logger
   readiness: ReadinessChecks
-  scratchDuckdb: () => DuckdbDatabase | undefined
+  /** Each account's scratch DuckDB; undefined: scratch SQL answers 503. */
+  scratch?: () => ScratchDatabases | undefined
+  /** The private SQL parser (pipeline compile); user SQL never reaches it. */
+  planner?: () => Pick<Planner, 'query'> | undefined
   /** Live notebook documents; undefined until the metadata DB is open. */
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
@@ -84,14 +88,14 @@ export interface AppDeps {
  * `app.request()` in-process against real services.
  *
  * @example
- * const app = createApp({ logger, readiness, scratchDuckdb: () => duckdb, identity })
+ * const app = createApp({ logger, readiness, scratch: () => scratch, identity })
  * const res = await app.request('/api/healthz')
  */
 export function createApp(deps: AppDeps) {
   const metrics = createHttpMetrics()
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .route('/', healthRoutes(deps.identity, deps.readiness))
-    .route('/', sqlRoutes(deps.identity, deps.scratchDuckdb))
+    .route('/', sqlRoutes(deps.identity, deps.scratch ?? (() => undefined)))
     .route('/', metricsRoutes(deps.identity, metrics.registry))
     .route('/', apiDocsRoutes(deps.identity))
     .route('/', authRoutes(deps.identity))
@@ -119,9 +123,9 @@ export function createApp(deps: AppDeps) {
       pipelineCompileRoutes(deps.identity, {
         notebooks: deps.notebooks ?? (() => undefined),
         parseSql: async (sql) => {
-          const scratch = deps.scratchDuckdb()
-          if (!scratch) throw new Error('the scratch DuckDB is not open')
-          return duckdbParseSql((text) => scratch.query(text))(sql)
+          const planner = deps.planner?.()
+          if (!planner) throw new Error('the SQL planner is not open')
+          return duckdbParseSql((text) => planner.query(text))(sql)
         },
         beforeCompile: deps.beforeCompile,
       }),

@@ -133,6 +133,23 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(2 * 1024 * 1024),
+  /** Statement timeout of SQL the server runs outside notebook cells: scratch, catalog preview, profile, discovery. */
+  SQL_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Memory limit of each account's scratch DuckDB (`/api/sql/scratch`). */
+  SCRATCH_MEMORY_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size like 2GB or 512MB').default('256MB'),
+  /** Scratch databases open at once across accounts; the least recently used idle one is dropped past it. */
+  SCRATCH_MAX_DATABASES: z.coerce.number().int().min(1).max(10_000).default(16),
+  /** A scratch database unused this long is dropped with its tables. */
+  SCRATCH_IDLE_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  /** Scratch queries one account may run at once (more answer 429). */
+  SQL_CONCURRENCY_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
+  /** Scratch queries running at once across accounts (more answer 429). */
+  SQL_MAX_RUNNING: z.coerce.number().int().min(1).max(1000).default(3),
+  /** Largest JSON (or other non-upload) request body, in bytes; larger ones answer 413 `body_too_large`. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Base64 of 32 random bytes; wraps every workspace's data key (connection secrets). */
   MASTER_KEY: z
     .string()
@@ -186,6 +203,11 @@ export interface Config {
     pageSize: number
   }
   connections: ConnectionsConfig
+  sql: {
+    statementTimeoutMs: number
+    scratch: { memoryLimit: string; maxDatabases: number; idleMs: number; concurrencyPerUser: number; maxRunning: number }
+  }
+  http: { maxBodyBytes: number }
 }
 
 export interface ConnectionsConfig {
@@ -311,6 +333,17 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       testTimeoutMs: e.CONNECTION_TEST_TIMEOUT_MS,
       pool: { max: e.CONNECTION_POOL_MAX, idleTimeoutMs: e.CONNECTION_POOL_IDLE_MS },
     },
+    sql: {
+      statementTimeoutMs: e.SQL_STATEMENT_TIMEOUT_MS,
+      scratch: {
+        memoryLimit: e.SCRATCH_MEMORY_LIMIT,
+        maxDatabases: e.SCRATCH_MAX_DATABASES,
+        idleMs: e.SCRATCH_IDLE_MS,
+        concurrencyPerUser: e.SQL_CONCURRENCY_PER_USER,
+        maxRunning: e.SQL_MAX_RUNNING,
+      },
+    },
+    http: { maxBodyBytes: e.MAX_BODY_BYTES },
   }
 }
 

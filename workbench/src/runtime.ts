@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { duckdbParser } from '@workbench/catalog'
-import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
@@ -45,6 +44,8 @@ import type { FilesDeps } from './routes/files.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
+import { Planner } from './sql/planner.ts'
+import { ScratchDatabases } from './sql/scratch-databases.ts'
 import { startTemporal, type TemporalService } from './services/temporal-server.ts'
 import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
@@ -83,9 +84,12 @@ export async function startWorkbench(
   }
 
   try {
-    const scratch = await DuckdbDatabase.open({ path: ':memory:', sandboxed: true })
-    cleanups.push(async () => scratch.close())
-    readiness.duckdb = () => scratch.ping()
+    // Scratch SQL runs in one database per account; the planner (lineage, masking, compile) is private.
+    const scratch = new ScratchDatabases({ ...config.sql.scratch, statementTimeoutMs: config.sql.statementTimeoutMs })
+    cleanups.push(() => scratch.close())
+    const planner = await Planner.open()
+    cleanups.push(async () => planner.close())
+    readiness.duckdb = () => planner.ping()
 
     let metadata: MetadataDb | undefined
     const jwtSecret = await resolveSigningKey(config.auth.jwtSecret, config.dataDir)
@@ -116,7 +120,8 @@ export async function startWorkbench(
     const app = createApp({
       logger,
       readiness,
-      scratchDuckdb: () => scratch,
+      scratch: () => scratch,
+      planner: () => planner,
       collab: () => collab,
       notebooks: () => notebooks,
       kernels: () => kernelDeps,
@@ -240,8 +245,8 @@ export async function startWorkbench(
     catalog = new CatalogService({
       db: db.db,
       logger,
-      // Lineage only parses SQL (json_serialize_sql), so the sandboxed scratch database serves.
-      parse: duckdbParser((sql, o) => scratch.query(sql, o)),
+      // Lineage and masking parse on the private planner, which user SQL never reaches.
+      parse: duckdbParser((sql, o) => planner.query(sql, o)),
       workspaceDuckdb: workspaceDatabases.get,
       connectionSources: connectionSources(() => connections),
     })
