@@ -11,6 +11,7 @@ import type { ConnectionService } from './connections/connection-service.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
+import { requestBodyLimit } from './http/body-limit.ts'
 import { requestLogger } from './http/request-logger.ts'
 import { securityMiddleware } from './http/security.ts'
 import { validationHook } from './http/validation.ts'
@@ -72,8 +73,12 @@ export interface AppDeps {
   catalog?: () => CatalogService | undefined
   /** Notebook versions and comments; undefined until the metadata DB is open. */
   history?: () => NotebookHistoryServices | undefined
+  /** Largest request body of routes without a limit of their own (bytes; default 1 MiB). */
+  maxBodyBytes?: number
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
+  /** Most cells an imported .ipynb may have. */
+  maxImportCells?: number
   /** Notebook -> pipeline compiles snapshot a notebook version first. */
   beforeCompile?: BeforeCompile
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -113,6 +118,7 @@ export function createApp(deps: AppDeps) {
       '/',
       notebookRoutes(deps.identity, deps.notebooks ?? (() => undefined), {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
+        maxImportCells: deps.maxImportCells,
       }),
     )
     .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
@@ -172,6 +178,8 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>()
   app.use('*', requestId())
   app.use('*', requestLogger(deps.logger))
+  // Before authentication: an anonymous oversized body is refused without being read whole.
+  app.use('*', requestBodyLimit({ maxBytes: deps.maxBodyBytes ?? 1024 * 1024 }))
   app.use('/api/*', metrics.middleware)
   app.use('*', clientContext(deps.identity.options.trustProxy))
   app.use('*', ...securityMiddleware(deps.identity.options))

@@ -50,6 +50,8 @@ const envSchema = z.object({
   PYTHON_VENV: z.string().min(1).default('./.venv'),
   TEMPORAL_CLI: z.string().min(1).default('./.tools/bin/temporal'),
   WEB_DIST: z.string().min(1).default('./web/dist'),
+  /** Most cells an imported .ipynb may have (more answer 413 `ipynb_too_many_cells`). */
+  NOTEBOOK_MAX_IMPORT_CELLS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Largest .ipynb accepted for import. */
   NOTEBOOK_MAX_IMPORT_BYTES: z.coerce
     .number()
@@ -191,6 +193,7 @@ export interface Config {
   catalog: { discoveryIntervalMs: number }
   notebooks: {
     maxImportBytes: number
+    maxImportCells: number
     unloadDelayMs: number
     versions?: { idleMs: number; keepAutomatic: number; maxNamed: number }
   }
@@ -299,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     catalog: { discoveryIntervalMs: e.CATALOG_DISCOVERY_INTERVAL_MINUTES * 60_000 },
     notebooks: {
       maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES,
+      maxImportCells: e.NOTEBOOK_MAX_IMPORT_CELLS,
       unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS,
       versions: {
         idleMs: e.NOTEBOOK_VERSION_IDLE_MS,

@@ -137,6 +137,8 @@ export async function startWorkbench(
         return { versionId: version.id }
       },
       maxImportBytes: config.notebooks.maxImportBytes,
+      maxImportCells: config.notebooks.maxImportCells,
+      maxBodyBytes: config.http.maxBodyBytes,
       identity,
       webDist: config.webDist,
     })
