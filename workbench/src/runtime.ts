@@ -251,6 +251,7 @@ export async function startWorkbench(
       parse: duckdbParser((sql, o) => planner.query(sql, o)),
       workspaceDuckdb: workspaceDatabases.get,
       connectionSources: connectionSources(() => connections),
+      statementTimeoutMs: config.sql.statementTimeoutMs,
     })
     await catalog.recoverInterruptedRuns()
     cleanups.push(scheduleDiscovery(catalog, config.catalog.discoveryIntervalMs, logger))
