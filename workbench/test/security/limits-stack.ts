@@ -34,7 +34,10 @@ export async function startLimitsStack(kind: DatabaseKind, env: Record<string, s
       const started = performance.now()
       const res = await fetch(`${wb.url}/api${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         ...init,
       })

@@ -70,7 +70,9 @@ describe.each(DATABASE_KINDS)('the planner and introspection cannot be shadowed 
     viewer = await stack.members.member(workspace, 'viewer')
     outsider = await loneAccount(stack)
     const notebook = await stack.api(editor.token, 'POST', `${base()}/notebooks`, { name: 'setup' })
-    const session = await stack.api(editor.token, 'POST', `${base()}/kernels/sessions`, { notebookId: notebook.body.id })
+    const session = await stack.api(editor.token, 'POST', `${base()}/kernels/sessions`, {
+      notebookId: notebook.body.id,
+    })
     sessionId = session.body.id
     await execute(`CREATE TABLE customers (id INTEGER, email VARCHAR);
       INSERT INTO customers VALUES (1, '${EMAILS[0]}'), (2, '${EMAILS[1]}');
@@ -86,28 +88,8 @@ describe.each(DATABASE_KINDS)('the planner and introspection cannot be shadowed 
     await stack?.dispose()
   })
 
-  it('shadowing macros from scratch and from a workspace cell change neither masking nor lineage', async () => {
-    // The attack, from an account in no workspace and from the editor, on scratch.
-    for (const token of [outsider.token, editor.token])
-      for (const sql of [...SHADOWS, 'CREATE OR REPLACE MACRO min(x) AS NULL', 'CREATE OR REPLACE MACRO max(x) AS NULL']) {
-        const res = await stack.api(token, 'POST', '/sql/scratch', { sql })
-        expect(res.status, `${sql}: ${JSON.stringify(res.body)}`).toBe(200)
-      }
-    // And in the workspace database itself, where discovery, imports and profiles run.
-    for (const sql of SHADOWS) await execute(sql)
-    // The shadows are real: user SQL on the workspace database sees them.
-    expect((await execute('SELECT current_database() AS db')).outputs[0].data[TABLE_MIME_TYPE].rows).toEqual([
-      ['elsewhere'],
-    ])
-
-    // Discovery again: customers keeps its tagged email column (introspection names system.main).
-    await discover()
-    const customers = await asset('customers')
-    expect(customers).toBeDefined()
-    const detail = await stack.api(viewer.token, 'GET', `${base()}/catalog/assets/${customers.id}`)
-    expect(detail.body.columns.map((c: { name: string }) => c.name)).toContain('email')
-
-    // A shared notebook reading the tagged column: every reader's copy of the document is masked.
+  /** Runs SQL cells of a new shared notebook as the editor; answers the first cell's output as a viewer sees it. */
+  const runShared = async (cells: Record<string, string>) => {
     const created = await stack.api(editor.token, 'POST', `${base()}/notebooks`, { name: 'shared' })
     const notebookId = created.body.id as string
     const wsUrl = `${stack.wb.url.replace('http', 'ws')}/api${base()}/notebooks`
@@ -115,54 +97,96 @@ describe.each(DATABASE_KINDS)('the planner and introspection cannot be shadowed 
     const reader = connectClient(wsUrl, notebookId, viewer.token)
     try {
       await author.synced()
-      const cell = (id: string, source: string) => ({
-        id,
-        cell_type: 'code' as const,
-        source: `%%sql\n${source}`,
-        metadata: { workbench: { type: 'sql', connection: 'duckdb' } },
-      })
-      author.notebook.insertCells(0, [
-        cell('plain', 'SELECT id, email FROM customers ORDER BY id'),
-        cell('derive', 'CREATE TABLE leads AS SELECT id, lower(email) AS addr FROM customers'),
-      ])
+      author.notebook.insertCells(
+        0,
+        Object.entries(cells).map(([id, source]) => ({
+          id,
+          cell_type: 'code' as const,
+          source: `%%sql\n${source}`,
+          metadata: { workbench: { type: 'sql', connection: 'duckdb' } },
+        })),
+      )
+      const ids = Object.keys(cells)
       await eventually(async () => {
         const run = await stack.api(editor.token, 'POST', `${base()}/notebooks/${notebookId}/execution/run`, {
-          cellIds: ['plain', 'derive'],
+          cellIds: ids,
         })
         expect(run.status).toBe(202)
-        expect(run.body.queued).toEqual(['plain', 'derive'])
+        expect(run.body.queued).toEqual(ids)
       })
       await reader.synced()
       const state = (id: string) => reader.notebook.ydoc.getMap<CellRunState>('execution').get(id)?.state
-      await eventually(() => expect([state('plain'), state('derive')]).toEqual(['ok', 'ok']), 60_000)
+      await eventually(() => expect(ids.map(state)).toEqual(ids.map(() => 'ok')), 60_000)
       const output = reader.notebook.cells[0]?.toJSON().outputs as { data: Record<string, any>; metadata: any }[]
-      expect(output[0]?.data[TABLE_MIME_TYPE].rows).toEqual([
-        [1, 'j***@example.com'],
-        [2, 'b***@example.org'],
-      ])
-      expect(output[0]?.metadata.masked).toEqual(['email'])
-      const everything = JSON.stringify(reader.notebook.toJSON())
-      for (const email of EMAILS) expect(everything).not.toContain(email)
+      return { output: output[0], document: JSON.stringify(reader.notebook.toJSON()) }
     } finally {
       author.destroy()
       reader.destroy()
     }
-
-    // Lineage of the derived table points at the real source column, not at what the macro claimed.
+  }
+  const expectMasked = (shared: Awaited<ReturnType<typeof runShared>>) => {
+    expect(shared.output?.data[TABLE_MIME_TYPE].rows).toEqual([
+      [1, 'j***@example.com'],
+      [2, 'b***@example.org'],
+    ])
+    expect(shared.output?.metadata.masked).toEqual(['email'])
+    for (const email of EMAILS) expect(shared.document).not.toContain(email)
+  }
+  const upstream = async (table: string, column: string) => {
     await discover()
-    const leads = await asset('leads')
-    expect(leads).toBeDefined()
-    await eventually(async () => {
-      const graph = await stack.api(
-        viewer.token,
-        'GET',
-        `${base()}/catalog/assets/${leads.id}/lineage?column=addr&direction=upstream`,
-      )
-      expect(graph.status).toBe(200)
-      expect(graph.body.edges.map((e: { from: string; to: string }) => `${e.from} -> ${e.to}`)).toEqual([
-        'main.customers.email -> main.leads.addr',
-      ])
-    })
+    const found = await asset(table)
+    expect(found).toBeDefined()
+    const graph = await stack.api(
+      viewer.token,
+      'GET',
+      `${base()}/catalog/assets/${found.id}/lineage?column=${column}&direction=upstream`,
+    )
+    expect(graph.status).toBe(200)
+    return graph.body.edges.map((e: { from: string; to: string }) => `${e.from} -> ${e.to}`)
+  }
+
+  it('shadowing macros from scratch (any account) change neither masking in the shared document nor lineage', async () => {
+    for (const token of [outsider.token, editor.token])
+      for (const sql of [
+        ...SHADOWS,
+        'CREATE OR REPLACE MACRO min(x) AS NULL',
+        'CREATE OR REPLACE MACRO max(x) AS NULL',
+      ]) {
+        const res = await stack.api(token, 'POST', '/sql/scratch', { sql })
+        expect(res.status, `${sql}: ${JSON.stringify(res.body)}`).toBe(200)
+      }
+    expectMasked(
+      await runShared({
+        plain: 'SELECT id, email FROM customers ORDER BY id',
+        derive: 'CREATE TABLE leads AS SELECT id, lower(email) AS addr FROM customers',
+      }),
+    )
+    await eventually(async () =>
+      expect(await upstream('leads', 'addr')).toEqual(['main.customers.email -> main.leads.addr']),
+    )
+  })
+
+  it('shadowing macros in the workspace database change neither discovery, masking nor lineage', async () => {
+    for (const sql of SHADOWS) await execute(sql)
+    // The shadows are real: user SQL on the workspace database sees them.
+    expect((await execute('SELECT current_database() AS db')).outputs[0].data[TABLE_MIME_TYPE].rows).toEqual([
+      ['elsewhere'],
+    ])
+    // Discovery again: customers keeps its tagged email column (introspection names system.main).
+    await discover()
+    const customers = await asset('customers')
+    expect(customers).toBeDefined()
+    const detail = await stack.api(viewer.token, 'GET', `${base()}/catalog/assets/${customers.id}`)
+    expect(detail.body.columns.map((c: { name: string }) => c.name)).toContain('email')
+    expectMasked(
+      await runShared({
+        plain: 'SELECT id, email FROM customers ORDER BY id',
+        derive: 'CREATE TABLE contacts AS SELECT id, upper(email) AS mail FROM customers',
+      }),
+    )
+    await eventually(async () =>
+      expect(await upstream('contacts', 'mail')).toEqual(['main.customers.email -> main.contacts.mail']),
+    )
   })
 
   it('pipeline compile parses on the private planner too', async () => {

@@ -40,7 +40,10 @@ describe.each(DATABASE_KINDS)('scratch SQL per account on %s', (kind) => {
   })
 
   it('an account cannot hold more than its memory limit (nothing spills to disk)', async () => {
-    const big = await scratch(alice.token, "CREATE TABLE big AS SELECT range AS r, repeat('x', 1000) AS s FROM range(300000)")
+    const big = await scratch(
+      alice.token,
+      "CREATE TABLE big AS SELECT range AS r, repeat('x', 1000) AS s FROM range(300000)",
+    )
     expect(big.status).toBe(400)
     expect(big.body.message).toMatch(/Out of Memory/)
     const settings = await scratch(
