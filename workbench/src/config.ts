@@ -141,17 +141,26 @@ const envSchema = z.object({
   SCRATCH_MEMORY_LIMIT: z
     .string()
     .trim()
-    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size like 2GB or 512MB').default('256MB'),
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size like 2GB or 512MB')
+    .default('256MB'),
   /** Scratch databases open at once across accounts; the least recently used idle one is dropped past it. */
   SCRATCH_MAX_DATABASES: z.coerce.number().int().min(1).max(10_000).default(16),
   /** A scratch database unused this long is dropped with its tables. */
-  SCRATCH_IDLE_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  SCRATCH_IDLE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** Scratch queries one account may run at once (more answer 429). */
   SQL_CONCURRENCY_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
   /** Scratch queries running at once across accounts (more answer 429). */
   SQL_MAX_RUNNING: z.coerce.number().int().min(1).max(1000).default(3),
   /** Largest JSON (or other non-upload) request body, in bytes; larger ones answer 413 `body_too_large`. */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Base64 of 32 random bytes; wraps every workspace's data key (connection secrets). */
   MASTER_KEY: z
     .string()
@@ -208,7 +217,13 @@ export interface Config {
   connections: ConnectionsConfig
   sql: {
     statementTimeoutMs: number
-    scratch: { memoryLimit: string; maxDatabases: number; idleMs: number; concurrencyPerUser: number; maxRunning: number }
+    scratch: {
+      memoryLimit: string
+      maxDatabases: number
+      idleMs: number
+      concurrencyPerUser: number
+      maxRunning: number
+    }
   }
   http: { maxBodyBytes: number }
 }

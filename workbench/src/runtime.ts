@@ -44,9 +44,9 @@ import type { FilesDeps } from './routes/files.ts'
 import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
+import { startTemporal, type TemporalService } from './services/temporal-server.ts'
 import { Planner } from './sql/planner.ts'
 import { ScratchDatabases } from './sql/scratch-databases.ts'
-import { startTemporal, type TemporalService } from './services/temporal-server.ts'
 import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
 export interface RunningWorkbench {

@@ -41,7 +41,11 @@ export interface QueryOptions {
 export class QueryStoppedError extends Error {
   readonly reason: 'timeout' | 'aborted'
   constructor(reason: 'timeout' | 'aborted', timeoutMs?: number) {
-    super(reason === 'timeout' ? `Statement cancelled after ${timeoutMs} ms (the statement timeout)` : 'Statement cancelled')
+    super(
+      reason === 'timeout'
+        ? `Statement cancelled after ${timeoutMs} ms (the statement timeout)`
+        : 'Statement cancelled',
+    )
     this.name = 'QueryStoppedError'
     this.reason = reason
   }

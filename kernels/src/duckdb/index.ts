@@ -5,9 +5,9 @@ export {
   type QueryOptions,
   type QueryPage,
   QueryStoppedError,
-  StatementRefusedError,
   quoteIdentifier,
   quoteLiteral,
+  StatementRefusedError,
 } from './database.ts'
 export { DuckdbKernel } from './kernel.ts'
 export { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'

@@ -18,9 +18,11 @@ export const BLOCKED_STATEMENTS: ReadonlyMap<StatementType, string> = new Map([
  * `lock_configuration` refuses `SET` of them, but argument-less pragmas (`PRAGMA enable_profiling`,
  * `PRAGMA enable_progress_bar`) bypass the lock, so statements naming them are refused before they run.
  */
-export const OUTPUT_SETTINGS = /\b(enable_profil\w*|profil\w*_output|profiling_mode|profile_output|\w*progress_bar\w*)\b/i
+export const OUTPUT_SETTINGS =
+  /\b(enable_profil\w*|profil\w*_output|profiling_mode|profile_output|\w*progress_bar\w*)\b/i
 
-export const OUTPUT_SETTINGS_MESSAGE = 'Profiling and progress-bar settings are not allowed: they write to the server log'
+export const OUTPUT_SETTINGS_MESSAGE =
+  'Profiling and progress-bar settings are not allowed: they write to the server log'
 
 /** Why a statement of this kind and text may not run, or undefined when it may. */
 export function refusedStatement(type: StatementType, text: string): string | undefined {

@@ -29,7 +29,11 @@ function tsxApiUrl(): string {
   try {
     return import.meta.resolve('tsx/esm/api')
   } catch {
-    return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
+    return pathToFileURL(
+      createRequire(import.meta.url)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs'),
+    ).href
   }
 }
 

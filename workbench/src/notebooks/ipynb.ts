@@ -86,7 +86,9 @@ export function notebookToUpdate(notebook: INotebookContent): Uint8Array {
     // What YNotebook.fromJSON does, with the cells inserted batch by batch.
     ynotebook.fromJSON({ ...joined, cells: [] })
     const useId = joined.nbformat === 4 && joined.nbformat_minor >= 5
-    const cells = useId ? joined.cells : joined.cells.map(({ id: _id, ...cell }) => cell as typeof cell & { id?: string })
+    const cells = useId
+      ? joined.cells
+      : joined.cells.map(({ id: _id, ...cell }) => cell as typeof cell & { id?: string })
     for (let i = 0; i < cells.length; i += CELLS_PER_TRANSACTION)
       ynotebook.insertCells(ynotebook.cells.length, cells.slice(i, i + CELLS_PER_TRANSACTION))
     return Y.encodeStateAsUpdate(ynotebook.ydoc)

@@ -25,7 +25,11 @@ export class ConcurrencyLimits {
         { limit: this.options.perKey },
       )
     if (this.#total >= this.options.total)
-      throw new AppError(429, 'server_busy', `The server runs ${this.#total} ${what} queries already; try again shortly`)
+      throw new AppError(
+        429,
+        'server_busy',
+        `The server runs ${this.#total} ${what} queries already; try again shortly`,
+      )
     this.#running.set(key, mine + 1)
     this.#total++
     let released = false

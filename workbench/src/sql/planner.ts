@@ -18,7 +18,9 @@ export class Planner {
   }
 
   static async open(): Promise<Planner> {
-    return new Planner(await DuckdbDatabase.open({ path: ':memory:', sandboxed: true, memoryLimit: '128MB', threads: 1 }))
+    return new Planner(
+      await DuckdbDatabase.open({ path: ':memory:', sandboxed: true, memoryLimit: '128MB', threads: 1 }),
+    )
   }
 
   /** Runs the server's own parsing SQL (e.g. `duckdbParser`'s); never user SQL. */

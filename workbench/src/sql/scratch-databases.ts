@@ -63,11 +63,7 @@ export class ScratchDatabases {
   }
 
   /** Runs user SQL on `userId`'s scratch database (opened on first use), guarded, with the statement timeout. */
-  async query(
-    userId: string,
-    sql: string,
-    options: { limit?: number; signal?: AbortSignal } = {},
-  ): Promise<QueryPage> {
+  async query(userId: string, sql: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<QueryPage> {
     const release = this.#limits.acquire(userId, 'scratch')
     const entry = this.#entry(userId)
     entry.running++
@@ -121,8 +117,7 @@ export class ScratchDatabases {
     }
     if (this.#entries.size >= this.options.maxDatabases) {
       const victim = [...this.#entries].find(([, e]) => e.running === 0)
-      if (!victim)
-        throw new AppError(429, 'server_busy', 'Every scratch database is busy; try again shortly')
+      if (!victim) throw new AppError(429, 'server_busy', 'Every scratch database is busy; try again shortly')
       this.#drop(victim[0], victim[1])
     }
     const database = DuckdbDatabase.open({
