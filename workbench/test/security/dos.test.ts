@@ -196,6 +196,39 @@ describe.each(DATABASE_KINDS)('denial of service by one account on %s', (kind) =
     expectResponsive(await health.stop())
   })
 
+  it('REST executions of one account are bounded (429), and a client that leaves interrupts its cell', async () => {
+    const notebook = await stack.api(editor.token, 'POST', `/workspaces/${workspace}/notebooks`, { name: 'heavy' })
+    const session = await stack.api(editor.token, 'POST', `/workspaces/${workspace}/kernels/sessions`, {
+      notebookId: notebook.body.id,
+    })
+    const path = `/workspaces/${workspace}/kernels/sessions/${session.body.id}/execute`
+    const health = await watchHealth(stack, watcher.token)
+    const controllers = [0, 1, 2, 3, 4].map(() => new AbortController())
+    const settled: { status: number; body: any }[] = []
+    const runs = controllers.map((controller) =>
+      stack
+        .api(editor.token, 'POST', path, { language: 'sql', code: HEAVY }, { signal: controller.signal })
+        .catch((err: unknown) => ({ status: 0, body: String(err), ms: 0 }))
+        .then((r) => {
+          settled.push(r)
+          return r
+        }),
+    )
+    // One runs, three wait in the session's queue, the fifth is over the account's limit.
+    await eventually(() => expect(settled.length).toBe(1), 3000)
+    expect([settled[0]?.status, settled[0]?.body.code]).toEqual([429, 'too_many_queries'])
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    for (const controller of controllers) controller.abort()
+    await Promise.all(runs)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await cpuOver(1000)).toBeLessThan(500)
+    // The session is free again at once: the queued cells were dropped, the running one interrupted.
+    const next = await stack.api(editor.token, 'POST', path, { language: 'sql', code: 'SELECT 42 AS answer' })
+    expect(next.status).toBe(200)
+    expect(next.ms).toBeLessThan(2000)
+    expectResponsive(await health.stop())
+  })
+
   it('a scratch statement stops at the statement timeout', async () => {
     const started = performance.now()
     const res = await stack.api(attacker.token, 'POST', '/sql/scratch', { sql: HEAVY })
