@@ -31,7 +31,6 @@ const identity = createIdentity({
 const app = createApp({
   logger,
   readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-  scratchDuckdb: () => undefined,
   identity,
 })
 await identity.users.create({ email: 'known@example.com', name: 'Known', password: 'the right password' })

@@ -61,7 +61,6 @@ for (const [i, size] of sizes.entries())
 const app = createApp({
   logger,
   readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-  scratchDuckdb: () => undefined,
   identity,
   collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(metadata.db) }),
 })

@@ -69,7 +69,6 @@ async function ours() {
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => undefined,
     identity,
     files: () => ({ uploads, imports }),
   })

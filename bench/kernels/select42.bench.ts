@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { createAdaptorServer } from '@hono/node-server'
-import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { createApp } from '@workbench/server/app'
 import pino from 'pino'
 import { createIdentity } from '../../workbench/src/auth/identity.ts'
 import { loadConfig } from '../../workbench/src/config.ts'
 import { openDatabase } from '../../workbench/src/db/database.ts'
 import { migrateToLatest } from '../../workbench/src/db/migrate.ts'
+import { ScratchDatabases } from '../../workbench/src/sql/scratch-databases.ts'
 import { type BenchResult, percentile, sample } from '../harness.ts'
 
 const ITERATIONS = 2_000
@@ -18,7 +18,7 @@ const ITERATIONS = 2_000
  * @duckdb/node-api directly: the API's fixed cost per query.
  */
 export default async function select42(): Promise<BenchResult[]> {
-  const scratch = await DuckdbDatabase.open({ sandboxed: true })
+  const scratch = new ScratchDatabases()
   // The route needs a signed-in caller: an in-memory metadata DB with one account.
   const logger = pino({ level: 'silent' })
   const metadata = await openDatabase({ kind: 'pglite', dataDir: 'memory://' })
@@ -37,8 +37,8 @@ export default async function select42(): Promise<BenchResult[]> {
   const { accessToken } = await identity.sessions.start(user.id)
   const app = createApp({
     logger,
-    readiness: { database: undefined, duckdb: () => scratch.ping(), jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => scratch,
+    readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
+    scratch: () => scratch,
     identity,
   })
   const server = createAdaptorServer({ fetch: app.fetch })
@@ -66,7 +66,7 @@ export default async function select42(): Promise<BenchResult[]> {
   connection.closeSync()
   instance.closeSync()
   server.close()
-  scratch.close()
+  await scratch.close()
   await metadata.close()
   return [
     {

@@ -83,7 +83,6 @@ export async function startBenchWorkbench(options: { jupyter?: boolean } = {}): 
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => undefined,
     identity,
     kernels: () => ({ sessions: kernels, execution }),
   })

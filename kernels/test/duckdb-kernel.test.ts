@@ -166,7 +166,16 @@ describe('DuckDB sandbox: each escape attempt fails', () => {
     ['raise the memory limit', "SET memory_limit = '100GB'", /locked/],
     ['unlock the configuration', 'SET lock_configuration = false', /locked/],
     ['turn on autoloading of extensions', 'SET autoload_known_extensions = true', /locked/],
-    ['print profiles to the server console', 'PRAGMA enable_profiling', /Profiling settings are not allowed/],
+    [
+      'print profiles to the server console',
+      'PRAGMA enable_profiling',
+      /Profiling and progress-bar settings are not allowed/,
+    ],
+    [
+      'print progress bars to the server console',
+      'PRAGMA enable_progress_bar',
+      /Profiling and progress-bar settings are not allowed/,
+    ],
   ]
   it.each(attempts)('cannot %s', async (_what, sql, expected) => {
     const code = sql

@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { requestId } from 'hono/request-id'
 import type { Logger } from 'pino'
 import { authenticate, clientContext } from './auth/authenticate.ts'
@@ -8,6 +7,7 @@ import type { Identity } from './auth/identity.ts'
 import type { CatalogService } from './catalog/catalog-service.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { ConnectionService } from './connections/connection-service.ts'
+import { requestBodyLimit } from './http/body-limit.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
 import { createHttpMetrics } from './http/metrics.ts'
@@ -46,11 +46,16 @@ import { pipelineWorkerRoutes } from './routes/pipeline-worker.ts'
 import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
+import type { Planner } from './sql/planner.ts'
+import type { ScratchDatabases } from './sql/scratch-databases.ts'
 
 export interface AppDeps {
   logger: Logger
   readiness: ReadinessChecks
-  scratchDuckdb: () => DuckdbDatabase | undefined
+  /** Each account's scratch DuckDB; undefined: scratch SQL answers 503. */
+  scratch?: () => ScratchDatabases | undefined
+  /** The private SQL parser (pipeline compile); user SQL never reaches it. */
+  planner?: () => Pick<Planner, 'query'> | undefined
   /** Live notebook documents; undefined until the metadata DB is open. */
   collab?: () => CollabDeps | undefined
   /** Notebook files; undefined until the metadata DB is open. */
@@ -67,8 +72,12 @@ export interface AppDeps {
   catalog?: () => CatalogService | undefined
   /** Notebook versions and comments; undefined until the metadata DB is open. */
   history?: () => NotebookHistoryServices | undefined
+  /** Largest request body of routes without a limit of their own (bytes; default 1 MiB). */
+  maxBodyBytes?: number
   /** Largest .ipynb accepted for import (bytes). */
   maxImportBytes?: number
+  /** Most cells an imported .ipynb may have. */
+  maxImportCells?: number
   /** Notebook -> pipeline compiles snapshot a notebook version first. */
   beforeCompile?: BeforeCompile
   /** Accounts, sessions, authorization and the audit log (see `createIdentity`). */
@@ -83,14 +92,14 @@ export interface AppDeps {
  * `app.request()` in-process against real services.
  *
  * @example
- * const app = createApp({ logger, readiness, scratchDuckdb: () => duckdb, identity })
+ * const app = createApp({ logger, readiness, scratch: () => scratch, identity })
  * const res = await app.request('/api/healthz')
  */
 export function createApp(deps: AppDeps) {
   const metrics = createHttpMetrics()
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .route('/', healthRoutes(deps.identity, deps.readiness))
-    .route('/', sqlRoutes(deps.identity, deps.scratchDuckdb))
+    .route('/', sqlRoutes(deps.identity, deps.scratch ?? (() => undefined)))
     .route('/', metricsRoutes(deps.identity, metrics.registry))
     .route('/', apiDocsRoutes(deps.identity))
     .route('/', authRoutes(deps.identity))
@@ -105,6 +114,7 @@ export function createApp(deps: AppDeps) {
       '/',
       notebookRoutes(deps.identity, deps.notebooks ?? (() => undefined), {
         maxImportBytes: deps.maxImportBytes ?? 50 * 1024 * 1024,
+        maxImportCells: deps.maxImportCells,
       }),
     )
     .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
@@ -115,9 +125,9 @@ export function createApp(deps: AppDeps) {
       pipelineCompileRoutes(deps.identity, {
         notebooks: deps.notebooks ?? (() => undefined),
         parseSql: async (sql) => {
-          const scratch = deps.scratchDuckdb()
-          if (!scratch) throw new Error('the scratch DuckDB is not open')
-          return duckdbParseSql((text) => scratch.query(text))(sql)
+          const planner = deps.planner?.()
+          if (!planner) throw new Error('the SQL planner is not open')
+          return duckdbParseSql((text) => planner.query(text))(sql)
         },
         beforeCompile: deps.beforeCompile,
       }),
@@ -164,6 +174,8 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>()
   app.use('*', requestId())
   app.use('*', requestLogger(deps.logger))
+  // Before authentication: an anonymous oversized body is refused without being read whole.
+  app.use('*', requestBodyLimit({ maxBytes: deps.maxBodyBytes ?? 1024 * 1024 }))
   app.use('/api/*', metrics.middleware)
   app.use('*', clientContext(deps.identity.options.trustProxy))
   app.use('*', ...securityMiddleware(deps.identity.options))

@@ -51,6 +51,8 @@ const envSchema = z.object({
   PYTHON_VENV: z.string().min(1).default('./.venv'),
   TEMPORAL_CLI: z.string().min(1).default('./.tools/bin/temporal'),
   WEB_DIST: z.string().min(1).default('./web/dist'),
+  /** Most cells an imported .ipynb may have (more answer 413 `ipynb_too_many_cells`). */
+  NOTEBOOK_MAX_IMPORT_CELLS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Largest .ipynb accepted for import. */
   NOTEBOOK_MAX_IMPORT_BYTES: z.coerce
     .number()
@@ -142,6 +144,32 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(2 * 1024 * 1024),
+  /** Statement timeout of SQL the server runs outside notebook cells: scratch, catalog preview, profile, discovery. */
+  SQL_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Memory limit of each account's scratch DuckDB (`/api/sql/scratch`). */
+  SCRATCH_MEMORY_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size like 2GB or 512MB')
+    .default('256MB'),
+  /** Scratch databases open at once across accounts; the least recently used idle one is dropped past it. */
+  SCRATCH_MAX_DATABASES: z.coerce.number().int().min(1).max(10_000).default(16),
+  /** A scratch database unused this long is dropped with its tables. */
+  SCRATCH_IDLE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  /** Scratch queries one account may run at once (more answer 429). */
+  SQL_CONCURRENCY_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
+  /** Scratch queries running at once across accounts (more answer 429). */
+  SQL_MAX_RUNNING: z.coerce.number().int().min(1).max(1000).default(3),
+  /** Largest JSON (or other non-upload) request body, in bytes; larger ones answer 413 `body_too_large`. */
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Base64 of 32 random bytes; wraps every workspace's data key (connection secrets). */
   MASTER_KEY: z
     .string()
@@ -181,6 +209,7 @@ export interface Config {
   catalog: { discoveryIntervalMs: number }
   notebooks: {
     maxImportBytes: number
+    maxImportCells: number
     unloadDelayMs: number
     versions?: { idleMs: number; keepAutomatic: number; maxNamed: number }
   }
@@ -193,6 +222,17 @@ export interface Config {
     pageSize: number
   }
   connections: ConnectionsConfig
+  sql: {
+    statementTimeoutMs: number
+    scratch: {
+      memoryLimit: string
+      maxDatabases: number
+      idleMs: number
+      concurrencyPerUser: number
+      maxRunning: number
+    }
+  }
+  http: { maxBodyBytes: number }
 }
 
 export interface ConnectionsConfig {
@@ -283,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     catalog: { discoveryIntervalMs: e.CATALOG_DISCOVERY_INTERVAL_MINUTES * 60_000 },
     notebooks: {
       maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES,
+      maxImportCells: e.NOTEBOOK_MAX_IMPORT_CELLS,
       unloadDelayMs: e.COLLAB_UNLOAD_DELAY_MS,
       versions: {
         idleMs: e.NOTEBOOK_VERSION_IDLE_MS,
@@ -316,6 +357,17 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       testTimeoutMs: e.CONNECTION_TEST_TIMEOUT_MS,
       pool: { max: e.CONNECTION_POOL_MAX, idleTimeoutMs: e.CONNECTION_POOL_IDLE_MS },
     },
+    sql: {
+      statementTimeoutMs: e.SQL_STATEMENT_TIMEOUT_MS,
+      scratch: {
+        memoryLimit: e.SCRATCH_MEMORY_LIMIT,
+        maxDatabases: e.SCRATCH_MAX_DATABASES,
+        idleMs: e.SCRATCH_IDLE_MS,
+        concurrencyPerUser: e.SQL_CONCURRENCY_PER_USER,
+        maxRunning: e.SQL_MAX_RUNNING,
+      },
+    },
+    http: { maxBodyBytes: e.MAX_BODY_BYTES },
   }
 }
 

@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { duckdbParser } from '@workbench/catalog'
-import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 import { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
@@ -49,6 +48,8 @@ import type { ReadinessChecks } from './routes/health.ts'
 import { type JupyterService, startJupyter } from './services/jupyter-server.ts'
 import { StartupError } from './services/startup-error.ts'
 import { startTemporal, type TemporalService } from './services/temporal-server.ts'
+import { Planner } from './sql/planner.ts'
+import { ScratchDatabases } from './sql/scratch-databases.ts'
 import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
 export interface RunningWorkbench {
@@ -86,9 +87,12 @@ export async function startWorkbench(
   }
 
   try {
-    const scratch = await DuckdbDatabase.open({ path: ':memory:', sandboxed: true })
-    cleanups.push(async () => scratch.close())
-    readiness.duckdb = () => scratch.ping()
+    // Scratch SQL runs in one database per account; the planner (lineage, masking, compile) is private.
+    const scratch = new ScratchDatabases({ ...config.sql.scratch, statementTimeoutMs: config.sql.statementTimeoutMs })
+    cleanups.push(() => scratch.close())
+    const planner = await Planner.open()
+    cleanups.push(async () => planner.close())
+    readiness.duckdb = () => planner.ping()
 
     let metadata: MetadataDb | undefined
     registerServerPath(config.dataDir)
@@ -120,7 +124,8 @@ export async function startWorkbench(
     const app = createApp({
       logger,
       readiness,
-      scratchDuckdb: () => scratch,
+      scratch: () => scratch,
+      planner: () => planner,
       collab: () => collab,
       notebooks: () => notebooks,
       kernels: () => kernelDeps,
@@ -136,6 +141,8 @@ export async function startWorkbench(
         return { versionId: version.id }
       },
       maxImportBytes: config.notebooks.maxImportBytes,
+      maxImportCells: config.notebooks.maxImportCells,
+      maxBodyBytes: config.http.maxBodyBytes,
       identity,
       webDist: config.webDist,
     })
@@ -252,10 +259,11 @@ export async function startWorkbench(
     catalog = new CatalogService({
       db: db.db,
       logger,
-      // Lineage only parses SQL (json_serialize_sql), so the sandboxed scratch database serves.
-      parse: duckdbParser((sql, o) => scratch.query(sql, o)),
+      // Lineage and masking parse on the private planner, which user SQL never reaches.
+      parse: duckdbParser((sql, o) => planner.query(sql, o)),
       workspaceDuckdb: workspaceDatabases.get,
       connectionSources: connectionSources(() => connections),
+      statementTimeoutMs: config.sql.statementTimeoutMs,
     })
     await catalog.recoverInterruptedRuns()
     cleanups.push(scheduleDiscovery(catalog, config.catalog.discoveryIntervalMs, logger))

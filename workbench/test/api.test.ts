@@ -7,6 +7,7 @@ import { createApp } from '../src/app.ts'
 import type { Identity } from '../src/auth/identity.ts'
 import { AppError, errorHandler, NotFoundError } from '../src/http/errors.ts'
 import type { ReadinessChecks } from '../src/routes/health.ts'
+import { ScratchDatabases } from '../src/sql/scratch-databases.ts'
 import { createTestDatabase, type TestDatabase } from './support/databases.ts'
 import { createMembers } from './support/members.ts'
 
@@ -24,6 +25,7 @@ function memoryLogger() {
 
 describe('HTTP API skeleton', () => {
   let duckdb: DuckdbDatabase
+  const scratch = new ScratchDatabases()
   const readiness: ReadinessChecks = {
     database: async () => {},
     duckdb: async () => duckdb.ping(),
@@ -44,10 +46,11 @@ describe('HTTP API skeleton', () => {
     identity = members.identity
     token = (await members.member(await members.workspace(), 'editor')).token
     authed.Authorization = `Bearer ${token}`
-    app = createApp({ logger, readiness, scratchDuckdb: () => duckdb, identity })
+    app = createApp({ logger, readiness, scratch: () => scratch, identity })
   })
   afterAll(async () => {
     duckdb.close()
+    await scratch.close()
     await database?.dispose()
   })
 
@@ -61,7 +64,7 @@ describe('HTTP API skeleton', () => {
     const failing = createApp({
       logger,
       readiness: { ...readiness, jupyter: async () => Promise.reject(new Error('connection refused')) },
-      scratchDuckdb: () => duckdb,
+      scratch: () => scratch,
       identity,
     })
     const res = await failing.request('/api/readyz')
@@ -76,7 +79,7 @@ describe('HTTP API skeleton', () => {
     const starting = createApp({
       logger,
       readiness: { ...readiness, temporal: undefined },
-      scratchDuckdb: () => duckdb,
+      scratch: () => scratch,
       identity,
     })
     const body = (await (await starting.request('/api/readyz')).json()) as any
@@ -87,7 +90,7 @@ describe('HTTP API skeleton', () => {
     const hanging = createApp({
       logger,
       readiness: { ...readiness, database: () => new Promise(() => {}) },
-      scratchDuckdb: () => duckdb,
+      scratch: () => scratch,
       identity,
     })
     const body = (await (await hanging.request('/api/readyz')).json()) as any

@@ -108,7 +108,6 @@ describe.each(DATABASE_KINDS)('notebooks API on %s', (kind) => {
       identity: members.identity,
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => undefined,
       notebooks: () => service,
       maxImportBytes: 300_000,
     })

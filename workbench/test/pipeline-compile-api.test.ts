@@ -62,7 +62,7 @@ describe.each(DATABASE_KINDS)('POST .../notebooks/{id}/compile-pipeline on %s', 
       identity: members.identity,
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => scratch,
+      planner: () => scratch,
       notebooks: () => service,
       beforeCompile: async (notebookId, userId) => {
         hookCalls.push([notebookId, userId])

@@ -20,10 +20,10 @@ export function duckdbSource(runSql: RunSql, options: { pageSize?: number } = {}
         const page = await runSql(
           `SELECT * FROM (
              SELECT schema_name, table_name AS name, 'table' AS kind, comment, estimated_size AS estimate
-             FROM duckdb_tables() WHERE NOT internal AND NOT temporary AND database_name = current_database()
+             FROM system.main.duckdb_tables() WHERE NOT internal AND NOT temporary AND database_name = system.main.current_database()
              UNION ALL
              SELECT schema_name, view_name, 'view', comment, NULL
-             FROM duckdb_views() WHERE NOT internal AND NOT temporary AND database_name = current_database()
+             FROM system.main.duckdb_views() WHERE NOT internal AND NOT temporary AND database_name = system.main.current_database()
            ) ${cursor} ORDER BY schema_name, name LIMIT ${pageSize}`,
           { limit: pageSize },
         )
@@ -46,7 +46,7 @@ export function duckdbSource(runSql: RunSql, options: { pageSize?: number } = {}
         try {
           const columns = await runSql(
             `SELECT schema_name, table_name, column_name, data_type, is_nullable, comment, column_index
-             FROM duckdb_columns() WHERE database_name = current_database() AND (${filter})
+             FROM system.main.duckdb_columns() WHERE database_name = system.main.current_database() AND (${filter})
              ORDER BY schema_name, table_name, column_index`,
             { limit: 10_000_000 },
           )

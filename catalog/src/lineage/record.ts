@@ -11,7 +11,7 @@ export type ParseSql = (query: string) => Promise<unknown>
 /** A parser over any DuckDB (no data is read: `json_serialize_sql` only parses, offline). */
 export function duckdbParser(runSql: RunSql): ParseSql {
   return async (query) => {
-    const page = await runSql(`SELECT json_serialize_sql(${quoteLiteral(query)})`, { limit: 1 })
+    const page = await runSql(`SELECT system.main.json_serialize_sql(${quoteLiteral(query)})`, { limit: 1 })
     const text = page.rows[0]?.[0]
     return typeof text === 'string' ? JSON.parse(text) : text
   }

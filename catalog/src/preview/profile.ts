@@ -47,19 +47,22 @@ export async function computeProfile(
   const table = qualifiedName(source.dialect, asset.schema, asset.name)
   const text = (expr: string) => (source.dialect === 'mysql' ? `CAST(${expr} AS CHAR)` : `CAST(${expr} AS VARCHAR)`)
   const approximate = source.dialect === 'duckdb' && (asset.rowEstimate ?? 0) > APPROX_FROM_ROWS
+  // Users can write macros into their DuckDB (`CREATE MACRO count(x) …`): built-ins are named by their catalog.
+  const f = (name: string) => (source.dialect === 'duckdb' ? `system.main.${name}` : name)
   const columns: ColumnProfile[] = []
   for (const column of asset.columns) {
     const col = quoteIdent(source.dialect, column.name)
     const numeric = NUMERIC.test(column.type)
-    const distinct = approximate ? `approx_count_distinct(${col})` : `count(DISTINCT ${col})`
+    const distinct = approximate ? `${f('approx_count_distinct')}(${col})` : `${f('count')}(DISTINCT ${col})`
     const stats = await run(
-      `SELECT count(*) AS n, count(${col}) AS nn, ${distinct} AS d, ${text(`min(${col})`)} AS lo, ${text(`max(${col})`)} AS hi,
-              ${numeric ? `avg(${col}), stddev_samp(${col})` : 'NULL, NULL'} FROM ${table}`,
+      `SELECT ${f('count')}(*) AS n, ${f('count')}(${col}) AS nn, ${distinct} AS d, ${text(`${f('min')}(${col})`)} AS lo,
+              ${text(`${f('max')}(${col})`)} AS hi,
+              ${numeric ? `${f('avg')}(${col}), ${f('stddev_samp')}(${col})` : 'NULL, NULL'} FROM ${table}`,
     )
     const [n, nn, d, lo, hi, mean, stddev] = (stats.rows[0] ?? []) as unknown[]
     const rows = Number(n ?? 0)
     const top = await run(
-      `SELECT ${text(col)} AS v, count(*) AS c FROM ${table} GROUP BY ${col} ORDER BY count(*) DESC, 1 LIMIT 5`,
+      `SELECT ${text(col)} AS v, ${f('count')}(*) AS c FROM ${table} GROUP BY ${col} ORDER BY ${f('count')}(*) DESC, 1 LIMIT 5`,
     )
     let histogram: ColumnProfile['histogram'] = null
     const min = Number(lo)
@@ -67,7 +70,7 @@ export async function computeProfile(
     if (numeric && lo !== null && hi !== null && Number.isFinite(min) && Number.isFinite(max)) {
       const width = max > min ? (max - min) / bins : 1
       const h = await run(
-        `SELECT LEAST(${bins - 1}, CAST(floor((${col} - ${min}) / ${width}) AS INTEGER)) AS b, count(*) AS c
+        `SELECT ${f('least')}(${bins - 1}, CAST(${f('floor')}((${col} - ${min}) / ${width}) AS INTEGER)) AS b, ${f('count')}(*) AS c
          FROM ${table} WHERE ${col} IS NOT NULL GROUP BY 1 ORDER BY 1`,
       )
       const counts = new Map(h.rows.map((r) => [Number(r[0]), Number(r[1])]))

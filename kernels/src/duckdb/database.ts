@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api'
+import { splitStatements } from '../sql/split-statements.ts'
+import { refusedStatement } from './statement-guard.ts'
 
 export interface DuckdbDatabaseOptions {
   /** A database file, or `:memory:`. */
@@ -18,6 +20,43 @@ export interface DuckdbDatabaseOptions {
    * DuckDB's spill files go to a `.tmp` folder inside it.
    */
   dataDir?: string
+}
+
+/** How {@link DuckdbDatabase.query} runs a statement. */
+export interface QueryOptions {
+  /** Rows in the page returned (default 1,000). */
+  limit?: number
+  /** A statement still running after this long is interrupted; the query rejects with a {@link QueryStoppedError}. */
+  timeoutMs?: number
+  /** Aborting (e.g. the HTTP client went away) interrupts the running statement. */
+  signal?: AbortSignal
+  /**
+   * Check every statement before it runs (kind and output settings, see `statement-guard.ts`) and run them one by
+   * one; for SQL from users. Rejects with a {@link StatementRefusedError}.
+   */
+  guarded?: boolean
+}
+
+/** The statement was interrupted: by the timeout or by the caller's signal. */
+export class QueryStoppedError extends Error {
+  readonly reason: 'timeout' | 'aborted'
+  constructor(reason: 'timeout' | 'aborted', timeoutMs?: number) {
+    super(
+      reason === 'timeout'
+        ? `Statement cancelled after ${timeoutMs} ms (the statement timeout)`
+        : 'Statement cancelled',
+    )
+    this.name = 'QueryStoppedError'
+    this.reason = reason
+  }
+}
+
+/** A guarded query named a statement kind or setting that user SQL may not use. */
+export class StatementRefusedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'StatementRefusedError'
+  }
 }
 
 const NO_EXTENSION_SETTINGS: Record<string, string> = {
@@ -67,6 +106,8 @@ export class DuckdbDatabase {
     if (merged.threads !== undefined) settings.threads = String(merged.threads)
     const sandboxed = merged.sandboxed || merged.dataDir !== undefined
     if (sandboxed) Object.assign(settings, NO_EXTENSION_SETTINGS)
+    // An in-memory sandbox never spills to disk: its memory limit is the whole bound of what it may hold.
+    if (merged.sandboxed && merged.dataDir === undefined && merged.path === ':memory:') settings.temp_directory = ''
     if (merged.dataDir !== undefined) {
       mkdirSync(path.join(merged.dataDir, '.tmp'), { recursive: true })
       settings.temp_directory = path.join(merged.dataDir, '.tmp')
@@ -97,13 +138,26 @@ export class DuckdbDatabase {
 
   /**
    * Runs `sql` on a fresh connection and returns its first `limit` rows. Values are converted to JSON
-   * only for the rows returned, never for the whole result.
+   * only for the rows returned, never for the whole result. With `timeoutMs` or `signal`, the running
+   * statement is interrupted (DuckDB stops executing it) and the query rejects with a {@link QueryStoppedError}.
    */
-  async query(sql: string, options: { limit?: number } = {}): Promise<QueryPage> {
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryPage> {
     const limit = options.limit ?? 1_000
     const connection = await this.#instance.connect()
+    let stopped: QueryStoppedError | undefined
+    const stop = (reason: 'timeout' | 'aborted') => {
+      stopped ??= new QueryStoppedError(reason, options.timeoutMs)
+      connection.interrupt()
+    }
+    const onAbort = () => stop('aborted')
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), options.timeoutMs)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      const reader = await connection.runAndReadUntil(sql, limit + 1)
+      if (options.signal?.aborted) throw new QueryStoppedError('aborted')
+      const reader = options.guarded
+        ? await runGuarded(connection, sql, limit + 1, () => stopped)
+        : await connection.runAndReadUntil(sql, limit + 1)
+      if (stopped) throw stopped
       const names = reader.columnNames()
       const types = reader.columnTypes()
       const available = reader.currentRowCount
@@ -113,7 +167,11 @@ export class DuckdbDatabase {
         rows: json.slice(0, limit),
         truncated: available > limit || !reader.done,
       }
+    } catch (err) {
+      throw stopped ?? err
     } finally {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
       connection.closeSync()
     }
   }
@@ -122,6 +180,31 @@ export class DuckdbDatabase {
     this.#probe.closeSync()
     this.#instance.closeSync()
   }
+}
+
+/** Runs the statements of `sql` one by one, each checked before it runs; answers the last one's reader. */
+async function runGuarded(
+  connection: DuckDBConnection,
+  sql: string,
+  rows: number,
+  stopped: () => Error | undefined,
+): Promise<DuckDBResultReader> {
+  const statements = splitStatements(sql)
+  if (statements.length === 0) throw new StatementRefusedError('No SQL statement to run')
+  let reader: DuckDBResultReader | undefined
+  for (const statement of statements) {
+    const failure = stopped()
+    if (failure) throw failure
+    const prepared = await connection.prepare(statement.text)
+    try {
+      const refused = refusedStatement(prepared.statementType, statement.text)
+      if (refused) throw new StatementRefusedError(refused)
+      reader = await prepared.runAndReadUntil(rows)
+    } finally {
+      prepared.destroySync()
+    }
+  }
+  return reader as DuckDBResultReader
 }
 
 /** A SQL string literal. */

@@ -14,21 +14,8 @@ import { tableOutput } from '../table-output.ts'
 import { quoteIdentifier, quoteLiteral } from './database.ts'
 import { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'
 import { ResultStore } from './result-store.ts'
+import { refusedStatement } from './statement-guard.ts'
 
-/**
- * Statement kinds user SQL may not run, on top of DuckDB's locked configuration: ATTACH is allowed by DuckDB
- * for files inside the allowed folder and for `:memory:`, and LOAD of built-in extensions always works.
- */
-const BLOCKED: ReadonlyMap<StatementType, string> = new Map([
-  [StatementType.ATTACH, 'ATTACH is not allowed: a notebook works on its workspace database only'],
-  [StatementType.DETACH, 'DETACH is not allowed: a notebook works on its workspace database only'],
-  [StatementType.LOAD, 'INSTALL and LOAD are not allowed: extensions are managed by the workbench'],
-  [StatementType.EXTENSION, 'INSTALL is not allowed: extensions are managed by the workbench'],
-  [StatementType.UPDATE_EXTENSIONS, 'UPDATE EXTENSIONS is not allowed: extensions are managed by the workbench'],
-  [StatementType.COPY_DATABASE, 'COPY FROM DATABASE is not allowed'],
-])
-/** Profiling writes to the server's stdout or to arbitrary files. */
-const PROFILING = /\b(enable_profil\w*|profil\w*_output|profiling_mode|profile_output)\b/i
 /**
  * Statements that are almost surely plain queries: tried as `CREATE TABLE AS` straight away, saving a prepare.
  * Anything else, and any of these that fails to parse that way, goes through prepare and the checks.
@@ -138,13 +125,9 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
       emit(this.#errorOutput(statement, err))
       return 'stop'
     }
-    const blocked = BLOCKED.get(type)
-    if (blocked) {
-      emit(errorOutput('PermissionError', blocked))
-      return 'stop'
-    }
-    if (type !== StatementType.SELECT && PROFILING.test(statement.text)) {
-      emit(errorOutput('PermissionError', 'Profiling settings are not allowed in notebooks'))
+    const refused = refusedStatement(type, statement.text)
+    if (refused) {
+      emit(errorOutput('PermissionError', refused))
       return 'stop'
     }
     if (this.#interrupted) return this.#stopped(emit)

@@ -75,20 +75,30 @@ export class NotebookSession {
     return this.#pending === 0
   }
 
-  execute(request: CellRequest): CellExecution {
+  /**
+   * Queues a cell. Aborting `options.signal` (e.g. the HTTP client went away) drops it while queued and interrupts
+   * it while it runs.
+   */
+  execute(request: CellRequest, options: { signal?: AbortSignal } = {}): CellExecution {
     const executionCount = ++this.#executionCount
     const channel = new OutputChannel()
+    const { signal } = options
     this.#pending++
     this.#tail = this.#tail.then(async () => {
       this.lastActivity = Date.now()
+      // Runs are sequential, so while this one runs `#running` is its kernel.
+      const onAbort = () => void this.#running?.interrupt().catch(() => {})
       try {
         if (this.#closed) return channel.push(errorOutput('SessionClosed', 'The notebook session was closed'))
+        if (signal?.aborted) return channel.push(errorOutput('Interrupted', 'The request was cancelled'))
+        signal?.addEventListener('abort', onAbort, { once: true })
         await this.#run(request, executionCount, (o) => channel.push(o))
       } catch (err) {
         // An error may name itself for the output (e.g. `ConnectionNotFound`); others mean no kernel.
         const ename = err instanceof Error && 'ename' in err && typeof err.ename === 'string' ? err.ename : undefined
         channel.push(errorOutput(ename ?? 'KernelUnavailable', err instanceof Error ? err.message : String(err)))
       } finally {
+        signal?.removeEventListener('abort', onAbort)
         for (const file of this.#cellFiles.splice(0)) rmSync(file, { force: true })
         this.#running = undefined
         this.#pending--

@@ -102,7 +102,6 @@ export async function startNotebookServer(
   const app = createApp({
     logger,
     readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => undefined,
     identity,
     notebooks: () => notebooks,
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(database.db) }),

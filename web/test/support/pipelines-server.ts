@@ -94,7 +94,7 @@ export async function startPipelinesServer(webDist: string): Promise<PipelinesSe
       identity: members.identity,
       logger,
       readiness: { database: () => db.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => parser,
+      planner: () => parser,
       notebooks: () => notebooks,
       pipelines: () => started,
       webDist,

@@ -28,6 +28,8 @@ export interface CatalogServiceDeps {
   parse: ParseSql
   workspaceDuckdb?: WorkspaceDuckdb
   connectionSources?: ConnectionSources
+  /** Statement timeout of the catalog's own SQL on the workspace DuckDB (discovery, preview, profile). */
+  statementTimeoutMs?: number
 }
 
 /** How refreshing one source went: its discovery result, or why it could not start. */
@@ -88,7 +90,8 @@ export class CatalogService {
       const open = this.#deps.workspaceDuckdb
       if (!open) throw new AppError(503, 'duckdb_unavailable', 'The workspace DuckDB is not available')
       const duckdb = await open(workspaceId)
-      return duckdbSource((sql, o) => duckdb.query(sql, o))
+      const timeoutMs = this.#deps.statementTimeoutMs ?? 60_000
+      return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs }))
     }
     const resolved = row.connection_id
       ? await this.#deps.connectionSources?.(workspaceId, row.connection_id)

@@ -240,8 +240,8 @@ export class ImportService {
     return this.#withConnection(workspaceId, async (con) => {
       const rows = (
         await con.runAndReadAll(
-          `SELECT schema_name, table_name, estimated_size, column_count FROM duckdb_tables()
-           WHERE database_name = current_database() AND schema_name IN ('main', ${quoteLiteral(REJECTS_SCHEMA)}) AND NOT temporary
+          `SELECT schema_name, table_name, estimated_size, column_count FROM system.main.duckdb_tables()
+           WHERE database_name = system.main.current_database() AND schema_name IN ('main', ${quoteLiteral(REJECTS_SCHEMA)}) AND NOT temporary
            ORDER BY schema_name, table_name`,
         )
       ).getRowObjectsJson()

@@ -163,7 +163,7 @@ export async function describeSource(
 export async function tableExists(con: DuckDBConnection, schema: string, table: string): Promise<boolean> {
   const rows = (
     await con.runAndReadAll(
-      `SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ${quoteLiteral(schema)}
+      `SELECT 1 FROM system.main.duckdb_tables() WHERE database_name = system.main.current_database() AND schema_name = ${quoteLiteral(schema)}
        AND table_name = ${quoteLiteral(table)} AND NOT temporary`,
     )
   ).getRows()

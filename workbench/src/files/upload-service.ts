@@ -5,7 +5,7 @@ import type { Database, FilesTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import { detectEncoding, head, type TextEncoding } from './encoding.ts'
 import { type FileStorage, OffsetError, TooLargeError } from './storage.ts'
-import { convertWorkbook, type SheetInfo } from './xlsx.ts'
+import { convertWorkbook, type SheetInfo, type WorkbookLimits, WorkbookTooLargeError } from './xlsx.ts'
 
 export type FileFormat = 'csv' | 'tsv' | 'xlsx' | 'parquet' | 'json' | 'ndjson'
 
@@ -31,6 +31,8 @@ export interface UploadOptions {
   maxUploadBytes: number
   /** Unfinished uploads untouched for this long are deleted by {@link UploadService.sweep}. */
   staleAfterMs: number
+  /** What one .xlsx may expand to (defaults: `defaultWorkbookLimits`). */
+  workbook?: WorkbookLimits
 }
 
 /**
@@ -127,9 +129,13 @@ export class UploadService {
     try {
       ;({ format, encoding } = await sniffFormat(original, row.name))
       if (format === 'xlsx')
-        details = { sheets: await convertWorkbook(original, this.storage.fileDir(workspaceId, fileId)) }
+        details = {
+          sheets: await convertWorkbook(original, this.storage.fileDir(workspaceId, fileId), this.options.workbook),
+        }
     } catch (err) {
       await this.#drop(workspaceId, fileId)
+      if (err instanceof WorkbookTooLargeError)
+        throw new AppError(413, 'workbook_too_large', `Could not read ${row.name}: ${err.message}`)
       throw new AppError(400, 'unreadable_file', `Could not read ${row.name}: ${(err as Error).message}`)
     }
     await this.db

@@ -7,7 +7,14 @@ import type { CollabServer } from '../collab/collab-server.ts'
 import type { DocumentStore } from '../collab/document-store.ts'
 import type { Database } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
-import { IpynbError, notebookToUpdate, updateToNotebook, validateNotebook } from './ipynb.ts'
+import {
+  IpynbError,
+  notebookToUpdate,
+  type PreparedNotebook,
+  searchableText,
+  updateToNotebook,
+  validateNotebook,
+} from './ipynb.ts'
 
 /** Deleted notebooks can be restored for this long. */
 export const RESTORE_WINDOW_DAYS = 30
@@ -56,10 +63,7 @@ function toSummary(row: {
   }
 }
 
-/** Text that content search looks in: every cell's source. */
-export function searchableText(notebook: INotebookContent): string {
-  return notebook.cells.map((cell) => (Array.isArray(cell.source) ? cell.source.join('') : cell.source)).join('\n')
-}
+export { searchableText }
 
 /** Notebook files: metadata rows plus their live documents. Every method is scoped to a workspace. */
 export class NotebookService {
@@ -72,11 +76,19 @@ export class NotebookService {
   /** Creates a notebook, empty or with `content`; row and initial document are written in one transaction. */
   async create(
     workspaceId: string,
-    input: { name: string; folder?: string; createdBy?: string | null; content?: INotebookContent },
+    input: {
+      name: string
+      folder?: string
+      createdBy?: string | null
+      content?: INotebookContent
+      /** An import already converted off the event loop (see `IpynbImporter`); takes the place of `content`. */
+      prepared?: PreparedNotebook
+    },
   ): Promise<NotebookSummary> {
     const id = randomUUID()
     const content = input.content ?? { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }
-    const update = notebookToUpdate(content)
+    const update = input.prepared?.update ?? notebookToUpdate(content)
+    const contentText = input.prepared?.contentText ?? searchableText(content)
     const row = await this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('notebooks')
@@ -86,7 +98,7 @@ export class NotebookService {
           name: input.name,
           folder: normalizeFolder(input.folder),
           created_by: input.createdBy ?? null,
-          content_text: searchableText(content),
+          content_text: contentText,
           deleted_at: null,
         })
         .returning(SUMMARY_COLUMNS)

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { collectOutputs, PageRequestError, ResultNotFoundError } from '@workbench/kernels'
-import { authorize, can } from '../auth/authorize.ts'
+import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
 import type { AppEnv } from '../http/env.ts'
@@ -13,6 +13,7 @@ import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { KernelDeps } from '../kernels/kernel-deps.ts'
 import { type SessionEntry, sessionInfo } from '../kernels/session-manager.ts'
+import { ConcurrencyLimits } from '../sql/concurrency.ts'
 import {
   ExecuteRequest,
   ExecuteResult,
@@ -145,6 +146,8 @@ export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefi
   const ready = requireStarted(deps, 'kernels_unavailable', 'Execution is still starting')
   const view = (action: string) => authorize(identity, can.workspace('viewer'), action)
   const edit = (action: string) => authorize(identity, can.workspace('editor'), action)
+  // One account's one-shot runs at once (each holds a request open while it is queued or runs).
+  const executions = new ConcurrencyLimits({ perKey: 4, total: 256 })
   const sessionOf = (p: { workspaceId: string; sessionId: string }): SessionEntry =>
     ready().sessions.getOrThrow(p.workspaceId, p.sessionId)
 
@@ -171,9 +174,15 @@ export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefi
     })
     .openapi({ ...execute, middleware: [edit('kernels.execute')] }, async (c) => {
       const entry = sessionOf(c.req.valid('param'))
-      const run = entry.session.execute(c.req.valid('json'))
-      const outputs = await collectOutputs(run.outputs)
-      return c.json({ executionCount: run.executionCount, outputs }, 200)
+      const release = executions.acquire(currentPrincipal(c).userId, 'REST execution')
+      try {
+        // A client that goes away interrupts its cell (or drops it from the queue).
+        const run = entry.session.execute(c.req.valid('json'), { signal: c.req.raw.signal })
+        const outputs = await collectOutputs(run.outputs)
+        return c.json({ executionCount: run.executionCount, outputs }, 200)
+      } finally {
+        release()
+      }
     })
     .openapi({ ...interrupt, middleware: [edit('kernels.interrupt')] }, async (c) => {
       await sessionOf(c.req.valid('param')).session.interrupt()

@@ -5,7 +5,8 @@ import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError, requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
-import { IpynbError, parseIpynb } from '../notebooks/ipynb.ts'
+import { IpynbError, IpynbTooLargeError, type PreparedNotebook } from '../notebooks/ipynb.ts'
+import { IpynbImporter, IpynbImportTimeoutError } from '../notebooks/ipynb-importer.ts'
 import type { NotebookService } from '../notebooks/notebook-service.ts'
 import { findTemplate, NOTEBOOK_TEMPLATES } from '../notebooks/templates.ts'
 
@@ -79,6 +80,9 @@ const importRoute = createRoute({
   path: `${base}/import`,
   tags: ['notebooks'],
   summary: 'Create a notebook from an uploaded .ipynb (nbformat 4; the body is the file)',
+  description:
+    'The file is parsed, validated and converted off the event loop. Over the size limit answers 413 ' +
+    '`ipynb_too_large`, over the cell limit 413 `ipynb_too_many_cells`.',
   request: { params: WorkspaceParam, query: z.object({ name: Name, folder: Folder }) },
   responses: { 201: json(Notebook, 'Imported'), 413: json(ErrorBody, 'File over the size limit'), ...errors },
 })
@@ -156,6 +160,8 @@ const exportRoute = createRoute({
 export interface NotebookRoutesOptions {
   /** Largest .ipynb accepted for import, in bytes. */
   maxImportBytes: number
+  /** Most cells an imported .ipynb may have. */
+  maxImportCells?: number
 }
 
 /** Notebook files of a workspace: viewers read and export, editors change. */
@@ -165,6 +171,7 @@ export function notebookRoutes(
   options: NotebookRoutesOptions,
 ) {
   const ready = requireStarted(service, 'notebooks_unavailable', 'Notebooks are still starting')
+  const importer = new IpynbImporter({ maxCells: options.maxImportCells })
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   // Refuse an oversized upload while it streams in, before it is buffered or parsed.
   app.use(
@@ -213,16 +220,19 @@ export function notebookRoutes(
       async (c) => {
         const { workspaceId } = c.req.valid('param')
         const { name, folder } = c.req.valid('query')
-        let content: ReturnType<typeof parseIpynb>
+        let prepared: PreparedNotebook
         try {
-          content = parseIpynb(await c.req.text())
+          prepared = await importer.prepare(await c.req.text())
         } catch (err) {
           if (err instanceof IpynbError)
             throw new AppError(400, 'invalid_ipynb', err.message, { problems: err.problems })
+          if (err instanceof IpynbTooLargeError)
+            throw new AppError(413, 'ipynb_too_many_cells', err.message, { cells: err.cells, limit: err.maxCells })
+          if (err instanceof IpynbImportTimeoutError) throw new AppError(413, 'ipynb_too_complex', err.message)
           throw err
         }
         return c.json(
-          await ready().create(workspaceId, { name, folder, content, createdBy: currentPrincipal(c).userId }),
+          await ready().create(workspaceId, { name, folder, prepared, createdBy: currentPrincipal(c).userId }),
           201,
         )
       },

@@ -29,7 +29,8 @@ export interface PipelineCompileDeps {
 
 /** `parseSql` on a DuckDB database (the scratch one is enough: parsing touches no data). */
 export function duckdbParseSql(query: (sql: string) => Promise<{ rows: unknown[][] }>) {
-  return async (sql: string) => String((await query(`SELECT json_serialize_sql(${quoteLiteral(sql)})`)).rows[0]?.[0])
+  return async (sql: string) =>
+    String((await query(`SELECT system.main.json_serialize_sql(${quoteLiteral(sql)})`)).rows[0]?.[0])
 }
 
 const ErrorBody = z.object({

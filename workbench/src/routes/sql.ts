@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import type { DuckdbDatabase } from '@workbench/kernels/duckdb'
-import { authorize, can } from '../auth/authorize.ts'
+import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
+import type { ScratchDatabases } from '../sql/scratch-databases.ts'
 
 const QueryRequest = z
   .object({
@@ -28,32 +28,35 @@ const runScratchQuery = createRoute({
   method: 'post',
   path: '/sql/scratch',
   tags: ['sql'],
-  summary: 'Run SQL on the sandboxed in-memory scratch DuckDB (no file access, no extensions)',
+  summary: "Run SQL on the caller's own sandboxed in-memory scratch DuckDB (no file access, no extensions)",
+  description:
+    'Each account has its own scratch database (memory-limited, dropped when idle). Statements stop at the statement ' +
+    'timeout (400 `statement_timeout`) or when the client disconnects; too many queries at once answer 429 ' +
+    '(`too_many_queries` for one account, `server_busy` for the server).',
   request: { body: { required: true, content: { 'application/json': { schema: QueryRequest } } } },
   responses: {
     200: { description: 'First page of the result', content: { 'application/json': { schema: QueryResponse } } },
     400: { description: 'Invalid request or SQL error', content: { 'application/json': { schema: ErrorSchema } } },
+    429: { description: 'Too many queries at once', content: { 'application/json': { schema: ErrorSchema } } },
   },
 })
 
 /**
- * One-shot SQL on a scratch database; notebook execution with sessions comes with the kernels issue.
- * Any signed-in account may use it: the database is in-memory, sandboxed and holds no workspace data.
+ * One-shot SQL on the caller's scratch database; notebook execution with sessions is in the kernels routes.
+ * Any signed-in account may use it: each account's database is its own, in-memory, sandboxed, and holds no
+ * workspace data.
  */
-export function sqlRoutes(identity: Identity, scratch: () => DuckdbDatabase | undefined) {
+export function sqlRoutes(identity: Identity, scratch: () => ScratchDatabases | undefined) {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
     { ...runScratchQuery, middleware: [authorize(identity, can.user, 'sql.scratch')] },
     async (c) => {
-      const db = scratch()
-      if (!db) throw new AppError(503, 'duckdb_unavailable', 'DuckDB is still starting')
+      const databases = scratch()
+      if (!databases) throw new AppError(503, 'duckdb_unavailable', 'DuckDB is still starting')
       const { sql, limit } = c.req.valid('json')
       const started = performance.now()
-      try {
-        const page = await db.query(sql, { limit })
-        return c.json({ ...page, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 200)
-      } catch (err) {
-        throw new AppError(400, 'sql_error', err instanceof Error ? err.message : String(err))
-      }
+      // The request's signal aborts when the client disconnects: the statement is interrupted, not left running.
+      const page = await databases.query(currentPrincipal(c).userId, sql, { limit, signal: c.req.raw.signal })
+      return c.json({ ...page, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 200)
     },
   )
 }

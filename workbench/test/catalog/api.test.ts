@@ -56,7 +56,7 @@ describe.each(DATABASE_KINDS)('catalog API on %s', (kind) => {
     app = createApp({
       logger: pino({ level: 'silent' }),
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => scratch,
+      planner: () => scratch,
       identity: members.identity,
       catalog: () => catalog,
     })

@@ -58,7 +58,7 @@ describe('catalog in the browser', () => {
     const app = createApp({
       logger,
       readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => scratch,
+      planner: () => scratch,
       identity,
       catalog: () => catalog,
       webDist,

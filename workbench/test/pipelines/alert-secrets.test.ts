@@ -76,7 +76,6 @@ describe.each(DATABASE_KINDS)('pipeline alert secrets on %s', (kind) => {
       identity: members.identity,
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => undefined,
       pipelines: () => pipelines,
     })
   })

@@ -87,7 +87,6 @@ describe('internal step endpoint', () => {
       identity: createMembers(database).identity,
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => undefined,
       pipelines: () => pipelines,
     })
   })

@@ -80,7 +80,6 @@ describe.each(DATABASE_KINDS)('pipelines metadata on %s', (kind) => {
       identity: members.identity,
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => undefined,
       pipelines: () => pipelines,
     })
   })

@@ -107,7 +107,6 @@ describe('pipelines API on a real Temporal dev server', () => {
       identity: members.identity,
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => undefined,
       pipelines: () => pipelines,
     })
   })

@@ -64,7 +64,6 @@ export async function startCollabFixture(
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => undefined,
     identity: members.identity,
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(db.db) }),
     notebooks: () => notebooks,

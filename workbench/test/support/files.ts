@@ -39,7 +39,6 @@ export async function createFilesFixture(
     identity: members.identity,
     logger: pino({ level: 'silent' }),
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => undefined,
     files: () => ({ uploads, imports }),
     webDist: options.webDist,
   })

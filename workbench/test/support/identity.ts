@@ -69,7 +69,6 @@ export async function createIdentityFixture(
   const app = createApp({
     logger,
     readiness: { database: () => database.ping(), duckdb: undefined, jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => undefined,
     files: () => files,
     identity,
     webDist: options.webDist,

@@ -103,7 +103,6 @@ export async function startKernelFixture(
   const app = createApp({
     logger,
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-    scratchDuckdb: () => undefined,
     identity: members.identity,
     collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(db.db) }),
     kernels: () => ({ sessions, execution }),
