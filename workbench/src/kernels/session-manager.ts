@@ -7,6 +7,7 @@ import { NotebookSession } from '@workbench/kernels/session'
 import type { Logger } from 'pino'
 import { NotFoundError } from '../http/errors.ts'
 import { ResultMasks } from './result-masks.ts'
+import { workspaceKernel } from './workspace-kernel.ts'
 import type { WorkspaceDatabases } from './workspace-databases.ts'
 
 export interface KernelSettings {
@@ -200,7 +201,7 @@ export class SessionManager {
       startPython: async () => {
         const endpoint = this.#options.jupyter()
         if (!endpoint) throw new Error('The Jupyter server is still starting: try again in a moment')
-        return JupyterKernel.start({ ...endpoint, limits })
+        return JupyterKernel.start({ ...endpoint, limits, ...workspaceKernel(workspaceId, dataDir) })
       },
     })
     const entry: SessionEntry = {
