@@ -130,7 +130,11 @@ const envSchema = z.object({
   /** `bwrap`: every embedded-Jupyter kernel runs in a bubblewrap sandbox of its workspace; `off`: unsandboxed (warned). */
   KERNEL_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
   /** Sandboxed kernels: address space of a kernel process, processes+threads of a workspace, CPU seconds (0: none). */
-  KERNEL_MEMORY_LIMIT_BYTES: z.coerce.number().int().min(0).default(8 * 1024 ** 3),
+  KERNEL_MEMORY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(8 * 1024 ** 3),
   KERNEL_MAX_PROCESSES: z.coerce.number().int().min(0).default(512),
   KERNEL_CPU_SECONDS: z.coerce.number().int().min(0).default(0),
   /** Sandboxed kernels do not start while their workspace folder holds more than this (0: no quota). */

@@ -138,14 +138,21 @@ function serverSettings(baseUrl: string, token: string): ServerConnection.ISetti
 type StartRequest = Pick<JupyterKernelOptions, 'kernelName' | 'path' | 'env'>
 
 /** `POST /api/kernels` with the kernel's folder and gateway env (KernelAPI.startNew sends only `name`). */
-async function startKernel(options: StartRequest, settings: ServerConnection.ISettings): Promise<{ id: string; name: string }> {
+async function startKernel(
+  options: StartRequest,
+  settings: ServerConnection.ISettings,
+): Promise<{ id: string; name: string }> {
   const body = {
     name: options.kernelName,
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.env ? { env: options.env } : {}),
   }
   const url = new URL('api/kernels', settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`)
-  const response = await ServerConnection.makeRequest(url.href, { method: 'POST', body: JSON.stringify(body) }, settings)
+  const response = await ServerConnection.makeRequest(
+    url.href,
+    { method: 'POST', body: JSON.stringify(body) },
+    settings,
+  )
   if (response.status !== 201) throw await ServerConnection.ResponseError.create(response)
   const model: unknown = await response.json()
   if (typeof model !== 'object' || model === null || !('id' in model) || !('name' in model))

@@ -7,8 +7,8 @@ import { NotebookSession } from '@workbench/kernels/session'
 import type { Logger } from 'pino'
 import { NotFoundError } from '../http/errors.ts'
 import { ResultMasks } from './result-masks.ts'
-import { workspaceKernel } from './workspace-kernel.ts'
 import type { WorkspaceDatabases } from './workspace-databases.ts'
+import { workspaceKernel } from './workspace-kernel.ts'
 
 export interface KernelSettings {
   /** DuckDB `memory_limit` of each workspace database. */

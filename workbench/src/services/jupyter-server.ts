@@ -66,7 +66,10 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
   mkdirSync(config.rootDir, { recursive: true })
   const sandbox = config.sandbox ?? { kind: 'off' }
   if (sandbox.kind === 'bwrap') checkBubblewrap()
-  else logger.warn('KERNEL_SANDBOX=off: Python kernels run unsandboxed as the server user and can read every workspace and key')
+  else
+    logger.warn(
+      'KERNEL_SANDBOX=off: Python kernels run unsandboxed as the server user and can read every workspace and key',
+    )
   writeKernelSpec(path.join(config.stateDir, 'data'), sandbox)
   const port = await freePort()
   const endpoint = { baseUrl: `http://127.0.0.1:${port}`, token: randomToken() }
