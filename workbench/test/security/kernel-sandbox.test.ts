@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -169,8 +169,10 @@ describe.each(DATABASE_KINDS)('kernel sandbox escapes (%s metadata DB)', (kind) 
     session1 = (await api1('POST', '/kernels/sessions', { notebookId: notebook1 })).body.id
     session2 = (await api2('POST', '/kernels/sessions', { notebookId: notebook2 })).body.id
     // WS2 has data of its own and a running kernel (its connection file exists while WS1 probes).
-    expect(await exec(api2, session2, `_ = open('theirs.txt', 'w').write(${JSON.stringify(ws2Secret)})`)).toEqual([])
-    expect(existsSync(path.join(ws2Dir, 'theirs.txt'))).toBe(true)
+    mkdirSync(ws1Dir, { recursive: true })
+    mkdirSync(ws2Dir, { recursive: true })
+    writeFileSync(path.join(ws2Dir, 'theirs.txt'), ws2Secret)
+    await exec(api2, session2, '1')
     await exec(api1, session1, '1')
   }, 180_000)
   afterAll(async () => {
