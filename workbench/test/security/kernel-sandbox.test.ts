@@ -14,7 +14,7 @@ import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
  * connection files, Jupyter's API and every listening TCP port of the machine. The targets are enumerated
  * here, on the test side, and handed to the probe in a file inside WS1's folder.
  */
-const PROBE = String.raw`
+const PROBE = `
 import json, os, socket, sys
 targets = json.load(open(TARGETS))
 report = {"tried_files": 0, "read": [], "tried_ports": 0, "connected": [], "http": None}
