@@ -274,6 +274,36 @@ describe.each(DATABASE_KINDS)('kernel sandbox escapes (%s metadata DB)', (kind) 
     expectContained(report)
   }, 180_000)
 
+  it("links planted from WS1's Python to foreign files are not followed by WS1's SQL (nor can hard links be made)", async () => {
+    const targets = [path.join(ws2Dir, 'theirs.txt'), path.join(wb.dataDir, 'secrets', 'master.key')]
+    const plant = [
+      'import os',
+      'made = []',
+      `for i, target in enumerate(${JSON.stringify(targets)}):`,
+      '    for kind, link in (("sym", os.symlink), ("hard", os.link)):',
+      `        name = os.path.join(${JSON.stringify(ws1Dir)}, f"planted-{kind}-{i}.csv")`,
+      '        try:',
+      '            link(target, name)',
+      '            made.append(name)',
+      '        except OSError:',
+      '            pass',
+      'print(len(made))',
+    ].join('\n')
+    await exec(api1, session1, plant)
+    for (let i = 0; i < targets.length; i++) {
+      for (const kind of ['sym', 'hard']) {
+        const file = path.join(ws1Dir, `planted-${kind}-${i}.csv`)
+        const res = await api1('POST', `/kernels/sessions/${session1}/execute`, {
+          language: 'sql',
+          code: `SELECT * FROM read_csv('${file}', header = false, all_varchar = true)`,
+        })
+        const text = JSON.stringify(res.body)
+        expect(text.includes(ws2Secret), `${kind} link to ${targets[i]}`).toBe(false)
+        expect(res.body.outputs[0]?.output_type, `${kind} link to ${targets[i]}: ${text}`).toBe('error')
+      }
+    }
+  }, 120_000)
+
   it('a fork bomb in WS1 fails inside its kernel while WS2 keeps working', async () => {
     const code = [
       'import os, time',
