@@ -304,6 +304,16 @@ describe.each(DATABASE_KINDS)('kernel sandbox escapes (%s metadata DB)', (kind) 
     }
   }, 120_000)
 
+  it('SQL and pandas still hand data over both ways inside the sandbox (Parquet in the workspace .exchange)', async () => {
+    const sql = (code: string, bindTo?: string) =>
+      api1('POST', `/kernels/sessions/${session1}/execute`, { language: 'sql', code, ...(bindTo ? { bindTo } : {}) })
+    expect((await sql('SELECT 42 AS a', 'handed')).status).toBe(200)
+    expect(await exec(api1, session1, 'print(int(handed.a[0]))')).toEqual([expect.objectContaining({ text: '42\n' })])
+    expect(await exec(api1, session1, 'import pandas as pd\nback = pd.DataFrame({"b": [7, 8]})')).toEqual([])
+    const res = await sql('SELECT sum(b) AS s FROM back')
+    expect(JSON.stringify(res.body.outputs), JSON.stringify(res.body)).toContain('15')
+  }, 120_000)
+
   it('a fork bomb in WS1 fails inside its kernel while WS2 keeps working', async () => {
     const code = [
       'import os, time',
