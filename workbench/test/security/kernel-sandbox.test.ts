@@ -1,9 +1,22 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../../orchestrator/test/support/pipeline-env.ts'
+import { loadConfig } from '../../src/config.ts'
+import { startJupyter } from '../../src/services/jupyter-server.ts'
+import { StartupError } from '../../src/services/startup-error.ts'
 import { header, workspaceCaller } from '../pipelines/support.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.ts'
 import { startTestWorkbench, type TestWorkbench } from '../support/workbench.ts'
@@ -368,4 +381,28 @@ describe.each(DATABASE_KINDS)('kernel sandbox escapes (%s metadata DB)', (kind) 
     const sharedSite = readdirSync(shared).map((v) => path.join(shared, v, 'site-packages'))
     for (const site of sharedSite) expect(existsSync(path.join(site, 'wbsandboxprobe'))).toBe(false)
   }, 120_000)
+})
+
+describe('kernel sandbox start-up', () => {
+  it('refuses to start the embedded Jupyter with one line when bubblewrap is missing, unless KERNEL_SANDBOX=off', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'workbench-sandbox-'))
+    const saved = process.env.PATH
+    try {
+      const { jupyter } = loadConfig({ DATA_DIR: dataDir }, path.resolve(import.meta.dirname, '../../..'))
+      expect(jupyter).toMatchObject({ kind: 'embedded', sandbox: { kind: 'bwrap' } })
+      process.env.PATH = '/nonexistent'
+      const refused = await startJupyter(jupyter, pino({ level: 'silent' })).then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      expect(refused).toBeInstanceOf(StartupError)
+      expect(String((refused as Error).message)).toMatch(
+        /^KERNEL_SANDBOX=bwrap: bubblewrap \(bwrap\) is not installed.*KERNEL_SANDBOX=off/,
+      )
+      expect(String((refused as Error).message)).not.toContain('\n')
+    } finally {
+      process.env.PATH = saved
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
 })
