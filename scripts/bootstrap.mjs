@@ -130,6 +130,7 @@ async function aptPackages() {
   if (!postgresInstalled()) missing.push('postgresql')
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium')
   if (!existsSync('/usr/sbin/mariadbd')) missing.push('mariadb-server')
+  if (!hasBubblewrap()) missing.push('bubblewrap')
   if (missing.length === 0) return 'apt packages: present'
   if (process.getuid?.() !== 0)
     throw new BootstrapError(`tests need Debian packages: run \`sudo apt-get install -y ${missing.join(' ')}\``)
@@ -138,6 +139,24 @@ async function aptPackages() {
   await run('apt-get update', 'apt-get', ['update', '-qq'], { env })
   await run('apt-get install', 'apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env })
   return `apt packages: installed ${missing.join(', ')} in ${seconds(started)}`
+}
+
+function hasBubblewrap() {
+  return ['/usr/bin/bwrap', '/usr/local/bin/bwrap'].some((p) => existsSync(p))
+}
+
+/** The kernel sandbox (KERNEL_SANDBOX=bwrap, the default) needs bubblewrap next to the embedded Jupyter. */
+async function sandboxPackage() {
+  if (hasBubblewrap()) return 'bubblewrap: present'
+  if (process.getuid?.() !== 0)
+    throw new BootstrapError(
+      'Python kernels run sandboxed with bubblewrap: run `sudo apt-get install -y bubblewrap` (or set KERNEL_SANDBOX=off)',
+    )
+  const started = Date.now()
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  await run('apt-get update', 'apt-get', ['update', '-qq'], { env })
+  await run('apt-get install', 'apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'bubblewrap'], { env })
+  return `bubblewrap: installed in ${seconds(started)}`
 }
 
 function seconds(started) {
@@ -152,6 +171,7 @@ async function main() {
   if (!external('JUPYTER_URL')) steps.push(pythonVenv())
   if (!external('TEMPORAL_ADDRESS')) steps.push(temporalCli())
   if (purpose === 'test') steps.push(aptPackages())
+  else if (!external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off') steps.push(sandboxPackage())
   const results = await Promise.allSettled(steps)
   const failures = results.filter((r) => r.status === 'rejected')
   for (const r of results) if (r.status === 'fulfilled') log(r.value)

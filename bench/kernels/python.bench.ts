@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { KernelAPI, KernelConnection, ServerConnection } from '@jupyterlab/services'
+import { KernelConnection, ServerConnection } from '@jupyterlab/services'
 import WebSocket from 'ws'
 import { type BenchResult, percentile, sample } from '../harness.ts'
 import { alternate, median, sessionSocket, startBenchWorkbench } from './support.ts'
@@ -30,10 +30,14 @@ export default async function python(): Promise<BenchResult[]> {
     Request: globalThis.Request,
     Headers: globalThis.Headers,
   })
-  const direct = new KernelConnection({
-    model: await KernelAPI.startNew({ name: 'python3' }, settings),
-    serverSettings: settings,
-  })
+  // The same sandboxed kernelspec, started in the workspace's folder (the sandbox refuses a kernel without one).
+  const started = await ServerConnection.makeRequest(
+    `${endpoint.baseUrl}/api/kernels`,
+    { method: 'POST', body: JSON.stringify({ name: 'python3', path: `${wb.workspaceId}/data` }) },
+    settings,
+  )
+  const model = (await started.json()) as { id: string; name: string }
+  const direct = new KernelConnection({ model, serverSettings: settings })
   await direct.info
   const directRun = async (code: string) => {
     await direct.requestExecute({ code, allow_stdin: false, store_history: true }).done

@@ -43,13 +43,9 @@ export async function startBenchWorkbench(options: { jupyter?: boolean } = {}): 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-kernels-'))
   const logger = pino({ level: 'silent' })
   const jupyter = options.jupyter
-    ? await startJupyter(
-        {
-          kind: 'embedded',
-          venv: path.join(ROOT, '.venv'),
-          rootDir: path.join(dataDir, 'jupyter', 'files'),
-          stateDir: path.join(dataDir, 'jupyter'),
-        },
+    ? // As `npm start` configures it: kernels sandboxed unless KERNEL_SANDBOX=off (to compare both).
+      await startJupyter(
+        loadConfig({ DATA_DIR: dataDir, KERNEL_SANDBOX: process.env.KERNEL_SANDBOX }, ROOT).jupyter,
         logger,
       )
     : undefined

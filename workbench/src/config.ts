@@ -138,6 +138,18 @@ const envSchema = z.object({
   KERNEL_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
   /** Notebook sessions idle this long are shut down; 0 keeps them forever. */
   KERNEL_IDLE_CULL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** `bwrap`: every embedded-Jupyter kernel runs in a bubblewrap sandbox of its workspace; `off`: unsandboxed (warned). */
+  KERNEL_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
+  /** Sandboxed kernels: address space of a kernel process, processes+threads of a workspace, CPU seconds (0: none). */
+  KERNEL_MEMORY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(8 * 1024 ** 3),
+  KERNEL_MAX_PROCESSES: z.coerce.number().int().min(0).default(512),
+  KERNEL_CPU_SECONDS: z.coerce.number().int().min(0).default(0),
+  /** Sandboxed kernels do not start while their workspace folder holds more than this (0: no quota). */
+  KERNEL_WORKSPACE_QUOTA_BYTES: z.coerce.number().int().min(0).default(0),
   /** Output one cell may produce before it is truncated with a notice. */
   KERNEL_OUTPUT_LIMIT_BYTES: z.coerce
     .number()
@@ -194,7 +206,7 @@ export interface Config {
   logLevel: string
   database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string }
   jupyter:
-    | { kind: 'embedded'; venv: string; rootDir: string; stateDir: string }
+    | { kind: 'embedded'; venv: string; rootDir: string; stateDir: string; sandbox?: KernelSandboxConfig }
     | { kind: 'external'; url: string; token: string }
   temporal: {
     server: { kind: 'embedded'; cli: string; dbFile: string } | { kind: 'external'; address: string }
@@ -234,6 +246,11 @@ export interface Config {
   }
   http: { maxBodyBytes: number }
 }
+
+/** How the embedded Jupyter Server confines kernels (see python/workbench_jupyter/sandbox.py). */
+export type KernelSandboxConfig =
+  | { kind: 'off' }
+  | { kind: 'bwrap'; memoryBytes: number; maxProcesses: number; cpuSeconds: number; diskQuotaBytes: number }
 
 export interface ConnectionsConfig {
   /** Undefined: embedded mode generates one into `dataDir` (never in production, see `masterKeyRequired`). */
@@ -306,8 +323,19 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       : {
           kind: 'embedded',
           venv: abs(e.PYTHON_VENV),
-          rootDir: path.join(dataDir, 'jupyter', 'files'),
+          // Kernels start in their workspace folder (`<id>/data` under this root): the sandbox derives it from there.
+          rootDir: path.join(dataDir, 'workspaces'),
           stateDir: path.join(dataDir, 'jupyter'),
+          sandbox:
+            e.KERNEL_SANDBOX === 'off'
+              ? { kind: 'off' }
+              : {
+                  kind: 'bwrap',
+                  memoryBytes: e.KERNEL_MEMORY_LIMIT_BYTES,
+                  maxProcesses: e.KERNEL_MAX_PROCESSES,
+                  cpuSeconds: e.KERNEL_CPU_SECONDS,
+                  diskQuotaBytes: e.KERNEL_WORKSPACE_QUOTA_BYTES,
+                },
         },
     temporal: {
       server: e.TEMPORAL_ADDRESS

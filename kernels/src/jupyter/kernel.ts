@@ -1,4 +1,4 @@
-import { KernelAPI, KernelConnection, type KernelMessage, ServerConnection } from '@jupyterlab/services'
+import { KernelConnection, type KernelMessage, ServerConnection } from '@jupyterlab/services'
 import WebSocket from 'ws'
 import { BaseKernel } from '../base-kernel.ts'
 import { type ExecuteOptions, errorOutput, type Output } from '../kernel.ts'
@@ -44,7 +44,7 @@ export class JupyterKernel extends BaseKernel {
   ): Promise<JupyterKernel> {
     const merged = { ...defaultJupyterKernelOptions, ...options }
     const settings = serverSettings(merged.baseUrl, merged.token)
-    const kernel = new JupyterKernel(merged, settings, await connect(merged.kernelName, settings))
+    const kernel = new JupyterKernel(merged, settings, await connect(merged, settings))
     kernel.setStatus('idle')
     return kernel
   }
@@ -112,7 +112,7 @@ export class JupyterKernel extends BaseKernel {
   protected async doRestart(): Promise<void> {
     const old = this.#connection
     await close(old)
-    this.#connection = await connect(this.#options.kernelName, this.#settings)
+    this.#connection = await connect(this.#options, this.#settings)
     this.#watch(this.#connection)
   }
 
@@ -135,8 +135,35 @@ function serverSettings(baseUrl: string, token: string): ServerConnection.ISetti
   })
 }
 
-async function connect(name: string, settings: ServerConnection.ISettings): Promise<KernelConnection> {
-  const model = await KernelAPI.startNew({ name }, settings)
+type StartRequest = Pick<JupyterKernelOptions, 'kernelName' | 'path' | 'env'>
+
+/** `POST /api/kernels` with the kernel's folder and gateway env (KernelAPI.startNew sends only `name`). */
+async function startKernel(
+  options: StartRequest,
+  settings: ServerConnection.ISettings,
+): Promise<{ id: string; name: string }> {
+  const body = {
+    name: options.kernelName,
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  }
+  const url = new URL('api/kernels', settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`)
+  const response = await ServerConnection.makeRequest(
+    url.href,
+    { method: 'POST', body: JSON.stringify(body) },
+    settings,
+  )
+  if (response.status !== 201) throw await ServerConnection.ResponseError.create(response)
+  const model: unknown = await response.json()
+  if (typeof model !== 'object' || model === null || !('id' in model) || !('name' in model))
+    throw new Error('Jupyter answered a kernel start without a kernel id')
+  const { id, name } = model
+  if (typeof id !== 'string' || typeof name !== 'string') throw new Error('Jupyter answered an invalid kernel model')
+  return { id, name }
+}
+
+async function connect(options: StartRequest, settings: ServerConnection.ISettings): Promise<KernelConnection> {
+  const model = await startKernel(options, settings)
   const connection = new KernelConnection({ model, serverSettings: settings, handleComms: false })
   // `info` resolves after the kernel answered kernel_info over the websocket: it is ready for code.
   await connection.info

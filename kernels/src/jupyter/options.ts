@@ -6,6 +6,16 @@ export interface JupyterKernelOptions {
   token: string
   /** Kernel spec name. */
   kernelName: string
+  /**
+   * The kernel's working folder as a path under the server's root (`POST /api/kernels` `path`). The
+   * workbench's sandbox provisioner derives the kernel's workspace from it.
+   */
+  path?: string
+  /**
+   * Sent as `env` with the start request: Enterprise Gateway passes `KERNEL_*` entries to its kernel
+   * launchers (e.g. `KERNEL_WORKSPACE_ID` to pick a workspace's container); Jupyter Server ignores it.
+   */
+  env?: Record<string, string>
   limits?: Partial<OutputLimits>
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import { NotFoundError } from '../http/errors.ts'
 import { ResultMasks } from './result-masks.ts'
 import type { WorkspaceDatabases } from './workspace-databases.ts'
+import { workspaceKernel } from './workspace-kernel.ts'
 
 export interface KernelSettings {
   /** DuckDB `memory_limit` of each workspace database. */
@@ -200,7 +201,7 @@ export class SessionManager {
       startPython: async () => {
         const endpoint = this.#options.jupyter()
         if (!endpoint) throw new Error('The Jupyter server is still starting: try again in a moment')
-        return JupyterKernel.start({ ...endpoint, limits })
+        return JupyterKernel.start({ ...endpoint, limits, ...workspaceKernel(workspaceId, dataDir) })
       },
     })
     const entry: SessionEntry = {

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { DuckdbDatabase } from '@workbench/kernels/duckdb'
 
@@ -32,8 +32,11 @@ export class WorkspaceDatabases {
     if (!db) {
       const dataDir = this.dataDirOf(workspaceId)
       mkdirSync(dataDir, { recursive: true })
-      // Leftover hand-over files of a previous run are garbage.
-      rmSync(path.join(dataDir, '.exchange'), { recursive: true, force: true })
+      // Leftover hand-over files of a previous run are garbage. The folder itself stays: a sandboxed kernel
+      // created it as the workspace's uid and writes its DataFrames there.
+      const exchange = path.join(dataDir, '.exchange')
+      for (const name of existsSync(exchange) ? readdirSync(exchange) : [])
+        rmSync(path.join(exchange, name), { recursive: true, force: true })
       db = DuckdbDatabase.open({
         path: path.join(dataDir, 'workspace.duckdb'),
         dataDir,

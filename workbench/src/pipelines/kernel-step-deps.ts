@@ -6,6 +6,7 @@ import { NotebookSession } from '@workbench/kernels/session'
 import type { KernelStepDeps, StepInput } from '@workbench/orchestrator/activities'
 import type { NotebookModel } from '@workbench/orchestrator/spec'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
+import { workspaceKernel } from '../kernels/workspace-kernel.ts'
 import type { NotebookService } from '../notebooks/notebook-service.ts'
 import { notebookAtSeq } from './notebook-source.ts'
 import { ARTIFACTS_FOLDER } from './run-artifacts.ts'
@@ -46,7 +47,11 @@ export function kernelStepDeps(options: KernelStepDepsOptions): KernelStepDeps {
         startPython: () => {
           const server = options.jupyter()
           if (!server) return Promise.reject(new Error('the Jupyter Server is not running'))
-          return JupyterKernel.start({ ...server, ...(kernelName ? { kernelName } : {}) })
+          return JupyterKernel.start({
+            ...server,
+            ...(kernelName ? { kernelName } : {}),
+            ...workspaceKernel(workspaceId, options.dataDirOf(workspaceId)),
+          })
         },
         exchangeDir: path.join(options.dataDirOf(workspaceId), '.exchange'),
       })

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
-import type { Config } from '../config.ts'
+import type { Config, KernelSandboxConfig } from '../config.ts'
 import { randomToken } from '../config.ts'
 import { freePort } from './free-port.ts'
 import { StartupError } from './startup-error.ts'
@@ -63,6 +64,13 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
     )
   }
   mkdirSync(config.rootDir, { recursive: true })
+  const sandbox = config.sandbox ?? { kind: 'off' }
+  if (sandbox.kind === 'bwrap') checkBubblewrap()
+  else
+    logger.warn(
+      'KERNEL_SANDBOX=off: Python kernels run unsandboxed as the server user and can read every workspace and key',
+    )
+  writeKernelSpec(path.join(config.stateDir, 'data'), sandbox)
   const port = await freePort()
   const endpoint = { baseUrl: `http://127.0.0.1:${port}`, token: randomToken() }
   const child = new SupervisedProcess(
@@ -85,6 +93,7 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
         '--ServerApp.kernel_websocket_connection_class=workbench_jupyter.NoDelayWebsocketConnection',
         // Containers and CI run as root; Jupyter refuses that unless told.
         ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+        ...sandboxArgs(sandbox, config),
       ],
       // The token travels by environment, not argv, so `ps` does not show it.
       env: {
@@ -95,6 +104,8 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
         JUPYTER_CONFIG_DIR: path.join(config.stateDir, 'config'),
         JUPYTER_DATA_DIR: path.join(config.stateDir, 'data'),
         JUPYTER_RUNTIME_DIR: path.join(config.stateDir, 'runtime'),
+        // Our kernelspec in JUPYTER_DATA_DIR wins over the venv's unsandboxed `python3`.
+        JUPYTER_PREFER_ENV_PATH: '0',
       },
       healthCheck: () => checkStatus(endpoint),
       startTimeoutMs: 60_000,
@@ -111,4 +122,61 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
     stop: () => child.stop(),
     process: child,
   }
+}
+
+/** The provisioner registered by python/workbench_jupyter-*.dist-info/entry_points.txt. */
+const SANDBOX_PROVISIONER = 'workbench-sandbox'
+
+/** Throws a one-line StartupError unless bubblewrap exists and can create the namespaces a kernel needs. */
+function checkBubblewrap(): void {
+  try {
+    execFileSync('bwrap', ['--unshare-net', '--unshare-pid', '--ro-bind', '/', '/', '--', '/bin/true'], {
+      stdio: 'pipe',
+      timeout: 10_000,
+    })
+  } catch (err) {
+    const reason =
+      err instanceof Error && 'code' in err && err.code === 'ENOENT'
+        ? 'bubblewrap (bwrap) is not installed: run `npm run bootstrap` as root or `apt-get install bubblewrap`'
+        : `bubblewrap cannot create a sandbox here (${firstLine(err)})`
+    throw new StartupError(`KERNEL_SANDBOX=bwrap: ${reason}; set KERNEL_SANDBOX=off to run kernels unsandboxed`)
+  }
+}
+
+function firstLine(err: unknown): string {
+  const stderr = err instanceof Error && 'stderr' in err ? String(err.stderr).trim() : ''
+  return (stderr || (err instanceof Error ? err.message : String(err))).split('\n')[0] ?? ''
+}
+
+/**
+ * The `python3` kernelspec the embedded server uses, in its JUPYTER_DATA_DIR. Sandboxed, it names our
+ * provisioner; interrupts travel as control messages (a signal to the sandbox's process group would reach
+ * only bubblewrap, not the kernel in its own PID namespace).
+ */
+function writeKernelSpec(dataDir: string, sandbox: KernelSandboxConfig): void {
+  const dir = path.join(dataDir, 'kernels', 'python3')
+  mkdirSync(dir, { recursive: true })
+  const spec = {
+    argv: ['python', '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+    display_name: sandbox.kind === 'bwrap' ? 'Python 3 (workspace sandbox)' : 'Python 3 (ipykernel)',
+    language: 'python',
+    ...(sandbox.kind === 'bwrap'
+      ? { interrupt_mode: 'message', metadata: { kernel_provisioner: { provisioner_name: SANDBOX_PROVISIONER } } }
+      : {}),
+  }
+  writeFileSync(path.join(dir, 'kernel.json'), `${JSON.stringify(spec, null, 2)}\n`)
+}
+
+/** Jupyter flags: every kernelspec (not only ours) gets the sandbox, configured from our config. */
+function sandboxArgs(sandbox: KernelSandboxConfig, config: { rootDir: string; stateDir: string }): string[] {
+  if (sandbox.kind !== 'bwrap') return []
+  return [
+    `--KernelProvisionerFactory.default_provisioner_name=${SANDBOX_PROVISIONER}`,
+    `--SandboxProvisioner.workspaces_root=${config.rootDir}`,
+    `--SandboxProvisioner.state_dir=${path.join(config.stateDir, 'sandbox')}`,
+    `--SandboxProvisioner.memory_bytes=${sandbox.memoryBytes}`,
+    `--SandboxProvisioner.max_processes=${sandbox.maxProcesses}`,
+    `--SandboxProvisioner.cpu_seconds=${sandbox.cpuSeconds}`,
+    `--SandboxProvisioner.disk_quota_bytes=${sandbox.diskQuotaBytes}`,
+  ]
 }
