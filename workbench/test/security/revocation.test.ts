@@ -208,7 +208,6 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
     const app = createApp({
       logger,
       readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
-      scratchDuckdb: () => undefined,
       identity: members.identity,
       collab: () => ({ server: collab, authorize: workspaceRoleAuthorizer(database.db) }),
       kernels: () => ({ sessions, execution }),
