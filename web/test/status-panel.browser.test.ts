@@ -36,9 +36,13 @@ describe('web shell in Chromium', () => {
     await page.goto(workbench.url)
     const jupyterRow = page.getByTestId('service-jupyter')
     await page.getByTestId('overall-status').getByText('All services are up').waitFor({ timeout: 15_000 })
-    process.kill(workbench.jupyter.process?.pid as number, 'SIGKILL')
+    // A hung Jupyter first (its probe times out), so the 2 s poll surely sees it down: a killed one is
+    // restarted by its supervisor in well under 2 s and could come back between two polls.
+    const pid = workbench.jupyter.process?.pid as number
+    process.kill(pid, 'SIGSTOP')
     await page.locator('[data-testid="service-jupyter"][data-status="down"]').waitFor({ timeout: 15_000 })
     expect(await page.getByTestId('overall-status').textContent()).toBe('Some services are down')
+    process.kill(pid, 'SIGKILL')
     await page.locator('[data-testid="service-jupyter"][data-status="up"]').waitFor({ timeout: 30_000 })
     expect(await jupyterRow.locator('.state').textContent()).toBe('up')
   })

@@ -99,6 +99,25 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
     throw new StartupError(`Temporal CLI not found at ${server.cli}: run \`npm run bootstrap\` to install it`)
   }
   mkdirSync(path.dirname(server.dbFile), { recursive: true })
+  // The dev server binds ports we pick with freePort(); another process may take one between the pick and
+  // the bind (tests start many servers at once), so a start that exits is tried again on fresh ports.
+  let attempt = 0
+  for (;;) {
+    attempt += 1
+    const started = await startDevServer(server, config.namespace, logger)
+    if (started.service) return started.service
+    if (attempt >= DEV_SERVER_START_ATTEMPTS) throw started.error
+    logger.warn({ err: started.error, attempt }, 'temporal dev server exited during start; retrying on other ports')
+  }
+}
+
+const DEV_SERVER_START_ATTEMPTS = 3
+
+async function startDevServer(
+  server: { cli: string; dbFile: string },
+  namespace: string,
+  logger: Logger,
+): Promise<{ service: TemporalService; error?: undefined } | { service?: undefined; error: unknown }> {
   const port = await freePort()
   const httpPort = await freePort()
   const metricsPort = await freePort()
@@ -126,7 +145,7 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
         server.dbFile,
         ...DEV_SERVER_SQLITE,
         '--namespace',
-        config.namespace,
+        namespace,
         '--log-level',
         'warn',
         ...DEV_SERVER_TUNING,
@@ -139,24 +158,31 @@ export async function startTemporal(config: Config['temporal'], logger: Logger):
     },
     logger,
   )
-  await child.start()
+  try {
+    await child.start()
+  } catch (error) {
+    for (const release of releases) release()
+    return { error }
+  }
   const ready = await connectOnce(address)
   const probeConnection = probes ?? (await connectForProbes(address))
   return {
-    address,
-    namespace: config.namespace,
-    connection: ready,
-    check: async () => {
-      child.assertRunning()
-      await systemInfo(probeConnection)
+    service: {
+      address,
+      namespace,
+      connection: ready,
+      check: async () => {
+        child.assertRunning()
+        await systemInfo(probeConnection)
+      },
+      stop: async () => {
+        await probeConnection.close()
+        await ready.close()
+        await child.stop()
+        for (const release of releases) release()
+      },
+      process: child,
+      internalEndpoints: { http: `127.0.0.1:${httpPort}`, metrics: `127.0.0.1:${metricsPort}` },
     },
-    stop: async () => {
-      await probeConnection.close()
-      await ready.close()
-      await child.stop()
-      for (const release of releases) release()
-    },
-    process: child,
-    internalEndpoints: { http: `127.0.0.1:${httpPort}`, metrics: `127.0.0.1:${metricsPort}` },
   }
 }
