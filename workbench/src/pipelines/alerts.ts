@@ -106,6 +106,7 @@ export class AlertDispatcher {
   async #deliver(id: string, url: string, secret: string | null, body: string): Promise<void> {
     const { attempts, initialDelayMs, maxDelayMs, timeoutMs } = this.#options
     let lastError = ''
+    let refused = false
     for (let attempt = 1; attempt <= attempts && !this.#closed; attempt++) {
       try {
         const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'workbench-alerts' }
@@ -124,23 +125,16 @@ export class AlertDispatcher {
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err)
         // The outbound policy refused the webhook: asking again changes nothing.
-        if ((err as { code?: string }).code === 'destination_not_allowed') {
-          lastError = 'destination_not_allowed'
-          await this.db
-            .updateTable('pipeline_alerts')
-            .set({ attempts: attempt, last_error: lastError })
-            .where('id', '=', id)
-            .execute()
-            .catch(() => {})
-          break
-        }
+        if ((err as { code?: string }).code === 'destination_not_allowed') refused = true
       }
+      if (refused) lastError = 'destination_not_allowed'
       await this.db
         .updateTable('pipeline_alerts')
         .set({ attempts: attempt, last_error: lastError })
         .where('id', '=', id)
         .execute()
         .catch(() => {})
+      if (refused) break
       if (attempt < attempts) await sleep(Math.min(initialDelayMs * 2 ** (attempt - 1), maxDelayMs))
     }
     this.logger.warn({ alertId: id, error: lastError }, 'pipeline alert not delivered')
