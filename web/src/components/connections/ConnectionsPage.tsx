@@ -94,7 +94,7 @@ export function ConnectionsPage({ workspace }: { workspace: Workspace }) {
                   </code>
                 </td>
                 <td>{c.writable ? 'writable' : 'read-only'}</td>
-                <td>{c.lastTest ? (c.lastTest.ok ? 'ok' : c.lastTest.error) : '—'}</td>
+                <td>{c.lastTest ? (c.lastTest.ok ? 'ok' : lastTestProblem(c.lastTest.error)) : '—'}</td>
                 <td>
                   {canManage && (
                     <>
@@ -118,4 +118,22 @@ export function ConnectionsPage({ workspace }: { workspace: Workspace }) {
       )}
     </section>
   )
+}
+
+/** What a failed test's stable code means, in words. */
+const PROBLEM_LABELS: Record<string, string> = {
+  dns_not_found: 'host name not found',
+  connection_refused: 'connection refused',
+  timeout: 'timed out',
+  tls_failed: 'TLS failed',
+  authentication_failed: 'wrong user or password',
+  database_not_found: 'database not found',
+  destination_not_allowed: 'address not allowed by the instance',
+  unreachable: 'server unreachable',
+  connection_failed: 'connection failed',
+}
+
+function lastTestProblem(code: string | null): string {
+  if (!code) return 'failed'
+  return PROBLEM_LABELS[code] ?? code
 }
