@@ -29,6 +29,7 @@ import tempfile
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
+from tornado.web import HTTPError
 from traitlets import Int, Unicode
 
 WORKSPACE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -56,8 +57,14 @@ exec "$layer/bin/python3" "$@"
 """
 
 
-class WorkspaceRefused(RuntimeError):
-    """The kernel's working folder is not a workspace folder: no kernel is started."""
+class WorkspaceRefused(HTTPError):
+    """No kernel is started here (not a workspace folder, or the workspace is over its quota).
+
+    An HTTPError, so Jupyter answers the start request with 403 and this message instead of "Unhandled error".
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(403, message)
 
 
 def workspace_of(cwd: str | None, root: str) -> tuple[str, str]:

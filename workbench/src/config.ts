@@ -150,6 +150,8 @@ const envSchema = z.object({
   KERNEL_CPU_SECONDS: z.coerce.number().int().min(0).default(0),
   /** Sandboxed kernels do not start while their workspace folder holds more than this (0: no quota). */
   KERNEL_WORKSPACE_QUOTA_BYTES: z.coerce.number().int().min(0).default(0),
+  /** How often the folders of workspaces with open sessions are measured against that quota. */
+  KERNEL_QUOTA_CHECK_MS: z.coerce.number().int().min(100).default(10_000),
   /** Output one cell may produce before it is truncated with a notice. */
   KERNEL_OUTPUT_LIMIT_BYTES: z.coerce
     .number()
@@ -230,6 +232,8 @@ export interface Config {
     duckdbMemoryLimit: string
     statementTimeoutMs: number
     idleCullMs: number
+    /** How often the disk quota of workspaces with open sessions is checked. */
+    quotaCheckMs: number
     maxCellOutputBytes: number
     pageSize: number
   }
@@ -376,6 +380,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       duckdbMemoryLimit: e.DUCKDB_MEMORY_LIMIT,
       statementTimeoutMs: e.KERNEL_STATEMENT_TIMEOUT_MS,
       idleCullMs: e.KERNEL_IDLE_CULL_MS,
+      quotaCheckMs: e.KERNEL_QUOTA_CHECK_MS,
       maxCellOutputBytes: e.KERNEL_OUTPUT_LIMIT_BYTES,
       pageSize: 1_000,
     },

@@ -33,6 +33,7 @@ import type { KernelDeps } from './kernels/kernel-deps.ts'
 import { NotebookExecution } from './kernels/notebook-execution.ts'
 import { type OpenConnectionKernel, SessionManager } from './kernels/session-manager.ts'
 import { WorkspaceDatabases, type WorkspaceDuckdb } from './kernels/workspace-databases.ts'
+import { WorkspaceQuotaWatcher } from './kernels/workspace-quota.ts'
 import type { NotebookHistoryServices } from './notebooks/history-services.ts'
 import { IdleVersions } from './notebooks/idle-versions.ts'
 import { NotebookComments } from './notebooks/notebook-comments.ts'
@@ -116,6 +117,19 @@ export async function startWorkbench(
       logger,
     })
     cleanups.push(() => kernels.stop())
+    const sandbox = config.jupyter.kind === 'embedded' ? config.jupyter.sandbox : undefined
+    const quotaBytes = sandbox?.kind === 'bwrap' ? sandbox.diskQuotaBytes : 0
+    if (quotaBytes > 0) {
+      const quota = new WorkspaceQuotaWatcher({
+        quotaBytes,
+        intervalMs: config.kernels.quotaCheckMs,
+        activeWorkspaces: () => kernels.activeWorkspaces(),
+        dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
+        closeWorkspaceSessions: (workspaceId) => kernels.closeWorkspace(workspaceId),
+        logger,
+      })
+      cleanups.push(async () => quota.stop())
+    }
     let pipelines: Pipelines | undefined
     let orchestrator: OrchestratorClient | undefined
     let files: FilesDeps | undefined

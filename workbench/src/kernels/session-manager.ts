@@ -165,6 +165,17 @@ export class SessionManager {
     )
   }
 
+  /** Workspaces that have at least one open session. */
+  activeWorkspaces(): string[] {
+    return [...new Set([...this.#sessions.values()].map((e) => e.workspaceId))]
+  }
+
+  /** Closes every session of a workspace (its disk quota was exceeded, for one). */
+  async closeWorkspace(workspaceId: string): Promise<void> {
+    const ids = [...this.#sessions.values()].filter((e) => e.workspaceId === workspaceId).map((e) => e.id)
+    await Promise.all(ids.map((id) => this.close(id)))
+  }
+
   /** Shuts down sessions idle longer than `idleCullMs` (nothing running or queued, not executing a notebook). */
   async cullIdle(now = Date.now()): Promise<string[]> {
     const { idleCullMs } = this.#options.settings
