@@ -167,7 +167,9 @@ export class KernelEgressProxy {
       else {
         // One request per connection; hop-by-hop and proxy headers are not forwarded.
         const headers = headerLines.filter((l) => !/^(proxy-[a-z-]*|connection|keep-alive)\s*:/i.test(l))
-        upstream.write(`${method} ${pathPart || '/'} ${version}\r\n${[...headers, 'Connection: close'].join('\r\n')}\r\n\r\n`)
+        upstream.write(
+          `${method} ${pathPart || '/'} ${version}\r\n${[...headers, 'Connection: close'].join('\r\n')}\r\n\r\n`,
+        )
       }
       if (rest.length > 0) upstream.write(rest)
       client.pipe(upstream)

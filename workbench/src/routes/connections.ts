@@ -316,7 +316,8 @@ export function connectionRoutes(identity: Identity, connections: () => Connecti
     .openapi(
       { ...putNetworks, middleware: [authorize(identity, can.instanceAdmin, 'admin.connections.networks.update')] },
       async (c) => c.json({ networks: await writeAllowedNetworks(identity.db(), c.req.valid('json').networks) }, 200),
-    )    .openapi(
+    )
+    .openapi(
       { ...getKernelEgress, middleware: [authorize(identity, can.instanceAdmin, 'admin.kernels.egress.get')] },
       async (c) => c.json({ mode: await readKernelEgress(identity.db()) }, 200),
     )
