@@ -8,6 +8,8 @@ import type { OutboundPolicy } from './outbound-policy.ts'
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/
 const MAX_HEAD_BYTES = 16 * 1024
+/** A request head must arrive, and the upstream answer the connect, within this time. */
+const CONNECT_TIMEOUT_MS = 30_000
 
 export interface KernelEgressProxyOptions {
   policy: OutboundPolicy
@@ -93,6 +95,7 @@ export class KernelEgressProxy {
     this.sockets.add(client)
     client.on('close', () => this.sockets.delete(client))
     client.on('error', () => client.destroy())
+    client.setTimeout(CONNECT_TIMEOUT_MS, () => client.destroy())
     let head = Buffer.alloc(0)
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk])
@@ -153,16 +156,25 @@ export class KernelEgressProxy {
     this.options.logger.info({ ...log, outcome: 'allowed' }, 'kernel egress')
     const upstream = net.connect({ host: address, port })
     this.sockets.add(upstream)
+    let connected = false
+    upstream.setTimeout(CONNECT_TIMEOUT_MS, () => {
+      if (!connected) refuse(client, 504, 'upstream_timeout')
+      upstream.destroy()
+    })
     upstream.on('close', () => {
       this.sockets.delete(upstream)
-      client.destroy()
+      // Before the upstream answered, the refusal written to the client closes it.
+      if (connected) client.destroy()
     })
     client.on('close', () => upstream.destroy())
     upstream.on('error', () => {
-      if (upstream.connecting) refuse(client, 502, 'upstream_unreachable')
+      if (!connected) refuse(client, 502, 'upstream_unreachable')
       upstream.destroy()
     })
     upstream.on('connect', () => {
+      connected = true
+      upstream.setTimeout(0)
+      client.setTimeout(0)
       if (connect) client.write(`${version} 200 Connection Established\r\n\r\n`)
       else {
         // One request per connection; hop-by-hop and proxy headers are not forwarded.

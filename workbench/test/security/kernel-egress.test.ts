@@ -151,6 +151,16 @@ describe.each(DATABASE_KINDS)('kernel egress (%s metadata DB)', (kind) => {
       expect((await run(`tunnel("127.0.0.1", ${port})`)).message).toContain('403')
     }
 
+    // An allowed destination that does not answer is a clean 502, not a hang.
+    const closed = http.createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const closedPort = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    expect(await run(`fetch("http://127.0.0.1:${closedPort}/")`)).toEqual({
+      status: 502,
+      refusal: 'upstream_unreachable',
+    })
+
     const ok = await run(`fetch(${JSON.stringify(`${targetUrl}/through-proxy`)})`)
     expect(ok).toEqual({ status: 200, body: 'hello from the target' })
     const tunnelled = await run(`tunnel("127.0.0.1", ${Number(new URL(targetUrl).port)})`)
