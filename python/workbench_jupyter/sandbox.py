@@ -42,7 +42,7 @@ ETC_FILES = ("ld.so.cache", "localtime", "ssl", "ca-certificates", "mime.types")
 # site-packages comes first and pulls in the shared environment through a .pth), then exec the kernel with it.
 LAUNCHER = r"""
 set -e
-layer="$1"; shared_site="$2"; base_python="$3"; version="$4"; home="$5"; shift 5
+layer="$1"; shared_site="$2"; base_python="$3"; version="$4"; home="$5"; forwarder="$6"; shift 6
 site="$layer/lib/python$version/site-packages"
 if [ ! -x "$layer/bin/python3" ] || [ ! -f "$layer/pyvenv.cfg" ] || [ ! -f "$site/_workbench_shared.pth" ]; then
   mkdir -p "$layer/bin" "$site"
@@ -52,9 +52,76 @@ if [ ! -x "$layer/bin/python3" ] || [ ! -f "$layer/pyvenv.cfg" ] || [ ! -f "$sit
   printf 'import site; site.addsitedir(%s)\n' "'$shared_site'" > "$site/_workbench_shared.pth"
 fi
 mkdir -p .exchange "$home"
+if [ -n "$forwarder" ] && [ -S /run/workbench-egress/proxy.sock ]; then
+  "$base_python" -I -c "$forwarder" </dev/null >/dev/null 2>&1 || true
+fi
 shift
 exec "$layer/bin/python3" "$@"
 """
+
+EGRESS_MOUNT = "/run/workbench-egress"
+EGRESS_PORT = 3128
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "PIP_PROXY")
+# Runs inside the sandbox, in the kernel's own network namespace: listens on 127.0.0.1:3128 and relays each
+# connection to the workbench's egress proxy socket of this workspace (the only way out). It forks once it
+# listens, so the kernel starts only when the proxy address answers.
+FORWARDER = r"""
+import os, socket, threading
+SOCK = "/run/workbench-egress/proxy.sock"
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 3128))
+srv.listen(64)
+if os.fork():
+    os._exit(0)
+os.setsid()
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            b.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+def handle(c):
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        u.connect(SOCK)
+    except OSError:
+        c.close()
+        return
+    t = threading.Thread(target=pipe, args=(u, c), daemon=True)
+    t.start()
+    pipe(c, u)
+    t.join()
+    c.close()
+    u.close()
+while True:
+    conn, _ = srv.accept()
+    threading.Thread(target=handle, args=(conn,), daemon=True).start()
+"""
+
+
+def egress_folder(root: str, workspace_id: str) -> str | None:
+    """Asks the workbench for the workspace's egress proxy socket; its folder, or None (no egress)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(os.path.join(root, "control.sock"))
+            s.sendall(f"{workspace_id}\n".encode())
+            answer = s.recv(64)
+    except OSError:
+        return None
+    folder = os.path.join(root, workspace_id)
+    return folder if answer.startswith(b"ok") and os.path.exists(os.path.join(folder, "proxy.sock")) else None
 
 
 class WorkspaceRefused(HTTPError):
@@ -153,6 +220,9 @@ class SandboxProvisioner(LocalProvisioner):
     max_open_files = Int(4096, help="Open files per kernel process.").tag(config=True)
     max_file_bytes = Int(16 * 1024**3, help="Largest file a kernel may write (0: none).").tag(config=True)
     tmp_bytes = Int(1024**3, help="Size of the kernel's private /tmp.").tag(config=True)
+    egress_root = Unicode(
+        "", help="The workbench's kernel egress proxy folder (control.sock, <workspace>/proxy.sock); empty: none."
+    ).tag(config=True)
     disk_quota_bytes = Int(0, help="No kernel starts while the workspace folder holds more (0: none).").tag(
         config=True
     )
@@ -192,16 +262,21 @@ class SandboxProvisioner(LocalProvisioner):
         base_python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
         layer = os.path.join(folder, ".python", "venv")
         home = "/tmp/home"
+        egress = egress_folder(self.egress_root, workspace_id) if self.egress_root else None
+        if self.egress_root and egress is None:
+            self.log.warning("kernel %s: the workbench egress proxy did not answer; no egress", self.kernel_id)
         cmd = [
             *self._limits(),
             self.bwrap,
             *self._namespaces(privileged),
             *self._mounts(folder, [shared_prefix, sys.base_prefix]),
+            *(["--perms", "0755", "--dir", "/run", "--ro-bind", egress, EGRESS_MOUNT] if egress else []),
             "--chdir", folder,
             "--setenv", "JPY_PARENT_PID", "1",  # the launcher set the server pid: no parent poller inside
             "--",
             *(self._drop_privileges(uid) if privileged else []),
             "/bin/sh", "-c", LAUNCHER, "sh", layer, shared_site, base_python, version, home,
+            FORWARDER if egress else "",
             *kwargs["cmd"],
         ]  # fmt: skip
         kwargs["cmd"] = cmd
@@ -214,6 +289,7 @@ class SandboxProvisioner(LocalProvisioner):
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_NO_INPUT": "1",
             "WORKBENCH_WORKSPACE_ID": workspace_id,
+            **({k: f"http://127.0.0.1:{EGRESS_PORT}" for k in PROXY_VARS} if egress else {}),
             **({"JPY_SESSION_NAME": kwargs["env"]["JPY_SESSION_NAME"]} if "JPY_SESSION_NAME" in kwargs["env"] else {}),
         }
         kwargs["cwd"] = folder

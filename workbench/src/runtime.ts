@@ -18,8 +18,10 @@ import { type CollabDeps, workspaceRoleAuthorizer } from './collab/notebook-acce
 import type { Config } from './config.ts'
 import { ConnectionKernels } from './connections/connection-kernels.ts'
 import { ConnectionService } from './connections/connection-service.ts'
+import { KernelEgressProxy } from './connections/kernel-egress.ts'
 import { resolveMasterKey } from './connections/master-key.ts'
 import { reserveEndpoint } from './connections/network-guard.ts'
+import { readKernelEgress } from './connections/network-settings.ts'
 import { OutboundPolicy } from './connections/outbound-policy.ts'
 import { WorkspaceKeys } from './connections/workspace-keys.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
@@ -285,8 +287,17 @@ export async function startWorkbench(
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))
       logger.info({ email: config.auth.admin.email }, 'created the first instance admin from ADMIN_EMAIL')
 
+    // Sandboxed kernels reach the network only through this proxy, under the admins' egress setting.
+    const egress =
+      config.jupyter.kind === 'embedded' && config.jupyter.sandbox?.kind === 'bwrap'
+        ? new KernelEgressProxy({ policy: outbound, mode: () => readKernelEgress(db.db), logger })
+        : undefined
+    if (egress) {
+      cleanups.push(() => egress.stop())
+      await egress.start()
+    }
     const [jupyter, temporal] = await settleAll([
-      startJupyter(config.jupyter, logger).then((service) => {
+      startJupyter(config.jupyter, logger, { egressRoot: egress?.root }).then((service) => {
         cleanups.push(() => service.stop())
         // Kernels are shut down before Jupyter stops (cleanups run last-in, first-out).
         cleanups.push(() => kernels.stop())

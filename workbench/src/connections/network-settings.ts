@@ -27,3 +27,29 @@ export async function writeAllowedNetworks(db: Kysely<Database>, networks: strin
     .execute()
   return clean
 }
+
+const KERNEL_EGRESS_KEY = 'kernels.egress'
+
+/** How sandboxed Python kernels reach the network: `off` (nothing) or `policy` (the outbound policy). */
+export type KernelEgress = 'off' | 'policy'
+export const KERNEL_EGRESS_MODES = ['off', 'policy'] as const
+
+/** The instance admins' kernel egress setting; `off` unless set. */
+export async function readKernelEgress(db: Kysely<Database>): Promise<KernelEgress> {
+  const row = await db
+    .selectFrom('instance_settings')
+    .select('value')
+    .where('key', '=', KERNEL_EGRESS_KEY)
+    .executeTakeFirst()
+  return row?.value === 'policy' ? 'policy' : 'off'
+}
+
+/** Sets the kernel egress mode; the egress proxy reads it per connection, so it applies at once. */
+export async function writeKernelEgress(db: Kysely<Database>, mode: KernelEgress): Promise<KernelEgress> {
+  await db
+    .insertInto('instance_settings')
+    .values({ key: KERNEL_EGRESS_KEY, value: JSON.stringify(mode) })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(mode), updated_at: new Date() }))
+    .execute()
+  return mode
+}

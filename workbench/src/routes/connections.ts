@@ -5,7 +5,13 @@ import type { Identity } from '../auth/identity.ts'
 import { roleAtLeast } from '../auth/principal.ts'
 import type { ConnectionService } from '../connections/connection-service.ts'
 import type { IntrospectionItem } from '../connections/introspection.ts'
-import { readAllowedNetworks, writeAllowedNetworks } from '../connections/network-settings.ts'
+import {
+  KERNEL_EGRESS_MODES,
+  readAllowedNetworks,
+  readKernelEgress,
+  writeAllowedNetworks,
+  writeKernelEgress,
+} from '../connections/network-settings.ts'
 import { ConnectionProblem } from '../connections/problems.ts'
 import { connectionTypes } from '../connections/types/registry.ts'
 import type { AppEnv } from '../http/env.ts'
@@ -165,6 +171,22 @@ const putNetworks = createRoute({
   request: jsonBody(Networks),
   responses: { 200: json(Networks), ...errorResponses },
 })
+const Egress = z.object({ mode: z.enum(KERNEL_EGRESS_MODES) })
+const getKernelEgress = createRoute({
+  method: 'get',
+  path: '/admin/kernels/egress',
+  tags: ['admin'],
+  summary: 'How sandboxed Python kernels reach the network: off, or policy (the outbound policy) (instance admins)',
+  responses: { 200: json(Egress), ...errorResponses },
+})
+const putKernelEgress = createRoute({
+  method: 'put',
+  path: '/admin/kernels/egress',
+  tags: ['admin'],
+  summary: 'Set kernel egress (instance admins); applies to every open and new kernel connection at once',
+  request: jsonBody(Egress),
+  responses: { 200: json(Egress), ...errorResponses },
+})
 
 /**
  * Connections of a workspace, and the allow-list. Workspace admins manage connections (create, change,
@@ -294,5 +316,13 @@ export function connectionRoutes(identity: Identity, connections: () => Connecti
     .openapi(
       { ...putNetworks, middleware: [authorize(identity, can.instanceAdmin, 'admin.connections.networks.update')] },
       async (c) => c.json({ networks: await writeAllowedNetworks(identity.db(), c.req.valid('json').networks) }, 200),
+    )
+    .openapi(
+      { ...getKernelEgress, middleware: [authorize(identity, can.instanceAdmin, 'admin.kernels.egress.get')] },
+      async (c) => c.json({ mode: await readKernelEgress(identity.db()) }, 200),
+    )
+    .openapi(
+      { ...putKernelEgress, middleware: [authorize(identity, can.instanceAdmin, 'admin.kernels.egress.update')] },
+      async (c) => c.json({ mode: await writeKernelEgress(identity.db(), c.req.valid('json').mode) }, 200),
     )
 }

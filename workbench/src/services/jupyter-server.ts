@@ -44,7 +44,11 @@ function withSlash(url: string): string {
  * Starts the Jupyter Server from the project's venv (embedded) or checks the configured `JUPYTER_URL`.
  * Either way, resolves only when the server answers, and rejects with a one-line reason otherwise.
  */
-export async function startJupyter(config: Config['jupyter'], logger: Logger): Promise<JupyterService> {
+export async function startJupyter(
+  config: Config['jupyter'],
+  logger: Logger,
+  options: { egressRoot?: string } = {},
+): Promise<JupyterService> {
   if (config.kind === 'external') {
     const endpoint = { baseUrl: config.url, token: config.token }
     try {
@@ -94,6 +98,9 @@ export async function startJupyter(config: Config['jupyter'], logger: Logger): P
         // Containers and CI run as root; Jupyter refuses that unless told.
         ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
         ...sandboxArgs(sandbox, config),
+        ...(sandbox.kind === 'bwrap' && options.egressRoot
+          ? [`--SandboxProvisioner.egress_root=${options.egressRoot}`]
+          : []),
       ],
       // The token travels by environment, not argv, so `ps` does not show it.
       env: {

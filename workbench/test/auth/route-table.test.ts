@@ -123,6 +123,15 @@ describe.each(DATABASE_KINDS)('authorization of every route on %s', (kind) => {
     expect(role('GET', base)).toBe('viewer')
   })
 
+  it('leaves the network settings (allow-list, kernel egress) to instance admins', () => {
+    const kinds = ['GET', 'PUT'].flatMap((method) =>
+      ['/api/admin/connections/allowed-networks', '/api/admin/kernels/egress'].map(
+        (path) => apiRoutes(f).routes.find((r) => r.method === method && r.path === path)?.permission.kind,
+      ),
+    )
+    expect(kinds).toEqual(['instance_admin', 'instance_admin', 'instance_admin', 'instance_admin'])
+  })
+
   it('answers each caller as its permission says, and never with another workspace’s data', async () => {
     const { routes } = apiRoutes(f)
     const failures: string[] = []
