@@ -77,8 +77,15 @@ export class CatalogService {
     return ensureSource(this.db, { workspaceId, kind: 'duckdb', name: WORKSPACE_DUCKDB_SOURCE })
   }
 
-  /** A readable source for a catalog source row; 503/404 when it cannot be reached. */
-  async source(workspaceId: string, sourceId: string): Promise<DiscoverySource> {
+  /**
+   * A readable source for a catalog source row; 503/404 when it cannot be reached. With `signal` (a request's
+   * `c.req.raw.signal`), a statement on the workspace DuckDB is interrupted when the client leaves.
+   */
+  async source(
+    workspaceId: string,
+    sourceId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DiscoverySource> {
     const row = await this.db
       .selectFrom('catalog_sources')
       .selectAll()
@@ -91,7 +98,8 @@ export class CatalogService {
       if (!open) throw new AppError(503, 'duckdb_unavailable', 'The workspace DuckDB is not available')
       const duckdb = await open(workspaceId)
       const timeoutMs = this.#deps.statementTimeoutMs ?? 60_000
-      return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs }))
+      const { signal } = options
+      return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs, signal }))
     }
     const resolved = row.connection_id
       ? await this.#deps.connectionSources?.(workspaceId, row.connection_id)

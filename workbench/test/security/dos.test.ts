@@ -240,6 +240,41 @@ describe.each(DATABASE_KINDS)('denial of service by one account on %s', (kind) =
     expectResponsive(await health.stop())
   })
 
+  it('computing a catalog profile stops when its client leaves', async () => {
+    const admin = await stack.members.member(workspace, 'admin')
+    const base = `/workspaces/${workspace}`
+    const notebook = await stack.api(editor.token, 'POST', `${base}/notebooks`, { name: 'catalog-heavy' })
+    const session = await stack.api(editor.token, 'POST', `${base}/kernels/sessions`, { notebookId: notebook.body.id })
+    const created = await stack.api(editor.token, 'POST', `${base}/kernels/sessions/${session.body.id}/execute`, {
+      language: 'sql',
+      code: `CREATE VIEW heavy_view AS SELECT a.range * b.range AS x FROM range(100000) a, range(1000000) b`,
+    })
+    expect(created.status).toBe(200)
+    const sources = await stack.api(editor.token, 'GET', `${base}/catalog/sources`)
+    const started = await stack.api(admin.token, 'POST', `${base}/catalog/sources/${sources.body[0].id}/discover`)
+    expect(started.status).toBe(202)
+    await eventually(async () => {
+      const run = await stack.api(editor.token, 'GET', `${base}/catalog/runs/${started.body.runId}`)
+      expect(run.body.status).toBe('succeeded')
+    }, 30_000)
+    const found = await stack.api(editor.token, 'GET', `${base}/catalog/search?q=heavy_view`)
+    const asset = found.body.items.find((i: { name: string }) => i.name === 'heavy_view')
+    expect(asset).toBeDefined()
+
+    const controller = new AbortController()
+    const profile = stack
+      .api(editor.token, 'POST', `${base}/catalog/assets/${asset.id}/profile`, undefined, { signal: controller.signal })
+      .catch((err: unknown) => ({ status: 0, body: String(err), ms: 0 }))
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    // The profile's scan is running (well before the 6 s statement timeout)...
+    expect(await cpuOver(500)).toBeGreaterThan(300)
+    // ...and stops once the client leaves, not at the timeout.
+    controller.abort()
+    expect((await profile).status).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await cpuOver(1000)).toBeLessThan(500)
+  })
+
   it('a scratch statement stops at the statement timeout', async () => {
     const started = performance.now()
     const res = await stack.api(attacker.token, 'POST', '/sql/scratch', { sql: HEAVY })
