@@ -19,7 +19,12 @@ import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { catalogDb } from './catalog-db.ts'
 
 /** Resolves a connection into a catalog source (the connections service in the running workbench). */
-export type ConnectionSources = (workspaceId: string, connectionId: string) => Promise<DiscoverySource | undefined>
+/** `signal`: a statement of the source is cancelled on the connection's server when it aborts. */
+export type ConnectionSources = (
+  workspaceId: string,
+  connectionId: string,
+  options?: { signal?: AbortSignal },
+) => Promise<DiscoverySource | undefined>
 
 export interface CatalogServiceDeps {
   db: Kysely<Database>
@@ -102,7 +107,7 @@ export class CatalogService {
       return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs, signal }))
     }
     const resolved = row.connection_id
-      ? await this.#deps.connectionSources?.(workspaceId, row.connection_id)
+      ? await this.#deps.connectionSources?.(workspaceId, row.connection_id, options)
       : undefined
     if (!resolved)
       throw new AppError(503, 'catalog_source_unavailable', `The source ${row.name} cannot be reached from the catalog`)
