@@ -219,6 +219,7 @@ export async function startWorkbench(
       logger,
       timeoutMs: config.connections.testTimeoutMs,
       pool: config.connections.pool,
+      statementTimeoutMs: config.kernels.statementTimeoutMs,
     })
     cleanups.push(() => connectionService.close())
     connections = connectionService

@@ -19,7 +19,12 @@ import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { catalogDb } from './catalog-db.ts'
 
 /** Resolves a connection into a catalog source (the connections service in the running workbench). */
-export type ConnectionSources = (workspaceId: string, connectionId: string) => Promise<DiscoverySource | undefined>
+/** `signal`: a statement of the source is cancelled on the connection's server when it aborts. */
+export type ConnectionSources = (
+  workspaceId: string,
+  connectionId: string,
+  options?: { signal?: AbortSignal },
+) => Promise<DiscoverySource | undefined>
 
 export interface CatalogServiceDeps {
   db: Kysely<Database>
@@ -77,8 +82,15 @@ export class CatalogService {
     return ensureSource(this.db, { workspaceId, kind: 'duckdb', name: WORKSPACE_DUCKDB_SOURCE })
   }
 
-  /** A readable source for a catalog source row; 503/404 when it cannot be reached. */
-  async source(workspaceId: string, sourceId: string): Promise<DiscoverySource> {
+  /**
+   * A readable source for a catalog source row; 503/404 when it cannot be reached. With `signal` (a request's
+   * `c.req.raw.signal`), a statement on the workspace DuckDB is interrupted when the client leaves.
+   */
+  async source(
+    workspaceId: string,
+    sourceId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DiscoverySource> {
     const row = await this.db
       .selectFrom('catalog_sources')
       .selectAll()
@@ -91,10 +103,11 @@ export class CatalogService {
       if (!open) throw new AppError(503, 'duckdb_unavailable', 'The workspace DuckDB is not available')
       const duckdb = await open(workspaceId)
       const timeoutMs = this.#deps.statementTimeoutMs ?? 60_000
-      return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs }))
+      const { signal } = options
+      return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs, signal }))
     }
     const resolved = row.connection_id
-      ? await this.#deps.connectionSources?.(workspaceId, row.connection_id)
+      ? await this.#deps.connectionSources?.(workspaceId, row.connection_id, options)
       : undefined
     if (!resolved)
       throw new AppError(503, 'catalog_source_unavailable', `The source ${row.name} cannot be reached from the catalog`)

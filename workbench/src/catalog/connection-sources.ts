@@ -8,7 +8,7 @@ import type { ConnectionSources } from './catalog-service.ts'
  * same path a notebook's SQL cell takes.
  */
 export function connectionSources(connections: () => ConnectionService | undefined): ConnectionSources {
-  return async (workspaceId, connectionId) => {
+  return async (workspaceId, connectionId, { signal } = {}) => {
     const service = connections()
     if (!service) return undefined
     const connection = await service.get(workspaceId, connectionId)
@@ -18,10 +18,15 @@ export function connectionSources(connections: () => ConnectionService | undefin
       dialect,
       introspect: () => service.introspect(workspaceId, connectionId),
       runSql: async (sql, options = {}) => {
+        if (signal?.aborted) throw new Error('the request was aborted')
         const kernel = await service.openKernel(workspaceId, connectionId)
+        // The client left: the kernel cancels the running statement on the server (pg_cancel_backend, KILL QUERY).
+        const interrupt = () => void kernel.interrupt().catch(() => {})
+        signal?.addEventListener('abort', interrupt, { once: true })
         try {
           return await firstTable(kernel.execute(sql), options.limit)
         } finally {
+          signal?.removeEventListener('abort', interrupt)
           await kernel.shutdown()
         }
       },

@@ -21,6 +21,8 @@ export interface ConnectionServiceOptions {
   /** Connect and test timeout (10 s by default); an unreachable target is answered only after it. */
   timeoutMs?: number
   pool?: { max?: number; idleTimeoutMs?: number }
+  /** SQL cells on a connection: a statement still running after this long is cancelled (KERNEL_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number
   /** DNS; tests inject one that plays a rebinding server. */
   resolver?: Resolver
 }
@@ -248,7 +250,7 @@ export class ConnectionService {
   async openKernel(workspaceId: string, id: string): Promise<SqlKernel> {
     const row = await this.row(workspaceId, id)
     const handle = await this.handle(workspaceId, id)
-    return handle.openKernel({ readOnly: !row.writable })
+    return handle.openKernel({ readOnly: !row.writable, statementTimeoutMs: this.options.statementTimeoutMs })
   }
 
   /** Closes every pool (shutdown). */

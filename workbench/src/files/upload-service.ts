@@ -5,7 +5,8 @@ import type { Database, FilesTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import { detectEncoding, head, type TextEncoding } from './encoding.ts'
 import { type FileStorage, OffsetError, TooLargeError } from './storage.ts'
-import { convertWorkbook, type SheetInfo, type WorkbookLimits, WorkbookTooLargeError } from './xlsx.ts'
+import { type SheetInfo, type WorkbookLimits, WorkbookTooLargeError } from './xlsx.ts'
+import { WorkbookConverter, WorkbookConvertTimeoutError } from './xlsx-converter.ts'
 
 export type FileFormat = 'csv' | 'tsv' | 'xlsx' | 'parquet' | 'json' | 'ndjson'
 
@@ -44,6 +45,8 @@ export class UploadService {
   readonly #busy = new Set<string>()
   /** When each upload's `updated_at` was last written: chunks a few seconds apart need not write it again. */
   readonly #touched = new Map<string, number>()
+  /** Workbooks are converted on a worker thread, never on the event loop. */
+  readonly #workbooks = new WorkbookConverter()
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -130,11 +133,17 @@ export class UploadService {
       ;({ format, encoding } = await sniffFormat(original, row.name))
       if (format === 'xlsx')
         details = {
-          sheets: await convertWorkbook(original, this.storage.fileDir(workspaceId, fileId), this.options.workbook),
+          sheets: await this.#workbooks.convert(
+            original,
+            this.storage.fileDir(workspaceId, fileId),
+            this.options.workbook,
+          ),
         }
     } catch (err) {
       await this.#drop(workspaceId, fileId)
       if (err instanceof WorkbookTooLargeError)
+        throw new AppError(413, 'workbook_too_large', `Could not read ${row.name}: ${err.message}`)
+      if (err instanceof WorkbookConvertTimeoutError)
         throw new AppError(413, 'workbook_too_large', `Could not read ${row.name}: ${err.message}`)
       throw new AppError(400, 'unreadable_file', `Could not read ${row.name}: ${(err as Error).message}`)
     }

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startTsWorker } from '../services/ts-worker.ts'
 import { DEFAULT_MAX_IMPORT_CELLS, IpynbError, IpynbTooLargeError, type PreparedNotebook } from './ipynb.ts'
 import type { ImportAnswer, ImportJob } from './ipynb-worker.ts'
 
@@ -21,19 +20,6 @@ export class IpynbImportTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`Converting the notebook took longer than ${timeoutMs} ms`)
     this.name = 'IpynbImportTimeoutError'
-  }
-}
-
-/** tsx's ESM `register` (its CommonJS twin cannot register from a worker). */
-function tsxApiUrl(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api')
-  } catch {
-    return pathToFileURL(
-      createRequire(import.meta.url)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href
   }
 }
 
@@ -83,12 +69,7 @@ export class IpynbImporter {
 
   #start(): Worker {
     if (this.#worker) return this.#worker
-    // The server runs its TypeScript through tsx: the worker registers the same loader, then loads its entry.
-    const tsx = tsxApiUrl()
-    const entry = new URL('./ipynb-worker.ts', import.meta.url).href
-    const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-    const worker = new Worker(bootstrap, { eval: true })
-    worker.unref()
+    const worker = startTsWorker(new URL('./ipynb-worker.ts', import.meta.url))
     worker.on('message', (answer: ImportAnswer) => this.#settle(answer))
     worker.on('error', (err) => this.#stop(err))
     worker.on('exit', () => {

@@ -202,7 +202,7 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
         // Unmasking is a workspace-admin capability, and every unmasked read is in the audit log.
         if (wantsClear && !roleAtLeast(currentWorkspace(c).role, 'admin'))
           throw new AppError(403, 'unmask_not_allowed', 'Only workspace admins may see unmasked personal data')
-        const source = await ready().source(asset.workspaceId, asset.sourceId)
+        const source = await ready().source(asset.workspaceId, asset.sourceId, { signal: c.req.raw.signal })
         const preview = await read(() => previewAsset(asset, source, { limit, mode, unmask: wantsClear }))
         if (wantsClear) {
           const principal = currentPrincipal(c)
@@ -225,7 +225,7 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
       { ...classifyRoute, middleware: [authorize(identity, can.workspace('editor'), 'catalog.assets.classify')] },
       async (c) => {
         const asset = await load(c)
-        const source = await ready().source(asset.workspaceId, asset.sourceId)
+        const source = await ready().source(asset.workspaceId, asset.sourceId, { signal: c.req.raw.signal })
         // Classification reads clear values on the server; only the proposals (column, tag, reason) go back.
         const sample = await read(() => previewAsset(asset, source, { limit: 200, mode: 'random', unmask: true }))
         const proposals = classifyColumns(sample.columns, sample.rows)
@@ -248,7 +248,7 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
       },
       async (c) => {
         const asset = await load(c)
-        const source = await ready().source(asset.workspaceId, asset.sourceId)
+        const source = await ready().source(asset.workspaceId, asset.sourceId, { signal: c.req.raw.signal })
         const profile = await read(() => computeProfile(ready().db, asset, source))
         return c.json(maskProfile(profile, asset), 200)
       },

@@ -28,7 +28,7 @@ export interface ConnectionsFixture {
 export async function createConnectionsFixture(
   kind: DatabaseKind,
   /** `allowLoopback` (default true) puts 127.0.0.0/8 and ::1 on the instance allow-list. */
-  options: { timeoutMs?: number; allowLoopback?: boolean; webDist?: string } = {},
+  options: { timeoutMs?: number; allowLoopback?: boolean; webDist?: string; statementTimeoutMs?: number } = {},
 ): Promise<ConnectionsFixture> {
   const masterKey = generateKey()
   const dns: { answer: Resolver } = { answer: async () => [] }
@@ -43,6 +43,7 @@ export async function createConnectionsFixture(
         logger,
         timeoutMs: options.timeoutMs ?? 10_000,
         pool: { max: 3, idleTimeoutMs: 5_000 },
+        statementTimeoutMs: options.statementTimeoutMs,
         resolver: async (host) => {
           if (host.endsWith('.test')) return dns.answer(host)
           const { systemResolver } = await import('../../src/connections/network-guard.ts')

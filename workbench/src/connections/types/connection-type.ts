@@ -17,7 +17,8 @@ export interface ConnectionHandle {
   test(): Promise<{ serverVersion: string }>
   introspect(): AsyncIterable<IntrospectionItem>
   /** A SQL kernel on its own connection (not from the pool: a session holds it for long). */
-  openKernel(options: { readOnly: boolean }): Promise<SqlKernel>
+  /** `statementTimeoutMs`: a cell's statement still running after this long is cancelled (kernel default 5 min). */
+  openKernel(options: { readOnly: boolean; statementTimeoutMs?: number }): Promise<SqlKernel>
   close(): Promise<void>
 }
 

@@ -146,9 +146,14 @@ class MysqlHandle implements ConnectionHandle {
     }
   }
 
-  async openKernel(options: { readOnly: boolean }) {
+  async openKernel(options: { readOnly: boolean; statementTimeoutMs?: number }) {
+    const { readOnly, statementTimeoutMs } = options
     try {
-      return await MysqlKernel.start({ connection: this.options, readOnly: options.readOnly })
+      return await MysqlKernel.start({
+        connection: this.options,
+        readOnly,
+        ...(statementTimeoutMs ? { statementTimeoutMs } : {}),
+      })
     } catch (err) {
       throw mysqlProblem(err, this.target, this.p)
     }

@@ -115,9 +115,14 @@ class PostgresHandle implements ConnectionHandle {
     }
   }
 
-  async openKernel(options: { readOnly: boolean }) {
+  async openKernel(options: { readOnly: boolean; statementTimeoutMs?: number }) {
+    const { readOnly, statementTimeoutMs } = options
     try {
-      return await PostgresKernel.start({ connection: this.client, readOnly: options.readOnly })
+      return await PostgresKernel.start({
+        connection: this.client,
+        readOnly,
+        ...(statementTimeoutMs ? { statementTimeoutMs } : {}),
+      })
     } catch (err) {
       throw postgresProblem(err, this.target, this.p)
     }
