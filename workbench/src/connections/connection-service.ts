@@ -388,7 +388,10 @@ const secretContext = (connectionId: string) => `connection:${connectionId}`
  */
 const UNREACHABLE = new Set(['connection_refused', 'timeout', 'connection_failed'])
 
-const waitUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
+/** Waits until the wall clock reaches `at` (timers may fire a millisecond early against Date.now()). */
+async function waitUntil(at: number): Promise<void> {
+  while (Date.now() < at) await new Promise((resolve) => setTimeout(resolve, at - Date.now()))
+}
 
 function targetOf(type: ConnectionType, params: Record<string, unknown>): string {
   const host = type.hostFields.map((f) => String(params[f] ?? '')).join(',')
