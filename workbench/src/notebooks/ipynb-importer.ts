@@ -1,5 +1,4 @@
-import type { Worker } from 'node:worker_threads'
-import { startTsWorker } from '../services/ts-worker.ts'
+import { TsWorkerJobs } from '../services/ts-worker.ts'
 import { DEFAULT_MAX_IMPORT_CELLS, IpynbError, IpynbTooLargeError, type PreparedNotebook } from './ipynb.ts'
 import type { ImportAnswer, ImportJob } from './ipynb-worker.ts'
 
@@ -23,12 +22,6 @@ export class IpynbImportTimeoutError extends Error {
   }
 }
 
-interface Pending {
-  resolve(value: PreparedNotebook): void
-  reject(err: Error): void
-  timer: NodeJS.Timeout
-}
-
 /**
  * Parses, validates and converts .ipynb imports on a worker thread (started on first use, one job at a time,
  * replaced when a job passes its timeout), so the event loop keeps serving every other request meanwhile.
@@ -40,64 +33,29 @@ interface Pending {
  */
 export class IpynbImporter {
   readonly options: IpynbImporterOptions
-  #worker: Worker | undefined
-  readonly #pending = new Map<number, Pending>()
-  #nextId = 1
+  readonly #jobs: TsWorkerJobs<Omit<ImportJob, 'id'>, ImportAnswer, PreparedNotebook>
 
   constructor(options: Partial<IpynbImporterOptions> = {}) {
     this.options = { ...defaultIpynbImporterOptions, ...options }
+    this.#jobs = new TsWorkerJobs(new URL('./ipynb-worker.ts', import.meta.url), {
+      timeoutMs: this.options.timeoutMs,
+      timeoutError: () => new IpynbImportTimeoutError(this.options.timeoutMs),
+      name: 'notebook import',
+      settle: (answer) => {
+        if (answer.ok) return { update: answer.update, contentText: answer.contentText }
+        if (answer.kind === 'invalid') throw new IpynbError(answer.problems)
+        if (answer.kind === 'too_many_cells') throw new IpynbTooLargeError(answer.cells, answer.maxCells)
+        throw new Error(answer.message)
+      },
+    })
   }
 
   /** Rejects with an `IpynbError`, an `IpynbTooLargeError` or an `IpynbImportTimeoutError`. */
   prepare(text: string): Promise<PreparedNotebook> {
-    const worker = this.#start()
-    const id = this.#nextId++
-    return new Promise<PreparedNotebook>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // A job past its time: the worker is busy with it and cannot be interrupted, so it goes.
-        this.#stop(new IpynbImportTimeoutError(this.options.timeoutMs))
-      }, this.options.timeoutMs)
-      this.#pending.set(id, { resolve, reject, timer })
-      const job: ImportJob = { id, text, maxCells: this.options.maxCells }
-      worker.postMessage(job)
-    })
+    return this.#jobs.run({ text, maxCells: this.options.maxCells })
   }
 
   async close(): Promise<void> {
-    this.#stop(new Error('the notebook importer was closed'))
-  }
-
-  #start(): Worker {
-    if (this.#worker) return this.#worker
-    const worker = startTsWorker(new URL('./ipynb-worker.ts', import.meta.url))
-    worker.on('message', (answer: ImportAnswer) => this.#settle(answer))
-    worker.on('error', (err) => this.#stop(err))
-    worker.on('exit', () => {
-      if (this.#worker === worker) this.#stop(new Error('the notebook import worker stopped'))
-    })
-    this.#worker = worker
-    return worker
-  }
-
-  #settle(answer: ImportAnswer): void {
-    const pending = this.#pending.get(answer.id)
-    if (!pending) return
-    this.#pending.delete(answer.id)
-    clearTimeout(pending.timer)
-    if (answer.ok) pending.resolve({ update: answer.update, contentText: answer.contentText })
-    else if (answer.kind === 'invalid') pending.reject(new IpynbError(answer.problems))
-    else if (answer.kind === 'too_many_cells') pending.reject(new IpynbTooLargeError(answer.cells, answer.maxCells))
-    else pending.reject(new Error(answer.message))
-  }
-
-  #stop(reason: Error): void {
-    const worker = this.#worker
-    this.#worker = undefined
-    for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer)
-      pending.reject(reason)
-      this.#pending.delete(id)
-    }
-    void worker?.terminate()
+    this.#jobs.close(new Error('the notebook importer was closed'))
   }
 }
