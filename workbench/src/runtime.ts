@@ -385,6 +385,11 @@ function listen(app: App, host: string, port: number): Promise<ServerType> {
     fetch: app.fetch,
     websocket: { server: new WebSocketServer({ noServer: true }) },
   })
+  // An idle keep-alive connection outlives the proxy's (nginx keeps upstream connections 60 s): with Node's 5 s
+  // the server could close a connection the proxy or a client is just reusing, and that request fails with a
+  // reset instead of an answer.
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
