@@ -25,6 +25,13 @@ const TRANSACTION_CONTROL =
   /^(commit|end|rollback|abort|begin|start|savepoint|release|prepare\s+transaction|reset|discard|set\s+(session\s+characteristics|transaction|(session\s+|local\s+)?(statement_timeout|default_transaction_read_only|transaction_read_only)))\b/i
 
 /** pg runs a query through the extended protocol, one statement only, when asked (missing from its types). */
+/** Cancellation is retried this often, this far apart, while the backend still runs a statement. */
+const CANCEL_ATTEMPTS = 10
+const CANCEL_RETRY_MS = 100
+
+/** The cell was interrupted after one query of a statement and before the next was sent. */
+class InterruptedBetweenQueries extends Error {}
+
 function extended(config: pg.QueryArrayConfig): pg.QueryArrayConfig {
   return { ...config, queryMode: 'extended' } as pg.QueryArrayConfig
 }
@@ -129,6 +136,9 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
     await this.#client.query(
       extended({ text: `DECLARE ${name} SCROLL CURSOR WITH HOLD FOR ${statement.text}`, rowMode: 'array' }),
     )
+    // An interrupt that landed between the DECLARE and the FETCH cancelled nothing on the server: the FETCH,
+    // which does the work, must not start.
+    if (this.#interrupted) throw new InterruptedBetweenQueries()
     const first = await this.#client.query({
       text: `FETCH FORWARD ${pageSize} FROM ${name}`,
       types: jsonSafeTypes,
@@ -186,6 +196,7 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
   }
 
   #errorOutput(statement: SqlStatement, err: unknown): Output {
+    if (err instanceof InterruptedBetweenQueries) return errorOutput('Interrupted', 'Interrupted by the user')
     if (!(err instanceof pg.DatabaseError))
       return errorOutput('ConnectionError', err instanceof Error ? err.message : String(err))
     if (err.code === '57014') {
@@ -214,7 +225,16 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
     const canceller = new pg.Client(this.#options.connection)
     try {
       await canceller.connect()
-      await canceller.query('SELECT pg_cancel_backend($1)', [pid])
+      // pg_cancel_backend stops only the query running at that instant: one the client sent just before it saw
+      // the interrupt flag would run on. Cancel again while the backend still runs a statement of this cell.
+      for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
+        const res = await canceller.query<{ active: boolean }>(
+          `SELECT state = 'active' AS active, pg_cancel_backend(pid) AS sent FROM pg_stat_activity WHERE pid = $1`,
+          [pid],
+        )
+        if (!res.rows[0]?.active || !this.#interrupted) return
+        await new Promise((resolve) => setTimeout(resolve, CANCEL_RETRY_MS))
+      }
     } finally {
       await canceller.end().catch(() => {})
     }

@@ -7,16 +7,18 @@ import { DATABASE_KINDS } from '../support/databases.ts'
 import { type LimitsStack, startLimitsStack } from './limits-stack.ts'
 
 /**
- * Statements running on the connection's database (`postgres` of the test run; the metadata database has
- * another name), other than the one asking: the profile's `DECLARE … CURSOR` over the view, then its `FETCH`.
+ * Statements running on the connection's database (one of its own, so that other test files' statements on
+ * the shared server are not counted), other than the one asking: the profile's `DECLARE … CURSOR` over the
+ * view, then its `FETCH`.
  */
-async function running(): Promise<number> {
+async function running(database: string): Promise<number> {
   const client = new pg.Client({ connectionString: inject('postgresUrl') })
   await client.connect()
   try {
     const res = await client.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = 'postgres'`,
+       WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = $1`,
+      [database],
     )
     return res.rows[0].n as number
   } finally {
@@ -35,13 +37,17 @@ describe.each(DATABASE_KINDS)('a catalog profile on a connection stops when its 
   let admin: { token: string }
   let editor: { token: string }
   const view = `wb_slow_profile_${kind}`
+  const database = `wb_profile_disconnect_${kind}`
 
   beforeAll(async () => {
     // Long enough that, without cancellation, the statement is still running when the test looks.
     stack = await startLimitsStack(kind, { KERNEL_STATEMENT_TIMEOUT_MS: '30000' })
     await writeAllowedNetworks(stack.wb.db.db, ['127.0.0.0/8', '::1/128'])
+    await runPostgresSql(`DROP DATABASE IF EXISTS ${database}`)
+    await runPostgresSql(`CREATE DATABASE ${database}`)
     await runPostgresSql(
       `CREATE OR REPLACE VIEW public.${view} AS SELECT a * b AS x FROM generate_series(1, 100000) a, generate_series(1, 100000) b`,
+      database,
     )
     workspace = await stack.members.workspace()
     admin = await stack.members.member(workspace, 'admin')
@@ -49,7 +55,7 @@ describe.each(DATABASE_KINDS)('a catalog profile on a connection stops when its 
   })
   afterAll(async () => {
     await stack?.dispose()
-    await runPostgresSql(`DROP VIEW IF EXISTS public.${view}`)
+    await runPostgresSql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
   })
 
   it('the PostgreSQL statement is cancelled once the client aborts', async () => {
@@ -57,7 +63,7 @@ describe.each(DATABASE_KINDS)('a catalog profile on a connection stops when its 
     const connection = await stack.api(admin.token, 'POST', `${base}/connections`, {
       name: 'Warehouse',
       type: 'postgres',
-      params: runPostgresParams(),
+      params: runPostgresParams(database),
     })
     expect(connection.status, JSON.stringify(connection.body)).toBe(201)
     const source = await stack.api(admin.token, 'POST', `${base}/catalog/sources`, {
@@ -83,12 +89,12 @@ describe.each(DATABASE_KINDS)('a catalog profile on a connection stops when its 
     void profile.then((r) => {
       answered = r
     })
-    await eventually(async () => expect([answered, await running()]).toEqual([undefined, 1]), 5000)
+    await eventually(async () => expect([answered, await running(database)]).toEqual([undefined, 1]), 5000)
     controller.abort()
     expect((await profile).status).toBe(0)
-    await eventually(async () => expect(await running()).toBe(0), 2000)
+    await eventually(async () => expect(await running(database)).toBe(0), 2000)
     // And it stays stopped (no further statement of the profile starts).
     await new Promise((resolve) => setTimeout(resolve, 1000))
-    expect(await running()).toBe(0)
+    expect(await running(database)).toBe(0)
   })
 })
