@@ -32,8 +32,10 @@ import { type FilesDeps, fileRoutes } from './routes/files.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { kernelRoutes } from './routes/kernels.ts'
+import { mcpRoutes } from './routes/mcp.ts'
 import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
+import { notebookCellRoutes } from './routes/notebook-cells.ts'
 import { notebookCommentRoutes } from './routes/notebook-comments.ts'
 import { notebookExecutionRoutes } from './routes/notebook-execution.ts'
 import { notebookProblemRoutes } from './routes/notebook-problems.ts'
@@ -117,6 +119,7 @@ export function createApp(deps: AppDeps) {
         maxImportCells: deps.maxImportCells,
       }),
     )
+    .route('/', notebookCellRoutes(deps.identity, deps.notebooks ?? (() => undefined)))
     .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', notebookExecutionRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', connectionRoutes(deps.identity, deps.connections ?? (() => undefined)))
@@ -181,10 +184,19 @@ export function createApp(deps: AppDeps) {
   app.use('*', ...securityMiddleware(deps.identity.options))
   app.use('/api/*', rejectNulBytes())
   app.use('/api/*', authenticate(deps.identity))
+  app.use('/mcp', authenticate(deps.identity))
   app.onError(errorHandler(deps.logger))
   app.notFound(notFoundHandler)
   app.route('/api', api)
   app.route('/', pipelineWorkerRoutes(deps.pipelines ?? (() => undefined)))
+  // MCP tools call the REST API above in-process, with the caller's credential (see mcp/rest-bridge.ts).
+  app.route(
+    '/',
+    mcpRoutes(deps.identity, {
+      api: (path, init, env) => app.request(path, init, env),
+      version: deps.version ?? '0.1.0',
+    }),
+  )
   if (deps.webDist) app.route('/', webAppRoutes(deps.webDist))
   return app
 }

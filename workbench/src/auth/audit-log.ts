@@ -12,6 +12,8 @@ export interface AuditEntry {
   ip: string | null
   outcome: AuditOutcome
   status: number | null
+  /** JSON: what the call was about beyond its route (an MCP tool's arguments); never a secret. */
+  detail?: string | null
 }
 
 export interface AuditEvent extends AuditEntry {
@@ -57,6 +59,7 @@ export class AuditLog {
           ip: entry.ip,
           outcome: entry.outcome,
           status: entry.status,
+          detail: entry.detail ?? null,
         })
         .execute()
     } catch (err) {
@@ -92,6 +95,7 @@ export class AuditLog {
         ip: r.ip,
         outcome: r.outcome,
         status: r.status,
+        detail: r.detail,
       }),
     )
     const nextBefore = rows.length > q.limit ? (events.at(-1)?.id ?? null) : null

@@ -25,11 +25,23 @@ export function sqlCell(query: string, connection: string) {
   }
 }
 
+/** An nbformat cell to add to a live document: a code cell (SQL or Python) or a markdown cell. */
+export type NewCell =
+  | {
+      id: string
+      cell_type: 'code'
+      source: string
+      metadata: Record<string, unknown>
+      outputs: unknown[]
+      execution_count: null
+    }
+  | { id: string; cell_type: 'markdown'; source: string; metadata: Record<string, unknown> }
+
 /**
  * Appends a cell at the end of a live YNotebook document, inside the caller's transaction (a room change), so
  * every connected collaborator receives it like any edit.
  */
-export function appendCell(doc: Y.Doc, cell: ReturnType<typeof sqlCell>): void {
+export function appendCell(doc: Y.Doc, cell: NewCell): void {
   const cells = doc.getArray<Y.Map<unknown>>('cells')
   // Built bound to a scratch notebook (as YNotebook does before inserting), then inserted into the live array.
   const scratch = new YNotebook({})

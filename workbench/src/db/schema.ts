@@ -161,6 +161,8 @@ export interface AuditEventsTable {
   ip: string | null
   outcome: AuditOutcome
   status: number | null
+  /** JSON: what the call was about beyond its route (an MCP tool's arguments). */
+  detail: string | null
 }
 
 /** A workspace's data key, wrapped (AES-256-GCM) by the instance master key. */

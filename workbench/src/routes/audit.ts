@@ -37,6 +37,7 @@ const EventSchema = z
     ip: z.string().nullable(),
     outcome: z.enum(['success', 'failure', 'denied']),
     status: z.number().nullable(),
+    detail: z.string().nullable().optional(),
   })
   .openapi('AuditEvent')
 const Page = z.object({ events: z.array(EventSchema), nextBefore: z.string().nullable() }).openapi('AuditPage')
