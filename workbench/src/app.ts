@@ -47,9 +47,11 @@ import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
 import { pipelineWorkerRoutes } from './routes/pipeline-worker.ts'
 import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
+import { workspaceSqlRoutes } from './routes/workspace-sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 import type { Planner } from './sql/planner.ts'
 import type { ScratchDatabases } from './sql/scratch-databases.ts'
+import type { WorkspaceQueries } from './sql/workspace-queries.ts'
 
 export interface AppDeps {
   logger: Logger
@@ -72,6 +74,8 @@ export interface AppDeps {
   files?: () => FilesDeps | undefined
   /** The data catalog; undefined until the metadata DB is open. */
   catalog?: () => CatalogService | undefined
+  /** Read-only SQL on workspace databases (viewers, agents); undefined: those routes answer 503. */
+  workspaceQueries?: () => WorkspaceQueries | undefined
   /** Notebook versions and comments; undefined until the metadata DB is open. */
   history?: () => NotebookHistoryServices | undefined
   /** Largest request body of routes without a limit of their own (bytes; default 1 MiB). */
@@ -102,6 +106,7 @@ export function createApp(deps: AppDeps) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .route('/', healthRoutes(deps.identity, deps.readiness))
     .route('/', sqlRoutes(deps.identity, deps.scratch ?? (() => undefined)))
+    .route('/', workspaceSqlRoutes(deps.identity, deps.workspaceQueries ?? (() => undefined)))
     .route('/', metricsRoutes(deps.identity, metrics.registry))
     .route('/', apiDocsRoutes(deps.identity))
     .route('/', authRoutes(deps.identity))

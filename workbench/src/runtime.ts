@@ -54,6 +54,7 @@ import { StartupError } from './services/startup-error.ts'
 import { startTemporal, type TemporalService } from './services/temporal-server.ts'
 import { Planner } from './sql/planner.ts'
 import { ScratchDatabases } from './sql/scratch-databases.ts'
+import { WorkspaceQueries } from './sql/workspace-queries.ts'
 import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
 export interface RunningWorkbench {
@@ -137,6 +138,18 @@ export async function startWorkbench(
     let orchestrator: OrchestratorClient | undefined
     let files: FilesDeps | undefined
     let catalog: CatalogService | undefined
+    const workspaceQueries = new WorkspaceQueries({
+      duckdb: workspaceDatabases.get,
+      planner,
+      catalog: () =>
+        catalog && {
+          db: catalog.db,
+          planResultMasking: (input) => catalog?.planResultMasking(input) ?? Promise.resolve(undefined),
+        },
+      statementTimeoutMs: config.sql.statementTimeoutMs,
+      concurrencyPerUser: config.sql.scratch.concurrencyPerUser,
+      maxRunning: config.sql.scratch.maxRunning,
+    })
     let history: NotebookHistoryServices | undefined
     const app = createApp({
       logger,
@@ -150,6 +163,7 @@ export async function startWorkbench(
       pipelines: () => pipelines,
       files: () => files,
       catalog: () => catalog,
+      workspaceQueries: () => workspaceQueries,
       history: () => history,
       // Contract F: every compile pins a notebook version taken just before it.
       beforeCompile: async (notebookId, userId) => {

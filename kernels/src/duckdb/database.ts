@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api'
+import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader, StatementType } from '@duckdb/node-api'
 import { splitStatements } from '../sql/split-statements.ts'
 import { refusedStatement } from './statement-guard.ts'
 
@@ -172,6 +172,60 @@ export class DuckdbDatabase {
     } finally {
       clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
+      connection.closeSync()
+    }
+  }
+
+  /**
+   * Runs one SELECT read-only: inside `BEGIN TRANSACTION READ ONLY` (DuckDB itself refuses any write, even one a
+   * function would make, such as `nextval`), on its own connection, then rolled back. Anything but exactly one
+   * SELECT statement is refused with a {@link StatementRefusedError}. Answers rows [offset, offset + limit).
+   */
+  async readOnlyQuery(
+    sql: string,
+    options: Omit<QueryOptions, 'guarded'> & { offset?: number } = {},
+  ): Promise<QueryPage> {
+    const limit = options.limit ?? 1_000
+    const offset = options.offset ?? 0
+    const connection = await this.#instance.connect()
+    let stopped: QueryStoppedError | undefined
+    const stop = (reason: 'timeout' | 'aborted') => {
+      stopped ??= new QueryStoppedError(reason, options.timeoutMs)
+      connection.interrupt()
+    }
+    const onAbort = () => stop('aborted')
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), options.timeoutMs)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      if (options.signal?.aborted) throw new QueryStoppedError('aborted')
+      const extracted = await connection.extractStatements(sql)
+      if (extracted.count !== 1)
+        throw new StatementRefusedError(`Exactly one SELECT statement is needed (found ${extracted.count})`)
+      await connection.run('BEGIN TRANSACTION READ ONLY')
+      const prepared = await extracted.prepare(0)
+      try {
+        if (prepared.statementType !== StatementType.SELECT)
+          throw new StatementRefusedError('Only a SELECT statement can run here: this query is read-only')
+        const reader = await prepared.runAndReadUntil(offset + limit + 1)
+        if (stopped) throw stopped
+        const names = reader.columnNames()
+        const types = reader.columnTypes()
+        const available = reader.currentRowCount
+        const json = reader.getRowsJson()
+        return {
+          columns: names.map((name, i) => ({ name, type: String(types[i]) })),
+          rows: json.slice(offset, offset + limit),
+          truncated: available > offset + limit || !reader.done,
+        }
+      } finally {
+        prepared.destroySync()
+      }
+    } catch (err) {
+      throw stopped ?? err
+    } finally {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+      await connection.run('ROLLBACK').catch(() => {})
       connection.closeSync()
     }
   }

@@ -13,13 +13,14 @@ import { safeEqual } from './secrets.ts'
  * - `public`: anyone.
  * - `user`: any signed-in account; `sessionOnly` refuses personal API tokens (password, token management).
  * - `instance_admin`: instance administrators.
- * - `workspace`: members of the `{workspaceId}` in the path with at least `role`.
+ * - `workspace`: members of the `{workspaceId}` in the path with at least `role`. `readsOnly`: a POST that changes
+ *   nothing (a read-only query, a validation): read-only API tokens may call it too.
  */
 export type Permission =
   | { kind: 'public' }
   | { kind: 'user'; sessionOnly?: boolean }
   | { kind: 'instance_admin' }
-  | { kind: 'workspace'; role: Role }
+  | { kind: 'workspace'; role: Role; readsOnly?: boolean }
 
 export const can = {
   public: { kind: 'public' },
@@ -27,6 +28,8 @@ export const can = {
   userSession: { kind: 'user', sessionOnly: true },
   instanceAdmin: { kind: 'instance_admin' },
   workspace: (role: Role): Permission => ({ kind: 'workspace', role }),
+  /** A workspace POST that reads only: read-only API tokens pass (CSRF still applies to cookies). */
+  workspaceRead: (role: Role): Permission => ({ kind: 'workspace', role, readsOnly: true }),
 } as const satisfies Record<string, Permission | ((role: Role) => Permission)>
 
 const declared = new WeakMap<object, { permission: Permission; action: string }>()
@@ -112,7 +115,8 @@ function checkCredentialUse(c: Context<AppEnv>, principal: Principal, permission
   if (principal.via === 'api_token') {
     if (permission.kind === 'user' && permission.sessionOnly)
       throw new AppError(403, 'session_required', 'API tokens cannot do this; sign in with a password')
-    if (unsafe && principal.tokenScope !== 'write')
+    const readsOnly = permission.kind === 'workspace' && permission.readsOnly === true
+    if (unsafe && principal.tokenScope !== 'write' && !readsOnly)
       throw new AppError(403, 'token_scope_insufficient', 'This API token is read-only')
   }
 }

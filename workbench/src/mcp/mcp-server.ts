@@ -20,12 +20,14 @@ import { catalogTools } from './tools/catalog-tools.ts'
 import { fileTools } from './tools/file-tools.ts'
 import { notebookTools } from './tools/notebook-tools.ts'
 import { pipelineTools } from './tools/pipeline-tools.ts'
+import { sqlTools } from './tools/sql-tools.ts'
 import { workspaceTools } from './tools/workspace-tools.ts'
 
 /** Every tool the server offers, in the order `tools/list` shows them. */
 export const TOOLS: readonly Tool[] = [
   ...workspaceTools,
   ...catalogTools,
+  ...sqlTools,
   ...fileTools,
   ...notebookTools,
   ...pipelineTools,

@@ -256,10 +256,13 @@ export function fileRoutes(identity: Identity, deps: () => FilesDeps | undefined
       await ready().uploads.remove(workspaceId, fileId)
       return c.body(null, 204)
     })
-    .openapi({ ...previewFile, middleware: viewer('files.preview') }, async (c) => {
-      const { workspaceId, fileId } = c.req.valid('param')
-      return c.json(await ready().imports.preview(workspaceId, fileId, c.req.valid('json')), 200)
-    })
+    .openapi(
+      { ...previewFile, middleware: [authorize(identity, can.workspaceRead('viewer'), 'files.preview')] },
+      async (c) => {
+        const { workspaceId, fileId } = c.req.valid('param')
+        return c.json(await ready().imports.preview(workspaceId, fileId, c.req.valid('json')), 200)
+      },
+    )
     .openapi({ ...importFile, middleware: editor('files.import') }, async (c) => {
       const { workspaceId, fileId } = c.req.valid('param')
       const { table, mode, options } = c.req.valid('json')

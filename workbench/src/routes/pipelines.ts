@@ -225,12 +225,15 @@ export function pipelineRoutes(identity: Identity, deps: () => Pipelines | undef
       const { workspaceId } = c.req.valid('param')
       return c.json({ items: await ready().pipelines.list(workspaceId) }, 200)
     })
-    .openapi({ ...routes.validate, middleware: viewer('validate') }, async (c) => {
-      const { workspaceId } = c.req.valid('param')
-      const result = await ready().pipelines.validate(workspaceId, c.req.valid('json').yaml)
-      if (!result.ok) throw invalidPipeline(result.problems)
-      return c.json({ ok: true as const, problems: [] }, 200)
-    })
+    .openapi(
+      { ...routes.validate, middleware: [authorize(identity, can.workspaceRead('viewer'), 'pipelines.validate')] },
+      async (c) => {
+        const { workspaceId } = c.req.valid('param')
+        const result = await ready().pipelines.validate(workspaceId, c.req.valid('json').yaml)
+        if (!result.ok) throw invalidPipeline(result.problems)
+        return c.json({ ok: true as const, problems: [] }, 200)
+      },
+    )
     .openapi({ ...routes.create, middleware: editor('create') }, async (c) => {
       const { workspaceId } = c.req.valid('param')
       const { yaml, ...settings } = c.req.valid('json')

@@ -74,6 +74,65 @@ describe.each(DATABASE_KINDS)('the MCP server over Streamable HTTP (%s)', (kind)
     expect(everything(preview)).toContain('Lyon')
   })
 
+  it('run_sql reads catalogued tables read-only, masks personal data, pages, and refuses anything else', async () => {
+    const ws = m.workspace
+    const counted = await call(viewer, 'run_sql', {
+      workspaceId: ws,
+      sql: 'WITH c AS (SELECT * FROM customers) SELECT city, count(*) AS n FROM c GROUP BY city ORDER BY city',
+    })
+    expect(counted.isError, everything(counted)).toBeFalsy()
+    expect(counted.structuredContent).toMatchObject({
+      // BIGINT counts arrive exactly, as strings (DuckDB's JSON form for 64-bit integers).
+      rows: [
+        ['Lyon', '1'],
+        ['Nice', '1'],
+        ['Paris', '1'],
+      ],
+      tables: ['main.customers'],
+      nextOffset: null,
+    })
+
+    const emails = await call(viewer, 'run_sql', {
+      workspaceId: ws,
+      sql: 'SELECT id, lower(email) AS contact FROM customers ORDER BY id',
+    })
+    expect(emails.structuredContent.masked).toEqual(['contact'])
+    for (const address of EMAILS) expect(everything(emails)).not.toContain(address)
+
+    const first = await call(viewer, 'run_sql', {
+      workspaceId: ws,
+      sql: 'SELECT id FROM customers ORDER BY id',
+      limit: 2,
+    })
+    expect(first.structuredContent).toMatchObject({ rows: [['1'], ['2']], nextOffset: 2 })
+    const second = await call(viewer, 'run_sql', {
+      workspaceId: ws,
+      sql: 'SELECT id FROM customers ORDER BY id',
+      limit: 2,
+      offset: 2,
+    })
+    expect(second.structuredContent).toMatchObject({ rows: [['3']], nextOffset: null })
+
+    const refused = async (sql: string, code: string) => {
+      const answer = await call(editor, 'run_sql', { workspaceId: ws, sql })
+      expect(answer.isError, `${sql}: ${everything(answer)}`).toBe(true)
+      expect(answer.structuredContent.error.code, sql).toBe(code)
+    }
+    await refused('DELETE FROM customers', 'read_only_query_refused')
+    await refused('SELECT 1; DROP TABLE customers', 'read_only_query_refused')
+    await refused("SELECT * FROM read_csv('customers.csv')", 'read_only_query_refused')
+    await refused("SELECT * FROM query('SELECT 1')", 'read_only_query_refused')
+    await refused('SELECT * FROM information_schema.tables', 'table_not_found')
+    await refused('SELECT * FROM system.main.duckdb_settings()', 'read_only_query_refused')
+    await refused("SELECT * FROM 'customers.csv'", 'table_not_found')
+    // Nothing was changed by any of them.
+    const still = await call(viewer, 'run_sql', { workspaceId: ws, sql: 'SELECT count(*) AS n FROM customers' })
+    expect(still.structuredContent.rows).toEqual([['3']])
+
+    const outside = await call(outsider, 'run_sql', { workspaceId: ws, sql: 'SELECT 1' })
+    expect(outside.structuredContent.error.status).toBe(404)
+  })
+
   it('an editor creates a notebook, adds a SQL cell, runs it and reads its output', async () => {
     const created = await call(editor, 'create_notebook', { workspaceId: m.workspace, name: 'MCP analysis' })
     expect(created.isError, everything(created)).toBeFalsy()
@@ -165,6 +224,65 @@ describe.each(DATABASE_KINDS)('the MCP server over Streamable HTTP (%s)', (kind)
     await expect(
       outsider.readResource({ uri: `workbench://workspaces/${m.workspace}/assets/${m.customersAssetId}` }),
     ).rejects.toMatchObject({ code: -32002 })
+  })
+
+  it('every tool holds the workspace wall, the token scope and the role, whoever calls it', async () => {
+    const none = '00000000-0000-4000-8000-000000000000'
+    const ws = m.workspace
+    const sample: Record<string, Record<string, unknown>> = {
+      list_workspaces: {},
+      search_catalog: { workspaceId: ws, q: 'customers' },
+      describe_table: { workspaceId: ws, assetId: m.customersAssetId },
+      preview_table: { workspaceId: ws, assetId: m.customersAssetId },
+      run_sql: { workspaceId: ws, sql: 'SELECT count(*) FROM customers' },
+      list_files: { workspaceId: ws },
+      preview_file: { workspaceId: ws, fileId: none },
+      import_file: { workspaceId: ws, fileId: none, table: 'never' },
+      list_tables: { workspaceId: ws },
+      list_notebooks: { workspaceId: ws },
+      get_notebook: { workspaceId: ws, notebookId: none },
+      create_notebook: { workspaceId: ws, name: 'matrix' },
+      add_cell: { workspaceId: ws, notebookId: none, kind: 'markdown', source: 'x' },
+      run_cells: { workspaceId: ws, notebookId: none, cellIds: [none] },
+      get_cell_output: { workspaceId: ws, notebookId: none, cellId: none },
+      list_pipelines: { workspaceId: ws },
+      get_pipeline: { workspaceId: ws, pipelineId: none },
+      validate_pipeline_yaml: { workspaceId: ws, yaml: 'steps: []' },
+      trigger_pipeline: { workspaceId: ws, pipelineId: none },
+      list_runs: { workspaceId: ws },
+      get_run: { workspaceId: ws, runId: none },
+      get_run_logs: { workspaceId: ws, runId: none },
+      cancel_run: { workspaceId: ws, runId: none },
+    }
+    expect(Object.keys(sample).sort()).toEqual(TOOLS.map((t) => t.name).sort())
+    const viewerSession = await m.client(m.tokens.viewerSession)
+    const failures: string[] = []
+    for (const tool of TOOLS) {
+      const args = sample[tool.name] ?? {}
+      const answers = {
+        outsider: await call(outsider, tool.name, args),
+        viewerToken: await call(viewer, tool.name, args),
+        viewerSession: await call(viewerSession, tool.name, args),
+        editor: await call(editor, tool.name, args),
+      }
+      const status = (a: ToolAnswer) => (a.isError ? (a.structuredContent?.error?.status as number) : 200)
+      const code = (a: ToolAnswer) => a.structuredContent?.error?.code as string | undefined
+      if (tool.name !== 'list_workspaces' && status(answers.outsider) !== 404)
+        failures.push(`${tool.name} as an outsider: ${status(answers.outsider)}`)
+      if (tool.writes && code(answers.viewerToken) !== 'token_scope_insufficient')
+        failures.push(`${tool.name} with a read token: ${everything(answers.viewerToken).slice(0, 200)}`)
+      if (tool.writes && status(answers.viewerSession) !== 403)
+        failures.push(`${tool.name} as a viewer: ${everything(answers.viewerSession).slice(0, 200)}`)
+      for (const [who, answer] of Object.entries(answers)) {
+        if (!tool.writes && status(answer) === 403 && who !== 'outsider')
+          failures.push(`${tool.name} refused to a member (${who}): ${everything(answer).slice(0, 200)}`)
+        for (const address of EMAILS)
+          if (everything(answer).includes(address)) failures.push(`${tool.name} as ${who} shows ${address}`)
+      }
+      if (tool.writes && status(answers.editor) === 403)
+        failures.push(`${tool.name} refused to an editor: ${everything(answers.editor).slice(0, 200)}`)
+    }
+    expect(failures).toEqual([])
   })
 
   it('answers an unknown tool and invalid arguments with JSON-RPC errors naming the field', async () => {
