@@ -141,11 +141,7 @@ export async function startWorkbench(
     const workspaceQueries = new WorkspaceQueries({
       duckdb: workspaceDatabases.get,
       planner,
-      catalog: () =>
-        catalog && {
-          db: catalog.db,
-          planResultMasking: (input) => catalog?.planResultMasking(input) ?? Promise.resolve(undefined),
-        },
+      catalog: () => catalog,
       statementTimeoutMs: config.sql.statementTimeoutMs,
       concurrencyPerUser: config.sql.scratch.concurrencyPerUser,
       maxRunning: config.sql.scratch.maxRunning,

@@ -1,6 +1,7 @@
 import { type CatalogTables, maskedColumns, maskRow } from '@workbench/catalog'
 import { QueryStoppedError, quoteLiteral, StatementRefusedError } from '@workbench/kernels/duckdb'
 import type { Kysely } from 'kysely'
+import type { CatalogService } from '../catalog/catalog-service.ts'
 import { AppError } from '../http/errors.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { ConcurrencyLimits } from './concurrency.ts'
@@ -15,17 +16,11 @@ export interface WorkspaceQueriesDeps {
   duckdb: WorkspaceDuckdb
   /** The private parser: user SQL reaches it only as a string literal to `json_serialize_sql`. */
   planner: Pick<Planner, 'query'>
-  catalog: () => { db: Kysely<CatalogTables>; planResultMasking: PlanMasking } | undefined
+  catalog: () => Pick<CatalogService, 'db' | 'planResultMasking'> | undefined
   statementTimeoutMs: number
   concurrencyPerUser: number
   maxRunning: number
 }
-
-type PlanMasking = (input: {
-  workspaceId: string
-  connection: string
-  sql: string
-}) => Promise<{ tagsFor(columns: readonly string[]): string[][] } | undefined>
 
 export interface WorkspaceQueryPage {
   columns: { name: string; type: string }[]
