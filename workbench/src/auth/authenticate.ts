@@ -32,12 +32,24 @@ export function clientContext(trustProxy: boolean): MiddlewareHandler<AppEnv> {
 }
 
 /**
+ * An in-process request made on behalf of an already authenticated caller (an MCP tool calling the REST API)
+ * carries that caller's principal in its Hono `env` under this key, so the credential is not resolved twice.
+ * Only server code can set it: a symbol cannot come from the network.
+ */
+export const ACTING_PRINCIPAL = Symbol('workbench.actingPrincipal')
+
+/**
  * Reads the caller's credential, if any: `Authorization: Bearer` (a session access token or a personal
  * API token) or the browser's access cookie. Never refuses a request itself: `authorize` decides, so a
  * public route works even with a stale cookie.
  */
 export function authenticate(identity: Identity): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const acting = (c.env as { [ACTING_PRINCIPAL]?: Principal } | undefined)?.[ACTING_PRINCIPAL]
+    if (acting) {
+      c.set('principal', acting)
+      return next()
+    }
     const header = c.req.header('authorization')
     const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1]
     const cookie = bearer ? undefined : readCookie(c, COOKIE.access)

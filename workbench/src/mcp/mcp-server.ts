@@ -33,6 +33,17 @@ export const TOOLS: readonly Tool[] = [
   ...pipelineTools,
 ]
 
+const BY_NAME = new Map(TOOLS.map((tool) => [tool.name, tool]))
+
+/** `tools/list`, computed once: the JSON Schemas do not change while the server runs. */
+const TOOL_LIST = TOOLS.map((tool) => ({
+  name: tool.name,
+  title: tool.title,
+  description: tool.description,
+  inputSchema: z.toJSONSchema(tool.input, { io: 'input' }) as { type: 'object' },
+  annotations: { title: tool.title, ...tool.annotations },
+}))
+
 /** One finished tool call, for the audit log. */
 export interface ToolCallRecord {
   tool: string
@@ -70,20 +81,10 @@ export function createMcpServer(options: McpServerOptions): Server {
     { name: 'workbench', title: 'Workbench', version: options.version },
     { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
   )
-  const byName = new Map(TOOLS.map((tool) => [tool.name, tool]))
-
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: TOOLS.map((tool) => ({
-      name: tool.name,
-      title: tool.title,
-      description: tool.description,
-      inputSchema: z.toJSONSchema(tool.input, { io: 'input' }) as { type: 'object' },
-      annotations: { title: tool.title, ...tool.annotations },
-    })),
-  }))
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOL_LIST }))
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const tool = byName.get(request.params.name)
+    const tool = BY_NAME.get(request.params.name)
     // Protocol errors (JSON-RPC): the client asked for something that does not exist or sent bad arguments.
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
     const parsed = tool.input.safeParse(request.params.arguments ?? {})

@@ -1,5 +1,6 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { Hono } from 'hono'
+import { ACTING_PRINCIPAL } from '../auth/authenticate.ts'
 import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
 import { createMcpServer } from '../mcp/mcp-server.ts'
@@ -62,7 +63,9 @@ export function mcpRoutes(identity: Identity, deps: McpRouteDeps) {
           const value = c.req.header(name)
           if (value) headers[name] = value
         }
-      const api: RestFetch = async (path, init) => deps.api(path, init, c.env)
+      // The inner REST calls act as this principal (resolved once, above) and keep the client's socket for its IP.
+      const env = { ...(c.env as object), [ACTING_PRINCIPAL]: principal }
+      const api: RestFetch = async (path, init) => deps.api(path, init, env)
       const server = createMcpServer({
         rest: new RestBridge(api, headers),
         canWrite: principal.via !== 'api_token' || principal.tokenScope === 'write',
