@@ -178,7 +178,7 @@ describe.each(DATABASE_KINDS)('authorization of every route on %s', (kind) => {
       }
     }
     expect(failures).toEqual([])
-  })
+  }, 300_000) // every route × every caller: a few hundred requests, long on a loaded machine
 
   it('does not reach another workspace’s resources through one’s own workspace path', async () => {
     const home = await freshWorkspace()
