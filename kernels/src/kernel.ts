@@ -126,6 +126,17 @@ export class ResultNotFoundError extends Error {
   }
 }
 
+/** A kept result holds values the export format cannot represent (e.g. a negative INTERVAL in Parquet). */
+export class ResultExportError extends Error {
+  constructor(
+    readonly format: string,
+    readonly reason: string,
+  ) {
+    super(`This result cannot be exported as ${format}: ${reason}`)
+    this.name = 'ResultExportError'
+  }
+}
+
 /** A page request naming a column the result does not have, or a bad filter. */
 export class PageRequestError extends Error {
   constructor(message: string) {
