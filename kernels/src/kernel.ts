@@ -70,6 +70,13 @@ export interface TableData {
   totalRows: number
   /** Only when the result is larger than the first page (otherwise the rows are all there is to know). */
   stats?: ColumnStats[]
+  /**
+   * Set when this first page was cut to fit the cell's output budget instead of being dropped: `rows` holds
+   * fewer rows than the page size (`droppedRows` of them left out) and/or long values were cut, at
+   * `[row, column]` positions in `cutCells` (a cut value is a string ending in `…`; a cut list or struct becomes
+   * the start of its JSON text). Pages and exports of the kept result always carry whole values.
+   */
+  shrunk?: { droppedRows: number; cutCells: [number, number][] }
 }
 
 export interface PageRequest {

@@ -7,7 +7,6 @@ import {
   type PageRequest,
   ResultExportError,
   type SqlKernel,
-  type TableColumn,
   type TableData,
 } from '../kernel.ts'
 import { type SqlStatement, splitStatements } from '../sql/split-statements.ts'
@@ -16,7 +15,7 @@ import { tableOutput } from '../table-output.ts'
 import { quoteIdentifier, quoteLiteral } from './database.ts'
 import { rowsJson, typeName } from './json-values.ts'
 import { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'
-import { ResultStore } from './result-store.ts'
+import { type ResultSource, ResultStore } from './result-store.ts'
 import { refusedStatement } from './statement-guard.ts'
 
 /**
@@ -81,10 +80,9 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     await this.#copy(sql, file, format)
   }
 
-  /** The kept result behind `resultId`: the query reading it, its columns, and the session time zone. */
-  async resultSource(resultId: string): Promise<{ sql: string; columns: TableColumn[]; timeZone?: string }> {
-    const { sql, columns } = this.#results.sourceOf(resultId)
-    return { sql, columns, timeZone: await this.#results.timeZone() }
+  /** The kept result behind `resultId` (see {@link ResultSource}) and the session's time zone. */
+  async resultSource(resultId: string): Promise<ResultSource & { timeZone?: string }> {
+    return { ...this.#results.sourceOf(resultId), timeZone: await this.#results.timeZone() }
   }
 
   /** Writes the rows of `sql` to `file` (Parquet or CSV with a header), as {@link exportResult} does. */

@@ -15,7 +15,17 @@ interface KeptResult {
   columns: TableColumn[]
   /** The kept table's column per result column: the result's own name, unless it had to be renamed (`rowid`). */
   stored: string[]
+  /** The engine's types of the columns, for conversions that need more than the type name (the hand-over). */
+  types: DuckDBType[]
   totalRows: number
+}
+
+export interface ResultSource {
+  sql: string
+  table: string
+  columns: TableColumn[]
+  stored: string[]
+  types: DuckDBType[]
 }
 
 /**
@@ -70,7 +80,7 @@ export class ResultStore {
     const types = first.columnTypes()
     const columns = names.map((name, i) => ({ name, type: typeName(types[i] as DuckDBType) }))
     const stored = await this.#unshadowRowid(table, names)
-    const kept = { table, columns, stored, totalRows }
+    const kept = { table, columns, stored, types: types as DuckDBType[], totalRows }
     this.#results.set(id, kept)
     // When the first page is the whole result the client has every value; stats would only cost a scan.
     const stats = totalRows > pageSize ? await this.#stats(kept) : undefined
@@ -87,15 +97,15 @@ export class ResultStore {
     return this.#timeZone
   }
 
-  /** A query reading a kept result whole, in result order and with its own column names (for exports). */
-  sourceOf(resultId: string): { sql: string; columns: TableColumn[]; stored: string[] } {
+  /**
+   * A kept result: `sql` reads it whole, in result order and under its own column names (for exports); `table`
+   * and `stored` are the kept table and its column names, for queries of their own (the hand-over).
+   */
+  sourceOf(resultId: string): ResultSource {
     const kept = this.#results.get(resultId)
     if (!kept) throw new ResultNotFoundError(resultId)
-    return {
-      sql: `SELECT ${projection(kept)} FROM ${quoteIdentifier(kept.table)}`,
-      columns: kept.columns,
-      stored: kept.stored,
-    }
+    const { table, columns, stored, types } = kept
+    return { sql: `SELECT ${projection(kept)} FROM ${quoteIdentifier(table)}`, table, columns, stored, types }
   }
 
   /** Renames columns that would hide the row id (see {@link SHADOWS_ROWID}); answers the stored names. */
