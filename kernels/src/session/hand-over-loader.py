@@ -61,34 +61,29 @@ def __wb_hand_over(path, columns, time_zone):
         return v
 
     def items(values, s):
-        """A LIST/ARRAY value at the top level: a numpy array, masked where items are NULL, as duckdb's .df()."""
+        """A LIST/ARRAY value at the top level: a numpy array of its items converted as a column would be,
+        masked where an item is NULL (strings and labels keep None instead), as duckdb's .df() builds it."""
         k = s["k"]
-        has_null = any(x is None for x in values)
+        mask = [x is None for x in values]
         if k in ("int", "bool", "float"):
-            dtype = {"bool": np.bool_}.get(k) or np.dtype(s["dtype"])
-            if not has_null:
-                return np.array(values, dtype=dtype)
-            filled = [x if x is not None else (False if k == "bool" else 0) for x in values]
-            return np.ma.masked_array(np.array(filled, dtype=dtype), mask=[x is None for x in values])
-        if k == "decimal" and not s.get("exact"):
-            return np.array([np.nan if x is None else float(x) for x in values], dtype=np.float64)
-        if k in ("date", "timestamp", "timestamptz"):
+            dtype = np.bool_ if k == "bool" else np.dtype(s["dtype"])
+            data = np.array([x if x is not None else 0 for x in values], dtype=dtype)
+        elif k == "decimal" and not s.get("exact"):
+            data = np.array([0.0 if x is None else float(x) for x in values], dtype=np.float64)
+        elif k in ("date", "timestamp", "timestamptz"):
             unit = s.get("unit", "us")
-            if has_null:
-                # duckdb's .df(): masked where NULL (not NaT).
-                filled = [np.datetime64(0, unit) if x is None else _naive(x) for x in values]
-                return np.ma.masked_array(np.array(filled, dtype=f"datetime64[{unit}]"), mask=[x is None for x in values])
-            out = np.array([np.datetime64("NaT", unit) if x is None else _naive(x) for x in values])
-            return out.astype(f"datetime64[{unit}]") if len(values) else np.array([], dtype=f"datetime64[{unit}]")
-        if k == "interval":
-            return np.array([np.timedelta64("NaT", "us") if x is None else np.timedelta64(x, "us") for x in values],
-                            dtype="timedelta64[us]")
-        if k == "list":
-            return np.array([None if x is None else items(x, s["child"]) for x in values] + [None],
-                            dtype=object)[:-1]
-        if k == "blob":
-            return np.array([None if x is None else bytearray(x) for x in values], dtype=object)
-        return np.array([py(x, s) for x in values], dtype=object)
+            data = np.array([np.datetime64(0, unit) if x is None else _naive(x) for x in values],
+                            dtype=f"datetime64[{unit}]")
+        elif k == "interval":
+            data = np.array([np.timedelta64(0 if x is None else x, "us") for x in values], dtype="timedelta64[us]")
+        else:
+            data = np.empty(len(values), dtype=object)
+            for n, x in enumerate(values):
+                if x is not None:
+                    data[n] = items(x, s["child"]) if k == "list" else bytearray(x) if k == "blob" else py(x, s)
+            if k in ("str", "json", "enum"):
+                return data
+        return np.ma.masked_array(data, mask=mask) if any(mask) else data
 
     def _naive(x):
         if isinstance(x, dt.datetime):
