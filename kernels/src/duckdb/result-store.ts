@@ -122,6 +122,7 @@ export class ResultStore {
   async page(resultId: string, request: PageRequest): Promise<TableData> {
     const kept = this.#results.get(resultId)
     if (!kept) throw new ResultNotFoundError(resultId)
+    const table = quoteIdentifier(kept.table)
     const offset = request.offset ?? 0
     const limit = request.limit ?? 1_000
     if (!Number.isInteger(offset) || offset < 0) throw new PageRequestError('offset must be a non-negative integer')
@@ -131,7 +132,8 @@ export class ResultStore {
       const index = kept.columns.findIndex((c) => c.name === name)
       const found = kept.columns[index]
       if (!found) throw new PageRequestError(`No column "${name}" in this result`)
-      return { ...found, ref: quoteIdentifier(kept.stored[index] as string) }
+      // Qualified: a bare name in ORDER BY would bind to a select-list alias first (a result column `rowid`).
+      return { ...found, ref: `${table}.${quoteIdentifier(kept.stored[index] as string)}` }
     }
     const values: DuckDBValue[] = []
     const where: string[] = []
@@ -152,8 +154,8 @@ export class ResultStore {
     }
     const order = (request.sort ?? []).map((s) => `${column(s.column).ref} ${s.descending ? 'DESC' : 'ASC'}`)
     // The row id is the result's own order; no result column is called `rowid` in the kept table.
-    order.push('rowid')
-    const from = `FROM ${quoteIdentifier(kept.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`
+    order.push(`${table}.rowid`)
+    const from = `FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`
     const reader = await this.#connection.runAndReadAll(
       `SELECT ${projection(kept)} ${from} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
       values,

@@ -3,7 +3,7 @@ process.env.TZ = 'America/New_York'
 
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { TABLE_MIME_TYPE, type TableData } from '@workbench/kernels'
+import { type Output, outputSize, TABLE_MIME_TYPE, type TableData } from '@workbench/kernels'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startJupyterServer, type TestJupyterServer } from '../../../kernels/test/support/jupyter-server.ts'
 import { createNotebookRow } from '../support/collab.ts'
@@ -83,5 +83,38 @@ describe.each(DATABASE_KINDS)('SQL -> pandas hand-over matches duckdb .df() on %
       'print(df_defect["n"].dtype, df_defect["n"][0], df_defect["b"].dtype, df_defect["l"][1].dtype, type(df_defect["l"][1]).__name__)',
     )
     expect(stdout(check).trim()).toBe('Int64 1234567890123456789 boolean int32 MaskedArray')
+  })
+
+  it('shrinks a first page over the output budget instead of dropping it: result id, paging, export and binding survive', async () => {
+    const sql = `SELECT i::INTEGER AS i, repeat('x', 3000) AS wide FROM range(2000) t(i)`
+    const bound = await run('sql', sql, 'df_big')
+    expect(errors(bound)).toEqual([])
+    const output = bound.outputs.at(-1)
+    const table = output?.data?.[TABLE_MIME_TYPE] as TableData
+    expect(outputSize(output as Output)).toBeLessThanOrEqual(64 * 1024)
+    expect(table).toMatchObject({ totalRows: 2000, resultId: expect.any(String) })
+    expect(table.rows.length).toBeGreaterThan(0)
+    expect(table.rows.length).toBeLessThan(1000)
+    expect(table.shrunk?.droppedRows).toBe(1000 - table.rows.length)
+    expect(table.shrunk?.cutCells).toEqual(table.rows.map((_, r) => [r, 1]))
+    expect(table.rows[0]?.[1]).toBe(`${'x'.repeat(1000)}…`)
+    const page = await f.api('viewer', 'POST', `${sessionPath}/results/${table.resultId}/page`, {
+      offset: 1500,
+      limit: 2,
+    })
+    expect(page.body.rows).toEqual([
+      [1500, 'x'.repeat(3000)],
+      [1501, 'x'.repeat(3000)],
+    ])
+    const csv = await f.api('viewer', 'GET', `${sessionPath}/results/${table.resultId}/export?format=csv`)
+    expect(String(csv.body).trim().split('\n')).toHaveLength(2001)
+    const check = await run('python', 'print(len(df_big), len(df_big["wide"][1999]))')
+    expect(stdout(check).trim()).toBe('2000 3000')
+  })
+
+  it('never skips a binding silently: a cell with no result to bind says so', async () => {
+    expect(errors(await run('sql', 'SELECT 1 AS v', 'df_stale'))).toEqual([])
+    const bound = await run('sql', 'CREATE OR REPLACE TABLE bind_target AS SELECT 2 AS v', 'df_stale')
+    expect(errors(bound)).toEqual([expect.stringMatching(/^HandOverError: Nothing to bind to df_stale/)])
   })
 })

@@ -126,6 +126,43 @@ describe.each(DATABASE_KINDS)('SQL results match DuckDB on %s', (kind) => {
     }
   })
 
+  it('pages, sorts, filters and exports a result with a column named rowid in result order', async () => {
+    const table = await execute(
+      'SELECT (10 - i)::INTEGER AS rowid, i::INTEGER AS "ROWID_2", i::INTEGER AS i FROM range(5) t(i)',
+    )
+    expect(table.columns.map((c) => c.name)).toEqual(['rowid', 'ROWID_2', 'i'])
+    expect(table.rows.map((r) => r[2])).toEqual([0, 1, 2, 3, 4])
+    const pages: unknown[] = []
+    for (let offset = 0; offset < 5; offset += 2) {
+      const page = await f.api('viewer', 'POST', `${sessionPath}/results/${table.resultId}/page`, { offset, limit: 2 })
+      pages.push(...page.body.rows.map((r: unknown[]) => r[2]))
+    }
+    expect(pages).toEqual([0, 1, 2, 3, 4])
+    const sorted = await f.api('viewer', 'POST', `${sessionPath}/results/${table.resultId}/page`, {
+      sort: [{ column: 'rowid' }],
+      filter: [{ column: 'rowid', op: '>=', value: 8 }],
+    })
+    expect(sorted.body).toMatchObject({
+      totalRows: 3,
+      rows: [
+        [8, 2, 2],
+        [9, 1, 1],
+        [10, 0, 0],
+      ],
+    })
+    const csv = await f.api('viewer', 'GET', `${sessionPath}/results/${table.resultId}/export?format=csv`)
+    expect(csv.body).toBe('rowid,ROWID_2,i\n10,0,0\n9,1,1\n8,2,2\n7,3,3\n6,4,4\n')
+  })
+
+  it('refuses a Parquet export DuckDB cannot write with 422 and the reason, and still exports it as CSV', async () => {
+    const table = await execute(`SELECT INTERVAL '-1 day' AS d`)
+    const parquet = await f.api('viewer', 'GET', `${sessionPath}/results/${table.resultId}/export?format=parquet`)
+    expect(parquet).toMatchObject({ status: 422, body: { code: 'export_unsupported_value' } })
+    expect(parquet.body.message).toMatch(/Parquet.*negative intervals/i)
+    const csv = await f.api('viewer', 'GET', `${sessionPath}/results/${table.resultId}/export?format=csv`)
+    expect(csv).toMatchObject({ status: 200, body: 'd\n-1 day\n' })
+  })
+
   /** CSV must be byte for byte DuckDB's; Parquet must read back to the same types and values as DuckDB's file. */
   async function expectSameExports(c: TypeCase, sql: string, resultId: string) {
     const csv = await f.api('viewer', 'GET', `${sessionPath}/results/${resultId}/export?format=csv`)
