@@ -47,7 +47,8 @@ describe.each(DATABASE_KINDS)('SQL -> pandas hand-over matches duckdb .df() on %
     const session = await f.api('editor', 'POST', `/workspaces/${f.workspaceId}/kernels/sessions`, { notebookId })
     sessionPath = `/workspaces/${f.workspaceId}/kernels/sessions/${session.body.id}`
     const zone = await run('sql', `SELECT current_setting('TimeZone') AS tz`)
-    timeZone = String((zone.outputs[0]?.data?.[TABLE_MIME_TYPE] as TableData).rows[0]?.[0])
+    const table = zone.outputs[0]?.data?.[TABLE_MIME_TYPE] as TableData | undefined
+    timeZone = String(table?.rows[0]?.[0])
     expect(errors(await run('python', COMPARE))).toEqual([])
   })
   afterAll(async () => {
