@@ -57,9 +57,11 @@ export interface ColumnStats {
 }
 
 /**
- * A SQL result in JSON. Values keep their types through JSON by convention: BIGINT/HUGEINT/DECIMAL as
- * strings (no precision loss), DATE/TIMESTAMP as ISO-like strings, INTERVAL as `{months, days, micros}`,
- * BLOB as an escaped string, LIST as arrays, STRUCT as objects, NULL as null. `columns[i].type` says which.
+ * A SQL result in JSON. Values are spelled as the engine renders them and keep their types by convention:
+ * BIGINT/HUGEINT/DECIMAL as strings (no precision loss), DATE/TIMESTAMP as the engine's text (`infinity` too),
+ * FLOAT/DOUBLE as numbers except `nan`, `inf`, `-inf`, `-0.0` (those strings), INTERVAL as
+ * `{months, days, micros}`, BLOB as an escaped string, LIST as arrays, STRUCT as objects, NULL as null.
+ * `columns[i].type` says which (see docs/kernels.md, "SQL result values").
  */
 export interface TableData {
   /** Id to page through the kept result with the kernel's `page()`; absent when the result is not kept. */

@@ -66,11 +66,6 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     return this.#results.page(resultId, request)
   }
 
-  /** Writes a kept result to a Parquet file (inside the workspace data folder), in result order (a plain scan keeps insertion order). */
-  async exportParquet(resultId: string, file: string): Promise<void> {
-    await this.exportResult(resultId, file, 'parquet')
-  }
-
   /**
    * Writes a whole kept result to a file (inside the workspace data folder) as Parquet or CSV with a header.
    * Values the format cannot hold (a negative INTERVAL in Parquet) reject with a {@link ResultExportError}.
