@@ -57,9 +57,11 @@ export interface ColumnStats {
 }
 
 /**
- * A SQL result in JSON. Values keep their types through JSON by convention: BIGINT/HUGEINT/DECIMAL as
- * strings (no precision loss), DATE/TIMESTAMP as ISO-like strings, INTERVAL as `{months, days, micros}`,
- * BLOB as an escaped string, LIST as arrays, STRUCT as objects, NULL as null. `columns[i].type` says which.
+ * A SQL result in JSON. Values are spelled as the engine renders them and keep their types by convention:
+ * BIGINT/HUGEINT/DECIMAL as strings (no precision loss), DATE/TIMESTAMP as the engine's text (`infinity` too),
+ * FLOAT/DOUBLE as numbers except `nan`, `inf`, `-inf`, `-0.0` (those strings), INTERVAL as
+ * `{months, days, micros}`, BLOB as an escaped string, LIST as arrays, STRUCT as objects, NULL as null.
+ * `columns[i].type` says which (see docs/kernels.md, "SQL result values").
  */
 export interface TableData {
   /** Id to page through the kept result with the kernel's `page()`; absent when the result is not kept. */
@@ -70,6 +72,13 @@ export interface TableData {
   totalRows: number
   /** Only when the result is larger than the first page (otherwise the rows are all there is to know). */
   stats?: ColumnStats[]
+  /**
+   * Set when this first page was cut to fit the cell's output budget instead of being dropped: `rows` holds
+   * fewer rows than the page size (`droppedRows` of them left out) and/or long values were cut, at
+   * `[row, column]` positions in `cutCells` (a cut value is a string ending in `…`; a cut list or struct becomes
+   * the start of its JSON text). Pages and exports of the kept result always carry whole values.
+   */
+  shrunk?: { droppedRows: number; cutCells: [number, number][] }
 }
 
 export interface PageRequest {
@@ -123,6 +132,17 @@ export class ResultNotFoundError extends Error {
   constructor(readonly resultId: string) {
     super(`No kept result ${resultId}: it was dropped (restart, or newer results replaced it)`)
     this.name = 'ResultNotFoundError'
+  }
+}
+
+/** A kept result holds values the export format cannot represent (e.g. a negative INTERVAL in Parquet). */
+export class ResultExportError extends Error {
+  constructor(
+    readonly format: string,
+    readonly reason: string,
+  ) {
+    super(`This result cannot be exported as ${format}: ${reason}`)
+    this.name = 'ResultExportError'
   }
 }
 

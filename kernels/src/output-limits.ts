@@ -1,4 +1,9 @@
 import type { Output } from './kernel.ts'
+import { outputSize } from './output-size.ts'
+import { fitTableOutput } from './table-fit.ts'
+import { tableOf } from './table-output.ts'
+
+export { outputSize }
 
 export interface OutputLimits {
   /** Bytes of output one cell may produce (text, HTML, base64 images); beyond it output is cut with a notice. */
@@ -6,22 +11,6 @@ export interface OutputLimits {
 }
 
 export const defaultOutputLimits: OutputLimits = { maxCellOutputBytes: 2 * 1024 * 1024 }
-
-/** Size of an output as stored and sent: strings by length, anything else by its JSON. */
-export function outputSize(output: Output): number {
-  switch (output.output_type) {
-    case 'stream':
-      return output.text.length
-    case 'error':
-      return output.evalue.length + output.traceback.reduce((n, line) => n + line.length, 0)
-    default: {
-      let size = 0
-      for (const value of Object.values(output.data))
-        size += typeof value === 'string' ? value.length : JSON.stringify(value ?? null).length
-      return size
-    }
-  }
-}
 
 export function truncationNotice(limit: number): Output {
   const size = limit >= 1024 * 1024 ? `${(limit / 1024 / 1024).toFixed(1)} MB` : `${Math.round(limit / 1024)} KB`
@@ -45,8 +34,17 @@ export class OutputBudget {
     return this.#exhausted
   }
 
-  /** Returns the outputs to keep for `output`: itself, a cut version plus the notice, or nothing. */
+  /**
+   * Returns the outputs to keep for `output`: itself, a cut version plus the notice, or nothing. A SQL result
+   * is never dropped: it is shrunk to the room left (fewer rows, long values cut; see {@link fitTableOutput}),
+   * to its header alone if need be, so its result id, paging, export and Python binding survive.
+   */
   admit(output: Output): Output[] {
+    if ((output.output_type === 'execute_result' || output.output_type === 'display_data') && tableOf(output)) {
+      const fitted = fitTableOutput(output, Math.max(0, this.limits.maxCellOutputBytes - this.#used))
+      this.#used += outputSize(fitted)
+      return [fitted]
+    }
     if (this.#exhausted) return output.output_type === 'error' ? [output] : []
     const size = outputSize(output)
     const room = this.limits.maxCellOutputBytes - this.#used

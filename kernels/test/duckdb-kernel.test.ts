@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DuckdbDatabase, DuckdbKernel, PageRequestError, ResultNotFoundError } from '../src/index.ts'
+import { DuckdbDatabase, DuckdbKernel, PageRequestError, ResultNotFoundError, type TableData } from '../src/index.ts'
 import { errorsOf, run, tableOf, textOf } from './support/outputs.ts'
 
 let root: string
@@ -195,5 +195,36 @@ describe('DuckDB sandbox: each escape attempt fails', () => {
     )
     expect(errorsOf(outputs)).toEqual([])
     expect(tableOf(outputs).totalRows).toBe(2)
+  })
+})
+
+describe('DuckDB kernel first pages over the output budget', () => {
+  it('shrinks every result of a cell to the room left, down to its header, and keeps each one pageable', async () => {
+    const small = await DuckdbKernel.start({ database, limits: { maxCellOutputBytes: 20_000 } })
+    try {
+      const outputs = await run(
+        small,
+        [
+          "SELECT i::INTEGER AS i, repeat('a', 5000) AS s FROM range(50) t(i);",
+          'SELECT i::INTEGER AS i FROM range(3000) t(i);',
+          'SELECT i::INTEGER AS j FROM range(2000) t(i)',
+        ].join('\n'),
+      )
+      expect(errorsOf(outputs)).toEqual([])
+      const [first, second, last] = outputs.map((o) =>
+        'data' in o ? (o.data['application/vnd.workbench.table+json'] as TableData) : undefined,
+      )
+      expect(first?.shrunk?.cutCells.length).toBe(first?.rows.length)
+      expect(first?.rows[0]).toEqual([0, `${'a'.repeat(1000)}…`])
+      expect(second?.shrunk?.droppedRows).toBe(1000 - (second?.rows.length ?? 0))
+      // The room is gone: the last result keeps its id and shape, with no rows.
+      expect(last).toMatchObject({ totalRows: 2000, rows: [], shrunk: { droppedRows: 1000, cutCells: [] } })
+      expect((await small.page(last?.resultId as string, { offset: 1999, limit: 5 })).rows).toEqual([[1999]])
+      expect((await small.page(first?.resultId as string, { offset: 49, limit: 1 })).rows).toEqual([
+        [49, 'a'.repeat(5000)],
+      ])
+    } finally {
+      await small.shutdown()
+    }
   })
 })

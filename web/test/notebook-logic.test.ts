@@ -13,7 +13,7 @@ import { chartSpec } from '../src/core/notebook/chart-spec.ts'
 import { formatSqlCell } from '../src/core/notebook/sql-format.ts'
 import { sqlErrorPosition } from '../src/core/notebook/sql-support.ts'
 import type { TableData } from '../src/core/notebook/table-types.ts'
-import { applyLocally, pageRequest, toDelimited } from '../src/core/notebook/table-view.ts'
+import { applyLocally, isSpecialFloat, pageRequest, toDelimited } from '../src/core/notebook/table-view.ts'
 
 const sources = (nb: YNotebook) => nb.cells.map((c) => c.ysource.toString())
 
@@ -117,6 +117,13 @@ describe('result grid helpers', () => {
       sort: [{ column: 'amount', descending: true }],
       filter: [{ column: 'amount', op: '>', value: 5 }],
     })
+  })
+
+  it('tells special floats (as DuckDB spells them) from text, only in float columns', () => {
+    expect(['nan', 'inf', '-inf', '-0.0'].map((v) => isSpecialFloat('DOUBLE', v))).toEqual([true, true, true, true])
+    expect(isSpecialFloat('FLOAT', 'nan')).toBe(true)
+    expect(isSpecialFloat('VARCHAR', 'nan')).toBe(false)
+    expect(isSpecialFloat('DOUBLE', 1.5)).toBe(false)
   })
 
   it('quotes CSV fields that need it', () => {

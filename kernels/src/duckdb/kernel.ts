@@ -1,10 +1,11 @@
-import { type DuckDBConnection, ResultReturnType, StatementType } from '@duckdb/node-api'
+import { type DuckDBConnection, type DuckDBType, ResultReturnType, StatementType } from '@duckdb/node-api'
 import { BaseKernel } from '../base-kernel.ts'
 import {
   type ExecuteOptions,
   errorOutput,
   type Output,
   type PageRequest,
+  ResultExportError,
   type SqlKernel,
   type TableData,
 } from '../kernel.ts'
@@ -12,8 +13,9 @@ import { type SqlStatement, splitStatements } from '../sql/split-statements.ts'
 import { parseDuckdbError, sqlErrorOutput } from '../sql/sql-errors.ts'
 import { tableOutput } from '../table-output.ts'
 import { quoteIdentifier, quoteLiteral } from './database.ts'
+import { rowsJson, typeName } from './json-values.ts'
 import { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'
-import { ResultStore } from './result-store.ts'
+import { type ResultSource, ResultStore } from './result-store.ts'
 import { refusedStatement } from './statement-guard.ts'
 
 /**
@@ -64,16 +66,36 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     return this.#results.page(resultId, request)
   }
 
-  /** Writes a kept result to a Parquet file (inside the workspace data folder), in result order (a plain scan keeps insertion order). */
-  async exportParquet(resultId: string, file: string): Promise<void> {
-    await this.exportResult(resultId, file, 'parquet')
+  /**
+   * Writes a whole kept result to a file (inside the workspace data folder) as Parquet or CSV with a header.
+   * Values the format cannot hold (a negative INTERVAL in Parquet) reject with a {@link ResultExportError}.
+   */
+  async exportResult(resultId: string, file: string, format: 'parquet' | 'csv'): Promise<void> {
+    const { sql } = this.#results.sourceOf(resultId)
+    await this.#copy(sql, file, format)
   }
 
-  /** Writes a whole kept result to a file (inside the workspace data folder) as Parquet or CSV with a header. */
-  async exportResult(resultId: string, file: string, format: 'parquet' | 'csv'): Promise<void> {
-    const table = this.#results.tableOf(resultId)
+  /** The kept result behind `resultId` (see {@link ResultSource}) and the session's time zone. */
+  async resultSource(resultId: string): Promise<ResultSource & { timeZone?: string }> {
+    return { ...this.#results.sourceOf(resultId), timeZone: await this.#results.timeZone() }
+  }
+
+  /** Writes the rows of `sql` to `file` (Parquet or CSV with a header), as {@link exportResult} does. */
+  async exportQuery(sql: string, file: string, format: 'parquet' | 'csv'): Promise<void> {
+    await this.#copy(sql, file, format)
+  }
+
+  async #copy(sql: string, file: string, format: 'parquet' | 'csv'): Promise<void> {
     const options = format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT parquet'
-    await this.#connection.run(`COPY (FROM ${quoteIdentifier(table)}) TO ${quoteLiteral(file)} (${options})`)
+    try {
+      await this.#connection.run(`COPY (${sql}) TO ${quoteLiteral(file)} (${options})`)
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      // The engine refusing a value is the data's fault, not the server's: say which, and what to do.
+      if (/^(Invalid Input|Conversion|Not implemented|Out of Range) Error|\bdo(es)? not support\b/i.test(message))
+        throw new ResultExportError(format, message)
+      throw err
+    }
   }
 
   protected async runCell(code: string, emit: (output: Output) => void, options: ExecuteOptions): Promise<void> {
@@ -191,8 +213,8 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     const reader = await this.#connection.runAndReadUntil(sql, pageSize)
     if (reader.returnType !== ResultReturnType.QUERY_RESULT) return undefined
     const types = reader.columnTypes()
-    const rows = (reader.getRowsJson() as unknown[][]).slice(0, pageSize)
-    const columns = reader.columnNames().map((name, i) => ({ name, type: String(types[i]) }))
+    const rows = rowsJson(reader, await this.#results.timeZone()).slice(0, pageSize)
+    const columns = reader.columnNames().map((name, i) => ({ name, type: typeName(types[i] as DuckDBType) }))
     return { columns, rows, offset: 0, totalRows: reader.done ? reader.currentRowCount : rows.length }
   }
 

@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api'
 import {
   type ColumnStats,
   type PageRequest,
@@ -8,12 +8,31 @@ import {
   type TableData,
 } from '../kernel.ts'
 import { quoteIdentifier } from './database.ts'
+import { rowsJson, typeName } from './json-values.ts'
 
 interface KeptResult {
   table: string
   columns: TableColumn[]
+  /** The kept table's column per result column: the result's own name, unless it had to be renamed (`rowid`). */
+  stored: string[]
+  /** The engine's types of the columns, for conversions that need more than the type name (the hand-over). */
+  types: DuckDBType[]
   totalRows: number
 }
+
+export interface ResultSource {
+  sql: string
+  table: string
+  columns: TableColumn[]
+  stored: string[]
+  types: DuckDBType[]
+}
+
+/**
+ * A column named `rowid` (in any case) hides DuckDB's row id, which paging orders by to keep result order: such
+ * columns are stored under an internal name and shown under their own.
+ */
+const SHADOWS_ROWID = /^rowid$/i
 
 /** Types min/max make no sense for (or cost too much on): nested values and blobs. */
 const NO_MIN_MAX = /\[\]$|^(STRUCT|MAP|UNION|BLOB|BIT|JSON)|\[\d+\]$/
@@ -30,6 +49,8 @@ export class ResultStore {
   readonly #keep: number
   readonly #results = new Map<string, KeptResult>()
   #sequence = 0
+  /** The session's `TimeZone`, read once: TIMESTAMPTZ values are shown in it, as DuckDB shows them. */
+  #timeZone: Promise<string | undefined> | undefined
 
   constructor(connection: DuckDBConnection, keep: number) {
     this.#connection = connection
@@ -57,38 +78,68 @@ export class ResultStore {
     const first = await this.#connection.runAndReadUntil(`FROM ${quoteIdentifier(table)} LIMIT ${pageSize}`, pageSize)
     const names = first.columnNames()
     const types = first.columnTypes()
-    const columns = names.map((name, i) => ({ name, type: String(types[i]) }))
-    this.#results.set(id, { table, columns, totalRows })
+    const columns = names.map((name, i) => ({ name, type: typeName(types[i] as DuckDBType) }))
+    const stored = await this.#unshadowRowid(table, names)
+    const kept = { table, columns, stored, types: types as DuckDBType[], totalRows }
+    this.#results.set(id, kept)
     // When the first page is the whole result the client has every value; stats would only cost a scan.
-    const stats = totalRows > pageSize ? await this.#stats(table, columns, totalRows) : undefined
-    return { resultId: id, columns, rows: first.getRowsJson() as unknown[][], offset: 0, totalRows, stats }
+    const stats = totalRows > pageSize ? await this.#stats(kept) : undefined
+    const rows = rowsJson(first, await this.timeZone())
+    return { resultId: id, columns, rows, offset: 0, totalRows, stats }
   }
 
-  /** The kept table behind a result, e.g. to export it to Parquet. */
-  tableOf(resultId: string): string {
+  /** The session's time zone (DuckDB's `TimeZone` setting), in which TIMESTAMPTZ values are rendered. */
+  timeZone(): Promise<string | undefined> {
+    this.#timeZone ??= this.#connection
+      .runAndReadAll(`SELECT current_setting('TimeZone')`)
+      .then((r) => String(r.getRows()[0]?.[0] ?? '') || undefined)
+      .catch(() => undefined)
+    return this.#timeZone
+  }
+
+  /**
+   * A kept result: `sql` reads it whole, in result order and under its own column names (for exports); `table`
+   * and `stored` are the kept table and its column names, for queries of their own (the hand-over).
+   */
+  sourceOf(resultId: string): ResultSource {
     const kept = this.#results.get(resultId)
     if (!kept) throw new ResultNotFoundError(resultId)
-    return kept.table
+    const { table, columns, stored, types } = kept
+    return { sql: `SELECT ${projection(kept)} FROM ${quoteIdentifier(table)}`, table, columns, stored, types }
+  }
+
+  /** Renames columns that would hide the row id (see {@link SHADOWS_ROWID}); answers the stored names. */
+  async #unshadowRowid(table: string, names: string[]): Promise<string[]> {
+    const stored = names.map((name, i) => (SHADOWS_ROWID.test(name) ? `__workbench_column_${i}` : name))
+    for (const [i, name] of names.entries())
+      if (stored[i] !== name)
+        await this.#connection.run(
+          `ALTER TABLE ${quoteIdentifier(table)} RENAME COLUMN ${quoteIdentifier(name)} TO ${quoteIdentifier(stored[i] as string)}`,
+        )
+    return stored
   }
 
   async page(resultId: string, request: PageRequest): Promise<TableData> {
     const kept = this.#results.get(resultId)
     if (!kept) throw new ResultNotFoundError(resultId)
+    const table = quoteIdentifier(kept.table)
     const offset = request.offset ?? 0
     const limit = request.limit ?? 1_000
     if (!Number.isInteger(offset) || offset < 0) throw new PageRequestError('offset must be a non-negative integer')
     if (!Number.isInteger(limit) || limit < 0 || limit > 100_000)
       throw new PageRequestError('limit must be an integer between 0 and 100000')
     const column = (name: string) => {
-      const found = kept.columns.find((c) => c.name === name)
+      const index = kept.columns.findIndex((c) => c.name === name)
+      const found = kept.columns[index]
       if (!found) throw new PageRequestError(`No column "${name}" in this result`)
-      return found
+      // Qualified: a bare name in ORDER BY would bind to a select-list alias first (a result column `rowid`).
+      return { ...found, ref: `${table}.${quoteIdentifier(kept.stored[index] as string)}` }
     }
     const values: DuckDBValue[] = []
     const where: string[] = []
     for (const filter of request.filter ?? []) {
       const c = column(filter.column)
-      const ref = quoteIdentifier(c.name)
+      const ref = c.ref
       if (filter.op === 'is_null') where.push(`${ref} IS NULL`)
       else if (filter.op === 'not_null') where.push(`${ref} IS NOT NULL`)
       else {
@@ -101,19 +152,19 @@ export class ResultStore {
         else where.push(`${ref} ${filter.op} TRY_CAST(${param} AS ${c.type})`)
       }
     }
-    const order = (request.sort ?? []).map(
-      (s) => `${quoteIdentifier(column(s.column).name)} ${s.descending ? 'DESC' : 'ASC'}`,
-    )
-    order.push('rowid')
-    const from = `FROM ${quoteIdentifier(kept.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`
+    const order = (request.sort ?? []).map((s) => `${column(s.column).ref} ${s.descending ? 'DESC' : 'ASC'}`)
+    // The row id is the result's own order; no result column is called `rowid` in the kept table.
+    order.push(`${table}.rowid`)
+    const from = `FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`
     const reader = await this.#connection.runAndReadAll(
-      `SELECT * ${from} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
+      `SELECT ${projection(kept)} ${from} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
       values,
     )
     const totalRows = where.length
       ? Number((await this.#connection.runAndReadAll(`SELECT count(*)::DOUBLE ${from}`, values)).getRows()[0]?.[0] ?? 0)
       : kept.totalRows
-    return { resultId, columns: kept.columns, rows: reader.getRowsJson() as unknown[][], offset, totalRows }
+    const rows = rowsJson(reader, await this.timeZone())
+    return { resultId, columns: kept.columns, rows, offset, totalRows }
   }
 
   async clear(): Promise<void> {
@@ -141,11 +192,11 @@ export class ResultStore {
    * results up to {@link MAX_DISTINCT_ROWS} rows (hashing every value of a big result would cost more than the
    * first page is worth; the paging API can count on demand).
    */
-  async #stats(table: string, columns: TableColumn[], totalRows: number): Promise<ColumnStats[] | undefined> {
+  async #stats({ table, columns, stored, totalRows }: KeptResult): Promise<ColumnStats[] | undefined> {
     if (columns.length === 0 || columns.length > MAX_STATS_COLUMNS) return undefined
     const select: string[] = []
     columns.forEach((c, i) => {
-      const ref = quoteIdentifier(c.name)
+      const ref = quoteIdentifier(stored[i] as string)
       select.push(`count(*) - count(${ref}) AS n${i}`)
       if (!NO_MIN_MAX.test(c.type)) {
         select.push(`min(${ref}) AS lo${i}`, `max(${ref}) AS hi${i}`)
@@ -155,7 +206,7 @@ export class ResultStore {
     try {
       const reader = await this.#connection.runAndReadAll(`SELECT ${select.join(', ')} FROM ${quoteIdentifier(table)}`)
       const names = reader.columnNames()
-      const row = (reader.getRowsJson()[0] ?? []) as unknown[]
+      const row = rowsJson(reader, await this.timeZone())[0] ?? []
       const value = (name: string) => row[names.indexOf(name)]
       return columns.map((c, i) => {
         const stats: ColumnStats = { name: c.name, nullCount: Number(value(`n${i}`)) }
@@ -171,4 +222,12 @@ export class ResultStore {
       return undefined
     }
   }
+}
+
+/** The select list showing a kept table under the result's column names. */
+function projection(kept: KeptResult): string {
+  if (kept.stored.every((name, i) => name === kept.columns[i]?.name)) return '*'
+  return kept.stored
+    .map((name, i) => `${quoteIdentifier(name)} AS ${quoteIdentifier(kept.columns[i]?.name as string)}`)
+    .join(', ')
 }

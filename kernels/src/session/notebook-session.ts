@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
+import type { DuckDBType } from '@duckdb/node-api'
 import type { DuckdbKernel } from '../duckdb/kernel.ts'
 import type { JupyterKernel } from '../jupyter/kernel.ts'
 import { errorOutput, type Kernel, type Output, type PageRequest, type SqlKernel, type TableData } from '../kernel.ts'
 import { OutputChannel } from '../output-channel.ts'
 import { tableOf } from '../table-output.ts'
+import { carrierQuery, handOverCode, handOverSpec } from './hand-over.ts'
 
 export type CellLanguage = 'sql' | 'python'
 
@@ -120,11 +122,21 @@ export class NotebookSession {
         : await this.pythonKernel()
     this.#running = kernel
     let table: TableData | undefined
+    let failed = false
     for await (const output of kernel.execute(request.code, { executionCount })) {
       if (output.output_type === 'execute_result') table = tableOf(output) ?? table
+      if (output.output_type === 'error') failed = true
       emit(output)
     }
-    if (request.language !== 'sql' || !request.bindTo || !table?.resultId) return
+    if (request.language !== 'sql' || !request.bindTo || failed) return
+    // A binding never fails silently: Python would go on with a stale DataFrame of that name.
+    if (!table?.resultId)
+      return emit(
+        errorOutput(
+          'HandOverError',
+          `Nothing to bind to ${request.bindTo}: the cell's last statement returned no kept result`,
+        ),
+      )
     if (external)
       return emit(
         errorOutput('HandOverError', `Results of a connection cannot be bound to Python yet (${request.bindTo})`),
@@ -132,14 +144,22 @@ export class NotebookSession {
     await this.#bindToPython(kernel as DuckdbKernel, table.resultId, request.bindTo, emit)
   }
 
-  /** SQL -> Python: the kept result is written once to Parquet and read by pandas in the kernel. */
+  /**
+   * SQL -> Python: the kept result is written once to Parquet (values Parquet cannot carry as text or numbers) and
+   * built into a DataFrame in the kernel with duckdb's `.df()` types (see `hand-over.ts`, docs/kernels.md).
+   */
   async #bindToPython(sql: DuckdbKernel, resultId: string, name: string, emit: (o: Output) => void): Promise<void> {
     const file = this.#exchangeFile(name)
     try {
-      await sql.exportParquet(resultId, file)
+      const source = await sql.resultSource(resultId)
+      await sql.exportQuery(carrierQuery(source), file, 'parquet')
+      const columns = source.columns.map((c, i) => ({
+        name: c.name,
+        spec: handOverSpec(source.types[i] as DuckDBType),
+      }))
       const python = await this.pythonKernel()
       this.#running = python
-      const code = `import pandas as __wb_pd\n${name} = __wb_pd.read_parquet(${JSON.stringify(file)})\ndel __wb_pd`
+      const code = handOverCode(name, file, columns, source.timeZone)
       for await (const output of python.execute(code, { silent: true }))
         if (output.output_type === 'error') emit(output)
     } catch (err) {

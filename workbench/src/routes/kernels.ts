@@ -4,7 +4,7 @@ import { open, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { collectOutputs, PageRequestError, ResultNotFoundError } from '@workbench/kernels'
+import { collectOutputs, PageRequestError, ResultExportError, ResultNotFoundError } from '@workbench/kernels'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
@@ -15,6 +15,7 @@ import type { KernelDeps } from '../kernels/kernel-deps.ts'
 import { type SessionEntry, sessionInfo } from '../kernels/session-manager.ts'
 import { ConcurrencyLimits } from '../sql/concurrency.ts'
 import {
+  ErrorBody,
   ExecuteRequest,
   ExecuteResult,
   errors,
@@ -135,6 +136,7 @@ const exportResult = createRoute({
       },
     },
     ...errors,
+    422: json(ErrorBody, 'The result holds values the format cannot represent (`export_unsupported_value`)'),
   },
 })
 
@@ -248,6 +250,7 @@ async function resultErrors<T>(run: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ResultNotFoundError) throw new AppError(404, 'result_not_found', err.message)
     if (err instanceof PageRequestError) throw new AppError(400, 'invalid_page_request', err.message)
+    if (err instanceof ResultExportError) throw new AppError(422, 'export_unsupported_value', err.message)
     throw err
   }
 }

@@ -21,6 +21,8 @@ export interface TableData {
   offset: number
   totalRows: number
   stats?: ColumnStats[]
+  /** The first page was cut to fit the cell's output budget (fewer rows, long values cut); pages are whole. */
+  shrunk?: { droppedRows: number; cutCells: [number, number][] }
 }
 
 export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'is_null' | 'not_null'

@@ -90,6 +90,14 @@ export function toDelimited(columns: string[], rows: unknown[][], sep: '\t' | ',
     .join('\n')
 }
 
+/** Float values JSON has no number for, spelled as DuckDB prints them (see docs/kernels.md, special floats). */
+const SPECIAL_FLOATS = new Set(['nan', 'inf', '-inf', '-0.0'])
+
+/** A cell holding a special float (`nan`, `inf`, `-inf`, `-0.0`) of a FLOAT/DOUBLE column: shown as a value, not text. */
+export function isSpecialFloat(type: string, value: unknown): boolean {
+  return /^(FLOAT|DOUBLE|REAL)$/i.test(type) && typeof value === 'string' && SPECIAL_FLOATS.has(value)
+}
+
 export function isNumericType(type: string): boolean {
   return /INT|DOUBLE|FLOAT|REAL|DECIMAL|NUMERIC/i.test(type)
 }

@@ -5,6 +5,7 @@ import {
   applyLocally,
   displayValue,
   type GridQuery,
+  isSpecialFloat,
   pageRequest,
   toDelimited,
 } from '../../../core/notebook/table-view.ts'
@@ -114,6 +115,12 @@ export function DataGrid({
             result is no longer available on the server; run the cell again to page through it)
           </span>
         )}
+        {data.shrunk && !remote && (
+          <span className="truncation" data-testid="grid-shrunk">
+            This first page was shortened to fit the cell's output limit ({data.rows.length.toLocaleString()} rows kept,
+            long values cut); run the cell again to page through the whole result
+          </span>
+        )}
         {hidden.length > 0 && (
           <span className="masked-note" data-testid="grid-masked">
             Masked: {hidden.join(', ')}
@@ -210,7 +217,12 @@ export function DataGrid({
             {items.map((item) => (
               <tr key={item.key} data-testid="grid-row" style={{ height: ROW_HEIGHT }}>
                 {(page.rows[item.index] ?? []).map((v, i) => (
-                  <td key={i} className={v === null ? 'null' : undefined}>
+                  <td
+                    key={i}
+                    className={
+                      v === null ? 'null' : isSpecialFloat(data.columns[i]?.type ?? '', v) ? 'special-float' : undefined
+                    }
+                  >
                     {displayValue(v)}
                   </td>
                 ))}
