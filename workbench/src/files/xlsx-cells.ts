@@ -48,17 +48,17 @@ function absBig(digits: string): bigint {
  * (Lotus' leap-year bug, kept by Excel): refused rather than moved to another day.
  */
 function serialDateCell(column: number, serial: number, style: NumberStyle, date1904: boolean): Cell {
-  if (serial < 0) return { column, kind: 'error', text: `serial ${serial} is before the first date Excel knows` }
   let days = Math.floor(serial)
   let ms = Math.round((serial - days) * DAY_MS)
   if (ms === DAY_MS) {
     days += 1
     ms = 0
   }
-  if (serial < 1) return { column, kind: 'time', text: timeText(ms) }
+  if (serial >= 0 && serial < 1) return { column, kind: 'time', text: timeText(ms) }
   if (!date1904 && days === 60)
     return { column, kind: 'error', text: '29 Feb 1900 does not exist (the 1900 date system counts it anyway)' }
-  if (!date1904 && days < 60) days += 1
+  // Serials before 1 (Excel shows them as ####) count back from the epoch, as openpyxl writes and reads them.
+  if (!date1904 && days > 0 && days < 60) days += 1
   const at = new Date((date1904 ? EPOCH_1904 : EPOCH_1900) + days * DAY_MS + ms)
   if (at.getUTCFullYear() > 9999) return { column, kind: 'error', text: `serial ${serial} is after year 9999` }
   const day = at.toISOString().slice(0, 10)
