@@ -128,7 +128,7 @@ function buildWithExceljs(workbook: ExcelJS.Workbook, kase: WorkbookCase): void 
       -2,
       null,
       1e-300,
-      -9223372036854775808,
+      -(2 ** 63),
       false,
       day(1900, 3, 1),
       day(1999, 12, 31, 23, 59, 59),
