@@ -239,4 +239,36 @@ describe.each(DATABASE_KINDS)('spreadsheets against pandas.read_excel on %s', (k
       ])
     }
   })
+  it('answers bad sheet choices and broken workbooks with a stable code', async () => {
+    const file = path.join(work, 'choices.xlsx')
+    await writeWorkbook('openpyxl', 'titled', file)
+    const uploaded = await api.upload('choices.xlsx', new Uint8Array(readFileSync(file)))
+    const past = await api.call('POST', `/${uploaded.id}/preview`, { skipRows: 8 })
+    expect(past).toMatchObject({ status: 400, body: { code: 'invalid_skip_rows' } })
+    const sheet = await api.call('POST', `/${uploaded.id}/preview`, { sheet: 5 })
+    expect(sheet).toMatchObject({ status: 400, body: { code: 'unknown_sheet' } })
+    // Without a header, the rows after the skipped ones are data.
+    const headless = await api.call('POST', `/${uploaded.id}/preview`, { skipRows: 4, header: false })
+    expect(headless.status).toBe(200)
+    expect(headless.body.columns.map((c: { name: string }) => c.name)).toEqual([
+      'column0',
+      'column1',
+      'column2',
+      'column3',
+      'column4',
+    ])
+    expect(headless.body.rows[0]).toEqual(['north', '10', '11', '12', null])
+
+    // A ZIP whose workbook part is missing is not a workbook.
+    const bytes = readFileSync(file)
+    const broken = Buffer.from(bytes.toString('latin1').replaceAll('xl/workbook.xml', 'xl/workbook.xmz'), 'latin1')
+    const res = await api.call('POST', '/uploads', { name: 'broken.xlsx', size: broken.length })
+    await api.call('PUT', `/uploads/${res.body.id}?offset=0`, undefined, {
+      body: new Uint8Array(broken),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    })
+    const done = await api.call('POST', `/uploads/${res.body.id}/complete`)
+    expect(done).toMatchObject({ status: 400, body: { code: 'unreadable_file' } })
+    expect(done.body.message).toContain('workbook')
+  })
 })
