@@ -31,9 +31,8 @@ async function workbook(): Promise<Buffer> {
   report.mergeCells('A1:D1')
   const summary = book.addWorksheet('Summary')
   summary.addRows([['total'], [3]])
-  summary.orderNo = 0
-  report.orderNo = 1
-  archive.orderNo = 2
+  // exceljs writes the tabs in the order of its (untyped) `orderNo`, the parts in the order they were added.
+  for (const [i, sheet] of [summary, report, archive].entries()) Object.assign(sheet, { orderNo: i })
   return Buffer.from(await book.xlsx.writeBuffer())
 }
 

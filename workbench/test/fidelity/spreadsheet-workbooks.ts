@@ -69,9 +69,8 @@ function buildWithExceljs(workbook: ExcelJS.Workbook, kase: WorkbookCase): void 
     ])
     const summary = workbook.addWorksheet('Summary')
     summary.addRows([['total'], [3]])
-    summary.orderNo = 0
-    data.orderNo = 1
-    notes.orderNo = 2
+    // exceljs writes the tabs in the order of its (untyped) `orderNo`, the parts in the order they were added.
+    for (const [i, sheet] of [summary, data, notes].entries()) Object.assign(sheet, { orderNo: i })
     return
   }
   if (kase === 'titled') {
