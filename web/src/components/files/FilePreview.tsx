@@ -170,7 +170,8 @@ export function FilePreview({
             <ul data-testid="problems">
               {preview.problems.map((p, i) => (
                 <li key={i}>
-                  {PROBLEM_LABELS[p.kind] ?? p.kind} {problemPlace(p)}
+                  {PROBLEM_LABELS[p.kind] ?? p.kind}
+                  {problemPlace(p) ? ` ${problemPlace(p)}` : ''}
                   {p.column ? ` (column ${p.column})` : ''}: {p.message}
                 </li>
               ))}
