@@ -34,20 +34,32 @@ export async function* sheetRows(
   merges: string[],
 ): AsyncGenerator<SheetRow[]> {
   const decoder = new StringDecoder('utf8')
-  let pending = ''
+  // Text after the last complete row, kept as pieces: appending to one string and searching it would flatten
+  // it on every chunk, quadratic in the length of a row of many megabytes.
+  let pieces: string[] = []
+  let tail = ''
   const state = { nextRow: 1 }
   for await (const chunk of await entryChunks(file, part.entry)) {
-    pending += decoder.write(chunk)
-    // Only whole rows are parsed; the tail after the last row end waits for the next chunk.
+    const text = decoder.write(chunk)
+    // Only whole rows are parsed. The new text is searched for the last row end, with the previous text's last
+    // characters in front so that a closing tag split across chunks is found.
+    const probe = tail + text
     let end = -1
     ROW_END.lastIndex = 0
-    for (let m = ROW_END.exec(pending); m; m = ROW_END.exec(pending)) end = m.index + m[0].length
-    if (end < 0) continue
-    const rows = parseRows(pending.slice(0, end), index, state)
-    pending = pending.slice(end)
+    for (let m = ROW_END.exec(probe); m; m = ROW_END.exec(probe)) end = m.index + m[0].length
+    tail = probe.slice(-16)
+    if (end < 0) {
+      pieces.push(text)
+      continue
+    }
+    const cut = end - (probe.length - text.length)
+    const rows = parseRows(pieces.join('') + text.slice(0, cut), index, state)
+    pieces = [text.slice(cut)]
+    tail = text.slice(cut).slice(-16)
     if (rows.length > 0) yield rows
   }
-  pending += decoder.end()
+  pieces.push(decoder.end())
+  const pending = pieces.join('')
   const rows = parseRows(pending, index, state)
   if (rows.length > 0) yield rows
   for (const m of pending.matchAll(MERGE)) {
