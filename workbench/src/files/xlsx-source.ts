@@ -46,11 +46,12 @@ export async function prepareSheet(
   if (!info) throw new AppError(400, 'unknown_sheet', `The workbook has ${sheets.length} sheets`)
   if (info.stats === undefined)
     throw new AppError(409, 'upload_outdated', `${file.name} was read by an older version: upload it again`)
+  if (info.rows === 0) throw new AppError(400, 'empty_sheet', `Sheet ${info.name} has no values`)
   const stats = JSON.parse(await readFile(path.join(fileDir, info.stats), 'utf8')) as SheetStats
   const header = options.header ?? true
   const detectedHeaderRow = info.headerRow
   const skipRows = options.skipRows ?? Math.max(0, detectedHeaderRow - 1)
-  if (skipRows >= Math.max(info.rows, 1))
+  if (skipRows >= info.rows)
     throw new AppError(
       400,
       'invalid_skip_rows',

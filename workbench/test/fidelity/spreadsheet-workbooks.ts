@@ -141,6 +141,15 @@ function buildWithExceljs(workbook: ExcelJS.Workbook, kase: WorkbookCase): void 
     [4, null, -2.5e10, 12, true, null, day(2024, 6, 1), 1 / 86400, null, 'TRUE', 'x', { formula: '1+1', result: 2 }],
   ]
   ws.addRows(rows)
+  if (kase === 'typed')
+    workbook.addWorksheet('Mixed').addRows([
+      ['mixed', 'label'],
+      [1, 'a'],
+      ['two', 'b'],
+      [3.5, 'c'],
+      [true, 'd'],
+      [null, 'e'],
+    ])
   for (let r = 2; r <= 5; r++) {
     ws.getCell(`F${r}`).numFmt = 'yyyy-mm-dd'
     ws.getCell(`G${r}`).numFmt = 'yyyy-mm-dd hh:mm:ss.000'

@@ -72,6 +72,9 @@ def write(path, case):
     elif case == "typed":
         typed_sheet(wb.active)
         wb.active.title = "Types"
+        mixed = wb.create_sheet("Mixed")
+        for row in [["mixed", "label"], [1, "a"], ["two", "b"], [3.5, "c"], [True, "d"], [None, "e"]]:
+            mixed.append(row)
     elif case == "mac1904":
         wb.epoch = CALENDAR_MAC_1904
         typed_sheet(wb.active)

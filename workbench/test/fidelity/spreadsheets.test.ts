@@ -49,7 +49,8 @@ function compatible(type: string, dtype: string, values: PandasValue[]): boolean
     case 'TIME':
       return dtype === 'object' && values.every((v) => v === null || v[0] === 'time')
     case 'VARCHAR':
-      return allNull || ((dtype === 'str' || dtype === 'object') && values.every((v) => v === null || v[0] === 'str'))
+      // Kinds mixed in one column: pandas keeps each value's Python type, we keep each value as text.
+      return allNull || dtype === 'str' || dtype === 'object'
     default:
       return false
   }
@@ -81,7 +82,12 @@ function sameValue(type: string, ours: unknown, theirs: PandasValue): boolean {
     case 'TIME':
       return clock(String(ours)) === clock(text)
     default:
-      return ours === text
+      // Text, or a mixed column's number, boolean or date as the sheet stores it.
+      return (
+        ours === text ||
+        (kind === 'datetime' && `${ours} 00:00:00` === text) ||
+        (kind === 'float' && Number(ours) === Number(text))
+      )
   }
 }
 
@@ -239,6 +245,18 @@ describe.each(DATABASE_KINDS)('spreadsheets against pandas.read_excel on %s', (k
       ])
     }
   })
+  it.each(WRITERS)('keeps a column of mixed kinds as text and says so (%s)', async (writer) => {
+    const file = path.join(work, `${writer}-mixed.xlsx`)
+    await writeWorkbook(writer, 'typed', file)
+    const { results } = await importEverySheet(file)
+    const mixed = results.find((r) => r.sheet.name === 'Mixed')
+    expect(mixed?.table.columns[0]).toEqual({ name: 'mixed', type: 'VARCHAR' })
+    expect(mixed?.table.rows.map((r) => r[0])).toEqual(['1', 'two', '3.5', 'true', null])
+    expect(mixed?.preview.problems).toContainEqual(
+      expect.objectContaining({ kind: 'mixed_types', column: 'mixed', message: expect.stringContaining('cell A5') }),
+    )
+  })
+
   it('answers bad sheet choices and broken workbooks with a stable code', async () => {
     const file = path.join(work, 'choices.xlsx')
     await writeWorkbook('openpyxl', 'titled', file)

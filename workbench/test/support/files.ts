@@ -37,7 +37,7 @@ export async function createFilesFixture(
   const imports = new ImportService(database.db, uploads, duckdbs.get)
   const app = createApp({
     identity: members.identity,
-    logger: pino({ level: process.env.WB_TEST_LOG ?? 'silent' }),
+    logger: pino({ level: 'silent' }),
     readiness: { database: undefined, duckdb: undefined, jupyter: undefined, temporal: undefined },
     files: () => ({ uploads, imports }),
     webDist: options.webDist,
