@@ -2,7 +2,7 @@
  * One side of the ingest benchmark, run in its own process so its peak memory (max RSS) is its own:
  * `ours <csv> <dir>` serves the HTTP API while client.ts (another process, like a browser) uploads the file in
  * chunks, previews it and imports it with the preview's schema; `baseline <csv> <dir>` runs DuckDB's `read_csv`
- * on it directly. Prints one JSON line: `{ ms, importMs, maxRssMb, rows, ... }`.
+ * on it directly; `pandas <xlsx> <dir>` runs `pandas.read_excel` on a workbook. Prints one JSON line: `{ ms, importMs, maxRssMb, rows, ... }`.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -23,7 +23,7 @@ import { WorkspaceDatabases } from '../../workbench/src/kernels/workspace-databa
 
 const MEMORY_LIMIT = '2GB'
 const [mode, csvArg, dirArg] = process.argv.slice(2)
-if (!mode || !csvArg || !dirArg) throw new Error('usage: worker.ts ours|baseline <csv> <dir>')
+if (!mode || !csvArg || !dirArg) throw new Error('usage: worker.ts ours|baseline|pandas <file> <dir>')
 const csv: string = csvArg
 const dir: string = dirArg
 
@@ -129,6 +129,30 @@ function runClient(base: string, token: string): Promise<ClientResult> {
   })
 }
 
-const result = mode === 'ours' ? await ours() : await baseline()
-console.log(JSON.stringify({ ...result, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }))
+/** `pandas.read_excel` (openpyxl engine) in its own Python process, timed there: interpreter start-up not counted. */
+async function pandas() {
+  const script = [
+    'import json, sys, time, resource',
+    'import pandas as pd',
+    't = time.perf_counter(); c = time.process_time()',
+    'df = pd.read_excel(sys.argv[1], engine="openpyxl")',
+    'ms = (time.perf_counter() - t) * 1000; cpu = (time.process_time() - c) * 1000',
+    'print(json.dumps({"ms": ms, "importMs": ms, "cpuMs": cpu, "rows": len(df), "types": ",".join(str(t) for t in df.dtypes), "pyMaxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))',
+  ].join('\n')
+  const python = path.resolve(import.meta.dirname, '../../.venv/bin/python')
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(python, ['-c', script, csv], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let text = ''
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString()
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`pandas exited with ${code}`))))
+  })
+  const { pyMaxRssMb, ...result } = JSON.parse(out.trim().split('\n').pop() ?? '') as Record<string, number>
+  return { ...result, maxRssMb: pyMaxRssMb }
+}
+
+const result = mode === 'ours' ? await ours() : mode === 'pandas' ? await pandas() : await baseline()
+console.log(JSON.stringify({ maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...result }))
 process.exit(0)

@@ -25,7 +25,10 @@ export interface Preview {
   quote: string | null
   header: boolean | null
   sheet: number | null
-  sheets: { index: number; name: string; rows: number }[] | null
+  sheets: { index: number; name: string; rows: number; hidden: boolean }[] | null
+  /** Workbooks: rows skipped above the header, and the header row the sheet suggests (1-based; 0: none). */
+  skipRows: number | null
+  detectedHeaderRow: number | null
   columns: { source: string; name: string; type: string }[]
   rows: unknown[][]
   problems: Problem[]
@@ -98,7 +101,7 @@ export class ImportService {
           message: l.message,
           raw: l.raw.slice(0, 500),
         }))
-        problems = [...invalid, ...(await castProblems(con, spec, sourceTypes, 100_000))]
+        problems = [...invalid, ...resolved.warnings, ...(await castProblems(con, spec, sourceTypes, 100_000))]
       }
       return {
         fileId,
@@ -106,9 +109,12 @@ export class ImportService {
         encoding: resolved.encoding,
         delimiter: spec.kind === 'csv' ? spec.dialect.delimiter : null,
         quote: spec.kind === 'csv' ? spec.dialect.quote : null,
-        header: spec.kind === 'csv' ? spec.dialect.header : null,
+        header: spec.kind === 'csv' ? spec.dialect.header : (resolved.sheetRead?.header ?? null),
         sheet: resolved.sheet,
-        sheets: file.sheets?.map(({ index, name, rows }) => ({ index, name, rows })) ?? null,
+        sheets:
+          file.sheets?.map(({ index, name, rows, hidden }) => ({ index, name, rows, hidden: hidden ?? false })) ?? null,
+        skipRows: resolved.sheetRead?.skipRows ?? null,
+        detectedHeaderRow: resolved.sheetRead?.detectedHeaderRow ?? null,
         columns: spec.columns.map(({ source, name, type }) => ({ source, name, type })),
         rows,
         problems,

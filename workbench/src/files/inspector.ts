@@ -20,6 +20,7 @@ import {
   typeProfileSql,
 } from './sources.ts'
 import type { FileRecord } from './upload-service.ts'
+import { prepareSheet, type SheetRead } from './xlsx-source.ts'
 
 /** What the user may correct before an import; anything left out is detected. */
 export interface ReadOptions {
@@ -27,15 +28,26 @@ export interface ReadOptions {
   delimiter?: string
   quote?: string
   header?: boolean
-  /** Worksheet index of a workbook (0-based). */
+  /** Worksheet index of a workbook (0-based, in the workbook's tab order). */
   sheet?: number
+  /** Rows of the sheet skipped above its header (or above its data with `header: false`); detected if left out. */
+  skipRows?: number
   /** Names and types of the columns, in file order (same count as detected): a {@link ColumnType} or the detected type. */
   columns?: { name: string; type: string }[]
 }
 
 /** Something wrong in the file: shown in the preview, and the reason a row is rejected on import. */
 export interface Problem {
-  kind: 'ragged_row' | 'broken_quote' | 'cast' | 'mixed_types' | 'invalid_encoding' | 'invalid_json' | 'other'
+  kind:
+    | 'ragged_row'
+    | 'broken_quote'
+    | 'cast'
+    | 'mixed_types'
+    | 'invalid_encoding'
+    | 'invalid_json'
+    | 'cell_error'
+    | 'merged_cells'
+    | 'other'
   /** Line in the file (1-based, header included) when DuckDB's reader reports it. */
   line?: number
   /** Data row (1-based) for problems found after parsing (self-describing formats, type profiles). */
@@ -53,7 +65,9 @@ export interface Resolved {
   spec: SourceSpec
   encoding: TextEncoding | null
   sheet: number | null
-  /** Warnings from profiling the sample (mixed types). */
+  /** For a worksheet: which of its rows make the table. */
+  sheetRead?: SheetRead
+  /** Warnings from profiling the sample (mixed types), or what a worksheet's cells lose (errors, merges). */
   warnings: Problem[]
   /** `lines`: how many lines a partial sample holds (its last record may be cut). */
   sample: { path: string; wholeFile: boolean; lines?: number }
@@ -79,26 +93,26 @@ export async function resolveSource(
   if (!file.format) throw new AppError(409, 'file_not_ready', 'The upload is not complete')
   const original = path.join(fileDir, 'original')
   if (file.format === 'parquet') return resolveSelfDescribing(con, 'parquet', original, null, options)
-  let csvPath: string
-  let encoding: TextEncoding | null = options.encoding ?? file.encoding
-  let sheet: number | null = null
   if (file.format === 'xlsx') {
-    const sheets = file.sheets ?? []
-    sheet = options.sheet ?? 0
-    const info = sheets[sheet]
-    if (!info) throw new AppError(400, 'unknown_sheet', `The workbook has ${sheets.length} sheets`)
-    csvPath = path.join(fileDir, info.csv)
-    encoding = null
-  } else {
-    const enc = encoding ?? 'utf-8'
-    // DuckDB's CSV reader skips a UTF-8 byte-order mark itself (line numbers unchanged): no copy needed.
-    const direct = enc === 'utf-8-bom' && (file.format === 'csv' || file.format === 'tsv')
-    csvPath = direct ? original : await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
-    if (file.format === 'json') return resolveSelfDescribing(con, 'json', csvPath, encoding, options)
-    if (file.format === 'ndjson') {
-      const { clean, invalid } = await splitNdjson(csvPath, path.join(fileDir, `clean-${enc}.ndjson`))
-      return { ...(await resolveSelfDescribing(con, 'json', clean, encoding, options)), invalidLines: invalid }
+    // A worksheet becomes a typed Parquet table of the chosen rows, then reads as any Parquet upload.
+    const prepared = await prepareSheet(con, file, fileDir, options)
+    return {
+      ...(await resolveSelfDescribing(con, 'parquet', prepared.parquet, null, options)),
+      sheet: prepared.index,
+      sheetRead: prepared.read,
+      warnings: prepared.warnings,
     }
+  }
+  const encoding: TextEncoding | null = options.encoding ?? file.encoding
+  const sheet: number | null = null
+  const enc = encoding ?? 'utf-8'
+  // DuckDB's CSV reader skips a UTF-8 byte-order mark itself (line numbers unchanged): no copy needed.
+  const direct = enc === 'utf-8-bom' && (file.format === 'csv' || file.format === 'tsv')
+  const csvPath = direct ? original : await utf8Version(original, enc, path.join(fileDir, `utf8-${enc}.txt`))
+  if (file.format === 'json') return resolveSelfDescribing(con, 'json', csvPath, encoding, options)
+  if (file.format === 'ndjson') {
+    const { clean, invalid } = await splitNdjson(csvPath, path.join(fileDir, `clean-${enc}.ndjson`))
+    return { ...(await resolveSelfDescribing(con, 'json', clean, encoding, options)), invalidLines: invalid }
   }
 
   const text = (await head(csvPath, 256 * 1024)).toString('utf8').replace(/^\uFEFF/, '')

@@ -24,6 +24,10 @@ export interface ZipEntry {
   name: string
   compressedSize: number
   uncompressedSize: number
+  /** 0: stored, 8: deflated (the only two methods an .xlsx uses). */
+  method: number
+  /** Offset of the entry's local header in the archive. */
+  localHeaderOffset: number
 }
 
 const EOCD = 0x06054b50
@@ -62,11 +66,13 @@ export async function checkZip(file: string, limits: ZipLimits): Promise<ZipEntr
     for (let at = 0, i = 0; i < count; i++) {
       if (at + 46 > directory.length || directory.readUInt32LE(at) !== CENTRAL)
         throw new ZipBombError('the central directory is damaged')
+      const method = directory.readUInt16LE(at + 10)
       const compressedSize = directory.readUInt32LE(at + 20)
       const uncompressedSize = directory.readUInt32LE(at + 24)
       const nameLength = directory.readUInt16LE(at + 28)
       const extraLength = directory.readUInt16LE(at + 30)
       const commentLength = directory.readUInt16LE(at + 32)
+      const localHeaderOffset = directory.readUInt32LE(at + 42)
       const name = directory.toString('utf8', at + 46, at + 46 + nameLength)
       at += 46 + nameLength + extraLength + commentLength
       if (compressedSize === 0xffffffff || uncompressedSize === 0xffffffff)
@@ -79,7 +85,7 @@ export async function checkZip(file: string, limits: ZipLimits): Promise<ZipEntr
       const entryLimit = limits.maxEntryBytes?.[name]
       if (entryLimit !== undefined && uncompressedSize > entryLimit)
         throw new ZipBombError(`${name} is ${uncompressedSize} bytes uncompressed; at most ${entryLimit} are taken`)
-      entries.push({ name, compressedSize, uncompressedSize })
+      entries.push({ name, compressedSize, uncompressedSize, method, localHeaderOffset })
     }
     if (total > limits.maxUncompressedBytes)
       throw new ZipBombError(`expands to ${total} bytes; at most ${limits.maxUncompressedBytes} are taken`)

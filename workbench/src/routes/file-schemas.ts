@@ -12,7 +12,12 @@ export const FileParams = WorkspaceParam.extend({ fileId: z.string().min(1).max(
 export const ImportParams = WorkspaceParam.extend({ importId: z.string().min(1).max(100) })
 export const TableParams = WorkspaceParam.extend({ table: z.string().min(1).max(100) })
 
-export const Sheet = z.object({ index: z.number(), name: z.string(), rows: z.number() })
+export const Sheet = z.object({
+  index: z.number().openapi({ description: "Position in the workbook's tab order (0-based)" }),
+  name: z.string().openapi({ description: 'The tab name' }),
+  rows: z.number().openapi({ description: 'Number of the last row with a value' }),
+  hidden: z.boolean(),
+})
 
 export const FileRecord = z
   .object({
@@ -24,7 +29,14 @@ export const FileRecord = z
     received: z.number().openapi({ description: 'Bytes the server holds: where a resumed upload continues' }),
     format: z.enum(['csv', 'tsv', 'xlsx', 'parquet', 'json', 'ndjson']).nullable(),
     encoding: z.enum(ENCODINGS).nullable(),
-    sheets: z.array(Sheet.extend({ csv: z.string() })).nullable(),
+    sheets: z
+      .array(
+        Sheet.extend({
+          columns: z.number(),
+          headerRow: z.number().openapi({ description: 'The row that looks like the header (1-based; 0: empty)' }),
+        }),
+      )
+      .nullable(),
     createdBy: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -45,6 +57,13 @@ export const ReadOptions = z
     quote: z.string().max(1).optional(),
     header: z.boolean().optional(),
     sheet: z.number().int().min(0).optional(),
+    skipRows: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_048_575)
+      .optional()
+      .openapi({ description: 'Workbooks: rows skipped above the header row (detected when left out)' }),
     columns: z
       .array(
         z.object({
@@ -65,7 +84,17 @@ export const ReadOptions = z
 
 export const Problem = z
   .object({
-    kind: z.enum(['ragged_row', 'broken_quote', 'cast', 'mixed_types', 'invalid_encoding', 'invalid_json', 'other']),
+    kind: z.enum([
+      'ragged_row',
+      'broken_quote',
+      'cast',
+      'mixed_types',
+      'invalid_encoding',
+      'invalid_json',
+      'cell_error',
+      'merged_cells',
+      'other',
+    ]),
     line: z.number().optional(),
     row: z.number().optional(),
     column: z.string().optional(),
@@ -84,6 +113,8 @@ export const Preview = z
     header: z.boolean().nullable(),
     sheet: z.number().nullable(),
     sheets: z.array(Sheet).nullable(),
+    skipRows: z.number().nullable(),
+    detectedHeaderRow: z.number().nullable(),
     columns: z.array(z.object({ source: z.string(), name: z.string(), type: z.string() })),
     rows: z.array(z.array(z.unknown())),
     problems: z.array(Problem),

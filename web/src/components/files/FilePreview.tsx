@@ -107,7 +107,7 @@ export function FilePreview({
               </select>
             </label>
           )}
-          {textual && (
+          {textual && file.format !== 'xlsx' && (
             <label>
               Delimiter
               <select
@@ -137,15 +137,25 @@ export function FilePreview({
               Sheet
               <select
                 value={options.sheet ?? preview.sheet ?? 0}
-                onChange={(e) => change({ sheet: Number(e.currentTarget.value) })}
+                // Another sheet has its own header row: the detected one applies again.
+                onChange={(e) => change({ sheet: Number(e.currentTarget.value), skipRows: undefined })}
               >
                 {preview.sheets.map((s) => (
                   <option key={s.index} value={s.index}>
-                    {s.name} ({s.rows} rows)
+                    {s.name} ({s.rows} rows{s.hidden ? ', hidden' : ''})
                   </option>
                 ))}
               </select>
             </label>
+          )}
+          {preview.skipRows !== null && (
+            <SkipRows
+              key={`${preview.sheet}-${preview.skipRows}`}
+              value={preview.skipRows}
+              header={preview.header ?? true}
+              detectedHeaderRow={preview.detectedHeaderRow ?? 0}
+              onChange={(skipRows) => change({ skipRows })}
+            />
           )}
         </fieldset>
       )}
@@ -160,7 +170,8 @@ export function FilePreview({
             <ul data-testid="problems">
               {preview.problems.map((p, i) => (
                 <li key={i}>
-                  {PROBLEM_LABELS[p.kind] ?? p.kind} {problemPlace(p)}
+                  {PROBLEM_LABELS[p.kind] ?? p.kind}
+                  {problemPlace(p) ? ` ${problemPlace(p)}` : ''}
                   {p.column ? ` (column ${p.column})` : ''}: {p.message}
                 </li>
               ))}
@@ -242,5 +253,51 @@ export function FilePreview({
       )}
       {result && <ImportResultView result={result} />}
     </section>
+  )
+}
+
+/**
+ * Rows skipped above a sheet's table (title rows, notes, blank rows), pre-filled with what the sheet suggests;
+ * applied when the field is left or Enter is pressed, so typing "12" does not preview row 1 first.
+ */
+function SkipRows({
+  value,
+  header,
+  detectedHeaderRow,
+  onChange,
+}: {
+  value: number
+  header: boolean
+  detectedHeaderRow: number
+  onChange: (skipRows: number) => void
+}) {
+  const [draft, setDraft] = useState(String(value))
+  const apply = () => {
+    const n = Number(draft)
+    if (Number.isInteger(n) && n >= 0 && n !== value) onChange(n)
+  }
+  return (
+    <>
+      <label>
+        Skip rows
+        <input
+          type="number"
+          min={0}
+          value={draft}
+          onChange={(e) => setDraft(e.currentTarget.value)}
+          onBlur={apply}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault()
+              apply()
+            }
+          }}
+        />
+      </label>
+      <output data-testid="header-row">
+        {header ? `Header row ${value + 1}` : `Data from row ${value + 1}`}
+        {detectedHeaderRow > 0 ? ` (detected: row ${detectedHeaderRow})` : ''}
+      </output>
+    </>
   )
 }

@@ -12,12 +12,21 @@ export interface UploadedFile {
   received: number
   format: 'csv' | 'tsv' | 'xlsx' | 'parquet' | 'json' | 'ndjson' | null
   encoding: TextEncoding | null
-  sheets: { index: number; name: string; rows: number }[] | null
+  sheets: { index: number; name: string; rows: number; hidden: boolean }[] | null
   createdAt: string
 }
 
 export interface Problem {
-  kind: 'ragged_row' | 'broken_quote' | 'cast' | 'mixed_types' | 'invalid_encoding' | 'invalid_json' | 'other'
+  kind:
+    | 'ragged_row'
+    | 'broken_quote'
+    | 'cast'
+    | 'mixed_types'
+    | 'invalid_encoding'
+    | 'invalid_json'
+    | 'cell_error'
+    | 'merged_cells'
+    | 'other'
   line?: number
   row?: number
   column?: string
@@ -31,6 +40,8 @@ export interface ReadOptions {
   quote?: string
   header?: boolean
   sheet?: number
+  /** Workbooks: rows skipped above the header row. */
+  skipRows?: number
   columns?: { name: string; type: string }[]
 }
 
@@ -42,7 +53,10 @@ export interface Preview {
   quote: string | null
   header: boolean | null
   sheet: number | null
-  sheets: { index: number; name: string; rows: number }[] | null
+  sheets: { index: number; name: string; rows: number; hidden: boolean }[] | null
+  /** Workbooks: rows skipped above the header in force, and the header row the sheet suggests (1-based). */
+  skipRows: number | null
+  detectedHeaderRow: number | null
   columns: { source: string; name: string; type: string }[]
   rows: unknown[][]
   problems: Problem[]
@@ -78,6 +92,8 @@ export const PROBLEM_LABELS: Record<string, string> = {
   mixed_types: 'Mixed types',
   invalid_encoding: 'Invalid characters for the encoding',
   invalid_json: 'Invalid JSON',
+  cell_error: 'Cell imported as NULL',
+  merged_cells: 'Merged cells',
   other: 'Problem',
 }
 
