@@ -65,6 +65,8 @@ export type ColumnTags = (columns: readonly string[]) => string[][]
  */
 export class CatalogService {
   readonly db
+  /** The whole metadata DB (names of notebooks and pipelines for usage, connections for sources). */
+  readonly metadata: Kysely<Database>
   /** This process's in-memory search indexes (kept in step with the metadata DB, which other servers share). */
   readonly search: SearchIndexes
   readonly #deps: CatalogServiceDeps
@@ -75,6 +77,7 @@ export class CatalogService {
   constructor(deps: CatalogServiceDeps) {
     this.#deps = deps
     this.db = catalogDb(deps.db)
+    this.metadata = deps.db
     this.search = new SearchIndexes(this.db)
   }
 

@@ -21,6 +21,7 @@ import type { Context } from 'hono'
 import { authorize, can, currentPrincipal, currentWorkspace } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { roleAtLeast } from '../auth/principal.ts'
+import { withNodeAssets, withProducerNames } from '../catalog/asset-links.ts'
 import type { CatalogService, ColumnTags } from '../catalog/catalog-service.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
@@ -273,10 +274,14 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
         const asset = await load(c)
         const { column, direction, depth } = c.req.valid('query')
         const table = `${asset.schema}.${asset.name}`.toLowerCase()
-        return c.json(
-          await lineageGraph(ready().db, { workspaceId: asset.workspaceId, table, column, direction, depth }),
-          200,
-        )
+        const graph = await lineageGraph(ready().db, {
+          workspaceId: asset.workspaceId,
+          table,
+          column,
+          direction,
+          depth,
+        })
+        return c.json({ ...graph, nodes: await withNodeAssets(ready().metadata, asset.workspaceId, graph.nodes) }, 200)
       },
     )
     .openapi(
@@ -292,7 +297,8 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
       { ...usageRoute, middleware: [authorize(identity, can.workspace('viewer'), 'catalog.assets.usage')] },
       async (c) => {
         const asset = await load(c)
-        return c.json(await assetUsage(ready().db, asset.workspaceId, `${asset.schema}.${asset.name}`), 200)
+        const usage = await assetUsage(ready().db, asset.workspaceId, `${asset.schema}.${asset.name}`)
+        return c.json(await withProducerNames(ready().metadata, asset.workspaceId, usage), 200)
       },
     )
 }
