@@ -300,7 +300,8 @@ export class CatalogService {
   }
 
   /**
-   * Classification on discovery: the tables this run added or whose columns changed are sampled and classified.
+   * Classification on discovery: the tables (not views) this run added or whose columns changed are sampled (their
+   * first rows) and classified.
    * High-confidence findings (emails, IBANs, card numbers) are masked at once, pending review; the others are
    * proposals. A table that cannot be sampled is logged and skipped; the run's result is not affected.
    */
@@ -318,6 +319,8 @@ export class CatalogService {
       .distinct()
       .where('a.source_id', '=', sourceId)
       .where('a.gone_at', 'is', null)
+      // Sampling a view computes it (a view over a huge join can run for minutes): views wait for the button.
+      .where('a.kind', '=', 'table')
       .where('h.at', '>=', run.started_at)
       .where('h.change', 'in', ['asset_added', 'asset_back', 'column_added', 'column_changed'])
       .orderBy('h.asset_id')
@@ -326,7 +329,8 @@ export class CatalogService {
     for (const { asset_id } of changed) {
       try {
         const asset = await loadAssetColumns(this.db, workspaceId, asset_id)
-        if (asset) await detectPersonalData(this.db, asset, source)
+        // The first rows, not a random sample: a random sample scans and sorts the whole table on most engines.
+        if (asset) await detectPersonalData(this.db, asset, source, { mode: 'first' })
       } catch (err) {
         this.#deps.logger.warn({ err, workspaceId, assetId: asset_id }, 'personal data detection skipped')
       }
