@@ -19,6 +19,7 @@ import type { Logger } from 'pino'
 import type { Database } from '../db/schema.ts'
 import { AppError } from '../http/errors.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
+import { type ColumnTags, planAssetMasking } from './asset-masking.ts'
 import { catalogDb } from './catalog-db.ts'
 import { isInternalTable, listWorkspaceTables, type WorkspaceTable } from './workspace-tables.ts'
 
@@ -55,9 +56,6 @@ export const WORKSPACE_DUCKDB_SOURCE = 'Workspace DuckDB'
  * rest wait for "Detect personal data" or a later change.
  */
 export const MAX_DETECTIONS_PER_RUN = 100
-
-/** Masking tags of result columns, in order (`[]` leaves a column clear). */
-export type ColumnTags = (columns: readonly string[]) => string[][]
 
 /**
  * The catalog inside the workbench: resolves sources, runs discovery in the background (one run per source at a
@@ -371,30 +369,14 @@ export class CatalogService {
   }
 
   /**
-   * Which columns of an asset are masked, by the rule SQL results follow (`planResultMasking` on
-   * `SELECT * FROM` the asset): its own accepted or pending tags, and on the workspace DuckDB the tags its
-   * columns inherit through recorded lineage (a table computed from a tagged column). Previews, profiles and
-   * notebook results therefore agree. If planning fails, every column is masked.
+   * Which columns of an asset are masked, by the rule SQL results follow (see `planAssetMasking`); if planning
+   * fails, every column is masked.
    */
   async assetMasking(
     asset: Pick<AssetWithColumns, 'workspaceId' | 'sourceId' | 'schema' | 'name'>,
   ): Promise<ColumnTags> {
     try {
-      const source = await this.db
-        .selectFrom('catalog_sources')
-        .select(['kind', 'connection_id'])
-        .where('id', '=', asset.sourceId)
-        .executeTakeFirstOrThrow()
-      const workspaceDuckdb = source.kind === 'duckdb' && !source.connection_id
-      const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
-      const plan = await planResultMasking(this.db, this.#deps.parse, {
-        workspaceId: asset.workspaceId,
-        sourceIds: [asset.sourceId],
-        sql: `SELECT * FROM ${quote(asset.schema)}.${quote(asset.name)}`,
-        defaultSchema: workspaceDuckdb ? 'main' : undefined,
-        followLineage: workspaceDuckdb,
-      })
-      return (columns) => plan.tagsFor(columns)
+      return await planAssetMasking(this.db, this.#deps.parse, asset)
     } catch (err) {
       this.#deps.logger.warn(
         { err, asset: `${asset.schema}.${asset.name}` },
