@@ -137,7 +137,8 @@ describe.each(DATABASE_KINDS)('the catalog in the first hour on %s', (kind) => {
     const runner = new DuckDbSqlRunner(duckdb)
     await runner.run({ connection: 'duckdb', sql: 'CREATE TABLE totals AS SELECT 1 AS n', idempotencyKey: 'run-1:s' })
     expect(
-      (await duckdb.query("SELECT count(*)::INTEGER FROM duckdb_tables() WHERE table_name = '_workbench_step_runs'")).rows,
+      (await duckdb.query("SELECT count(*)::INTEGER FROM duckdb_tables() WHERE table_name = '_workbench_step_runs'"))
+        .rows,
     ).toEqual([[1]])
     void catalog.tablesChanged(workspaceId)
 
