@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { TagProposal } from './preview/classify.ts'
 import { beginAssetSearchChange, refreshAssetTags, refreshSearchDocuments } from './search/search-documents.ts'
-import type { CatalogTables, TagStatus } from './types.ts'
+import { type CatalogTables, MASKING_STATUSES, type TagStatus } from './types.ts'
 
 /** Tags are free text (`finance`, `gold`) or classifications (`PII.email`); this keeps them tidy. */
 export const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}_.:\- ]{0,62}$/u
@@ -33,6 +33,7 @@ export interface AssetDetail {
     description: string | null
     sourceComment: string | null
     tags: string[]
+    maskedBy: string[]
   }[]
 }
 
@@ -119,6 +120,8 @@ export async function getAsset(
       description: c.description,
       sourceComment: c.source_comment,
       tags: tags.filter((t) => t.column_name === c.name && t.status === 'accepted').map((t) => t.tag),
+      // What masks this column now: accepted tags and high-confidence findings pending review.
+      maskedBy: tags.filter((t) => t.column_name === c.name && MASKING_STATUSES.includes(t.status)).map((t) => t.tag),
     })),
   }
 }
@@ -207,7 +210,11 @@ export async function setTags(
   return { problems }
 }
 
-/** Records classifier proposals; a tag already accepted or rejected for that column is left as the user set it. */
+/**
+ * Records classifier findings: high-confidence ones as `pending` (masked at once, until a user accepts or rejects
+ * them), the others as `proposed`. A tag a user accepted or rejected is left as they set it; a `proposed` tag
+ * found again with high confidence becomes `pending`. Returns how many tags were added or raised to `pending`.
+ */
 export async function proposeTags(
   db: Kysely<CatalogTables>,
   assetId: string,
@@ -221,12 +228,17 @@ export async function proposeTags(
         asset_id: assetId,
         column_name: p.column,
         tag: p.tag,
-        status: 'proposed' as const,
+        status: p.confidence === 'high' ? ('pending' as const) : ('proposed' as const),
         reason: p.reason,
         created_by: null,
       })),
     )
-    .onConflict((oc) => oc.columns(['asset_id', 'column_name', 'tag']).doNothing())
+    .onConflict((oc) =>
+      oc
+        .columns(['asset_id', 'column_name', 'tag'])
+        .doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), reason: eb.ref('excluded.reason') }))
+        .where(sql<boolean>`catalog_tags.status = 'proposed' AND excluded.status = 'pending'`),
+    )
     .returning('tag')
     .execute()
   return res.length

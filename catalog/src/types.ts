@@ -106,7 +106,15 @@ export interface CatalogColumnsTable {
   description: string | null
 }
 
-export type TagStatus = 'accepted' | 'proposed' | 'rejected'
+/**
+ * `accepted`: a user confirmed it; `pending`: a high-confidence finding of the classifier (emails, IBANs, card
+ * numbers by value), masked at once until a user accepts or rejects it; `proposed`: a low-confidence finding, not
+ * masked; `rejected`: kept so the classifier does not propose it again.
+ */
+export type TagStatus = 'accepted' | 'pending' | 'proposed' | 'rejected'
+
+/** Statuses whose masking tags mask values (previews, profiles, SQL results). */
+export const MASKING_STATUSES: readonly TagStatus[] = ['accepted', 'pending']
 
 export interface CatalogTagsTable {
   asset_id: string

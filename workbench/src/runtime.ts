@@ -283,7 +283,8 @@ export async function startWorkbench(
         handlers: ownHandlers,
         reporter: pipelinesModule.reporter,
       })
-    files = startFiles(db, config, logger, cleanups, workspaceDatabases.get)
+    // Imported and dropped tables reach the catalog at once.
+    files = startFiles(db, config, logger, cleanups, workspaceDatabases.get, (ws) => void catalog?.tablesChanged(ws))
     catalog = new CatalogService({
       db: db.db,
       logger,
@@ -368,6 +369,7 @@ function startFiles(
   logger: Logger,
   cleanups: (() => Promise<void>)[],
   duckdb: WorkspaceDuckdb,
+  onTablesChanged: (workspaceId: string) => void,
 ): FilesDeps {
   const uploads = new UploadService(db.db, new FileStorage(config.dataDir), config.files)
   const sweep = () =>
@@ -379,7 +381,7 @@ function startFiles(
   const timer = setInterval(sweep, Math.min(config.files.staleAfterMs, 10 * 60_000))
   timer.unref()
   cleanups.push(async () => clearInterval(timer))
-  return { uploads, imports: new ImportService(db.db, uploads, duckdb) }
+  return { uploads, imports: new ImportService(db.db, uploads, duckdb, onTablesChanged) }
 }
 
 /** Like Promise.all, but waits for every promise, so nothing is still starting when we clean up. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { CatalogTables } from '../types.ts'
+import { type CatalogTables, MASKING_STATUSES } from '../types.ts'
 
 export interface AssetWithColumns {
   id: string
@@ -13,7 +13,7 @@ export interface AssetWithColumns {
   columns: { name: string; type: string; nullable: boolean; tags: string[] }[]
 }
 
-/** An asset with its columns (in order) and each column's accepted tags; undefined when it does not exist. */
+/** An asset with its columns (in order) and each column's masking-relevant tags (accepted or pending review); undefined when it does not exist. */
 export async function loadAssetColumns(
   db: Kysely<CatalogTables>,
   workspaceId: string,
@@ -32,7 +32,7 @@ export async function loadAssetColumns(
       .selectFrom('catalog_tags')
       .select(['column_name', 'tag'])
       .where('asset_id', '=', assetId)
-      .where('status', '=', 'accepted')
+      .where('status', 'in', MASKING_STATUSES)
       .execute(),
   ])
   const assetTags = tags.filter((t) => t.column_name === '').map((t) => t.tag)

@@ -9,6 +9,11 @@ export interface PreviewOptions {
   mode?: 'first' | 'random'
   /** Return PII values in clear (the caller checked the capability and audits the read). */
   unmask?: boolean
+  /**
+   * Masking tags of the sampled columns, in order (the workbench passes its lineage-based plan, the rule SQL
+   * results follow, so a table derived from a tagged column is masked here too). Default: the asset's own tags.
+   */
+  tagsFor?: (columns: readonly string[]) => string[][]
 }
 
 export interface Preview {
@@ -49,7 +54,12 @@ export async function previewAsset(
   const mode = options.mode ?? 'first'
   const page = await source.runSql(sampleSql(source.dialect, asset.schema, asset.name, limit, mode), { limit })
   const tagsOf = new Map(asset.columns.map((c) => [c.name, c.tags]))
-  const columns = page.columns.map((c) => ({ name: c.name, type: c.type, tags: tagsOf.get(c.name) ?? [] }))
+  const planned = options.tagsFor?.(page.columns.map((c) => c.name))
+  const columns = page.columns.map((c, i) => ({
+    name: c.name,
+    type: c.type,
+    tags: planned ? (planned[i] ?? []) : (tagsOf.get(c.name) ?? []),
+  }))
   const unmasked = options.unmask === true
   return {
     columns,

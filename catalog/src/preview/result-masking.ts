@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import { baseTablesIn, queryLineage, tableKey } from '../lineage/extract.ts'
 import type { ParseSql } from '../lineage/record.ts'
 import { shapeStatement, splitStatements, stripComments } from '../lineage/statements.ts'
-import type { CatalogTables } from '../types.ts'
+import { type CatalogTables, MASKING_STATUSES } from '../types.ts'
 import { MASKED_TAGS } from './masking.ts'
 
 /** Where a SQL result came from: a catalog source of the workspace (its DuckDB or a connection). */
@@ -180,7 +180,7 @@ async function taggedColumns(db: Kysely<CatalogTables>, workspaceId: string, sou
     .select(['a.schema_name', 'a.name', 't.column_name', 't.tag'])
     .where('a.workspace_id', '=', workspaceId)
     .where('a.source_id', 'in', sourceIds)
-    .where('t.status', '=', 'accepted')
+    .where('t.status', 'in', MASKING_STATUSES)
     .where('t.tag', 'in', MASKED_TAGS)
     .execute()
   const out = new Map<string, Tags>()

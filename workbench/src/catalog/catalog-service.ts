@@ -1,10 +1,13 @@
 import {
+  type AssetWithColumns,
   type DiscoveryResult,
   type DiscoverySource,
+  detectPersonalData,
   discover,
   duckdbSource,
   ensureSource,
   type LineageProducer,
+  loadAssetColumns,
   type ParseSql,
   planResultMasking,
   type ResultMaskPlan,
@@ -16,7 +19,9 @@ import type { Logger } from 'pino'
 import type { Database } from '../db/schema.ts'
 import { AppError } from '../http/errors.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
+import { type ColumnTags, planAssetMasking } from './asset-masking.ts'
 import { catalogDb } from './catalog-db.ts'
+import { isInternalTable, listWorkspaceTables, type WorkspaceTable } from './workspace-tables.ts'
 
 /** Resolves a connection into a catalog source (the connections service in the running workbench). */
 /** `signal`: a statement of the source is cancelled on the connection's server when it aborts. */
@@ -46,19 +51,31 @@ export type SourceRefresh =
 export const WORKSPACE_DUCKDB_SOURCE = 'Workspace DuckDB'
 
 /**
+ * Tables classified after one discovery run (new tables, tables back, tables with new or retyped columns): each
+ * costs a sample read on the source, so a run that brings thousands of tables classifies the first ones and the
+ * rest wait for "Detect personal data" or a later change.
+ */
+export const MAX_DETECTIONS_PER_RUN = 100
+
+/**
  * The catalog inside the workbench: resolves sources, runs discovery in the background (one run per source at a
  * time) and records lineage. The catalog package does the work; this class owns wiring and concurrency.
  */
 export class CatalogService {
   readonly db
+  /** The whole metadata DB (names of notebooks and pipelines for usage, connections for sources). */
+  readonly metadata: Kysely<Database>
   /** This process's in-memory search indexes (kept in step with the metadata DB, which other servers share). */
   readonly search: SearchIndexes
   readonly #deps: CatalogServiceDeps
   readonly #running = new Map<string, Promise<DiscoveryResult>>()
+  /** Per workspace: the rediscovery of its DuckDB queued after a write (one at a time, later writes join it). */
+  readonly #queued = new Map<string, Promise<void>>()
 
   constructor(deps: CatalogServiceDeps) {
     this.#deps = deps
     this.db = catalogDb(deps.db)
+    this.metadata = deps.db
     this.search = new SearchIndexes(this.db)
   }
 
@@ -77,9 +94,59 @@ export class CatalogService {
     return rows.length
   }
 
+  /** The user's tables of the workspace DuckDB with their columns, read live (internal tables hidden). */
+  async workspaceTables(workspaceId: string, options: { signal?: AbortSignal } = {}): Promise<WorkspaceTable[]> {
+    const open = this.#deps.workspaceDuckdb
+    if (!open) throw new AppError(503, 'duckdb_unavailable', 'The workspace DuckDB is not available')
+    const duckdb = await open(workspaceId)
+    return listWorkspaceTables(duckdb, { timeoutMs: this.#deps.statementTimeoutMs ?? 60_000, signal: options.signal })
+  }
+
   /** The workspace's own DuckDB source (created on first use). */
   workspaceSource(workspaceId: string): Promise<string> {
     return ensureSource(this.db, { workspaceId, kind: 'duckdb', name: WORKSPACE_DUCKDB_SOURCE })
+  }
+
+  /**
+   * Catalogues a connection of the workspace and starts its first discovery at once (the answer carries its run
+   * id, or null when the connection cannot be read now: the hourly run and the button try again). A connection
+   * is catalogued once, under one name.
+   */
+  async addConnectionSource(
+    workspaceId: string,
+    input: { name: string; connectionId: string },
+    userId: string | null,
+  ): Promise<{ id: string; runId: string | null }> {
+    const connection = await this.#deps.db
+      .selectFrom('connections')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', input.connectionId)
+      .executeTakeFirst()
+    if (!connection)
+      throw new AppError(404, 'connection_not_found', `No connection with id ${input.connectionId} in this workspace`)
+    const existing = await this.db
+      .selectFrom('catalog_sources')
+      .select(['name', 'connection_id'])
+      .where('workspace_id', '=', workspaceId)
+      .where((eb) => eb.or([eb('name', '=', input.name), eb('connection_id', '=', input.connectionId)]))
+      .executeTakeFirst()
+    if (existing)
+      throw new AppError(
+        409,
+        'catalog_source_exists',
+        existing.name === input.name
+          ? `A source named ${input.name} already exists`
+          : `This connection is already catalogued as ${existing.name}`,
+      )
+    const id = await ensureSource(this.db, { workspaceId, kind: 'connection', ...input })
+    try {
+      const { runId } = await this.#start(workspaceId, id, userId)
+      return { id, runId }
+    } catch (err) {
+      this.#deps.logger.warn({ err, workspaceId, sourceId: id }, 'first discovery of a new source could not start')
+      return { id, runId: null }
+    }
   }
 
   /**
@@ -104,7 +171,7 @@ export class CatalogService {
       const duckdb = await open(workspaceId)
       const timeoutMs = this.#deps.statementTimeoutMs ?? 60_000
       const { signal } = options
-      return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs, signal }))
+      return duckdbSource((sql, o) => duckdb.query(sql, { ...o, timeoutMs, signal }), { exclude: isInternalTable })
     }
     const resolved = row.connection_id
       ? await this.#deps.connectionSources?.(workspaceId, row.connection_id, options)
@@ -149,11 +216,12 @@ export class CatalogService {
       triggeredBy: userId,
       onStart: resolveRun,
     })
-      .then((result) => {
+      .then(async (result) => {
         this.#deps.logger.info(
           { workspaceId, sourceId, ...result, errors: result.errors.length },
           'catalog discovery finished',
         )
+        await this.#detectChanged(workspaceId, sourceId, result.runId, source)
         return result
       })
       .catch((err: unknown) => {
@@ -229,9 +297,93 @@ export class CatalogService {
     }
   }
 
-  /** Waits for every discovery in progress (tests and shutdown). */
+  /**
+   * Classification on discovery: the tables (not views) this run added or whose columns changed are sampled (their
+   * first rows) and classified.
+   * High-confidence findings (emails, IBANs, card numbers) are masked at once, pending review; the others are
+   * proposals. A table that cannot be sampled is logged and skipped; the run's result is not affected.
+   */
+  async #detectChanged(workspaceId: string, sourceId: string, runId: string, source: DiscoverySource) {
+    const run = await this.db
+      .selectFrom('catalog_discovery_runs')
+      .select('started_at')
+      .where('id', '=', runId)
+      .executeTakeFirst()
+    if (!run || !source.runSql) return
+    const changed = await this.db
+      .selectFrom('catalog_schema_history as h')
+      .innerJoin('catalog_assets as a', 'a.id', 'h.asset_id')
+      .select('h.asset_id')
+      .distinct()
+      .where('a.source_id', '=', sourceId)
+      .where('a.gone_at', 'is', null)
+      // Sampling a view computes it (a view over a huge join can run for minutes): views wait for the button.
+      .where('a.kind', '=', 'table')
+      .where('h.at', '>=', run.started_at)
+      .where('h.change', 'in', ['asset_added', 'asset_back', 'column_added', 'column_changed'])
+      .orderBy('h.asset_id')
+      .limit(MAX_DETECTIONS_PER_RUN)
+      .execute()
+    for (const { asset_id } of changed) {
+      try {
+        const asset = await loadAssetColumns(this.db, workspaceId, asset_id)
+        // The first rows, not a random sample: a random sample scans and sorts the whole table on most engines.
+        if (asset) await detectPersonalData(this.db, asset, source, { mode: 'first' })
+      } catch (err) {
+        this.#deps.logger.warn({ err, workspaceId, assetId: asset_id }, 'personal data detection skipped')
+      }
+    }
+  }
+
+  /**
+   * A notebook, an import or a pipeline wrote tables of the workspace DuckDB: rediscover it now (new tables are
+   * searchable and classified without waiting for the hourly run). Writes during a run queue one more run after
+   * it, as that run may have read the database before them; writes while one is queued join it.
+   */
+  tablesChanged(workspaceId: string): Promise<void> {
+    const queued = this.#queued.get(workspaceId)
+    if (queued) return queued
+    if (!this.#deps.workspaceDuckdb) return Promise.resolve()
+    let next: Promise<void> | undefined
+    const rediscover = async () => {
+      const sourceId = await this.workspaceSource(workspaceId)
+      await this.#running.get(sourceId)?.catch(() => {})
+      // From here on the run reads the database after the write: a later write queues its own run.
+      if (this.#queued.get(workspaceId) === next) this.#queued.delete(workspaceId)
+      const { done } = await this.#start(workspaceId, sourceId, null)
+      await done
+    }
+    next = rediscover()
+      .catch((err: unknown) => this.#deps.logger.warn({ err, workspaceId }, 'catalog rediscovery after a write failed'))
+      .finally(() => {
+        if (this.#queued.get(workspaceId) === next) this.#queued.delete(workspaceId)
+      })
+    this.#queued.set(workspaceId, next)
+    return next
+  }
+
+  /** Waits for every discovery in progress or queued (tests and shutdown). */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.#running.values()])
+    while (this.#running.size > 0 || this.#queued.size > 0)
+      await Promise.allSettled([...this.#running.values(), ...this.#queued.values()])
+  }
+
+  /**
+   * Which columns of an asset are masked, by the rule SQL results follow (see `planAssetMasking`); if planning
+   * fails, every column is masked.
+   */
+  async assetMasking(
+    asset: Pick<AssetWithColumns, 'workspaceId' | 'sourceId' | 'schema' | 'name'>,
+  ): Promise<ColumnTags> {
+    try {
+      return await planAssetMasking(this.db, this.#deps.parse, asset)
+    } catch (err) {
+      this.#deps.logger.warn(
+        { err, asset: `${asset.schema}.${asset.name}` },
+        'asset masking could not be planned: masking everything',
+      )
+      return (columns) => columns.map(() => ['sensitive'])
+    }
   }
 
   /** The lineage ingestion entry point for notebook executions and pipeline runs (never throws on bad SQL). */

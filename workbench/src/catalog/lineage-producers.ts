@@ -1,3 +1,4 @@
+import { splitStatements, stripComments } from '@workbench/catalog'
 import type { ExpressionScope } from '@workbench/orchestrator/spec'
 import { render } from '@workbench/orchestrator/spec'
 import type { Kysely } from 'kysely'
@@ -20,6 +21,8 @@ export function notebookLineage(
   return async (event) => {
     const service = catalog()
     if (!service || event.connection !== 'duckdb' || !event.sql.trim()) return
+    // New or changed tables reach the catalog now, not at the next hourly discovery (not awaited: it is a scan).
+    if (writesTables(event.sql)) void service.tablesChanged(event.workspaceId)
     const lineage = await service.recordLineage({
       workspaceId: event.workspaceId,
       sql: event.sql,
@@ -68,12 +71,21 @@ async function recordStep(db: Kysely<Database>, catalog: CatalogService, runId: 
   const template = step.with?.sql
   if (connection !== 'duckdb' || typeof template !== 'string') return []
   const sql = template.includes('{{') ? String(render(template, await scopeOf(db, runId, run.params))) : template
+  if (writesTables(sql)) void catalog.tablesChanged(run.workspace_id)
   const lineage = await catalog.recordLineage({
     workspaceId: run.workspace_id,
     sql,
     producer: { kind: 'pipeline', id: run.pipeline_id, version: runId },
   })
   return lineage.notes
+}
+
+/** Statements that can create, change or drop tables (what discovery would see differently afterwards). */
+const WRITES = /^(create|insert|drop|alter|copy|import|attach|detach|replace|merge|update|delete|truncate|comment)\b/i
+
+/** Whether SQL may have changed the database's tables (anything but reads). */
+export function writesTables(sql: string): boolean {
+  return splitStatements(sql).some((statement) => WRITES.test(stripComments(statement)))
 }
 
 /** The scope the workflow rendered `with` blocks in: run parameters and the steps' recorded states. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import type { Kysely, Selectable } from 'kysely'
+import { isInternalTable } from '../catalog/workspace-tables.ts'
 import type { Database, FileImportsTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import { redactServerPaths } from '../http/server-paths.ts'
@@ -62,10 +63,12 @@ export interface ImportRecord {
 
 /** Previews files, imports them into the workspace DuckDB, and lists and drops the tables made. */
 export class ImportService {
+  /** `onTablesChanged`: an import or a drop changed the workspace DuckDB's tables (the catalog rediscovers it). */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly uploads: UploadService,
     private readonly duckdb: WorkspaceDuckdb,
+    private readonly onTablesChanged: (workspaceId: string) => void = () => {},
   ) {}
 
   async preview(workspaceId: string, fileId: string, options: ReadOptions): Promise<Preview> {
@@ -195,6 +198,7 @@ export class ImportService {
       )
       .where('id', '=', id)
       .execute()
+    if (!('error' in outcome)) this.onTablesChanged(workspaceId)
     return this.getImportOrThrow(workspaceId, id)
   }
 
@@ -241,22 +245,24 @@ export class ImportService {
     })
   }
 
-  /** Tables of the workspace DuckDB (imported tables and rejects), with row counts. */
+  /** The user's tables of the workspace DuckDB, with row counts (rejects and the workbench's own tables hidden). */
   async tables(workspaceId: string): Promise<{ schema: string; name: string; rows: number; columns: number }[]> {
     return this.#withConnection(workspaceId, async (con) => {
       const rows = (
         await con.runAndReadAll(
           `SELECT schema_name, table_name, estimated_size, column_count FROM system.main.duckdb_tables()
-           WHERE database_name = system.main.current_database() AND schema_name IN ('main', ${quoteLiteral(REJECTS_SCHEMA)}) AND NOT temporary
+           WHERE database_name = system.main.current_database() AND schema_name = 'main' AND NOT temporary
            ORDER BY schema_name, table_name`,
         )
       ).getRowObjectsJson()
-      return rows.map((r) => ({
-        schema: String(r.schema_name),
-        name: String(r.table_name),
-        rows: Number(r.estimated_size),
-        columns: Number(r.column_count),
-      }))
+      return rows
+        .filter((r) => !isInternalTable(String(r.schema_name), String(r.table_name)))
+        .map((r) => ({
+          schema: String(r.schema_name),
+          name: String(r.table_name),
+          rows: Number(r.estimated_size),
+          columns: Number(r.column_count),
+        }))
     })
   }
 
@@ -286,6 +292,7 @@ export class ImportService {
       await con.run(`DROP TABLE main.${quoteIdentifier(table)}`)
       await con.run(`DROP TABLE IF EXISTS ${REJECTS_SCHEMA}.${quoteIdentifier(table)}`)
     })
+    this.onTablesChanged(workspaceId)
   }
 
   async #withConnection<T>(workspaceId: string, fn: (con: DuckDBConnection) => Promise<T>): Promise<T> {

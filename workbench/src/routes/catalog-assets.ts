@@ -3,15 +3,15 @@ import {
   type AssetWithColumns,
   assetUsage,
   cachedProfile,
-  classifyColumns,
   computeProfile,
+  detectPersonalData,
   getAsset,
   impactOf,
   lineageGraph,
   loadAssetColumns,
+  maskingTag,
   maskValue,
   previewAsset,
-  proposeTags,
   schemaHistory,
   setTags,
   type TableProfile,
@@ -21,6 +21,8 @@ import type { Context } from 'hono'
 import { authorize, can, currentPrincipal, currentWorkspace } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { roleAtLeast } from '../auth/principal.ts'
+import { withNodeAssets, withProducerNames } from '../catalog/asset-links.ts'
+import type { ColumnTags } from '../catalog/asset-masking.ts'
 import type { CatalogService } from '../catalog/catalog-service.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
@@ -181,7 +183,23 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
       { ...tagsRoute, middleware: [authorize(identity, can.workspace('editor'), 'catalog.assets.tag')] },
       async (c) => {
         const asset = await load(c)
-        const result = await setTags(ready().db, asset.id, c.req.valid('json').changes, currentPrincipal(c).userId)
+        const { changes } = c.req.valid('json')
+        const principal = currentPrincipal(c)
+        const result = await setTags(ready().db, asset.id, changes, principal.userId)
+        // Tags decide what is masked: who accepted, rejected or removed which one is in the audit log.
+        await identity.audit.record({
+          actorId: principal.userId,
+          actorEmail: principal.email,
+          workspaceId: asset.workspaceId,
+          action: 'catalog.tags.changed',
+          resource: `catalog asset ${asset.schema}.${asset.name} (${asset.id}): ${changes
+            .map((ch) => `${ch.column ? `${ch.column} ` : ''}${ch.tag} ${ch.status}`)
+            .join(', ')}`.slice(0, 2_000),
+          requestId: c.get('requestId') ?? null,
+          ip: c.get('clientIp') ?? null,
+          outcome: result.problems.length > 0 ? 'failure' : 'success',
+          status: result.problems.length > 0 ? 400 : 200,
+        })
         problems(result.problems)
         return c.json(await getAsset(ready().db, asset.workspaceId, asset.id), 200)
       },
@@ -203,7 +221,8 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
         if (wantsClear && !roleAtLeast(currentWorkspace(c).role, 'admin'))
           throw new AppError(403, 'unmask_not_allowed', 'Only workspace admins may see unmasked personal data')
         const source = await ready().source(asset.workspaceId, asset.sourceId, { signal: c.req.raw.signal })
-        const preview = await read(() => previewAsset(asset, source, { limit, mode, unmask: wantsClear }))
+        const tagsFor = await ready().assetMasking(asset)
+        const preview = await read(() => previewAsset(asset, source, { limit, mode, unmask: wantsClear, tagsFor }))
         if (wantsClear) {
           const principal = currentPrincipal(c)
           await identity.audit.record({
@@ -226,11 +245,8 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
       async (c) => {
         const asset = await load(c)
         const source = await ready().source(asset.workspaceId, asset.sourceId, { signal: c.req.raw.signal })
-        // Classification reads clear values on the server; only the proposals (column, tag, reason) go back.
-        const sample = await read(() => previewAsset(asset, source, { limit: 200, mode: 'random', unmask: true }))
-        const proposals = classifyColumns(sample.columns, sample.rows)
-        const added = await proposeTags(ready().db, asset.id, proposals)
-        return c.json({ proposals, added }, 200)
+        // Classification reads clear values on the server; only the findings (column, tag, reason) go back.
+        return c.json(await read(() => detectPersonalData(ready().db, asset, source)), 200)
       },
     )
     .openapi(
@@ -238,7 +254,7 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
       async (c) => {
         const asset = await load(c)
         const profile = await cachedProfile(ready().db, asset.id)
-        return c.json(profile ? maskProfile(profile, asset) : null, 200)
+        return c.json(profile ? maskProfile(profile, await ready().assetMasking(asset)) : null, 200)
       },
     )
     .openapi(
@@ -250,7 +266,7 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
         const asset = await load(c)
         const source = await ready().source(asset.workspaceId, asset.sourceId, { signal: c.req.raw.signal })
         const profile = await read(() => computeProfile(ready().db, asset, source))
-        return c.json(maskProfile(profile, asset), 200)
+        return c.json(maskProfile(profile, await ready().assetMasking(asset)), 200)
       },
     )
     .openapi(
@@ -259,10 +275,14 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
         const asset = await load(c)
         const { column, direction, depth } = c.req.valid('query')
         const table = `${asset.schema}.${asset.name}`.toLowerCase()
-        return c.json(
-          await lineageGraph(ready().db, { workspaceId: asset.workspaceId, table, column, direction, depth }),
-          200,
-        )
+        const graph = await lineageGraph(ready().db, {
+          workspaceId: asset.workspaceId,
+          table,
+          column,
+          direction,
+          depth,
+        })
+        return c.json({ ...graph, nodes: await withNodeAssets(ready().metadata, asset.workspaceId, graph.nodes) }, 200)
       },
     )
     .openapi(
@@ -278,20 +298,22 @@ export function catalogAssetRoutes(identity: Identity, ready: () => CatalogServi
       { ...usageRoute, middleware: [authorize(identity, can.workspace('viewer'), 'catalog.assets.usage')] },
       async (c) => {
         const asset = await load(c)
-        return c.json(await assetUsage(ready().db, asset.workspaceId, `${asset.schema}.${asset.name}`), 200)
+        const usage = await assetUsage(ready().db, asset.workspaceId, `${asset.schema}.${asset.name}`)
+        return c.json(await withProducerNames(ready().metadata, asset.workspaceId, usage), 200)
       },
     )
 }
 
-/** Profiles show min/max and top values: for PII columns those are masked like previews (no unmask here). */
-function maskProfile(profile: TableProfile, asset: AssetWithColumns): TableProfile {
-  const tagOf = new Map(
-    asset.columns.map((c) => [c.name, c.tags.find((t) => t.startsWith('PII.') || t === 'sensitive')]),
-  )
+/**
+ * Profiles show min/max and top values: masked columns (by the same lineage-based rule as previews and SQL
+ * results) have them masked for everyone (no unmask here).
+ */
+function maskProfile(profile: TableProfile, tagsFor: ColumnTags): TableProfile {
+  const tags = tagsFor(profile.columns.map((col) => col.name))
   return {
     ...profile,
-    columns: profile.columns.map((col) => {
-      const tag = tagOf.get(col.name)
+    columns: profile.columns.map((col, i) => {
+      const tag = maskingTag(tags[i] ?? [])
       if (!tag) return col
       const mask = (v: string | null) => (v === null ? null : String(maskValue(v, tag)))
       return {

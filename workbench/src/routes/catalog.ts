@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { ensureSource, getRun, listSources, searchAssets, suggestAssets } from '@workbench/catalog'
+import { getRun, listSources, searchAssets, suggestAssets } from '@workbench/catalog'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import type { CatalogService } from '../catalog/catalog-service.ts'
@@ -78,7 +78,38 @@ const addSourceRoute = createRoute({
     params: WorkspaceParam,
     body: body(z.object({ name: z.string().trim().min(1).max(200), connectionId: z.string().min(1).max(200) })),
   },
-  responses: { 201: json(z.object({ id: z.string() }), 'The source'), ...errors },
+  responses: {
+    201: json(
+      z.object({ id: z.string(), runId: z.string().nullable() }),
+      'The source, and its first discovery run (null when the connection cannot be read now)',
+    ),
+    ...errors,
+  },
+})
+
+const workspaceTablesRoute = createRoute({
+  method: 'get',
+  path: `${base}/workspace-tables`,
+  tags: ['catalog'],
+  summary:
+    "The workspace DuckDB's tables and views with their columns, live (for SQL autocomplete; internal tables hidden)",
+  request: { params: WorkspaceParam },
+  responses: {
+    200: json(
+      z.object({
+        tables: z.array(
+          z.object({
+            schema: z.string(),
+            name: z.string(),
+            kind: z.enum(['table', 'view']),
+            columns: z.array(z.object({ name: z.string(), type: z.string() })),
+          }),
+        ),
+      }),
+      'Tables',
+    ),
+    ...errors,
+  },
 })
 
 const discoverRoute = createRoute({
@@ -158,17 +189,18 @@ export function catalogRoutes(identity: Identity, service: () => CatalogService 
       { ...addSourceRoute, middleware: [authorize(identity, can.workspace('admin'), 'catalog.sources.add')] },
       async (c) => {
         const { workspaceId } = c.req.valid('param')
-        const { name, connectionId } = c.req.valid('json')
-        const s = ready()
-        const existing = await s.db
-          .selectFrom('catalog_sources')
-          .select('id')
-          .where('workspace_id', '=', workspaceId)
-          .where('name', '=', name)
-          .executeTakeFirst()
-        if (existing) throw new AppError(409, 'catalog_source_exists', `A source named ${name} already exists`)
-        const id = await ensureSource(s.db, { workspaceId, kind: 'connection', name, connectionId })
-        return c.json({ id }, 201)
+        const input = c.req.valid('json')
+        return c.json(await ready().addConnectionSource(workspaceId, input, currentPrincipal(c).userId), 201)
+      },
+    )
+    .openapi(
+      {
+        ...workspaceTablesRoute,
+        middleware: [authorize(identity, can.workspace('viewer'), 'catalog.workspace_tables')],
+      },
+      async (c) => {
+        const { workspaceId } = c.req.valid('param')
+        return c.json({ tables: await ready().workspaceTables(workspaceId, { signal: c.req.raw.signal }) }, 200)
       },
     )
     .openapi(

@@ -122,7 +122,7 @@ const listTables = createRoute({
   method: 'get',
   path: `${base}/tables`,
   tags,
-  summary: 'Tables of the workspace DuckDB (schema main, and import_rejects)',
+  summary: "The user's tables of the workspace DuckDB (rejects and internal tables hidden)",
   request: { params: WorkspaceParam },
   responses: { 200: json(z.object({ tables: z.array(TableInfo) }), 'Tables'), ...errors },
 })

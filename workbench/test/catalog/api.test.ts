@@ -95,15 +95,29 @@ describe.each(DATABASE_KINDS)('catalog API on %s', (kind) => {
     expect(hostile.status).toBe(200)
   })
 
+  it('classifies on discovery: emails are masked at once pending review, phones and names are proposals', async () => {
+    const asset = await call('viewer', 'GET', `/assets/${assetId}`)
+    expect(
+      asset.body.tags.map((t: { column: string; tag: string; status: string }) => `${t.column}:${t.tag}:${t.status}`),
+    ).toEqual(['email:PII.email:pending', 'last_name:PII.name:proposed', 'phone:PII.phone:proposed'])
+    expect(asset.body.columns.find((c: { name: string }) => c.name === 'email').maskedBy).toEqual(['PII.email'])
+    // Nobody reviewed anything yet, and the emails are already masked for a viewer.
+    const preview = await call('viewer', 'GET', `/assets/${assetId}/preview`)
+    expect(preview.body.masked).toEqual(['email'])
+    expect(preview.body.rows[0]).toEqual([1, 'j***@example.com', '+33 6 12 34 56 12', 'Doe', 10.5])
+  })
+
   it('proposes PII tags; accepted tags mask previews for everyone but admins who ask, and that read is audited', async () => {
     const proposals = await call('editor', 'POST', `/assets/${assetId}/classify`)
     expect(proposals.status).toBe(200)
     expect(proposals.body.proposals.map((p: { column: string; tag: string }) => `${p.column}:${p.tag}`).sort()).toEqual(
       ['email:PII.email', 'last_name:PII.name', 'phone:PII.phone'],
     )
-    // Proposals do not mask until accepted.
+    expect(proposals.body.proposals.find((p: { column: string }) => p.column === 'email').confidence).toBe('high')
+    expect(proposals.body.added).toBe(0)
+    // Low-confidence proposals do not mask until accepted.
     const before = await call('viewer', 'GET', `/assets/${assetId}/preview`)
-    expect(before.body.masked).toEqual([])
+    expect(before.body.masked).toEqual(['email'])
     expect(
       (
         await call('viewer', 'POST', `/assets/${assetId}/tags`, {
@@ -142,6 +156,30 @@ describe.each(DATABASE_KINDS)('catalog API on %s', (kind) => {
     // Searching by tag finds it now.
     const byTag = await call('viewer', 'GET', '/search?tag=PII.email')
     expect(byTag.body.items.map((i: { id: string }) => i.id)).toEqual([assetId])
+  })
+
+  it('an accepted tag can be removed; every tag change is in the audit log', async () => {
+    const removed = await call('editor', 'POST', `/assets/${assetId}/tags`, {
+      changes: [{ column: 'phone', tag: 'PII.phone', status: 'removed' }],
+    })
+    expect(removed.status).toBe(200)
+    expect(removed.body.columns.find((c: { name: string }) => c.name === 'phone').tags).toEqual([])
+    const preview = await call('viewer', 'GET', `/assets/${assetId}/preview`)
+    expect(preview.body.masked).toEqual(['email'])
+    const audit = await database.db
+      .selectFrom('audit_events')
+      .select(['action', 'resource', 'outcome'])
+      .where('action', '=', 'catalog.tags.changed')
+      .orderBy('occurred_at')
+      .execute()
+    expect(audit.map((a) => a.resource?.split(': ')[1])).toEqual([
+      'email PII.email accepted, phone PII.phone accepted, last_name PII.name rejected',
+      'phone PII.phone removed',
+    ])
+    // Put it back for the tests below.
+    await call('editor', 'POST', `/assets/${assetId}/tags`, {
+      changes: [{ column: 'phone', tag: 'PII.phone', status: 'accepted' }],
+    })
   })
 
   it('editors describe assets and columns; the description is searchable', async () => {

@@ -36,7 +36,7 @@ describe.each(DATABASE_KINDS)('catalog lineage of notebook SQL cells on %s', (ki
 
   it('a cell run through the execution API records column lineage and usage with the notebook as producer', async () => {
     const notebookId = randomUUID()
-    await createNotebookRow(database, f.workspaceId, notebookId)
+    await createNotebookRow(database, f.workspaceId, notebookId, 'Weekly revenue')
     const author = connectClient(f.notebooksUrl, notebookId, f.tokens.editor)
     await author.synced()
     author.notebook.insertCells(0, [
@@ -74,10 +74,18 @@ describe.each(DATABASE_KINDS)('catalog lineage of notebook SQL cells on %s', (ki
     })
     const a = await f.api('viewer', 'GET', `${base}/assets/${hit.id}/lineage?column=a&direction=upstream`)
     expect(a.body.edges.map((e: any) => `${e.from} -> ${e.to}`)).toEqual(['main.s.a -> main.t2.a'])
+    // Nodes carry their catalog asset, so the page links to it.
+    const s = (await f.api('viewer', 'GET', `${base}/search?q=s`)).body.items.find((i: any) => i.name === 's')
+    expect(a.body.nodes.map((n: any) => `${n.id}:${n.assetId}`).sort()).toEqual([
+      `main.s.a:${s.id}`,
+      `main.t2.a:${hit.id}`,
+    ])
 
-    // Usage follows: the notebook wrote t2 and read s, and t2's usage count ranks it in search.
+    // Usage follows: the notebook wrote t2 and read s, and t2's usage count ranks it in search. It names the notebook.
     const usage = await f.api('viewer', 'GET', `${base}/assets/${hit.id}/usage`)
-    expect(usage.body).toEqual([expect.objectContaining({ kind: 'notebook', id: notebookId, mode: 'write', count: 1 })])
+    expect(usage.body).toEqual([
+      expect.objectContaining({ kind: 'notebook', id: notebookId, name: 'Weekly revenue', mode: 'write', count: 1 }),
+    ])
     await eventually(async () => {
       const again = (await f.api('viewer', 'GET', `${base}/search?q=t2`)).body.items.find((i: any) => i.name === 't2')
       expect(again.usageCount).toBe(1)

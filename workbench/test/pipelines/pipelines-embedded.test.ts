@@ -205,6 +205,14 @@ describe('pipelines in embedded mode', () => {
       120_000,
     )
 
+    // The steps wrote tables: the catalog rediscovers the workspace DuckDB by itself (no button, no catalog.refresh).
+    await waitFor(
+      async () =>
+        (await call('GET', '/catalog/search?q=order_totals')).body.items.some((i: any) => i.name === 'order_totals'),
+      'order_totals to be catalogued without starting a discovery',
+      60_000,
+    )
+
     // A notebook reads the pipeline's table in a SQL cell run through the execution API.
     const notebook = {
       nbformat: 4,

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import {
   type AssetDetail,
+  type AssetUsage,
   assetSql,
   type ColumnProfile,
   type LineageGraph,
@@ -25,7 +26,7 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
   const base = `/api/workspaces/${workspaceId}/catalog/assets/${assetId}`
   const asset = useApiData<AssetDetail>(base)
   const history = useApiData<{ change: string; column: string | null; at: string }[]>(`${base}/history`)
-  const usage = useApiData<{ kind: string; id: string; mode: string; count: number }[]>(`${base}/usage`)
+  const usage = useApiData<AssetUsage[]>(`${base}/usage`)
   const lineage = useApiData<LineageGraph>(`${base}/lineage?direction=both&depth=3`)
   const [preview, setPreview] = useState<Preview | undefined>()
   const [profile, setProfile] = useState<{ columns: ColumnProfile[]; computedAt: string } | null>(null)
@@ -48,7 +49,7 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
       setDescription(undefined)
       await asset.reload()
     })
-  const decide = (column: string, tag: string, status: 'accepted' | 'rejected') =>
+  const decide = (column: string, tag: string, status: 'accepted' | 'rejected' | 'removed') =>
     run(async () => {
       await api('POST', `${base}/tags`, { changes: [{ column, tag, status }] })
       await asset.reload()
@@ -57,7 +58,8 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
   if (asset.state.kind === 'loading') return <p aria-busy="true">Loading…</p>
   if (asset.state.kind === 'error') return <ErrorText error={asset.state.error} />
   const a = asset.state.data
-  const proposals = a.tags.filter((t) => t.status === 'proposed')
+  // Findings to review: high-confidence ones (already masked) first, then low-confidence proposals.
+  const proposals = [...a.tags.filter((t) => t.status === 'pending'), ...a.tags.filter((t) => t.status === 'proposed')]
   return (
     <article className="stack asset" aria-label={`${a.schema}.${a.name}`}>
       <a href={hrefFor({ page: 'catalog', workspaceId })}>← Catalog</a>
@@ -97,41 +99,67 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
       <ErrorText error={error} />
 
       <h3>Schema</h3>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Column</th>
-            <th>Type</th>
-            <th>Null</th>
-            <th>Tags</th>
-            <th>Description</th>
-          </tr>
-        </thead>
-        <tbody>
-          {a.columns.map((c) => (
-            <tr key={c.name}>
-              <td>{c.name}</td>
-              <td>{c.type}</td>
-              <td>{c.nullable ? 'yes' : 'no'}</td>
-              <td>
-                {c.tags.map((t) => (
-                  <span key={t} className="tag">
-                    {t}
-                  </span>
-                ))}
-              </td>
-              <td>{c.description ?? c.sourceComment ?? ''}</td>
+      <div className="table-scroll">
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Column</th>
+              <th>Type</th>
+              <th>Null</th>
+              <th>Tags</th>
+              <th>Description</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {a.columns.map((c) => (
+              <tr key={c.name}>
+                <td>{c.name}</td>
+                <td>{c.type}</td>
+                <td>{c.nullable ? 'yes' : 'no'}</td>
+                <td>
+                  {c.tags.map((t) => (
+                    <span key={t} className="tag">
+                      {t}
+                      {canEdit && (
+                        <button
+                          type="button"
+                          className="tag-remove"
+                          aria-label={`Remove ${t} from ${c.name}`}
+                          title="Remove this tag (audited): the column is no longer masked"
+                          onClick={() => void decide(c.name, t, 'removed')}
+                        >
+                          ×
+                        </button>
+                      )}
+                    </span>
+                  ))}
+                  {c.maskedBy
+                    .filter((t) => !c.tags.includes(t))
+                    .map((t) => (
+                      <span key={t} className="tag tag-pending" title="Masked until someone accepts or rejects it">
+                        {t} · masked, pending review
+                      </span>
+                    ))}
+                </td>
+                <td>{c.description ?? c.sourceComment ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {proposals.length > 0 && (
         <section aria-label="Proposed tags">
-          <h3>Proposed tags</h3>
+          <h3>Personal data to review</h3>
           <ul>
             {proposals.map((p) => (
               <li key={`${p.column}:${p.tag}`}>
-                {p.column || '(table)'}: {p.tag} <span className="muted">{p.reason}</span>
+                {p.column || '(table)'}: {p.tag}{' '}
+                {p.status === 'pending' ? (
+                  <span className="tag tag-pending">masked until reviewed</span>
+                ) : (
+                  <span className="tag">proposal, not masked</span>
+                )}{' '}
+                <span className="muted">{p.reason}</span>
                 {canEdit && (
                   <>
                     {' '}
@@ -174,27 +202,29 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
         )}
       </div>
       {preview && (
-        <table className="table" data-testid="preview">
-          <thead>
-            <tr>
-              {preview.columns.map((c) => (
-                <th key={c.name}>
-                  {c.name}
-                  {preview.masked.includes(c.name) && <span className="tag">masked</span>}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {preview.rows.map((row, i) => (
-              <tr key={i}>
-                {row.map((v, j) => (
-                  <td key={j}>{v === null ? <span className="muted">null</span> : String(v)}</td>
+        <div className="table-scroll">
+          <table className="table" data-testid="preview">
+            <thead>
+              <tr>
+                {preview.columns.map((c) => (
+                  <th key={c.name}>
+                    {c.name}
+                    {preview.masked.includes(c.name) && <span className="tag">masked</span>}
+                  </th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {preview.rows.map((row, i) => (
+                <tr key={i}>
+                  {row.map((v, j) => (
+                    <td key={j}>{v === null ? <span className="muted">null</span> : String(v)}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
 
       <h3>Profile</h3>
@@ -206,42 +236,48 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
         Compute profile
       </button>
       {profile && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Column</th>
-              <th>Nulls</th>
-              <th>Distinct</th>
-              <th>Min</th>
-              <th>Max</th>
-              <th>Mean</th>
-              <th>Top values</th>
-            </tr>
-          </thead>
-          <tbody>
-            {profile.columns.map((c) => (
-              <tr key={c.name}>
-                <td>{c.name}</td>
-                <td>{(c.nullShare * 100).toFixed(1)}%</td>
-                <td>{c.distinct}</td>
-                <td>{c.min}</td>
-                <td>{c.max}</td>
-                <td>{c.mean?.toFixed(2)}</td>
-                <td>{c.topValues.map((t) => `${t.value} (${t.count})`).join(', ')}</td>
+        <div className="table-scroll">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Column</th>
+                <th>Nulls</th>
+                <th>Distinct</th>
+                <th>Min</th>
+                <th>Max</th>
+                <th>Mean</th>
+                <th>Top values</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {profile.columns.map((c) => (
+                <tr key={c.name}>
+                  <td>{c.name}</td>
+                  <td>{(c.nullShare * 100).toFixed(1)}%</td>
+                  <td>{c.distinct}</td>
+                  <td>{c.min}</td>
+                  <td>{c.max}</td>
+                  <td>{c.mean?.toFixed(2)}</td>
+                  <td>{c.topValues.map((t) => `${t.value} (${t.count})`).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
 
       <h3>Lineage</h3>
-      {lineage.state.kind === 'loaded' && <LineageView graph={lineage.state.data} />}
+      {lineage.state.kind === 'loaded' && <LineageView graph={lineage.state.data} workspaceId={workspaceId} />}
       <h3>Used by</h3>
-      <ul>
+      <ul data-testid="used-by">
+        {usage.state.kind === 'loaded' && usage.state.data.length === 0 && (
+          <li className="muted">No notebook or pipeline has read or written it yet.</li>
+        )}
         {usage.state.kind === 'loaded' &&
           usage.state.data.map((u) => (
             <li key={`${u.kind}:${u.id}:${u.mode}`}>
-              {u.kind} {u.id} — {u.mode} ×{u.count}
+              <UsageLink workspaceId={workspaceId} usage={u} /> — {u.mode === 'write' ? 'writes it' : 'reads it'} ×
+              {u.count}
             </li>
           ))}
       </ul>
@@ -255,5 +291,25 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
           ))}
       </ul>
     </article>
+  )
+}
+
+/** A notebook or pipeline of "Used by", by name with a link (a deleted one keeps its kind and a short id). */
+function UsageLink({ workspaceId, usage }: { workspaceId: string; usage: AssetUsage }) {
+  const label = usage.kind === 'pipeline' ? 'Pipeline' : 'Notebook'
+  if (usage.name === null)
+    return (
+      <span className="muted">
+        {label} (deleted, {usage.id.slice(0, 8)})
+      </span>
+    )
+  const href =
+    usage.kind === 'pipeline'
+      ? hrefFor({ page: 'pipeline', workspaceId, pipelineId: usage.id })
+      : hrefFor({ page: 'notebook', workspaceId, notebookId: usage.id })
+  return (
+    <>
+      {label} <a href={href}>{usage.name}</a>
+    </>
   )
 }

@@ -3,6 +3,7 @@ import { api } from '../../core/api/client.ts'
 import { FACETS, type Facet, type SearchResult, searchPath } from '../../core/catalog/types.ts'
 import { hrefFor } from '../../core/routing/hash-route.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
+import { CatalogSources } from './CatalogSources.tsx'
 
 /** Catalog home: a search box (searching as you type), facet counts to narrow by, and paged results. */
 export function CatalogPage({ workspaceId, canDiscover }: { workspaceId: string; canDiscover: boolean }) {
@@ -64,6 +65,9 @@ export function CatalogPage({ workspaceId, canDiscover }: { workspaceId: string;
     }
   }
 
+  const unfiltered = q.trim() === '' && Object.values(filters).every((v) => (v ?? []).length === 0)
+  const empty = result !== undefined && result.total === 0 && unfiltered
+
   return (
     <section className="stack catalog" aria-label="Data catalog">
       <div className="catalog-search">
@@ -84,6 +88,37 @@ export function CatalogPage({ workspaceId, canDiscover }: { workspaceId: string;
         )}
       </div>
       <ErrorText error={error} />
+      {empty && (
+        <div className="catalog-empty" data-testid="catalog-empty">
+          <h3>The catalog is empty</h3>
+          <p>
+            It lists the tables and views of the workspace database and of the connections added to it, and fills
+            itself: a table is catalogued as soon as something writes it.
+          </p>
+          <ul>
+            <li>
+              <a href={hrefFor({ page: 'files', workspaceId })}>Import a file</a> (CSV, Excel, Parquet…) as a table;
+            </li>
+            <li>
+              create a table from a <a href={hrefFor({ page: 'notebooks', workspaceId })}>notebook</a> SQL cell (
+              <code>CREATE TABLE … AS SELECT …</code>) or a pipeline;
+            </li>
+            <li>
+              add a PostgreSQL or MySQL <a href={hrefFor({ page: 'connections', workspaceId })}>connection</a> with “Add
+              to catalog”, or add an existing one below.
+            </li>
+          </ul>
+          <p className="muted">
+            Personal data (emails, IBANs, card numbers) found in new tables is masked at once, pending review.
+          </p>
+        </div>
+      )}
+      <CatalogSources
+        workspaceId={workspaceId}
+        canAdd={canDiscover}
+        version={version}
+        onChanged={() => setVersion((v) => v + 1)}
+      />
       <div className="catalog-body">
         <aside aria-label="Facets" className="catalog-facets">
           {result &&

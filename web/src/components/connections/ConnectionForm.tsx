@@ -7,6 +7,7 @@ import {
   paramsFromForm,
   type TestResult,
 } from '../../core/connections/types.ts'
+import { errorMessage, toast } from '../../core/ui/toasts.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 /**
@@ -42,6 +43,7 @@ export function ConnectionForm({
       name: String(form.get('connection-name') ?? ''),
       params: paramsFromForm(fields, form),
       writable: form.get('writable') === 'on',
+      addToCatalog: form.get('add-to-catalog') === 'on',
     }
   }
 
@@ -67,10 +69,24 @@ export function ConnectionForm({
     setBusy(true)
     setError(undefined)
     try {
-      const { name, params, writable } = read()
+      const { name, params, writable, addToCatalog } = read()
       const writableChange = canMakeWritable ? { writable } : {}
       if (existing) await api('PATCH', `${base}/${existing.id}`, { name, params, ...writableChange, saveAnyway })
-      else await api('POST', base, { name, type: type.id, params, ...writableChange, saveAnyway })
+      else {
+        const created = await api<{ connection: Connection }>('POST', base, {
+          name,
+          type: type.id,
+          params,
+          ...writableChange,
+          saveAnyway,
+        })
+        // The catalog discovers it at once; the connection is saved whatever happens there.
+        if (addToCatalog)
+          await api('POST', `/api/workspaces/${workspaceId}/catalog/sources`, {
+            name,
+            connectionId: created.connection.id,
+          }).catch((err: unknown) => toast(`Saved, but not added to the catalog: ${errorMessage(err)}`, 'error'))
+      }
       onSaved()
     } catch (err) {
       setError(err)
@@ -140,6 +156,12 @@ export function ConnectionForm({
         <label className="checkbox">
           <input type="checkbox" name="writable" defaultChecked={existing?.writable ?? false} /> Writable (SQL cells may
           change data)
+        </label>
+      )}
+      {!existing && (
+        <label className="checkbox">
+          <input type="checkbox" name="add-to-catalog" defaultChecked /> Add to catalog (its tables become searchable,
+          with personal data masked)
         </label>
       )}
       <div className="inline">

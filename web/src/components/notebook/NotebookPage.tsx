@@ -115,7 +115,9 @@ export default function NotebookPage({
   const [workspaceTables, setWorkspaceTables] = useState<SchemaTable[]>([])
   const sessionId = execution && execution !== 'unavailable' ? execution.sessionId : null
   useEffect(() => {
-    if (sessionId) loadWorkspaceSchema(workspace.id, sessionId).then(setWorkspaceTables)
+    // Read at once, and again when the session appears or changes (runs may have created tables).
+    void sessionId
+    loadWorkspaceSchema(workspace.id).then(setWorkspaceTables)
   }, [workspace.id, sessionId])
   useEffect(() => {
     setSchemaSource((): SchemaTable[] => [

@@ -31,7 +31,8 @@ export interface AssetDetail {
   description: string | null
   sourceComment: string | null
   owners: string[]
-  tags: { column: string; tag: string; status: 'accepted' | 'proposed' | 'rejected'; reason: string | null }[]
+  /** `pending`: a high-confidence finding, masked until someone accepts or rejects it. */
+  tags: { column: string; tag: string; status: TagStatus; reason: string | null }[]
   rowEstimate: number | null
   discoveredAt: string
   goneAt: string | null
@@ -41,8 +42,31 @@ export interface AssetDetail {
     nullable: boolean
     description: string | null
     sourceComment: string | null
+    /** Accepted tags. */
     tags: string[]
+    /** Tags that mask the column now: accepted ones and findings pending review. */
+    maskedBy: string[]
   }[]
+}
+
+export type TagStatus = 'accepted' | 'pending' | 'proposed' | 'rejected'
+
+/** A notebook or pipeline that read or wrote an asset (`name: null` once deleted). */
+export interface AssetUsage {
+  kind: string
+  id: string
+  name: string | null
+  mode: string
+  count: number
+}
+
+/** A catalog source: the workspace DuckDB or a connection, with its latest discovery run. */
+export interface CatalogSource {
+  id: string
+  kind: string
+  name: string
+  connectionId: string | null
+  lastRun: { status: string; seen: number; finishedAt: string | null } | null
 }
 
 export interface Preview {
@@ -53,7 +77,8 @@ export interface Preview {
 }
 
 export interface LineageGraph {
-  nodes: { id: string; table: string; column: string | null; depth: number }[]
+  /** `assetId`: the node's catalog asset (null when the catalog does not know the table). */
+  nodes: { id: string; table: string; column: string | null; depth: number; assetId: string | null }[]
   edges: { from: string; to: string; producers: { kind: string; id: string; version: string | null }[] }[]
 }
 
