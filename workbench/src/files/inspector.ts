@@ -160,7 +160,7 @@ export async function resolveSource(
     await con.run(
       `CREATE TEMP TABLE __wb_sample AS SELECT * FROM ${readCsvSql(draft, { table: '__wb_sample_rj', scan: '__wb_sample_rs' }, { allText: true })} LIMIT ${PROFILE_ROWS}`,
     )
-    const profile = (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled))).getRowObjectsJson()[0] ?? {}
+    const profile = (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled, dialect.decimal))).getRowObjectsJson()[0] ?? {}
     const numbers = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, Number(v)]))
     const byName = new Map<string, ProfiledType>()
     for (const [i, name] of profiled.entries()) {

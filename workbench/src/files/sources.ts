@@ -115,13 +115,14 @@ export function castSelect(columns: SourceColumn[], sourceTypes: Map<string, str
  * type, for type inference and mixed-type warnings. Integers and dates are matched by pattern too, because
  * DuckDB's casts round `1.5` to an integer and truncate timestamps to dates.
  */
-export function typeProfileSql(table: string, columns: string[]): string {
+export function typeProfileSql(table: string, columns: string[], decimal: '.' | ',' = '.'): string {
   const parts = columns.flatMap((name, i) => {
     const c = quoteIdentifier(name)
+    const number = decimal === ',' ? `replace(${c}, ',', '.')` : c
     return [
       `count(${c}) AS n${i}`,
       `count(*) FILTER (regexp_full_match(trim(${c}), '[-+]?[0-9]+') AND TRY_CAST(${c} AS BIGINT) IS NOT NULL) AS bigint${i}`,
-      `count(TRY_CAST(${c} AS DOUBLE)) AS double${i}`,
+      `count(TRY_CAST(${number} AS DOUBLE)) AS double${i}`,
       `count(*) FILTER (regexp_full_match(trim(${c}), '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND TRY_CAST(${c} AS DATE) IS NOT NULL) AS date${i}`,
       `count(TRY_CAST(${c} AS TIMESTAMP)) AS timestamp${i}`,
       `count(*) FILTER (lower(trim(${c})) IN ('true', 'false')) AS boolean${i}`,
