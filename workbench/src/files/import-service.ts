@@ -104,9 +104,7 @@ export class ImportService {
         const sourceTypes = resolved.detected
         const { select } = castSelect(spec.columns, sourceTypes)
         rows = (
-          await con.runAndReadAll(
-            `SELECT ${select} FROM ${readRawSql(spec.kind, spec.path, sourceTypes)} src LIMIT ${PREVIEW_ROWS}`,
-          )
+          await con.runAndReadAll(`SELECT ${select} FROM ${readRawSql(spec.kind, spec.path)} src LIMIT ${PREVIEW_ROWS}`)
         ).getRowsJson()
         const invalid = (resolved.invalidLines ?? []).slice(0, 200).map((l) => ({
           kind: 'invalid_json' as const,

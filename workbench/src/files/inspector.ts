@@ -160,7 +160,8 @@ export async function resolveSource(
     await con.run(
       `CREATE TEMP TABLE __wb_sample AS SELECT * FROM ${readCsvSql(draft, { table: '__wb_sample_rj', scan: '__wb_sample_rs' }, { allText: true })} LIMIT ${PROFILE_ROWS}`,
     )
-    const profile = (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled, dialect.decimal))).getRowObjectsJson()[0] ?? {}
+    const profile =
+      (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled, dialect.decimal))).getRowObjectsJson()[0] ?? {}
     const numbers = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, Number(v)]))
     const byName = new Map<string, ProfiledType>()
     for (const [i, name] of profiled.entries()) {
@@ -395,7 +396,7 @@ export async function castProblems(
   for (const check of checks) {
     const rows = (
       await con.runAndReadAll(
-        `SELECT __row, CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) AS value, ${check.reason} AS reason FROM (SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path, sourceTypes)} LIMIT ${limit}) src WHERE ${check.failed} LIMIT ${MAX_PROBLEMS}`,
+        `SELECT __row, CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) AS value, ${check.reason} AS reason FROM (SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path)} LIMIT ${limit}) src WHERE ${check.failed} LIMIT ${MAX_PROBLEMS}`,
       )
     ).getRowObjectsJson()
     for (const r of rows)

@@ -124,7 +124,7 @@ async function loadSelfDescribing(
   const { importId, fileName } = request
   // The types were read when the source was resolved; the file is not described twice.
   const { select, ok, checks } = castSelect(spec.columns, request.resolved.detected)
-  const reader = readRawSql(spec.kind, spec.path, request.resolved.detected)
+  const reader = readRawSql(spec.kind, spec.path)
   // With nothing to convert, the file's own types go straight in: no row numbers, no filter, so DuckDB's
   // reader runs as it does for a plain `CREATE TABLE AS SELECT * FROM read_parquet(...)`.
   const numbered =

@@ -55,14 +55,14 @@ export function readCsvSql(
 }
 
 /**
- * The reader of a self-describing file, with its own column names. A JSON file whose types are already known
- * (`types`, as `DESCRIBE` answered them) is read with them, not sampled and typed again.
+ * The reader of a self-describing file, with its own column names. JSON is read with DuckDB's own detection
+ * (not with the described types handed back as `columns`): detection also finds the date and timestamp
+ * formats, which the bare types would lose, and it samples only the file's first records.
  */
-export function readRawSql(kind: 'parquet' | 'json', path: string, types?: Map<string, string>): string {
-  if (kind === 'parquet') return `read_parquet(${quoteLiteral(path)})`
-  if (!types || types.size === 0) return `read_json(${quoteLiteral(path)}, format = 'auto')`
-  const columns = [...types].map(([name, type]) => `${quoteLiteral(name)}: ${quoteLiteral(type)}`).join(', ')
-  return `read_json(${quoteLiteral(path)}, format = 'auto', columns = {${columns}})`
+export function readRawSql(kind: 'parquet' | 'json', path: string): string {
+  return kind === 'parquet'
+    ? `read_parquet(${quoteLiteral(path)})`
+    : `read_json(${quoteLiteral(path)}, format = 'auto')`
 }
 
 /** One way a row fails a column's type change: the value does not convert, or would not convert exactly. */
