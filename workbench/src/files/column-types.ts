@@ -147,8 +147,3 @@ export function inexactSql(ref: string, sourceType: string, target: string, deci
   }
   return undefined
 }
-
-/** Whether a type can only come from a self-describing file (a nested or otherwise non-offered type). */
-export function isOffered(type: string): boolean {
-  return offeredType(type) !== undefined
-}
