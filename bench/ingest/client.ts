@@ -7,6 +7,7 @@
  */
 import { open, stat } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
+import path from 'node:path'
 import { FIRST_CHUNK_BYTES, nextChunkBytes } from '../../web/src/core/files/chunking.ts'
 
 const [base, token, csv] = process.argv.slice(2)
@@ -60,7 +61,7 @@ const file = await open(csv, 'r')
 await call('GET', '')
 const started = performance.now()
 const cpuBefore = process.cpuUsage()
-const begun = await call<{ id: string }>('POST', '/uploads', { name: 'bench.csv', size })
+const begun = await call<{ id: string }>('POST', '/uploads', { name: `bench${path.extname(csv)}`, size })
 // Chunks sized as the web client sizes them (web/src/core/files/upload.ts).
 const buffer = Buffer.alloc(32 * 1024 * 1024)
 let chunkBytes = FIRST_CHUNK_BYTES
