@@ -181,8 +181,8 @@ export class ImportService {
         const { spec } = resolved
         if (spec.kind === 'csv') await refuseInexactCsv(con, spec, resolved.detected)
         // Counted while DuckDB reads: the file's lines, to set beside the rows read.
-        const lines = spec.kind === 'csv' ? countLines(spec.path) : Promise.resolve(null)
-        lines.catch(() => {})
+        // A count that fails (the file gone mid-import) only leaves the count out.
+        const lines = spec.kind === 'csv' ? countLines(spec.path).catch(() => null) : Promise.resolve(null)
         const loaded = await loadIntoTable(con, {
           importId: id,
           fileName: file.name,
