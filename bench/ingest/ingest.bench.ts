@@ -2,63 +2,109 @@ import { spawnSync } from 'node:child_process'
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
 import type { BenchResult } from '../harness.ts'
 
-const ROWS = 1_000_000
-const RUNS = 3
+const RUNS = Number(process.env.INGEST_RUNS ?? 3)
 const ROOT = path.resolve(import.meta.dirname, '../..')
 
 /**
- * A 1M-row (~50 MB) CSV imported through the upload API (chunked HTTP upload, complete, import with the preview's
- * schema and rejects handling) against DuckDB's `read_csv` on the same file, each side in its own process for
- * its peak memory (the uploading client in a third process, as a browser would be).
+ * The cases: CSV of 1M and 3M rows, the 3M rows as Parquet, 200k rows as JSON. `INGEST_CASES=csv-1m,json-200k`
+ * runs some. The XLSX case belongs with the workbook code: add it here as one more `{ name, file, rows }`
+ * (the worker picks DuckDB's reader of the baseline by extension).
+ */
+interface Case {
+  name: string
+  rows: number
+  make: (work: string, csv3m: string) => Promise<string>
+}
+const CASES: Case[] = [
+  { name: 'csv-1m', rows: 1_000_000, make: (work) => generate(path.join(work, 'data-1m.csv'), 1_000_000) },
+  { name: 'csv-3m', rows: 3_000_000, make: async (_, csv3m) => csv3m },
+  {
+    name: 'parquet-3m',
+    rows: 3_000_000,
+    make: (work, csv3m) => convert(csv3m, path.join(work, 'data-3m.parquet'), 'FORMAT parquet', 3_000_000),
+  },
+  {
+    name: 'json-200k',
+    rows: 200_000,
+    make: (work, csv3m) => convert(csv3m, path.join(work, 'data-200k.json'), 'FORMAT json, ARRAY true', 200_000),
+  },
+]
+
+/**
+ * Each case's file imported through the upload API (chunked HTTP upload, complete, import with the preview's
+ * schema and rejects handling) against DuckDB's own reader of the same file (`read_csv`, `read_parquet`,
+ * `read_json`), each side in its own process for its peak memory (the uploading client in a third process, as a
+ * browser would be).
  */
 export default async function ingest(): Promise<BenchResult[]> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'wb-ingest-'))
+  const wanted = process.env.INGEST_CASES?.split(',')
+  const cases = CASES.filter((c) => !wanted || wanted.includes(c.name))
+  const results: BenchResult[] = []
   try {
-    const csv = path.join(work, 'data.csv')
-    await generate(csv)
-    // Interleaved runs, medians: on a shared machine one run of either side can be off by half.
-    const runs: { ours: SideResult[]; baseline: SideResult[] } = { ours: [], baseline: [] }
-    for (let i = 0; i < RUNS; i++) {
-      runs.baseline.push(run('baseline', csv, work))
-      runs.ours.push(run('ours', csv, work))
-    }
-    const baseline = median(runs.baseline)
-    const ours = median(runs.ours)
-    const mb = (statSync(csv).size / 1024 / 1024).toFixed(1)
-    if (ours.rows !== ROWS || baseline.rows !== ROWS) throw new Error(`row counts: ${ours.rows} vs ${baseline.rows}`)
-    return [
-      {
-        name: `ingest 1M-row CSV (${mb} MB), upload+import vs read_csv`,
-        ours: ours.ms,
-        baseline: baseline.ms,
-        unit: 'ms',
-        notes: {
-          runs: RUNS,
-          oursUploadMs: Math.round(ours.uploadMs ?? 0),
-          oursChunks: ours.chunks ?? 0,
-          oursCompleteMs: Math.round(ours.completeMs ?? 0),
-          oursImportOnlyMs: Math.round(ours.importMs),
-          // The preview is its own step (the user reads it before importing): shown, not in `ours`.
-          oursPreviewMs: Math.round(ours.previewMs ?? 0),
-          ratioWithPreview: ((ours.ms + (ours.previewMs ?? 0)) / baseline.ms).toFixed(2),
-          oursRssBeforeMb: ours.rssBeforeMb ?? 0,
-          oursPeakRssMb: ours.maxRssMb,
-          clientPeakRssMb: ours.clientPeakRssMb ?? 0,
-          baselinePeakRssMb: baseline.maxRssMb,
-          // CPU time (all threads) is steadier than wall time on a busy machine; the client's is the browser's.
-          oursServerCpuMs: Math.round(ours.cpuMs ?? 0),
-          clientCpuMs: Math.round(ours.clientCpuMs ?? 0),
-          baselineCpuMs: Math.round(baseline.cpuMs ?? 0),
-          rejected: ours.rejected ?? 0,
-          types: ours.types ?? '',
-        },
-      },
-    ]
+    const needs3m = cases.some((c) => c.name !== 'csv-1m')
+    const csv3m = needs3m ? await generate(path.join(work, 'data-3m.csv'), 3_000_000) : ''
+    for (const c of cases) results.push(await measure(c, await c.make(work, csv3m), work))
+    return results
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+async function measure(c: Case, file: string, work: string): Promise<BenchResult> {
+  {
+    // Interleaved runs, medians: on a shared machine one run of either side can be off by half.
+    const runs: { ours: SideResult[]; baseline: SideResult[] } = { ours: [], baseline: [] }
+    for (let i = 0; i < RUNS; i++) {
+      runs.baseline.push(run('baseline', file, work))
+      runs.ours.push(run('ours', file, work))
+    }
+    const baseline = median(runs.baseline)
+    const ours = median(runs.ours)
+    const mb = (statSync(file).size / 1024 / 1024).toFixed(1)
+    if (ours.rows !== c.rows || baseline.rows !== c.rows)
+      throw new Error(`${c.name} row counts: ${ours.rows} vs ${baseline.rows}`)
+    const reader = file.endsWith('.parquet') ? 'read_parquet' : file.endsWith('.json') ? 'read_json' : 'read_csv'
+    return {
+      name: `ingest ${c.name} (${path.extname(file).slice(1)}, ${mb} MB), upload+import vs ${reader}`,
+      ours: ours.ms,
+      baseline: baseline.ms,
+      unit: 'ms',
+      notes: {
+        runs: RUNS,
+        oursUploadMs: Math.round(ours.uploadMs ?? 0),
+        oursChunks: ours.chunks ?? 0,
+        oursCompleteMs: Math.round(ours.completeMs ?? 0),
+        oursImportOnlyMs: Math.round(ours.importMs),
+        // The preview is its own step (the user reads it before importing): shown, not in `ours`.
+        oursPreviewMs: Math.round(ours.previewMs ?? 0),
+        ratioWithPreview: ((ours.ms + (ours.previewMs ?? 0)) / baseline.ms).toFixed(2),
+        oursRssBeforeMb: ours.rssBeforeMb ?? 0,
+        oursPeakRssMb: ours.maxRssMb,
+        clientPeakRssMb: ours.clientPeakRssMb ?? 0,
+        baselinePeakRssMb: baseline.maxRssMb,
+        // CPU time (all threads) is steadier than wall time on a busy machine; the client's is the browser's.
+        oursServerCpuMs: Math.round(ours.cpuMs ?? 0),
+        clientCpuMs: Math.round(ours.clientCpuMs ?? 0),
+        baselineCpuMs: Math.round(baseline.cpuMs ?? 0),
+        rejected: ours.rejected ?? 0,
+        types: ours.types ?? '',
+      },
+    }
+  }
+}
+
+/** The first `rows` rows of the CSV written by DuckDB in another format. */
+async function convert(csv: string, target: string, format: string, rows: number): Promise<string> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const con = await instance.connect()
+  await con.run(`COPY (SELECT * FROM read_csv('${csv}') LIMIT ${rows}) TO '${target}' (${format})`)
+  con.closeSync()
+  instance.closeSync()
+  return target
 }
 
 interface SideResult {
@@ -103,7 +149,7 @@ function run(mode: 'ours' | 'baseline', csv: string, work: string): SideResult {
 }
 
 /** Deterministic rows: integer, date, short text, decimal, longer text, boolean (~50 bytes a row). */
-async function generate(file: string): Promise<void> {
+async function generate(file: string, ROWS: number): Promise<string> {
   const out = createWriteStream(file)
   const write = (text: string) =>
     out.write(text) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', () => resolve()))
@@ -125,4 +171,5 @@ async function generate(file: string): Promise<void> {
   }
   await write(batch)
   await new Promise<void>((resolve) => out.end(() => resolve()))
+  return file
 }

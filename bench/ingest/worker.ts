@@ -32,7 +32,8 @@ async function baseline() {
   const con = await instance.connect()
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
-  const reader = await con.runAndReadAll(`CREATE TABLE t AS SELECT * FROM read_csv('${csv}')`)
+  const read = csv.endsWith('.parquet') ? 'read_parquet' : csv.endsWith('.json') ? 'read_json' : 'read_csv'
+  const reader = await con.runAndReadAll(`CREATE TABLE t AS SELECT * FROM ${read}('${csv}')`)
   const ms = performance.now() - started
   const cpu = process.cpuUsage(cpuBefore)
   return { ms, importMs: ms, cpuMs: (cpu.user + cpu.system) / 1000, rows: Number(reader.getRows()[0]?.[0]) }

@@ -76,4 +76,58 @@ describe('files in the browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'files-import-result.png'), fullPage: true })
     await context.close()
   })
+
+  it('offers quote, escape and decimal options, shows the line count, and asks before deleting a file', async () => {
+    const context = await chromium.browser.newContext()
+    const page = await context.newPage()
+    await page.goto(url)
+    await page.getByLabel('Email').fill('uma@example.com')
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByTestId('signed-in-as').waitFor()
+    await page.goto(`${url}/#/w/${workspaceId}/files`)
+    await page.getByRole('heading', { name: 'Data files' }).waitFor()
+
+    // A European export: semicolons, decimal commas, values quoted with ' and escaped with a backslash.
+    page.setDefaultTimeout(10_000)
+    const csv = "id;price;note\n1;1,5;'a; b'\n2;2,25;'it\\'s'\n3;10,75;'c'\n"
+    await page
+      .getByLabel('Choose a file to upload')
+      .setInputFiles({ name: 'prices.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) })
+    await page.getByRole('heading', { name: 'Preview of prices.csv' }).waitFor()
+    expect(await page.getByLabel('Decimal separator').inputValue()).toBe(',')
+    // Read with " quotes, the quoted "a; b" splits in two: a problem until the right quote is chosen.
+    await expect.poll(() => page.getByTestId('problems').textContent()).toContain('Wrong number of fields')
+    await page.getByLabel('Quote character').selectOption("'")
+    await page.getByLabel('Escape character').selectOption('\\')
+    await expect.poll(() => page.getByRole('heading', { name: /Problems found/ }).textContent()).toContain(': 0')
+    expect(await page.getByTestId('preview').textContent()).toContain("it's")
+    expect(await page.getByLabel('Type of column 2').inputValue()).toBe('DOUBLE')
+    expect(await page.getByLabel('Type of column 1').locator('option').allTextContents()).toEqual(
+      expect.arrayContaining(['TIMESTAMP WITH TIME ZONE', 'TIME', 'DECIMAL(18,3)', 'UUID']),
+    )
+
+    await page.getByLabel('Table name').fill('prices')
+    await page.getByRole('button', { name: 'Import' }).click()
+    const result = page.getByTestId('import-result')
+    await expect.poll(() => result.textContent()).toContain('Imported into prices: 3 rows loaded, 0 rows rejected')
+    expect(await page.getByTestId('import-lines').textContent()).toContain('The file has 4 lines')
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'files-options.png'), fullPage: true })
+
+    // Delete asks first: dismissed, the file stays; accepted, it goes.
+    const files = page.getByTestId('files')
+    const dialogs: string[] = []
+    page.once('dialog', (dialog) => {
+      dialogs.push(dialog.message())
+      void dialog.dismiss()
+    })
+    await page.getByRole('button', { name: 'Delete prices.csv' }).click()
+    await expect.poll(() => dialogs.length).toBe(1)
+    expect(dialogs[0]).toContain('Delete the file prices.csv?')
+    expect(await files.textContent()).toContain('prices.csv')
+    page.once('dialog', (dialog) => void dialog.accept())
+    await page.getByRole('button', { name: 'Delete prices.csv' }).click()
+    await expect.poll(() => page.getByRole('button', { name: 'Delete prices.csv' }).count()).toBe(0)
+    await context.close()
+  })
 })

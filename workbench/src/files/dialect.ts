@@ -5,6 +5,8 @@ export interface CsvDialect {
   /** Escape character inside quoted values (usually the quote itself, doubled). */
   escape: string
   header: boolean
+  /** Decimal separator of numbers: `.`, or `,` in files written with European conventions. */
+  decimal: '.' | ','
 }
 
 const DELIMITERS = [',', '\t', ';', '|'] as const
@@ -32,7 +34,13 @@ export function sniffDialect(text: string, fileName = ''): CsvDialect {
     if (score > best.score) best = { delimiter, score }
   }
   const rows = lines.slice(0, 50).map((l) => splitLine(l, best.delimiter, '"'))
-  return { delimiter: best.delimiter, quote: '"', escape: '"', header: looksLikeHeader(rows) }
+  return {
+    delimiter: best.delimiter,
+    quote: '"',
+    escape: '"',
+    header: looksLikeHeader(rows),
+    decimal: best.delimiter !== ',' && decimalCommas(rows) ? ',' : '.',
+  }
 }
 
 /** Splits one line on `delimiter`, honouring `quote` (doubled quotes inside quoted values). */
@@ -56,6 +64,20 @@ export function splitLine(line: string, delimiter: string, quote: string): strin
   }
   fields.push(field)
   return fields
+}
+
+const DECIMAL_COMMA = /^\s*[-+]?\d{1,3}(\.\d{3})*,\d+\s*$|^\s*[-+]?\d+,\d+\s*$/
+const DECIMAL_POINT = /^\s*[-+]?\d*\.\d+\s*$/
+
+/** Numbers written `1,5` (and none written `1.5`) below the first row: the file uses decimal commas. */
+function decimalCommas(rows: string[][]): boolean {
+  let commas = 0
+  for (const row of rows.slice(1))
+    for (const value of row) {
+      if (DECIMAL_POINT.test(value)) return false
+      if (DECIMAL_COMMA.test(value)) commas++
+    }
+  return commas > 0
 }
 
 function modeOf(values: number[]): number {

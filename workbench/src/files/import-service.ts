@@ -7,8 +7,12 @@ import type { Database, FileImportsTable } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import { redactServerPaths } from '../http/server-paths.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
-import { castProblems, csvProblems, duckdbMessage, type Problem, type ReadOptions, resolveSource } from './inspector.ts'
-import { describeSource, type LoadOutcome, loadIntoTable, REJECTS_SCHEMA, tableExists } from './loader.ts'
+import { COLUMN_TYPES } from './column-types.ts'
+import { csvProblems } from './csv-problems.ts'
+import { inexactCsvValues, refuseInexactCsv } from './exactness.ts'
+import { castProblems, duckdbMessage, type Problem, type ReadOptions, resolveSource } from './inspector.ts'
+import { countLines } from './line-count.ts'
+import { type LoadOutcome, loadIntoTable, REJECTS_SCHEMA, tableExists } from './loader.ts'
 import { castSelect, readCsvSql, readRawSql } from './sources.ts'
 import type { UploadService } from './upload-service.ts'
 
@@ -24,6 +28,8 @@ export interface Preview {
   encoding: string | null
   delimiter: string | null
   quote: string | null
+  escape: string | null
+  decimal: '.' | ',' | null
   header: boolean | null
   sheet: number | null
   sheets: { index: number; name: string; rows: number; hidden: boolean }[] | null
@@ -31,6 +37,8 @@ export interface Preview {
   skipRows: number | null
   detectedHeaderRow: number | null
   columns: { source: string; name: string; type: string }[]
+  /** Types a column may be given, besides the one detected for it. */
+  columnTypes: string[]
   rows: unknown[][]
   problems: Problem[]
   /** Problems were looked for in the whole file, or only in its first megabytes. */
@@ -39,6 +47,8 @@ export interface Preview {
 
 export interface RejectedRow {
   line: number | null
+  /** Lines of the file the rejected row covers. */
+  lines: number
   column: string | null
   kind: Problem['kind']
   reason: string
@@ -91,9 +101,14 @@ export class ImportService {
           `CREATE TEMP TABLE __wb_typed AS SELECT * FROM ${readCsvSql(spec, { table: '__wb_typed_rj', scan: '__wb_typed_rs' }, { path: resolved.sample.path })}`,
         )
         rows = (await con.runAndReadAll(`SELECT * FROM __wb_typed ORDER BY rowid LIMIT ${PREVIEW_ROWS}`)).getRowsJson()
-        problems = [...(await csvProblems(con, '__wb_typed_rj', resolved.sample.lines)), ...resolved.warnings]
+        problems = [
+          ...(await csvProblems(con, '__wb_typed_rj', resolved.sample.lines)),
+          // Values DuckDB's reader would quietly round, shift or cut in their column's type.
+          ...(await inexactCsvValues(con, spec, spec.columns, resolved.sample.path)),
+          ...resolved.warnings,
+        ]
       } else {
-        const sourceTypes = await describeSource(con, spec.kind, spec.path)
+        const sourceTypes = resolved.detected
         const { select } = castSelect(spec.columns, sourceTypes)
         rows = (
           await con.runAndReadAll(`SELECT ${select} FROM ${readRawSql(spec.kind, spec.path)} src LIMIT ${PREVIEW_ROWS}`)
@@ -112,6 +127,8 @@ export class ImportService {
         encoding: resolved.encoding,
         delimiter: spec.kind === 'csv' ? spec.dialect.delimiter : null,
         quote: spec.kind === 'csv' ? spec.dialect.quote : null,
+        escape: spec.kind === 'csv' ? spec.dialect.escape : null,
+        decimal: spec.kind === 'csv' ? spec.dialect.decimal : null,
         header: spec.kind === 'csv' ? spec.dialect.header : (resolved.sheetRead?.header ?? null),
         sheet: resolved.sheet,
         sheets:
@@ -119,6 +136,7 @@ export class ImportService {
         skipRows: resolved.sheetRead?.skipRows ?? null,
         detectedHeaderRow: resolved.sheetRead?.detectedHeaderRow ?? null,
         columns: spec.columns.map(({ source, name, type }) => ({ source, name, type })),
+        columnTypes: [...COLUMN_TYPES],
         rows,
         problems,
         wholeFileChecked: resolved.sample.wholeFile,
@@ -135,7 +153,7 @@ export class ImportService {
     workspaceId: string,
     fileId: string,
     input: { table: string; mode: 'replace' | 'append'; options: ReadOptions; createdBy: string | null },
-  ): Promise<ImportRecord> {
+  ): Promise<ImportRecord & { fileLines: number | null }> {
     if (!TABLE_NAME.test(input.table))
       throw new AppError(
         400,
@@ -160,6 +178,7 @@ export class ImportService {
       })
       .execute()
     let outcome: LoadOutcome | { error: string }
+    let fileLines: number | null = null
     try {
       outcome = await this.#withConnection(workspaceId, async (con) => {
         const resolved = await resolveSource(
@@ -169,7 +188,20 @@ export class ImportService {
           input.options,
           'import',
         )
-        return loadIntoTable(con, { importId: id, fileName: file.name, table: input.table, mode: input.mode, resolved })
+        const { spec } = resolved
+        if (spec.kind === 'csv') await refuseInexactCsv(con, spec, resolved.detected)
+        // Counted while DuckDB reads: the file's lines, to set beside the rows read.
+        // A count that fails (the file gone mid-import) only leaves the count out.
+        const lines = spec.kind === 'csv' ? countLines(spec.path).catch(() => null) : Promise.resolve(null)
+        const loaded = await loadIntoTable(con, {
+          importId: id,
+          fileName: file.name,
+          table: input.table,
+          mode: input.mode,
+          resolved,
+        })
+        fileLines = await lines
+        return loaded
       })
     } catch (err) {
       // The file or the corrections are wrong: the caller gets the precise error, the history a failed import.
@@ -199,7 +231,21 @@ export class ImportService {
       .where('id', '=', id)
       .execute()
     if (!('error' in outcome)) this.onTablesChanged(workspaceId)
-    return this.getImportOrThrow(workspaceId, id)
+    return { ...(await this.getImportOrThrow(workspaceId, id)), fileLines }
+  }
+
+  /** Lines of the file an import's rejected rows cover (one rejected row may take many). */
+  async linesRejected(workspaceId: string, importId: string): Promise<number> {
+    const record = await this.getImportOrThrow(workspaceId, importId)
+    if (record.rowsRejected === 0) return 0
+    return this.#withConnection(workspaceId, async (con) => {
+      if (!(await tableExists(con, REJECTS_SCHEMA, record.table))) return 0
+      const rows = await con.runAndReadAll(
+        `SELECT coalesce(sum(lines), 0) FROM (SELECT line, max(coalesce(lines, 1)) AS lines FROM ${REJECTS_SCHEMA}.${quoteIdentifier(record.table)}
+         WHERE import_id = ${quoteLiteral(importId)} GROUP BY line)`,
+      )
+      return Number(rows.getRows()[0]?.[0] ?? 0)
+    })
   }
 
   async listImports(workspaceId: string): Promise<ImportRecord[]> {
@@ -231,12 +277,13 @@ export class ImportService {
       if (!(await tableExists(con, REJECTS_SCHEMA, record.table))) return []
       const rows = (
         await con.runAndReadAll(
-          `SELECT line, column_name, kind, reason, raw FROM ${REJECTS_SCHEMA}.${quoteIdentifier(record.table)}
+          `SELECT line, coalesce(lines, 1) AS lines, column_name, kind, reason, raw FROM ${REJECTS_SCHEMA}.${quoteIdentifier(record.table)}
            WHERE import_id = ${quoteLiteral(importId)} ORDER BY line LIMIT ${Math.max(1, Math.min(limit, 10_000))}`,
         )
       ).getRowObjectsJson()
       return rows.map((r) => ({
         line: r.line === null ? null : Number(r.line),
+        lines: Number(r.lines),
         column: r.column_name === null ? null : String(r.column_name),
         kind: String(r.kind) as Problem['kind'],
         reason: String(r.reason),

@@ -5,14 +5,14 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import { AppError } from '../http/errors.ts'
 import { redactServerPaths } from '../http/server-paths.ts'
+import { COLUMN_TYPES, offeredType, sameType } from './column-types.ts'
 import { type CsvDialect, sniffDialect, splitLine } from './dialect.ts'
 import { head, type TextEncoding, utf8Version } from './encoding.ts'
 import { type InvalidLine, splitNdjson } from './ndjson.ts'
 import {
-  COLUMN_TYPES,
-  type ColumnType,
   castSelect,
   inferType,
+  type ProfiledType,
   readCsvSql,
   readRawSql,
   type SourceColumn,
@@ -26,13 +26,18 @@ import { prepareSheet, type SheetRead } from './xlsx-source.ts'
 export interface ReadOptions {
   encoding?: TextEncoding
   delimiter?: string
+  /** Quote character; empty for none. */
   quote?: string
+  /** Escape character inside quoted values; the quote itself (doubled quotes) unless given. */
+  escape?: string
+  /** Decimal separator of numbers. */
+  decimal?: '.' | ','
   header?: boolean
   /** Worksheet index of a workbook (0-based, in the workbook's tab order). */
   sheet?: number
   /** Rows of the sheet skipped above its header (or above its data with `header: false`); detected if left out. */
   skipRows?: number
-  /** Names and types of the columns, in file order (same count as detected): a {@link ColumnType} or the detected type. */
+  /** Names and types of the columns, in file order (same count as detected): an offered type or the detected one. */
   columns?: { name: string; type: string }[]
 }
 
@@ -42,6 +47,7 @@ export interface Problem {
     | 'ragged_row'
     | 'broken_quote'
     | 'cast'
+    | 'inexact'
     | 'mixed_types'
     | 'invalid_encoding'
     | 'invalid_json'
@@ -50,6 +56,8 @@ export interface Problem {
     | 'other'
   /** Line in the file (1-based, header included) when DuckDB's reader reports it. */
   line?: number
+  /** Lines of the file the problem covers, when more than one (a quoted value running over line breaks). */
+  lines?: number
   /** Data row (1-based) for problems found after parsing (self-describing formats, type profiles). */
   row?: number
   column?: string
@@ -69,6 +77,8 @@ export interface Resolved {
   sheetRead?: SheetRead
   /** Warnings from profiling the sample (mixed types), or what a worksheet's cells lose (errors, merges). */
   warnings: Problem[]
+  /** Column types as the file declares them (Parquet, JSON) or as DuckDB's sniffer detected them (CSV). */
+  detected: Map<string, string>
   /** `lines`: how many lines a partial sample holds (its last record may be cut). */
   sample: { path: string; wholeFile: boolean; lines?: number }
   /** NDJSON lines that are not JSON: left out of the source, rejected with their line numbers. */
@@ -117,12 +127,16 @@ export async function resolveSource(
 
   const text = (await head(csvPath, 256 * 1024)).toString('utf8').replace(/^\uFEFF/, '')
   const sniffed = sniffDialect(text, file.format === 'tsv' ? '.tsv' : file.name)
+  const quote = options.quote ?? sniffed.quote
   const dialect: CsvDialect = {
     delimiter: options.delimiter ?? sniffed.delimiter,
-    quote: options.quote ?? sniffed.quote,
-    escape: options.quote ?? sniffed.escape,
+    quote,
+    escape: options.escape ?? (options.quote === undefined ? sniffed.escape : quote),
     header: options.header ?? sniffed.header,
+    decimal: options.decimal ?? sniffed.decimal,
   }
+  if (dialect.quote !== '' && dialect.quote === dialect.delimiter)
+    throw new AppError(400, 'invalid_dialect', 'The quote character must differ from the delimiter')
   const firstLine = text.split(/\r?\n/, 1)[0] ?? ''
   const headerCells = splitLine(firstLine, dialect.delimiter, dialect.quote)
   // A NUL byte ends a string for DuckDB's C parser: a column named with one would break the reading SQL.
@@ -138,24 +152,25 @@ export async function resolveSource(
     dialect,
     columns: names.map((n) => ({ source: n, name: n, type: 'VARCHAR' })),
   }
-  // DuckDB's sniffer types the columns fast once told the dialect; it gives up on broken files, and then (or
-  // for a preview's mixed-type warnings) columns are profiled as text over the first rows. An import whose
-  // request names a type for every column (what the preview sends back) has nothing to detect.
-  const sniffedTypes =
-    purpose === 'import' && typesGiven(options.columns, names.length)
-      ? names.map((): ColumnType => 'VARCHAR')
-      : await sniffTypes(con, draft)
+  // DuckDB's sniffer types the columns fast once told the dialect, with every type it knows (TIMESTAMP WITH
+  // TIME ZONE, TIME, ...), kept as it says. It gives up on broken files, and then (or for a preview's mixed-type
+  // warnings) columns are profiled as text over the first rows. An import whose request names an offered type
+  // for every column (what the preview sends back) needs no profile; the sniff still tells which of those types
+  // the user changed, whose conversions are then checked for exactness before anything is written.
+  const sniffedTypes = await sniffTypes(con, draft)
+  const given = purpose === 'import' && typesGiven(options.columns, names.length)
   const profiled = sniffedTypes ? names.filter((_, i) => sniffedTypes[i] === 'VARCHAR') : names
   const warnings: Problem[] = []
-  let types: ColumnType[] = sniffedTypes ?? names.map(() => 'VARCHAR')
-  if (profiled.length > 0 && (!sniffedTypes || purpose === 'preview')) {
+  let types: string[] = sniffedTypes ?? names.map(() => 'VARCHAR')
+  if (profiled.length > 0 && !given && (!sniffedTypes || purpose === 'preview')) {
     await con.run('DROP TABLE IF EXISTS __wb_sample')
     await con.run(
       `CREATE TEMP TABLE __wb_sample AS SELECT * FROM ${readCsvSql(draft, { table: '__wb_sample_rj', scan: '__wb_sample_rs' }, { allText: true })} LIMIT ${PROFILE_ROWS}`,
     )
-    const profile = (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled))).getRowObjectsJson()[0] ?? {}
+    const profile =
+      (await con.runAndReadAll(typeProfileSql('__wb_sample', profiled, dialect.decimal))).getRowObjectsJson()[0] ?? {}
     const numbers = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, Number(v)]))
-    const byName = new Map<string, ColumnType>()
+    const byName = new Map<string, ProfiledType>()
     for (const [i, name] of profiled.entries()) {
       const inferred = inferType(numbers, i)
       byName.set(name, inferred.type)
@@ -165,11 +180,14 @@ export async function resolveSource(
   }
   const columns: SourceColumn[] = names.map((name, i) => ({ source: name, name, type: types[i] ?? 'VARCHAR' }))
   const sample = purpose === 'preview' ? await sampleOf(csvPath) : { path: csvPath, wholeFile: true }
+  // Without a sniff, nothing is known to be detected: every typed column's conversion is checked.
+  const detected = new Map(sniffedTypes ? columns.map((c) => [c.source, c.type]) : [])
   return {
     spec: { ...draft, columns: applyCorrections(columns, options.columns) },
     encoding,
     sheet,
     warnings,
+    detected,
     sample,
   }
 }
@@ -197,48 +215,38 @@ async function resolveSelfDescribing(
     encoding,
     sheet: null,
     warnings: [],
+    detected: new Map(columns.map((c) => [c.source, c.type])),
     sample: { path: file, wholeFile: true },
   }
 }
 
-/** Column types from DuckDB's `sniff_csv` with the dialect fixed, or undefined when it cannot read the file. */
+/**
+ * Column types from DuckDB's `sniff_csv` with the dialect fixed, exactly as it detects them, or undefined when
+ * it cannot read the file.
+ */
 async function sniffTypes(
   con: DuckDBConnection,
   spec: Extract<SourceSpec, { kind: 'csv' }>,
-): Promise<ColumnType[] | undefined> {
+): Promise<string[] | undefined> {
   const { dialect } = spec
   try {
     const rows = (
       await con.runAndReadAll(
-        `SELECT Columns FROM sniff_csv(${quoteLiteral(spec.path)}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.escape)}, header = ${dialect.header})`,
+        `SELECT Columns FROM sniff_csv(${quoteLiteral(spec.path)}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.escape)}, header = ${dialect.header}, decimal_separator = ${quoteLiteral(dialect.decimal)})`,
       )
     ).getRowObjectsJson()
     const columns = rows[0]?.Columns as { type: string }[] | undefined
     if (!columns || columns.length !== spec.columns.length) return undefined
-    return columns.map((c) => simpleType(c.type))
+    // Only offered types reach the reading SQL (the sniffer detects no nested types in text).
+    return columns.map((c) => offeredType(c.type) ?? 'VARCHAR')
   } catch {
     return undefined
   }
 }
 
-/** The user gave one of the offered types for each of the `count` columns (so none needs detecting). */
+/** The user gave one of the offered types for each of the `count` columns (so none needs profiling). */
 function typesGiven(columns: ReadOptions['columns'], count: number): boolean {
-  return (
-    columns !== undefined &&
-    columns.length === count &&
-    columns.every((c) => (COLUMN_TYPES as readonly string[]).includes(c.type.toUpperCase()))
-  )
-}
-
-/** A DuckDB type narrowed to the types the API offers. */
-function simpleType(type: string): ColumnType {
-  const t = type.toUpperCase()
-  if (/^(U?(BIG|SMALL|TINY|HUGE)?INT(EGER)?)$/.test(t)) return 'BIGINT'
-  if (t === 'DOUBLE' || t === 'FLOAT' || t.startsWith('DECIMAL')) return 'DOUBLE'
-  if (t === 'DATE') return 'DATE'
-  if (t.startsWith('TIMESTAMP')) return 'TIMESTAMP'
-  if (t === 'BOOLEAN') return 'BOOLEAN'
-  return 'VARCHAR'
+  return columns !== undefined && columns.length === count && columns.every((c) => offeredType(c.type) !== undefined)
 }
 
 /** The user's names and types over the detected columns, validated. */
@@ -256,10 +264,15 @@ function applyCorrections(detected: SourceColumn[], corrections: ReadOptions['co
     const key = c.name.toLowerCase()
     if (seen.has(key)) throw new AppError(400, 'duplicate_column', `Two columns are named ${c.name}`)
     seen.add(key)
-    // Only the offered types, or the one detected, ever reach SQL.
-    const detectedType = detected[i]?.type.toUpperCase()
-    if (!(COLUMN_TYPES as readonly string[]).includes(c.type.toUpperCase()) && c.type.toUpperCase() !== detectedType)
-      throw new AppError(400, 'invalid_column_type', `Column ${c.name}: choose one of ${COLUMN_TYPES.join(', ')}`)
+    // Only the offered types, or the one detected (a nested type of a JSON file, say), ever reach SQL.
+    const detectedType = detected[i]?.type ?? ''
+    if (offeredType(c.type) === undefined && !sameType(c.type, detectedType))
+      throw new AppError(
+        400,
+        'invalid_column_type',
+        `Column ${c.name}: choose one of ${COLUMN_TYPES.join(', ')}, DECIMAL(p,s), or the detected type`,
+        { column: i, detected: detectedType },
+      )
   }
   return detected.map((d, i) => ({
     ...d,
@@ -268,10 +281,10 @@ function applyCorrections(detected: SourceColumn[], corrections: ReadOptions['co
   }))
 }
 
-/** An offered type in its canonical spelling, else the detected type exactly as DuckDB wrote it. */
+/** The detected type exactly as DuckDB wrote it when that is the choice, else the offered type's spelling. */
 function pickType(chosen: string | undefined, detected: string): string {
-  const upper = chosen?.toUpperCase()
-  return upper && (COLUMN_TYPES as readonly string[]).includes(upper) ? upper : detected
+  if (chosen === undefined || sameType(chosen, detected)) return detected
+  return offeredType(chosen) ?? detected
 }
 
 /** Header values made into usable, distinct column names (DuckDB's `column<N>` when there is no header). */
@@ -307,7 +320,7 @@ async function sampleOf(file: string): Promise<{ path: string; wholeFile: boolea
 async function mixedWarning(
   con: DuckDBConnection,
   column: string,
-  mixed: { type: ColumnType; share: number },
+  mixed: { type: ProfiledType; share: number },
 ): Promise<Problem> {
   const c = quoteIdentifier(column)
   const rows = (
@@ -324,42 +337,7 @@ async function mixedWarning(
   }
 }
 
-/** Problems DuckDB's CSV reader stored in a rejects table, mapped to the API's kinds. */
-export async function csvProblems(con: DuckDBConnection, rejectsTable: string, maxLine?: number): Promise<Problem[]> {
-  const rows = (
-    await con.runAndReadAll(
-      `SELECT line, column_name, error_type, error_message, csv_line FROM ${rejectsTable} ORDER BY line LIMIT ${MAX_PROBLEMS}`,
-    )
-  ).getRowObjectsJson()
-  return rows
-    .filter((r) => maxLine === undefined || Number(r.line) < maxLine)
-    .map((r) => ({
-      kind: problemKind(String(r.error_type)),
-      line: Number(r.line),
-      column: r.column_name === null ? undefined : String(r.column_name),
-      message: redactServerPaths(String(r.error_message)),
-      raw: r.csv_line === null ? undefined : String(r.csv_line).slice(0, 500),
-    }))
-}
-
-export function problemKind(errorType: string): Problem['kind'] {
-  switch (errorType) {
-    case 'CAST':
-      return 'cast'
-    case 'MISSING COLUMNS':
-    case 'TOO MANY COLUMNS':
-      return 'ragged_row'
-    case 'UNQUOTED VALUE':
-      return 'broken_quote'
-    case 'INVALID ENCODING':
-    case 'INVALID UNICODE':
-      return 'invalid_encoding'
-    default:
-      return 'other'
-  }
-}
-
-/** Rows of a Parquet/JSON source that fail the user's type changes, as problems. */
+/** Rows of a Parquet/JSON source that fail the user's type changes (or would change in them), as problems. */
 export async function castProblems(
   con: DuckDBConnection,
   spec: Extract<SourceSpec, { kind: 'parquet' | 'json' }>,
@@ -371,15 +349,15 @@ export async function castProblems(
   for (const check of checks) {
     const rows = (
       await con.runAndReadAll(
-        `SELECT __row, CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) AS value FROM (SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path)} LIMIT ${limit}) src WHERE ${check.failed} LIMIT ${MAX_PROBLEMS}`,
+        `SELECT __row, CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) AS value, ${check.reason} AS reason FROM (SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path)} LIMIT ${limit}) src WHERE ${check.failed} LIMIT ${MAX_PROBLEMS}`,
       )
     ).getRowObjectsJson()
     for (const r of rows)
       problems.push({
-        kind: 'cast',
+        kind: check.kind,
         row: Number(r.__row),
         column: check.column.name,
-        message: `Could not convert ${JSON.stringify(r.value)} to ${check.column.type}`,
+        message: String(r.reason),
         raw: String(r.value),
       })
   }

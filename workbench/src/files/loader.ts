@@ -68,8 +68,10 @@ async function prepare(con: DuckDBConnection, request: LoadRequest): Promise<{ h
   await con.run(`CREATE SCHEMA IF NOT EXISTS ${REJECTS_SCHEMA}`)
   if (request.mode === 'replace') await con.run(`DROP TABLE IF EXISTS ${rejects}`)
   await con.run(
-    `CREATE TABLE IF NOT EXISTS ${rejects} (import_id VARCHAR, file_name VARCHAR, line BIGINT, column_name VARCHAR, kind VARCHAR, reason VARCHAR, raw VARCHAR)`,
+    `CREATE TABLE IF NOT EXISTS ${rejects} (import_id VARCHAR, file_name VARCHAR, line BIGINT, column_name VARCHAR, kind VARCHAR, reason VARCHAR, raw VARCHAR, lines BIGINT)`,
   )
+  // Rejects tables made before rejects counted their lines.
+  await con.run(`ALTER TABLE ${rejects} ADD COLUMN IF NOT EXISTS lines BIGINT`)
   const head =
     request.mode === 'append' && exists ? `INSERT INTO ${target} BY NAME` : `CREATE OR REPLACE TABLE ${target} AS`
   return { head, rejects }
@@ -91,13 +93,16 @@ async function loadCsv(
   const result = await con.runAndReadAll(
     `${head} SELECT * FROM ${readCsvSql(spec, { table: rj, scan: `__wb_rs_${tag}` })}`,
   )
+  // A rejected record may cover many lines of the file (an unterminated quote runs to the end of it): its
+  // raw text tells how many, so the summary can say so.
   await con.run(
-    `INSERT INTO ${rejects} SELECT ${quoteLiteral(request.importId)}, ${quoteLiteral(request.fileName)}, line, column_name,
+    `INSERT INTO ${rejects} (import_id, file_name, line, column_name, kind, reason, raw, lines)
+     SELECT ${quoteLiteral(request.importId)}, ${quoteLiteral(request.fileName)}, line, column_name,
       CASE error_type WHEN 'CAST' THEN 'cast' WHEN 'MISSING COLUMNS' THEN 'ragged_row'
         WHEN 'TOO MANY COLUMNS' THEN 'ragged_row' WHEN 'UNQUOTED VALUE' THEN 'broken_quote'
         WHEN 'INVALID ENCODING' THEN 'invalid_encoding' WHEN 'INVALID UNICODE' THEN 'invalid_encoding'
         ELSE 'other' END,
-      error_message, csv_line FROM ${rj} ORDER BY line`,
+      error_message, csv_line, ${LINES_OF('csv_line')} FROM ${rj} ORDER BY line`,
   )
   return {
     loaded: Number(result.getRows()[0]?.[0] ?? 0),
@@ -106,6 +111,10 @@ async function loadCsv(
   }
 }
 
+/** Lines of the file a raw record covers: its line breaks, plus one unless it ends with one. */
+const LINES_OF = (raw: string) =>
+  `CASE WHEN ${raw} IS NULL THEN 1 ELSE greatest(1, length(${raw}) - length(replace(${raw}, chr(10), '')) + CASE WHEN suffix(${raw}, chr(10)) THEN 0 ELSE 1 END) END`
+
 async function loadSelfDescribing(
   con: DuckDBConnection,
   request: LoadRequest,
@@ -113,16 +122,24 @@ async function loadSelfDescribing(
 ): Promise<LoadOutcome> {
   const { head, rejects } = await prepare(con, request)
   const { importId, fileName } = request
-  const sourceTypes = await describeSource(con, spec.kind, spec.path)
-  const { select, ok, checks } = castSelect(spec.columns, sourceTypes)
-  const numbered = `(SELECT *, row_number() OVER () AS __row FROM ${readRawSql(spec.kind, spec.path)}) src`
-  const result = await con.runAndReadAll(`${head} SELECT ${select} FROM ${numbered} WHERE ${ok}`)
+  // The types were read when the source was resolved; the file is not described twice.
+  const { select, ok, checks } = castSelect(spec.columns, request.resolved.detected)
+  const reader = readRawSql(spec.kind, spec.path)
+  // With nothing to convert, the file's own types go straight in: no row numbers, no filter, so DuckDB's
+  // reader runs as it does for a plain `CREATE TABLE AS SELECT * FROM read_parquet(...)`.
+  const numbered =
+    checks.length === 0 ? `${reader} src` : `(SELECT *, row_number() OVER () AS __row FROM ${reader}) src`
+  const result = await con.runAndReadAll(
+    checks.length === 0
+      ? `${head} SELECT ${select} FROM ${numbered}`
+      : `${head} SELECT ${select} FROM ${numbered} WHERE ${ok}`,
+  )
   for (const check of checks)
     await con.run(
-      `INSERT INTO ${rejects} SELECT ${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, __row,
-        ${quoteLiteral(check.column.name)}, 'cast',
-        'Could not convert ' || CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) || ' to ${check.column.type}',
-        CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR) FROM ${numbered} WHERE ${check.failed}`,
+      `INSERT INTO ${rejects} (import_id, file_name, line, column_name, kind, reason, raw, lines)
+       SELECT ${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, __row,
+        ${quoteLiteral(check.column.name)}, ${quoteLiteral(check.kind)}, ${check.reason},
+        CAST(src.${quoteIdentifier(check.column.source)} AS VARCHAR), 1 FROM ${numbered} WHERE ${check.failed}`,
     )
   const invalid = request.resolved.invalidLines ?? []
   for (let i = 0; i < invalid.length; i += 500) {
@@ -130,7 +147,7 @@ async function loadSelfDescribing(
       .slice(i, i + 500)
       .map(
         (l) =>
-          `(${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, ${l.line}, NULL, 'invalid_json', ${quoteLiteral(l.message)}, ${quoteLiteral(l.raw)})`,
+          `(${quoteLiteral(importId)}, ${quoteLiteral(fileName)}, ${l.line}, NULL, 'invalid_json', ${quoteLiteral(l.message)}, ${quoteLiteral(l.raw)}, 1)`,
       )
     await con.run(`INSERT INTO ${rejects} VALUES ${values.join(', ')}`)
   }
@@ -147,16 +164,6 @@ async function rejectedLines(con: DuckDBConnection, rejects: string, importId: s
     `SELECT count(DISTINCT line) FROM ${rejects} WHERE import_id = ${quoteLiteral(importId)}`,
   )
   return Number(rows.getRows()[0]?.[0] ?? 0)
-}
-
-/** The column types a Parquet or JSON file declares. */
-export async function describeSource(
-  con: DuckDBConnection,
-  kind: 'parquet' | 'json',
-  path: string,
-): Promise<Map<string, string>> {
-  const rows = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${readRawSql(kind, path)}`)).getRowObjectsJson()
-  return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]))
 }
 
 /** Whether `schema.table` is a table of the workspace database. */

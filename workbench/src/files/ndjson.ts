@@ -10,6 +10,20 @@ export interface InvalidLine {
   message: string
 }
 
+/** NaN and the infinities as bare values: not JSON, but DuckDB reads (and writes) them. */
+const NON_FINITE = /([:,[]\s*)-?(?:NaN|Infinity)(?=\s*[,}\]])/g
+
+/** Parses a line as DuckDB's JSON reader would accept it: standard JSON, plus NaN and ±Infinity numbers. */
+function parseAsDuckdb(text: string): void {
+  try {
+    JSON.parse(text)
+  } catch (err) {
+    const finite = text.replace(NON_FINITE, '$1null')
+    if (finite === text) throw err
+    JSON.parse(finite)
+  }
+}
+
 /** Details kept for at most this many invalid lines (all are counted). */
 const MAX_DETAILS = 100_000
 
@@ -32,7 +46,7 @@ export async function splitNdjson(file: string, target: string): Promise<{ clean
     n++
     if (text.trim() === '') continue
     try {
-      JSON.parse(text)
+      parseAsDuckdb(text)
     } catch (err) {
       if (invalid.length < MAX_DETAILS)
         invalid.push({ line: n, raw: text.slice(0, 1000), message: `Not valid JSON: ${(err as Error).message}` })

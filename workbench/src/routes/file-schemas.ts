@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
+import { COLUMN_TYPES } from '../files/column-types.ts'
 import { ENCODINGS } from '../files/encoding.ts'
-import { COLUMN_TYPES } from '../files/sources.ts'
 
 /** Request and response shapes of the files API (routes/files.ts). */
 export const ErrorBody = z
@@ -54,7 +54,13 @@ export const ReadOptions = z
   .object({
     encoding: z.enum(ENCODINGS).optional(),
     delimiter: z.string().length(1).optional(),
-    quote: z.string().max(1).optional(),
+    quote: z.string().max(1).optional().openapi({ description: 'Quote character; empty for none' }),
+    escape: z
+      .string()
+      .max(1)
+      .optional()
+      .openapi({ description: 'Escape character inside quoted values (default: the quote, doubled)' }),
+    decimal: z.enum(['.', ',']).optional().openapi({ description: 'Decimal separator of numbers' }),
     header: z.boolean().optional(),
     sheet: z.number().int().min(0).optional(),
     skipRows: z
@@ -71,9 +77,10 @@ export const ReadOptions = z
           type: z
             .string()
             .min(1)
-            .max(200)
+            // A detected nested type (a GeoJSON feature's STRUCT, say) is long; it must match the detection.
+            .max(100_000)
             .openapi({
-              description: `One of ${COLUMN_TYPES.join(', ')}, or the type the preview detected for that column`,
+              description: `One of ${COLUMN_TYPES.join(', ')}, DECIMAL(p,s), or the type the preview detected for that column`,
             }),
         }),
       )
@@ -88,6 +95,7 @@ export const Problem = z
       'ragged_row',
       'broken_quote',
       'cast',
+      'inexact',
       'mixed_types',
       'invalid_encoding',
       'invalid_json',
@@ -96,6 +104,7 @@ export const Problem = z
       'other',
     ]),
     line: z.number().optional(),
+    lines: z.number().optional().openapi({ description: 'Lines of the file the problem covers, when more than one' }),
     row: z.number().optional(),
     column: z.string().optional(),
     message: z.string(),
@@ -110,12 +119,17 @@ export const Preview = z
     encoding: z.string().nullable(),
     delimiter: z.string().nullable(),
     quote: z.string().nullable(),
+    escape: z.string().nullable(),
+    decimal: z.enum(['.', ',']).nullable(),
     header: z.boolean().nullable(),
     sheet: z.number().nullable(),
     sheets: z.array(Sheet).nullable(),
     skipRows: z.number().nullable(),
     detectedHeaderRow: z.number().nullable(),
     columns: z.array(z.object({ source: z.string(), name: z.string(), type: z.string() })),
+    columnTypes: z
+      .array(z.string())
+      .openapi({ description: 'Types a column may be given (besides the one detected for it)' }),
     rows: z.array(z.array(z.unknown())),
     problems: z.array(Problem),
     wholeFileChecked: z.boolean(),
@@ -133,6 +147,7 @@ export const ImportRequest = z
 export const RejectedRow = z
   .object({
     line: z.number().nullable(),
+    lines: z.number().openapi({ description: 'Lines of the file this rejected row covers' }),
     column: z.string().nullable(),
     kind: z.string(),
     reason: z.string(),
@@ -158,7 +173,14 @@ export const ImportRecord = z
   })
   .openapi('FileImport')
 
-export const ImportResult = ImportRecord.extend({ rejects: z.array(RejectedRow) }).openapi('FileImportResult')
+export const ImportResult = ImportRecord.extend({
+  rejects: z.array(RejectedRow),
+  fileLines: z
+    .number()
+    .nullable()
+    .openapi({ description: 'Lines in the file read (delimited text), to set beside the rows read' }),
+  linesRejected: z.number().openapi({ description: 'Lines of the file the rejected rows cover' }),
+}).openapi('FileImportResult')
 
 export const TableInfo = z.object({ schema: z.string(), name: z.string(), rows: z.number(), columns: z.number() })
 

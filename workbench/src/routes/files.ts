@@ -274,7 +274,8 @@ export function fileRoutes(identity: Identity, deps: () => FilesDeps | undefined
         createdBy: currentPrincipal(c).userId,
       })
       const rejects = record.rowsRejected > 0 ? await imports.rejects(workspaceId, record.id, 100) : []
-      return c.json({ ...record, rejects }, 200)
+      const linesRejected = await imports.linesRejected(workspaceId, record.id)
+      return c.json({ ...record, rejects, linesRejected }, 200)
     })
 }
 

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import {
-  COLUMN_TYPES,
   ENCODINGS,
   type ImportResult,
   PROBLEM_LABELS,
@@ -20,6 +19,21 @@ const DELIMITERS: [string, string][] = [
   [';', 'semicolon (;)'],
   ['\t', 'tab'],
   ['|', 'pipe (|)'],
+]
+const QUOTES: [string, string][] = [
+  ['"', 'double quote (")'],
+  ["'", "single quote (')"],
+  ['', 'none'],
+]
+const ESCAPES: [string, string][] = [
+  ['"', 'doubled quote ("")'],
+  ["'", "doubled quote ('')"],
+  ['\\', 'backslash (\\)'],
+  ['', 'none'],
+]
+const DECIMALS: [string, string][] = [
+  ['.', 'point (1.5)'],
+  [',', 'comma (1,5)'],
 ]
 
 /**
@@ -74,7 +88,20 @@ export function FilePreview({
     setOptions(next)
     void load(next)
   }
-  const withColumns = (): ReadOptions => ({ ...options, columns })
+  // The import reads the file exactly as the preview showed it: the detected settings go back with the columns.
+  const withColumns = (): ReadOptions => ({
+    ...(preview && textual
+      ? {
+          delimiter: preview.delimiter ?? undefined,
+          quote: preview.quote ?? undefined,
+          escape: preview.escape ?? undefined,
+          decimal: preview.decimal ?? undefined,
+          header: preview.header ?? undefined,
+        }
+      : {}),
+    ...options,
+    columns,
+  })
   const runImport = async () => {
     setError(undefined)
     setBusy(true)
@@ -115,6 +142,56 @@ export function FilePreview({
                 onChange={(e) => change({ delimiter: e.currentTarget.value })}
               >
                 {DELIMITERS.map(([value, label]) => (
+                  <option key={value} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {textual && (
+            <label>
+              Quote
+              <select
+                aria-label="Quote character"
+                value={options.quote ?? preview.quote ?? '"'}
+                onChange={(e) => change({ quote: e.currentTarget.value, escape: undefined })}
+              >
+                {QUOTES.map(([value, label]) => (
+                  <option key={label} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {textual && (
+            <label>
+              Escape
+              <select
+                aria-label="Escape character"
+                value={options.escape ?? preview.escape ?? '"'}
+                onChange={(e) => change({ escape: e.currentTarget.value })}
+              >
+                {ESCAPES.filter(
+                  ([value]) => value === '\\' || value === '' || value === (options.quote ?? preview.quote),
+                ).map(([value, label]) => (
+                  <option key={label} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {textual && (
+            <label>
+              Decimal separator
+              <select
+                aria-label="Decimal separator"
+                value={options.decimal ?? preview.decimal ?? '.'}
+                onChange={(e) => change({ decimal: e.currentTarget.value === ',' ? ',' : '.' })}
+              >
+                {DECIMALS.map(([value, label]) => (
                   <option key={value} value={value}>
                     {label}
                   </option>
@@ -199,10 +276,7 @@ export function FilePreview({
                           setColumns((cs) => cs.map((x, j) => (j === i ? { ...x, type } : x)))
                         }}
                       >
-                        {((COLUMN_TYPES as readonly string[]).includes(c.type)
-                          ? COLUMN_TYPES
-                          : [c.type, ...COLUMN_TYPES]
-                        ).map((t) => (
+                        {typeChoices(preview, i, c.type).map((t) => (
                           <option key={t}>{t}</option>
                         ))}
                       </select>
@@ -300,4 +374,11 @@ function SkipRows({
       </output>
     </>
   )
+}
+
+/** The offered types, with the detected type of column `i` (a nested JSON type, say) and the current choice. */
+function typeChoices(preview: Preview, i: number, current: string): string[] {
+  const detected = preview.columns[i]?.type
+  const extra = [detected, current].filter((t): t is string => t !== undefined && !preview.columnTypes.includes(t))
+  return [...new Set([...extra, ...preview.columnTypes])]
 }

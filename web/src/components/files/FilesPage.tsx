@@ -40,7 +40,9 @@ export function FilesPage({ workspace }: { workspace: Workspace }) {
     setDragging(false)
     void upload(event.dataTransfer.files[0])
   }
-  const remove = async (id: string) => {
+  const remove = async (id: string, name: string) => {
+    // The bytes cannot be had back; the tables imported from the file stay.
+    if (!window.confirm(`Delete the file ${name}? Tables imported from it stay.`)) return
     setError(undefined)
     try {
       await api('DELETE', `${base}/${id}`)
@@ -116,7 +118,7 @@ export function FilesPage({ workspace }: { workspace: Workspace }) {
                       </button>
                     )}{' '}
                     {canEdit && (
-                      <button type="button" onClick={() => void remove(f.id)}>
+                      <button type="button" onClick={() => void remove(f.id, f.name)}>
                         Delete {f.name}
                       </button>
                     )}

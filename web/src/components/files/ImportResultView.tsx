@@ -13,6 +13,12 @@ export function ImportResultView({ result }: { result: ImportResult }) {
       <h4 id="import-result-heading">
         Imported into {result.table}: {result.rowsLoaded} rows loaded, {result.rowsRejected} rows rejected
       </h4>
+      {result.fileLines !== null && (
+        <p data-testid="import-lines">
+          The file has {result.fileLines} lines
+          {result.linesRejected > 0 ? `; the rejected rows cover ${result.linesRejected} of them` : ''}.
+        </p>
+      )}
       {result.rejects.length > 0 && (
         <>
           <p>Rejected rows are kept in {result.rejectsTable}.</p>

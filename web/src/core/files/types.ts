@@ -1,8 +1,6 @@
 /** Shapes of the files API (workbench/src/routes/file-schemas.ts), as the web app uses them. */
 export const ENCODINGS = ['utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1'] as const
 export type TextEncoding = (typeof ENCODINGS)[number]
-export const COLUMN_TYPES = ['VARCHAR', 'BIGINT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const
-export type ColumnType = (typeof COLUMN_TYPES)[number]
 
 export interface UploadedFile {
   id: string
@@ -21,6 +19,7 @@ export interface Problem {
     | 'ragged_row'
     | 'broken_quote'
     | 'cast'
+    | 'inexact'
     | 'mixed_types'
     | 'invalid_encoding'
     | 'invalid_json'
@@ -28,6 +27,7 @@ export interface Problem {
     | 'merged_cells'
     | 'other'
   line?: number
+  lines?: number
   row?: number
   column?: string
   message: string
@@ -38,6 +38,8 @@ export interface ReadOptions {
   encoding?: TextEncoding
   delimiter?: string
   quote?: string
+  escape?: string
+  decimal?: '.' | ','
   header?: boolean
   sheet?: number
   /** Workbooks: rows skipped above the header row. */
@@ -51,6 +53,8 @@ export interface Preview {
   encoding: string | null
   delimiter: string | null
   quote: string | null
+  escape: string | null
+  decimal: '.' | ',' | null
   header: boolean | null
   sheet: number | null
   sheets: { index: number; name: string; rows: number; hidden: boolean }[] | null
@@ -58,6 +62,8 @@ export interface Preview {
   skipRows: number | null
   detectedHeaderRow: number | null
   columns: { source: string; name: string; type: string }[]
+  /** Types a column may be given, besides the one detected for it. */
+  columnTypes: string[]
   rows: unknown[][]
   problems: Problem[]
   wholeFileChecked: boolean
@@ -65,6 +71,7 @@ export interface Preview {
 
 export interface RejectedRow {
   line: number | null
+  lines: number
   column: string | null
   kind: string
   reason: string
@@ -82,6 +89,10 @@ export interface ImportResult {
   rejectsTable: string | null
   error: string | null
   rejects: RejectedRow[]
+  /** Lines in the file read (delimited text). */
+  fileLines: number | null
+  /** Lines of the file the rejected rows cover. */
+  linesRejected: number
 }
 
 /** Human words for a problem kind. */
@@ -89,6 +100,7 @@ export const PROBLEM_LABELS: Record<string, string> = {
   ragged_row: 'Wrong number of fields',
   broken_quote: 'Broken quote',
   cast: 'Value does not fit the type',
+  inexact: 'Value would change in the type',
   mixed_types: 'Mixed types',
   invalid_encoding: 'Invalid characters for the encoding',
   invalid_json: 'Invalid JSON',
@@ -97,9 +109,10 @@ export const PROBLEM_LABELS: Record<string, string> = {
   other: 'Problem',
 }
 
-/** Where a problem is: "line 4", "row 2", or nothing. */
-export function problemPlace(p: { line?: number | null; row?: number }): string {
-  if (p.line !== undefined && p.line !== null) return `line ${p.line}`
+/** Where a problem is: "line 4", "lines 4–9", "row 2", or nothing. */
+export function problemPlace(p: { line?: number | null; lines?: number; row?: number }): string {
+  if (p.line !== undefined && p.line !== null)
+    return p.lines !== undefined && p.lines > 1 ? `lines ${p.line}–${p.line + p.lines - 1}` : `line ${p.line}`
   if (p.row !== undefined) return `row ${p.row}`
   return ''
 }

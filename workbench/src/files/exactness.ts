@@ -1,0 +1,94 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdentifier } from '@workbench/kernels/duckdb'
+import { AppError } from '../http/errors.ts'
+import { inexactSql, sameType } from './column-types.ts'
+import type { Problem } from './inspector.ts'
+import { readCsvSql, type SourceSpec } from './sources.ts'
+
+type CsvSpec = Extract<SourceSpec, { kind: 'csv' }>
+
+const NUMERIC = /^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/
+
+/** The text `ref` as DuckDB converts it to `type`, with a decimal comma read as DuckDB's reader reads it. */
+function textCast(ref: string, type: string, decimal: string): string {
+  const value = decimal === ',' && NUMERIC.test(type) ? `replace(${ref}, ',', '.')` : ref
+  return `TRY_CAST(${value} AS ${type})`
+}
+
+/**
+ * Values of a delimited file that DuckDB's reader would change on the way into their column's type (round
+ * `1.5` into an integer, drop a UTC offset, cut a time off a date), looked for in `columns` over the file (or
+ * sample) at `path`, with their data row. DuckDB's CSV reader does these conversions without a word, so they
+ * are found here on the text.
+ */
+export async function inexactCsvValues(
+  con: DuckDBConnection,
+  spec: CsvSpec,
+  columns: CsvSpec['columns'],
+  path: string,
+  limitPerColumn = 5,
+): Promise<Problem[]> {
+  const ruled = columns.flatMap((column) => {
+    const rule = inexactSql(`t.${quoteIdentifier(column.source)}`, 'VARCHAR', column.type, spec.dialect.decimal)
+    return rule ? [{ column, rule }] : []
+  })
+  if (ruled.length === 0) return []
+  const text = readCsvSql(
+    { ...spec, columns: spec.columns.map((c) => ({ ...c, name: c.source })) },
+    { table: '__wb_exact_rj', scan: '__wb_exact_rs' },
+    { allText: true, path },
+  )
+  await con.run('DROP TABLE IF EXISTS __wb_exact')
+  await con.run(
+    `CREATE TEMP TABLE __wb_exact AS SELECT row_number() OVER () AS __row, ${ruled.map(({ column }) => quoteIdentifier(column.source)).join(', ')} FROM ${text}`,
+  )
+  const problems: Problem[] = []
+  try {
+    for (const { column, rule } of ruled) {
+      const ref = `t.${quoteIdentifier(column.source)}`
+      const rows = (
+        await con.runAndReadAll(
+          `SELECT __row, ${ref} AS value, CAST(${textCast(ref, column.type, spec.dialect.decimal)} AS VARCHAR) AS becomes
+           FROM __wb_exact t WHERE ${textCast(ref, column.type, spec.dialect.decimal)} IS NOT NULL AND ${rule.sql}
+           ORDER BY __row LIMIT ${limitPerColumn}`,
+        )
+      ).getRowObjectsJson()
+      for (const r of rows)
+        problems.push({
+          kind: 'inexact',
+          row: Number(r.__row),
+          column: column.name,
+          message: `${JSON.stringify(r.value)} ${rule.why}; it would become ${String(r.becomes)}`,
+          raw: String(r.value),
+        })
+    }
+  } finally {
+    await con.run('DROP TABLE IF EXISTS __wb_exact')
+  }
+  return problems.sort((a, b) => (a.row ?? 0) - (b.row ?? 0))
+}
+
+/**
+ * Refuses an import whose chosen column types would change values of the file (a type the user picked over
+ * the detected one): the answer says which column, which row, which value and what it would become.
+ * Columns left at their detected type are read as DuckDB reads them.
+ */
+export async function refuseInexactCsv(
+  con: DuckDBConnection,
+  spec: CsvSpec,
+  detected: Map<string, string>,
+): Promise<void> {
+  const changed = spec.columns.filter((c) => {
+    const found = detected.get(c.source)
+    return found === undefined || !sameType(found, c.type)
+  })
+  const problems = await inexactCsvValues(con, spec, changed, spec.path, 3)
+  const first = problems[0]
+  if (!first) return
+  throw new AppError(
+    400,
+    'inexact_conversion',
+    `Column ${first.column}, row ${first.row}: ${first.message}. Choose another type for it, or correct the file; nothing was imported`,
+    { problems },
+  )
+}
