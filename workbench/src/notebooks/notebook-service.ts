@@ -8,12 +8,11 @@ import type { DocumentStore } from '../collab/document-store.ts'
 import type { Database } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import {
-  IpynbError,
   notebookToUpdate,
   type PreparedNotebook,
   searchableText,
+  updateToIpynbText,
   updateToNotebook,
-  validateNotebook,
 } from './ipynb.ts'
 
 /** Deleted notebooks can be restored for this long. */
@@ -184,12 +183,19 @@ export class NotebookService {
     }
   }
 
-  /** The content for download, checked against the nbformat 4.5 schema (an IpynbError if it does not fit). */
-  async exportNotebook(workspaceId: string, id: string): Promise<INotebookContent> {
-    const content = await this.content(workspaceId, id)
-    const problems = validateNotebook(content)
-    if (problems.length > 0) throw new IpynbError(problems)
-    return content
+  /**
+   * The .ipynb text for download, checked against the nbformat 4.5 schema (an IpynbError if it does not fit), with
+   * imported numbers written exactly as they were (see `updateToIpynbText`).
+   */
+  async exportNotebook(workspaceId: string, id: string): Promise<string> {
+    await this.getOrThrow(workspaceId, id)
+    if (this.collab?.loadedDocuments.includes(id)) await (await this.collab.room(id)).flush()
+    const loaded = await this.store.load(id)
+    try {
+      return updateToIpynbText(Y.encodeStateAsUpdate(loaded.doc))
+    } finally {
+      loaded.doc.destroy()
+    }
   }
 
   async duplicate(workspaceId: string, id: string, createdBy: string | null): Promise<NotebookSummary> {
