@@ -388,8 +388,10 @@ function listen(app: App, host: string, port: number): Promise<ServerType> {
   // An idle keep-alive connection outlives the proxy's (nginx keeps upstream connections 60 s): with Node's 5 s
   // the server could close a connection the proxy or a client is just reusing, and that request fails with a
   // reset instead of an answer.
-  server.keepAliveTimeout = 65_000
-  server.headersTimeout = 66_000
+  if ('keepAliveTimeout' in server) {
+    server.keepAliveTimeout = 65_000
+    server.headersTimeout = 66_000
+  }
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {

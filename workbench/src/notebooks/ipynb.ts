@@ -334,6 +334,17 @@ export function updateToNotebook(state: Uint8Array): INotebookContent {
   }
 }
 
+/** The exact number texts a document keeps (see {@link EXACT_NUMBERS_MAP}), to carry them into a copy. */
+export function exactNumbersOf(state: Uint8Array): ExactNumbersByCell {
+  const doc = new Y.Doc()
+  try {
+    Y.applyUpdate(doc, state)
+    return doc.getMap<ExactNumber[]>(EXACT_NUMBERS_MAP).toJSON() as ExactNumbersByCell
+  } finally {
+    doc.destroy()
+  }
+}
+
 /**
  * The .ipynb text of a document's current state, checked against the nbformat 4.5 schema (an {@link IpynbError} if
  * it does not fit), with imported numbers written as their source text wherever they are unchanged.

@@ -178,7 +178,10 @@ describe.each(DATABASE_KINDS)('.ipynb fidelity against nbformat on %s', (kind) =
     await database?.dispose()
   })
 
-  it('accepts and refuses the notebooks nbformat accepts and refuses, and repairs cell ids as it does', async () => {
+  // Two runs of the Python reference and 16 imports: generous on a loaded machine.
+  it('accepts and refuses the notebooks nbformat accepts and refuses, and repairs cell ids as it does', {
+    timeout: 240_000,
+  }, async () => {
     const reference = nbformatSays<ReadAnswer>(
       'read',
       CASES.map(([, text]) => text),
@@ -231,7 +234,9 @@ describe.each(DATABASE_KINDS)('.ipynb fidelity against nbformat on %s', (kind) =
     expect(exported.cells[0].outputs).toEqual([])
   })
 
-  it('exports every number of metadata and outputs exactly as nbformat reads it from the original', async () => {
+  it('exports every number of metadata and outputs exactly as nbformat reads it from the original', {
+    timeout: 180_000,
+  }, async () => {
     const created = await importText(NUMBERS_NOTEBOOK)
     expect(created.status).toBe(201)
     const exported = await exportText(created.body.id)
@@ -246,6 +251,14 @@ describe.each(DATABASE_KINDS)('.ipynb fidelity against nbformat on %s', (kind) =
     expect(exported).toContain('[100.0,123456789012345678]')
     expect(exported).toContain('"weight":10.0')
     expect(validateWithNbformat(exported)).toBe('valid')
+    // A copy keeps them too.
+    const copy = await app.request(`/api/workspaces/${ws}/notebooks/${created.body.id}/duplicate`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+    })
+    expect(copy.status).toBe(201)
+    const copied = await exportText(((await copy.json()) as { id: string }).id)
+    expect(copied).toBe(exported)
   })
 })
 
