@@ -40,10 +40,33 @@ function commandVersion(command, args) {
   return `${res.stdout}${res.stderr}`.trim()
 }
 
-/** Runs a command, streaming its output with a prefix; rejects with a one-line reason. */
+/** Steps running now: a signal to bootstrap stops them too, so none is left installing on its own. */
+const running = new Set()
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    for (const child of running) child.kill('SIGTERM')
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  })
+}
+
+/** Seconds between "still running" lines of a long step (npm ci, pip install and the Go build take minutes). */
+const PROGRESS_SECONDS = Number(process.env.BOOTSTRAP_PROGRESS_SECONDS) || 15
+
+/**
+ * Runs a command, streaming its output with a prefix; rejects with a one-line reason. Says when it starts and,
+ * every {@link PROGRESS_SECONDS} while it runs, how long it has been going: a first start is never silent.
+ */
 function run(label, command, args, options = {}) {
+  const started = Date.now()
+  log(`${label}: started`)
+  const ticker = setInterval(
+    () => log(`${label}: still running (${Math.round((Date.now() - started) / 1000)} s)`),
+    PROGRESS_SECONDS * 1000,
+  )
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options })
+    running.add(child)
+    child.on('exit', () => running.delete(child))
     const tail = []
     const onData = (chunk) => {
       for (const line of chunk.toString().split('\n')) {
@@ -55,8 +78,12 @@ function run(label, command, args, options = {}) {
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    child.on('error', (err) => reject(new BootstrapError(`${label}: cannot run ${command}: ${err.message}`)))
+    child.on('error', (err) => {
+      clearInterval(ticker)
+      reject(new BootstrapError(`${label}: cannot run ${command}: ${err.message}`))
+    })
     child.on('exit', (code) => {
+      clearInterval(ticker)
       if (code === 0) resolve()
       else reject(new BootstrapError(`${label} failed (exit ${code}):\n${tail.join('\n')}`))
     })
@@ -172,9 +199,9 @@ async function main() {
   if (!external('TEMPORAL_ADDRESS')) steps.push(temporalCli())
   if (purpose === 'test') steps.push(aptPackages())
   else if (!external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off') steps.push(sandboxPackage())
-  const results = await Promise.allSettled(steps)
+  // Each step says it is done as soon as it is, not when the slowest one is.
+  const results = await Promise.allSettled(steps.map((step) => step.then((done) => log(done))))
   const failures = results.filter((r) => r.status === 'rejected')
-  for (const r of results) if (r.status === 'fulfilled') log(r.value)
   if (failures.length > 0) {
     for (const f of failures)
       console.error(

@@ -87,6 +87,7 @@ const envSchema = z.object({
     .pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   AUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   AUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  AUTH_REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   ADMIN_EMAIL: z
     .string()
     .optional()
@@ -269,6 +270,8 @@ export interface AuthConfig {
   jwtSecret: string | undefined
   accessTokenTtlSeconds: number
   refreshTokenTtlDays: number
+  /** A just-rotated refresh token may be exchanged again this long (concurrent refreshes), in seconds. */
+  refreshReuseGraceSeconds: number
   admin: { email: string; password: string } | undefined
   registration: 'open' | 'invite-only'
   publicUrl: string | undefined
@@ -367,6 +370,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       jwtSecret: e.AUTH_JWT_SECRET,
       accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: e.AUTH_REFRESH_TOKEN_TTL_DAYS,
+      refreshReuseGraceSeconds: e.AUTH_REFRESH_REUSE_GRACE_SECONDS,
       admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
       registration: e.REGISTRATION,
       publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),

@@ -41,4 +41,33 @@ describe('bootstrap on a machine without Python and Go', () => {
     )
     expect(res.stderr).not.toMatch(/\n\s+at /)
   })
+
+  it('says when a step starts and, while it runs, how long it has been going', () => {
+    const dir = mkdtempSync(path.join(sandbox, 'progress-'))
+    for (const file of ['scripts/bootstrap.mjs', 'package-lock.json', 'python/requirements.lock.txt']) {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+      copyFileSync(path.join(ROOT, file), path.join(dir, file))
+    }
+    // No stamp, so `npm ci` must run: a stand-in that takes 3.5 s, on a PATH with nothing else.
+    const bin = path.join(dir, 'bin')
+    mkdirSync(bin)
+    writeFileSync(
+      path.join(bin, 'npm'),
+      `#!${process.execPath}\nif (process.argv[2] === '--version') console.log('10.0.0')\nelse setTimeout(() => {}, 3500)\n`,
+      { mode: 0o755 },
+    )
+    mkdirSync(path.join(dir, 'node_modules'))
+    const res = spawnSync(process.execPath, [path.join(dir, 'scripts', 'bootstrap.mjs'), '--for=run'], {
+      // External Jupyter and Temporal: npm is the only step.
+      env: { PATH: bin, HOME: dir, BOOTSTRAP_PROGRESS_SECONDS: '1', JUPYTER_URL: 'http://x', TEMPORAL_ADDRESS: 'x:1' },
+      encoding: 'utf8',
+    })
+    expect(res.status).toBe(0)
+    const lines = res.stderr.trim().split('\n')
+    expect(lines[0]).toBe('bootstrap: npm ci: started')
+    const still = lines.filter((line) => /^bootstrap: npm ci: still running \(\d+ s\)$/.test(line))
+    expect(still.length).toBeGreaterThanOrEqual(2)
+    expect(lines).toContainEqual(expect.stringMatching(/^bootstrap: npm packages: installed in \d+\.\d s$/))
+    expect(lines.at(-1)).toMatch(/^bootstrap: ready \(\d+\.\d s\)$/)
+  })
 })

@@ -147,11 +147,35 @@ describe.each(DATABASE_KINDS)('POST .../notebooks/{id}/compile-pipeline on %s', 
     const validated = validatePipeline(res.body.yaml)
     if (!validated.ok) throw new Error(JSON.stringify(validated.problems))
     expect(validated.spec.metadata.name).toBe('my-pipeline')
+    // The description names the notebook, not the pipeline.
+    expect(validated.spec.metadata.description).toBe('Compiled from notebook with version')
     expect(validated.spec.steps[0]?.with).toEqual({
       notebook: notebook.id,
       version: res.body.notebookVersionId,
       cells: ['x', 'y'],
     })
+  })
+
+  it('does not make a PostgreSQL step wait for the DuckDB writer of a table with the same name', async () => {
+    const pgCell = (id: string, sql: string) => ({
+      ...sqlCell(id, sql),
+      metadata: { workbench: { type: 'sql', connection: 'warehouse' }, tags: [] },
+    })
+    const notebook = await service.create(ws, {
+      name: 'two orders',
+      content: content([
+        sqlCell('duck', 'CREATE TABLE orders AS SELECT * FROM range(3) t(id)'),
+        pgCell('pg', 'CREATE TABLE recent AS SELECT * FROM orders'),
+      ]),
+    })
+    const res = await compile(notebook.id, editor.token)
+    expect(res.status).toBe(200)
+    const validated = validatePipeline(res.body.yaml)
+    if (!validated.ok) throw new Error(JSON.stringify(validated.problems))
+    expect(validated.spec.steps.map((s) => [s.id, s.depends_on ?? []])).toEqual([
+      ['orders', []],
+      ['recent', []],
+    ])
   })
 
   it('answers problems (not an error) for SQL that does not parse', async () => {

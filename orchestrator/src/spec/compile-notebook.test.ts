@@ -205,6 +205,38 @@ describe('compileNotebook', () => {
 })
 
 describe('scanPython (best effort)', () => {
+  it('tells tables of different connections apart: a PostgreSQL orders is not the DuckDB orders', async () => {
+    const result = await compile(
+      notebook(
+        sql('CREATE TABLE orders AS SELECT * FROM range(3) t(id)'),
+        sql('CREATE TABLE orders_copy AS SELECT * FROM orders', { connection: 'pg' }),
+        sql('CREATE TABLE totals AS SELECT count(*) AS n FROM orders'),
+        sql('CREATE TABLE pg_totals AS SELECT * FROM orders_copy', { connection: 'pg' }),
+      ),
+    )
+    expect(result.problems).toEqual([])
+    // Only same-connection tables order the steps: the DuckDB writer of orders does not feed the PostgreSQL read.
+    expect(stepsOf(result)).toEqual({
+      orders: { type: 'sql', deps: [] },
+      orders_copy: { type: 'sql', deps: [] },
+      totals: { type: 'sql', deps: ['orders'] },
+      pg_totals: { type: 'sql', deps: ['orders_copy'] },
+    })
+    expect(result.steps.find((s) => s.id === 'orders_copy')?.reads).toEqual(['pg:orders'])
+  })
+
+  it('describes the pipeline with the notebook it came from, not its own name', async () => {
+    const result = await compileNotebookWith(
+      notebook(sql('SELECT 1')),
+      { name: 'nightly-load', notebookName: 'Sales analysis', notebookId: 'nb-1' },
+      parseSql,
+    )
+    expect(result.spec.metadata).toMatchObject({
+      name: 'nightly-load',
+      description: 'Compiled from notebook Sales analysis',
+    })
+  })
+
   it('finds module-level writes and names read before they are assigned', () => {
     const names = scanPython(
       [

@@ -33,6 +33,8 @@ export type NotebookPin = { version: string } | { seq: string }
 export interface CompileNotebookOptions {
   /** Pipeline name (made into a valid one: lowercase, digits, - and _). */
   name: string
+  /** The notebook's own name, which the pipeline's description cites (defaults to `name`). */
+  notebookName?: string
   /** The notebook id that `notebook` steps reference. */
   notebookId: string
   pin?: NotebookPin
@@ -209,7 +211,7 @@ export function compileNotebook(notebook: NotebookModel, options: CompileNoteboo
     kind: 'Pipeline',
     metadata: {
       name: pipelineName(options.name),
-      description: `Compiled from notebook ${options.name}`,
+      description: `Compiled from notebook ${options.notebookName ?? options.name}`,
       labels: {
         'workbench/notebook': options.notebookId,
         ...(options.pin

@@ -114,10 +114,11 @@ export function cellFacts(notebook: NotebookModel, parsed: ReadonlyMap<string, S
     const scan = meta.scan !== false
     if (sql && scan) {
       const analysis = analyzeSql(sql.sql, parsed)
-      for (const name of analysis.reads) facts.reads.add(name)
+      const table = tableKey(sql.connection)
+      for (const name of analysis.reads) facts.reads.add(table(name))
       for (const name of analysis.writes) {
-        facts.writes.add(name)
-        facts.tableWrites.add(name)
+        facts.writes.add(table(name))
+        facts.tableWrites.add(table(name))
       }
       facts.problems.push(...analysis.problems)
     }
@@ -135,6 +136,18 @@ export function cellFacts(notebook: NotebookModel, parsed: ReadonlyMap<string, S
     return facts
   })
 }
+
+/**
+ * How the compiler names a table a SQL cell reads or writes: bare for the workspace DuckDB (which also sees the
+ * notebook's variables as tables), `<connection>:<table>` elsewhere, so a PostgreSQL `orders` and the DuckDB
+ * `orders` are different tables and no step waits on the other's writer.
+ */
+export function tableKey(connection: string): (table: string) => string {
+  return connection === DUCKDB_CONNECTION ? (table) => table : (table) => `${connection}:${table}`
+}
+
+/** The connection id of the workspace's own DuckDB, the default of a SQL cell. */
+export const DUCKDB_CONNECTION = 'duckdb'
 
 /** The queries of every SQL cell that the caller must parse with `json_serialize_sql`. */
 export function sqlToParse(notebook: NotebookModel): string[] {

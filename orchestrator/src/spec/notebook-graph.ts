@@ -121,7 +121,8 @@ export function nameGroups(groups: Group[]): void {
     if (group.id !== undefined) continue
     const first = group.cells[0] as CellFacts
     const written = [...group.cells.flatMap((c) => [...c.tableWrites]), ...group.cells.flatMap((c) => [...c.writes])]
-    const candidate = (written[0] ?? `cell_${first.index + 1}`).replace(/^.*\./, '').replace(/[^\w-]/g, '_')
+    // The bare table name: neither its schema nor its connection (`pg:public.orders` is step `orders`).
+    const candidate = (written[0] ?? `cell_${first.index + 1}`).replace(/^.*[.:]/, '').replace(/[^\w-]/g, '_')
     let id = /^[A-Za-z]/.test(candidate) ? candidate : `step_${candidate}`
     for (let n = 2; used.has(id); n++) id = `${id.replace(/_\d+$/, '')}_${n}`
     used.add(id)

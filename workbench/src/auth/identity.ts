@@ -63,7 +63,12 @@ export function createIdentity(deps: {
     liveSockets,
     logger: deps.logger,
     users: new Users(db, passwords, accessChanged),
-    sessions: new Sessions(db, accessTokens, deps.options.refreshTokenTtlDays, accessChanged),
+    sessions: new Sessions(
+      db,
+      accessTokens,
+      { refreshTtlDays: deps.options.refreshTokenTtlDays, reuseGraceSeconds: deps.options.refreshReuseGraceSeconds },
+      accessChanged,
+    ),
     apiTokens: new ApiTokens(db, accessChanged),
     audit: new AuditLog(db, deps.logger),
     throttle: new LoginThrottle({

@@ -42,7 +42,7 @@ export class IpynbImporter {
       timeoutError: () => new IpynbImportTimeoutError(this.options.timeoutMs),
       name: 'notebook import',
       settle: (answer) => {
-        if (answer.ok) return { update: answer.update, contentText: answer.contentText }
+        if (answer.ok) return { update: answer.update, contentText: answer.contentText, warnings: answer.warnings }
         if (answer.kind === 'invalid') throw new IpynbError(answer.problems)
         if (answer.kind === 'too_many_cells') throw new IpynbTooLargeError(answer.cells, answer.maxCells)
         throw new Error(answer.message)

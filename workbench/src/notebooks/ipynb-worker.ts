@@ -10,7 +10,7 @@ export interface ImportJob {
 }
 
 export type ImportAnswer =
-  | { id: number; ok: true; update: Uint8Array; contentText: string }
+  | { id: number; ok: true; update: Uint8Array; contentText: string; warnings: string[] }
   | { id: number; ok: false; kind: 'invalid'; problems: string[] }
   | { id: number; ok: false; kind: 'too_many_cells'; cells: number; maxCells: number }
   | { id: number; ok: false; kind: 'failed'; message: string }
@@ -26,8 +26,8 @@ console.warn = (...args: unknown[]) => {
 parentPort?.on('message', (job: ImportJob) => {
   let answer: ImportAnswer
   try {
-    const { update, contentText } = prepareImport(job.text, { maxCells: job.maxCells })
-    answer = { id: job.id, ok: true, update, contentText }
+    const { update, contentText, warnings } = prepareImport(job.text, { maxCells: job.maxCells })
+    answer = { id: job.id, ok: true, update, contentText, warnings }
   } catch (err) {
     if (err instanceof IpynbTooLargeError)
       answer = { id: job.id, ok: false, kind: 'too_many_cells', cells: err.cells, maxCells: err.maxCells }

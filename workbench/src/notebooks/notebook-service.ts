@@ -8,12 +8,12 @@ import type { DocumentStore } from '../collab/document-store.ts'
 import type { Database } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
 import {
-  IpynbError,
+  exactNumbersOf,
   notebookToUpdate,
   type PreparedNotebook,
   searchableText,
+  updateToIpynbText,
   updateToNotebook,
-  validateNotebook,
 } from './ipynb.ts'
 
 /** Deleted notebooks can be restored for this long. */
@@ -175,27 +175,40 @@ export class NotebookService {
   /** The notebook's current content as nbformat JSON (what is stored: every acknowledged edit). */
   async content(workspaceId: string, id: string): Promise<INotebookContent> {
     await this.getOrThrow(workspaceId, id)
+    return updateToNotebook(await this.#state(id))
+  }
+
+  /** The stored document state (every acknowledged edit, a live room flushed first) of a notebook checked to exist. */
+  async #state(id: string): Promise<Uint8Array> {
     if (this.collab?.loadedDocuments.includes(id)) await (await this.collab.room(id)).flush()
     const loaded = await this.store.load(id)
     try {
-      return updateToNotebook(Y.encodeStateAsUpdate(loaded.doc))
+      return Y.encodeStateAsUpdate(loaded.doc)
     } finally {
       loaded.doc.destroy()
     }
   }
 
-  /** The content for download, checked against the nbformat 4.5 schema (an IpynbError if it does not fit). */
-  async exportNotebook(workspaceId: string, id: string): Promise<INotebookContent> {
-    const content = await this.content(workspaceId, id)
-    const problems = validateNotebook(content)
-    if (problems.length > 0) throw new IpynbError(problems)
-    return content
+  /**
+   * The .ipynb text for download, checked against the nbformat 4.5 schema (an IpynbError if it does not fit), with
+   * imported numbers written exactly as they were (see `updateToIpynbText`).
+   */
+  async exportNotebook(workspaceId: string, id: string): Promise<string> {
+    await this.getOrThrow(workspaceId, id)
+    return updateToIpynbText(await this.#state(id))
   }
 
   async duplicate(workspaceId: string, id: string, createdBy: string | null): Promise<NotebookSummary> {
     const source = await this.getOrThrow(workspaceId, id)
-    const content = await this.content(workspaceId, id)
-    return this.create(workspaceId, { name: `${source.name} (copy)`, folder: source.folder, createdBy, content })
+    const state = await this.#state(id)
+    const content = updateToNotebook(state)
+    // The copy keeps the exact text of imported numbers, as the original does.
+    const prepared = {
+      update: notebookToUpdate(content, exactNumbersOf(state)),
+      contentText: searchableText(content),
+      warnings: [],
+    }
+    return this.create(workspaceId, { name: `${source.name} (copy)`, folder: source.folder, createdBy, prepared })
   }
 
   /** Soft delete: hidden, collaborators disconnected, restorable for {@link RESTORE_WINDOW_DAYS} days. */

@@ -84,7 +84,18 @@ const importRoute = createRoute({
     'The file is parsed, validated and converted off the event loop. Over the size limit answers 413 ' +
     '`ipynb_too_large`, over the cell limit 413 `ipynb_too_many_cells`.',
   request: { params: WorkspaceParam, query: z.object({ name: Name, folder: Folder }) },
-  responses: { 201: json(Notebook, 'Imported'), 413: json(ErrorBody, 'File over the size limit'), ...errors },
+  responses: {
+    201: json(
+      Notebook.extend({
+        warnings: z
+          .array(z.string())
+          .openapi({ description: 'What was repaired on the way in (cell ids, a newer nbformat minor)' }),
+      }),
+      'Imported',
+    ),
+    413: json(ErrorBody, 'File over the size limit'),
+    ...errors,
+  },
 })
 
 const templatesRoute = createRoute({
@@ -231,10 +242,13 @@ export function notebookRoutes(
           if (err instanceof IpynbImportTimeoutError) throw new AppError(413, 'ipynb_too_complex', err.message)
           throw err
         }
-        return c.json(
-          await ready().create(workspaceId, { name, folder, prepared, createdBy: currentPrincipal(c).userId }),
-          201,
-        )
+        const created = await ready().create(workspaceId, {
+          name,
+          folder,
+          prepared,
+          createdBy: currentPrincipal(c).userId,
+        })
+        return c.json({ ...created, warnings: prepared.warnings }, 201)
       },
     )
     .openapi(
@@ -283,9 +297,11 @@ export function notebookRoutes(
           service.exportNotebook(workspaceId, notebookId),
         ])
         const filename = `${notebook.name.replace(/[^\w.\- ]+/g, '_')}.ipynb`
-        return c.json(content as Record<string, unknown>, 200, {
+        // The text as written (numbers keep their source form), not re-serialised by c.json.
+        return c.body(content, 200, {
+          'Content-Type': 'application/json',
           'Content-Disposition': `attachment; filename="${filename}"`,
-        })
+        }) as never
       },
     )
 }

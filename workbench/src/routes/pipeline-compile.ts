@@ -109,7 +109,7 @@ export function pipelineCompileRoutes(identity: Identity, deps: PipelineCompileD
       const parseSql = deps.parseSql ?? (async () => ({ error: true, error_message: 'no SQL parser is configured' }))
       const result = await compileNotebookWith(
         head.content as unknown as NotebookModel,
-        { name: body.name ?? head.name, notebookId, pin },
+        { name: body.name ?? head.name, notebookName: head.name, notebookId, pin },
         parseSql,
       )
       return c.json(

@@ -1,5 +1,6 @@
 import { sign } from 'hono/jwt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashSecret } from '../../src/auth/secrets.ts'
 import { DATABASE_KINDS } from '../support/databases.ts'
 import { createIdentityFixture, type IdentityFixture, PASSWORD, TEST_SIGNING_KEY } from '../support/identity.ts'
 
@@ -67,6 +68,12 @@ describe.each(DATABASE_KINDS)('accounts and sessions on %s', (kind) => {
     const newBearer = c.withBearer(rotated.body.accessToken)
     expect((await newBearer.get('/api/me')).status).toBe(200)
 
+    // Past the grace window for concurrent refreshes (see refresh-grace.test.ts), a rotated token is reuse.
+    await f.db
+      .updateTable('refresh_tokens')
+      .set({ rotated_at: new Date(Date.now() - 60_000) })
+      .where('token_hash', '=', hashSecret(login.body.refreshToken))
+      .execute()
     const reuse = await c.post('/api/auth/refresh', { refreshToken: login.body.refreshToken })
     expect([reuse.status, reuse.body.code]).toEqual([401, 'refresh_token_reused'])
     // The whole family is gone: the newest refresh token and the live access token both stop working.

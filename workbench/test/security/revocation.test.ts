@@ -12,6 +12,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { startJupyterServer, type TestJupyterServer } from '../../../kernels/test/support/jupyter-server.ts'
 import { createApp } from '../../src/app.ts'
 import { AccessCloseCode } from '../../src/auth/close-codes.ts'
+import { hashSecret } from '../../src/auth/secrets.ts'
 import { CollabServer } from '../../src/collab/collab-server.ts'
 import { DocumentStore } from '../../src/collab/document-store.ts'
 import { workspaceRoleAuthorizer } from '../../src/collab/notebook-access.ts'
@@ -324,6 +325,12 @@ describe.each(DATABASE_KINDS)('revocation reaches every open socket on %s', (kin
           body: JSON.stringify(body),
         })
       expect((await post()).status).toBe(200)
+      // Past the grace window for concurrent refreshes, presenting the rotated token again is reuse.
+      await database.db
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: new Date(Date.now() - 60_000) })
+        .where('token_hash', '=', hashSecret(subject.session.refreshToken))
+        .execute()
       const reused = await post()
       expect([reused.status, ((await reused.json()) as { code: string }).code]).toEqual([401, 'refresh_token_reused'])
     } else if (event.name === 'API token revocation') {

@@ -33,15 +33,36 @@ export function csrfToken(): string | undefined {
 
 let refreshing: Promise<boolean> | undefined
 
-/** One refresh at a time, however many requests found the access token expired together. */
+/** The Web Lock every tab of this site takes to refresh the session. */
+const REFRESH_LOCK = 'workbench-session-refresh'
+
+/** One refresh at a time, however many requests (or tabs) found the access token expired together. */
 export function refreshSession(): Promise<boolean> {
-  refreshing ??= fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
+  refreshing ??= refreshAcrossTabs().finally(() => {
+    refreshing = undefined
+  })
+  return refreshing
+}
+
+/**
+ * Tabs share the refresh cookie and the server rotates it on every refresh, so two tabs refreshing at once would
+ * present one token twice. A Web Lock makes them take turns; a tab that waited finds the CSRF cookie changed (every
+ * refresh sets a new one) and uses the session the other tab just refreshed instead of refreshing it again. Where
+ * Web Locks are missing (a page not served from a secure context), the server's short grace window for a
+ * just-rotated token covers the overlap.
+ */
+async function refreshAcrossTabs(): Promise<boolean> {
+  const before = csrfToken()
+  if (typeof navigator === 'undefined' || !navigator.locks) return postRefresh()
+  return navigator.locks.request(REFRESH_LOCK, async () =>
+    before !== undefined && csrfToken() !== before && csrfToken() !== undefined ? true : postRefresh(),
+  )
+}
+
+function postRefresh(): Promise<boolean> {
+  return fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
     .then((res) => res.ok)
     .catch(() => false)
-    .finally(() => {
-      refreshing = undefined
-    })
-  return refreshing
 }
 
 /**
