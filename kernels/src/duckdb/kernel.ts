@@ -1,5 +1,6 @@
 import { type DuckDBConnection, ResultReturnType, StatementType } from '@duckdb/node-api'
 import { BaseKernel } from '../base-kernel.ts'
+import { type ChartData, type ChartRequest, ChartRequestError } from '../chart.ts'
 import {
   type ExecuteOptions,
   errorOutput,
@@ -11,6 +12,7 @@ import {
 import { type SqlStatement, splitStatements } from '../sql/split-statements.ts'
 import { parseDuckdbError, sqlErrorOutput } from '../sql/sql-errors.ts'
 import { tableOutput } from '../table-output.ts'
+import { chartQuery } from './chart-query.ts'
 import { quoteIdentifier, quoteLiteral } from './database.ts'
 import { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'
 import { ResultStore } from './result-store.ts'
@@ -62,6 +64,18 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
 
   page(resultId: string, request: PageRequest): Promise<TableData> {
     return this.#results.page(resultId, request)
+  }
+
+  /** A chart computed over the whole kept result (see {@link chartQuery}); engine errors become request errors. */
+  async chart(resultId: string, request: ChartRequest): Promise<ChartData> {
+    const table = this.#results.tableOf(resultId)
+    const { columns } = await this.#results.page(resultId, { limit: 0 })
+    try {
+      return await chartQuery(this.#connection, table, columns, request)
+    } catch (err) {
+      if (err instanceof ChartRequestError) throw err
+      throw new ChartRequestError(`This chart cannot be computed: ${err instanceof Error ? err.message : String(err)}`)
+    }
   }
 
   /** Writes a kept result to a Parquet file (inside the workspace data folder), in result order (a plain scan keeps insertion order). */

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
-import type { PageRequest, SqlKernel, TableData } from '@workbench/kernels'
+import {
+  type ChartData,
+  type ChartRequest,
+  ChartRequestError,
+  type PageRequest,
+  type SqlKernel,
+  type TableData,
+} from '@workbench/kernels'
 import { DuckdbKernel } from '@workbench/kernels/duckdb'
 import { JupyterKernel } from '@workbench/kernels/jupyter'
 import { NotebookSession } from '@workbench/kernels/session'
@@ -138,6 +145,16 @@ export class SessionManager {
     if (!kernel) return entry.session.page(resultId, request)
     const page = await (await kernel).page(routed.resultId, request)
     return { ...page, resultId }
+  }
+
+  /**
+   * A chart over a whole kept result, computed by DuckDB. Results of connection kernels are cursors read by
+   * position: they cannot be aggregated in place, so the caller draws them from the rows it has (and says so).
+   */
+  async chart(entry: SessionEntry, resultId: string, request: ChartRequest): Promise<ChartData> {
+    if (parseConnectionResult(resultId))
+      throw new ChartRequestError('Charts of connection results are drawn from the rows on screen')
+    return (await entry.session.sqlKernel()).chart(resultId, request)
   }
 
   /** Keeps a session from being culled while `release` is not called. */

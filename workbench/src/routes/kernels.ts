@@ -4,7 +4,13 @@ import { open, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { collectOutputs, PageRequestError, ResultNotFoundError } from '@workbench/kernels'
+import {
+  ChartRequestError,
+  chartColumns,
+  collectOutputs,
+  PageRequestError,
+  ResultNotFoundError,
+} from '@workbench/kernels'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
@@ -15,6 +21,8 @@ import type { KernelDeps } from '../kernels/kernel-deps.ts'
 import { type SessionEntry, sessionInfo } from '../kernels/session-manager.ts'
 import { ConcurrencyLimits } from '../sql/concurrency.ts'
 import {
+  ChartData,
+  ChartRequest,
   ExecuteRequest,
   ExecuteResult,
   errors,
@@ -118,6 +126,21 @@ const page = createRoute({
   responses: { 200: json(TablePage, 'Page'), ...errors },
 })
 
+const chart = createRoute({
+  method: 'post',
+  path: `${base}/{sessionId}/results/{resultId}/chart`,
+  tags,
+  summary:
+    'A chart computed over the whole kept SQL result (groups, bins, or a sample of points, said so); masked ' +
+    'columns cannot be charted unless a workspace admin asks to unmask (audited)',
+  request: {
+    params: ResultParams,
+    query: Unmask,
+    body: { required: true, content: { 'application/json': { schema: ChartRequest } } },
+  },
+  responses: { 200: json(ChartData, 'Chart values'), ...errors },
+})
+
 const exportResult = createRoute({
   method: 'get',
   path: `${base}/{sessionId}/results/{resultId}/export`,
@@ -202,6 +225,25 @@ export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefi
       const table = await resultErrors(() => ready().sessions.page(entry, params.resultId, request))
       return c.json(maskedPage(access, table), 200)
     })
+    .openapi({ ...chart, middleware: [view('kernels.results.chart')] }, async (c) => {
+      const params = c.req.valid('param')
+      const entry = sessionOf(params)
+      const request = c.req.valid('json')
+      const access = await resultAccess(
+        c,
+        identity,
+        entry,
+        params.resultId,
+        c.req.valid('query').unmask === 'true',
+        'chart',
+      )
+      const hidden = chartColumns(request).filter((name) => access.masked.includes(name))
+      // Bars per value of a masked column would show its values; counts per group would tell them apart.
+      if (hidden.length > 0)
+        throw new AppError(403, 'masked_column_chart', `Masked columns cannot be charted: ${hidden.join(', ')}`)
+      const data = await resultErrors(() => ready().sessions.chart(entry, params.resultId, request))
+      return c.json(data, 200)
+    })
     .openapi({ ...exportResult, middleware: [view('kernels.results.export')] }, async (c) => {
       const params = c.req.valid('param')
       const { format, unmask } = c.req.valid('query')
@@ -248,6 +290,7 @@ async function resultErrors<T>(run: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ResultNotFoundError) throw new AppError(404, 'result_not_found', err.message)
     if (err instanceof PageRequestError) throw new AppError(400, 'invalid_page_request', err.message)
+    if (err instanceof ChartRequestError) throw new AppError(400, 'invalid_chart_request', err.message)
     throw err
   }
 }

@@ -31,7 +31,7 @@ export async function resultAccess(
   entry: SessionEntry,
   resultId: string,
   wantsClear: boolean,
-  how: 'page' | 'export',
+  how: 'page' | 'export' | 'chart',
 ): Promise<ResultAccess> {
   const mask = entry.resultMasks.get(resultId)
   const masked = mask ? maskedColumns(mask) : []
