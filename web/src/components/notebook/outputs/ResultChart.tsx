@@ -1,0 +1,78 @@
+import { useEffect, useMemo, useState } from 'react'
+import {
+  type ChartChoice,
+  type ChartData,
+  chartCoverage,
+  chartSpec,
+  localChartData,
+} from '../../../core/notebook/chart-spec.ts'
+import type { resultsApi, TableData } from '../../../core/notebook/execution.ts'
+import { errorMessage } from '../../../core/ui/toasts.ts'
+import { VegaView } from './VegaView.tsx'
+
+type Remote = ReturnType<typeof resultsApi>
+
+/**
+ * A chart of a SQL result: computed by the server over the whole kept result when it can, otherwise from the
+ * rows the output carries, and either way it says what it covers (every row, a sample, or only the first rows).
+ */
+export function ResultChart({
+  choice,
+  data,
+  remote,
+  unmask = false,
+  testId = 'result-chart',
+}: {
+  choice: ChartChoice
+  data: TableData
+  remote: Remote | undefined
+  unmask?: boolean
+  testId?: string
+}) {
+  const server = remote?.canChart ? remote : undefined
+  const [state, setState] = useState<{ data?: ChartData; error?: string; local?: { rows: number } }>({})
+  const key = JSON.stringify(choice)
+  useEffect(() => {
+    const local = () => {
+      try {
+        const computed = localChartData(choice, data.columns, data.rows, data.totalRows)
+        setState({ data: computed, local: { rows: data.rows.length } })
+      } catch (err) {
+        setState({ error: errorMessage(err) })
+      }
+    }
+    if (!server) return local()
+    let cancelled = false
+    setState({})
+    server.chart(choice, unmask).then(
+      (computed) => !cancelled && setState({ data: computed }),
+      (err: unknown) => !cancelled && setState({ error: errorMessage(err) }),
+    )
+    return () => {
+      cancelled = true
+    }
+    // `key` stands for the choice's content; the result is identified by its id.
+  }, [key, data, server?.canChart, data.resultId, unmask])
+  const spec = useMemo(() => (state.data ? chartSpec(state.data) : undefined), [state.data])
+  return (
+    <div className="result-chart" data-testid={testId}>
+      {state.error ? (
+        <p className="status-down" role="alert">
+          Chart: {state.error}
+        </p>
+      ) : !state.data ? (
+        <p className="muted">Computing the chart…</p>
+      ) : (
+        <>
+          <p
+            className={`muted chart-coverage${state.data.sample || (state.local && state.local.rows < state.data.totalRows) ? ' partial' : ''}`}
+            data-testid="chart-coverage"
+          >
+            {chartCoverage(state.data, state.local)}
+          </p>
+          {spec && <VegaView spec={spec} />}
+        </>
+      )}
+    </div>
+  )
+}
