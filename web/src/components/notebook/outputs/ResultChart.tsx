@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import {
   type ChartChoice,
   type ChartData,
@@ -31,19 +31,31 @@ export function ResultChart({
 }) {
   const server = remote?.canChart ? remote : undefined
   const [state, setState] = useState<{ data?: ChartData; error?: string; local?: { rows: number } }>({})
-  const key = JSON.stringify(choice)
+  // Outputs are re-read from the shared document on every change: key on what identifies the result and the
+  // choice, not on object identity, so a chart is computed once per result and not on every render.
+  const key = JSON.stringify([
+    choice,
+    data.resultId,
+    data.totalRows,
+    data.columns,
+    server ? 'server' : data.rows.length,
+    unmask,
+  ])
+  const latest = useRef({ choice, data, server })
+  latest.current = { choice, data, server }
   useEffect(() => {
-    const local = () => {
+    const { choice, data, server } = latest.current
+    if (!server) {
       try {
         const computed = localChartData(choice, data.columns, data.rows, data.totalRows)
         setState({ data: computed, local: { rows: data.rows.length } })
       } catch (err) {
         setState({ error: errorMessage(err) })
       }
+      return
     }
-    if (!server) return local()
     let cancelled = false
-    setState({})
+    // The previous chart stays up until the new values arrive (no flash of "Computing…" on a re-run).
     server.chart(choice, unmask).then(
       (computed) => !cancelled && setState({ data: computed }),
       (err: unknown) => !cancelled && setState({ error: errorMessage(err) }),
@@ -51,8 +63,7 @@ export function ResultChart({
     return () => {
       cancelled = true
     }
-    // `key` stands for the choice's content; the result is identified by its id.
-  }, [key, data, server?.canChart, data.resultId, unmask])
+  }, [key])
   const spec = useMemo(() => (state.data ? chartSpec(state.data) : undefined), [state.data])
   return (
     <div className="result-chart" data-testid={testId}>
