@@ -55,7 +55,9 @@ describe('identity in the browser', () => {
 
     await page.getByLabel('New workspace name').fill('Analytics')
     await page.getByRole('button', { name: 'Create workspace' }).click()
-    await page.getByRole('heading', { name: /Analytics/ }).waitFor()
+    // A new workspace opens on its home page; members are one link away.
+    await page.getByTestId('workspace-home').getByRole('heading', { name: /Analytics/ }).waitFor()
+    await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Members' }).click()
     await page.getByLabel('Email to invite').fill('victor@example.com')
     await page.getByLabel('Role to grant').selectOption('viewer')
     await page.getByRole('button', { name: 'Invite' }).click()
@@ -74,7 +76,11 @@ describe('identity in the browser', () => {
     await page.getByLabel('Password (at least 12 characters)').fill(VIEWER_PASSWORD)
     await page.getByRole('button', { name: 'Create account' }).click()
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('victor@example.com')
-    await page.getByLabel('Workspace', { exact: true }).selectOption({ label: 'Analytics (viewer)' })
+    // Accepting the invitation lands on the workspace it is for.
+    await expect
+      .poll(() => page.getByLabel('Workspace', { exact: true }).locator('option:checked').textContent())
+      .toBe('Analytics (viewer)')
+    await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Members' }).click()
     await page.getByTestId('members').waitFor()
     expect(
       await page.getByTestId('members').locator('tr[data-email="victor@example.com"] td').nth(2).textContent(),
