@@ -60,11 +60,11 @@ describe('the home page after sign-in', () => {
   }, 60_000)
 
   it('lists the notebooks touched last, and ticks the step done', async () => {
-    await ada.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Notebooks' }).click()
+    await ada.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Notebooks' }).click()
     await ada.getByLabel('New notebook name').fill('Weekly sales')
     await ada.getByRole('button', { name: 'Create notebook' }).click()
     await ada.getByRole('button', { name: 'Add a SQL cell' }).waitFor({ timeout: 30_000 })
-    await ada.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Home' }).click()
+    await ada.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Home' }).click()
     const recent = ada.getByTestId('recent-notebooks')
     await recent.getByRole('link', { name: 'Weekly sales' }).waitFor({ timeout: 10_000 })
     expect(await ada.getByTestId('next-steps').getByRole('listitem').first().getAttribute('data-done')).toBe('true')
@@ -111,7 +111,7 @@ describe('the home page after sign-in', () => {
   }, 60_000)
 
   it('accepting an invitation selects the workspace it is for', async () => {
-    await ada.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Members' }).click()
+    await ada.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Members' }).click()
     await ada.getByLabel('Email to invite').fill(BOB.email)
     await ada.getByLabel('Role to grant').selectOption('editor')
     await ada.getByRole('button', { name: 'Invite' }).click()

@@ -22,7 +22,7 @@ export function WorkspaceNav({ workspace, route }: { workspace: Workspace; route
     audit: 'Audit log',
   }
   return (
-    <nav aria-label="Workspace" className="tabs">
+    <nav aria-label="Workspace sections" className="tabs">
       {SECTIONS.filter((s) => s !== 'audit' || roleAtLeast(workspace.role, 'admin')).map((s) => (
         <a
           key={s}
