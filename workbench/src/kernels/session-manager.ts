@@ -148,6 +148,31 @@ export class SessionManager {
   }
 
   /**
+   * Every row of a kept result, in batches of `batchSize` (bounded memory): a connection kernel's own stream
+   * (a cursor read batch by batch) when it has one, else page by page.
+   */
+  async *resultRows(
+    entry: SessionEntry,
+    resultId: string,
+    batchSize: number,
+  ): AsyncGenerator<{ columns: TableData['columns']; rows: unknown[][] }> {
+    const routed = parseConnectionResult(resultId)
+    const kernel = routed ? await entry.connections.get(routed.connectionId) : undefined
+    if (routed && kernel?.exportRows) {
+      const { columns } = await kernel.page(routed.resultId, { offset: 0, limit: 0 })
+      yield { columns, rows: [] }
+      for await (const rows of kernel.exportRows(routed.resultId, batchSize)) yield { columns, rows }
+      return
+    }
+    for (let offset = 0; ; ) {
+      const page = await this.page(entry, resultId, { offset, limit: batchSize })
+      yield { columns: page.columns, rows: page.rows }
+      offset += page.rows.length
+      if (page.rows.length === 0 || offset >= page.totalRows) return
+    }
+  }
+
+  /**
    * A chart over a whole kept result, computed by DuckDB. Results of connection kernels are cursors read by
    * position: they cannot be aggregated in place, so the caller draws them from the rows it has (and says so).
    */

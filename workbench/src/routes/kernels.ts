@@ -36,7 +36,7 @@ import {
   WorkspaceParam,
 } from './kernel-schemas.ts'
 import { kernelWebSocketRoute } from './kernels-websocket.ts'
-import { maskedCsv, maskedPage, refuseMaskedFilters, resultAccess } from './result-masking.ts'
+import { maskedPage, refuseMaskedFilters, resultAccess, resultCsv } from './result-masking.ts'
 
 const base = '/workspaces/{workspaceId}/kernels/sessions'
 const Unmask = z.object({ unmask: z.enum(['true', 'false']).optional() })
@@ -249,21 +249,43 @@ export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefi
       const { format, unmask } = c.req.valid('query')
       const entry = sessionOf(params)
       const access = await resultAccess(c, identity, entry, params.resultId, unmask === 'true', 'export')
-      if (access.mask) {
+      const filename = `result-${params.resultId.replace(/[^\w-]/g, '_')}`
+      const connectionResult = params.resultId.startsWith('c:')
+      if (access.mask || connectionResult) {
         if (format !== 'csv')
-          throw new AppError(
-            403,
-            'masked_export_csv_only',
-            `Columns ${access.masked.join(', ')} are masked: export as CSV (masked), or ask a workspace admin`,
-          )
-        const stream = maskedCsv(ready().sessions, entry, params.resultId, access.mask)
+          throw access.mask
+            ? new AppError(
+                403,
+                'masked_export_csv_only',
+                `Columns ${access.masked.join(', ')} are masked: export as CSV (masked), or ask a workspace admin`,
+              )
+            : new AppError(
+                400,
+                'export_csv_only',
+                'Results of a connection are exported as CSV; Parquet is for DuckDB results',
+              )
+        // Connection results are read through their cursor in batches; nothing is materialised here.
+        const first = resultCsv(ready().sessions, entry, params.resultId, access.mask)
+        const reader = first.getReader()
+        // The first batch is read before answering, so a dropped result is a 404, not a broken download.
+        const head = await resultErrors(() => reader.read())
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            if (head.value) controller.enqueue(head.value)
+            if (head.done) controller.close()
+          },
+          async pull(controller) {
+            const next = await reader.read()
+            if (next.done) controller.close()
+            else controller.enqueue(next.value)
+          },
+          cancel: (reason) => reader.cancel(reason),
+        })
         return c.body(stream, 200, {
           'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="result-${params.resultId.replace(/[^\w-]/g, '_')}.csv"`,
+          'content-disposition': `attachment; filename="${filename}.csv"`,
         }) as never
       }
-      if (params.resultId.startsWith('c:'))
-        throw new AppError(400, 'export_unsupported', 'Results of a connection cannot be exported yet; page them')
       const dir = path.join(ready().sessions.dataDirOf(params.workspaceId), '.exchange')
       mkdirSync(dir, { recursive: true })
       const file = path.join(dir, `export-${randomUUID()}.${format}`)

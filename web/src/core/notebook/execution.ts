@@ -63,8 +63,8 @@ export function resultsApi(workspaceId: string, sessionId: string, resultId: str
     /** A chart computed over the whole kept result by the server (DuckDB results only). */
     chart: (choice: ChartChoice, unmask = false) =>
       api<ChartData>('POST', `${base}/chart${unmask ? '?unmask=true' : ''}`, choice),
-    /** Connection results are cursors read by position: the server cannot aggregate them in place. */
-    canChart: !resultId.startsWith('c:'),
+    /** Kept in the workspace DuckDB (charts are computed there, Parquet is written there); connection results are cursors read by position. */
+    inDuckdb: !resultId.startsWith('c:'),
     exportUrl: (format: 'csv' | 'parquet', unmask = false) =>
       `${base}/export?format=${format}${unmask ? '&unmask=true' : ''}`,
   }

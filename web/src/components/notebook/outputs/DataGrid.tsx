@@ -162,7 +162,7 @@ export function DataGrid({
             <a href={remote.exportUrl('csv', revealed)} download>
               Export CSV
             </a>
-            {hidden.length === 0 && (
+            {hidden.length === 0 && remote.inDuckdb && (
               <a href={remote.exportUrl('parquet', revealed)} download>
                 Export Parquet
               </a>

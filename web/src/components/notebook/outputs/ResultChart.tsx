@@ -29,7 +29,7 @@ export function ResultChart({
   unmask?: boolean
   testId?: string
 }) {
-  const server = remote?.canChart ? remote : undefined
+  const server = remote?.inDuckdb ? remote : undefined
   const [state, setState] = useState<{ data?: ChartData; error?: string; local?: { rows: number } }>({})
   // Outputs are re-read from the shared document on every change: key on what identifies the result and the
   // choice, not on object identity, so a chart is computed once per result and not on every render.
