@@ -15,7 +15,15 @@ export function formatDuration(ms: number | null | undefined): string {
  */
 export function formatTime(iso: string | null | undefined, timeZone?: string | null): string {
   if (!iso) return '—'
-  const options: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' }
+  // Components, not dateStyle/timeStyle: those two cannot be combined with timeZoneName.
+  const options: Intl.DateTimeFormatOptions = {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }
   try {
     return new Date(iso).toLocaleString(undefined, { ...options, ...(timeZone ? { timeZone } : {}) })
   } catch {
