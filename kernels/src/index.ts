@@ -1,4 +1,5 @@
 export * from './base-kernel.ts'
+export * from './chart.ts'
 export * from './duckdb/index.ts'
 export * from './kernel.ts'
 export * from './output-channel.ts'

@@ -126,6 +126,11 @@ export interface Kernel {
 export interface SqlKernel extends Kernel {
   /** Reads a page of a kept result; throws {@link ResultNotFoundError} if it was dropped or never existed. */
   page(resultId: string, request: PageRequest): Promise<TableData>
+  /**
+   * Every row of a kept result in order, `batchSize` rows at a time (bounded memory), for exports. Kernels
+   * without it are read page by page.
+   */
+  exportRows?(resultId: string, batchSize: number): AsyncIterable<unknown[][]>
 }
 
 export class ResultNotFoundError extends Error {

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react'
+import { lazy, Suspense, useEffect } from 'react'
 import { AdminUsersPage } from './components/admin/AdminUsersPage.tsx'
 import { AllowedNetworksPanel } from './components/admin/AllowedNetworksPanel.tsx'
 import { NotebookProblemsPanel } from './components/admin/NotebookProblemsPanel.tsx'
@@ -12,7 +12,9 @@ import { ConnectionsPage } from './components/connections/ConnectionsPage.tsx'
 import { FilesPage } from './components/files/FilesPage.tsx'
 import { NotebooksBrowser } from './components/notebooks/NotebooksBrowser.tsx'
 import { PipelinesPage } from './components/pipelines/PipelinesPage.tsx'
+import { HomePage } from './components/shell/HomePage.tsx'
 import { UserMenu } from './components/shell/UserMenu.tsx'
+import { WorkspaceHome } from './components/shell/WorkspaceHome.tsx'
 import { WorkspaceNav } from './components/shell/WorkspaceNav.tsx'
 import { ServiceStatusPanel } from './components/status/ServiceStatusPanel.tsx'
 import { ApiTokensPage } from './components/tokens/ApiTokensPage.tsx'
@@ -23,7 +25,8 @@ import { MembersPage } from './components/workspaces/MembersPage.tsx'
 import { WorkspaceSwitcher } from './components/workspaces/WorkspaceSwitcher.tsx'
 import { api } from './core/api/client.ts'
 import { roleAtLeast, type Setup, type User, type Workspace } from './core/auth/types.ts'
-import { hrefFor, navigate, type Route, workspaceOf } from './core/routing/hash-route.ts'
+import { hrefFor, navigate, type Route, redirect, workspaceOf } from './core/routing/hash-route.ts'
+import { rememberWorkspace } from './core/routing/last-workspace.ts'
 import { useApiData } from './hooks/use-api-data.ts'
 import { useHashRoute } from './hooks/use-hash-route.ts'
 import { useSession } from './hooks/use-session.ts'
@@ -102,6 +105,13 @@ function SignedIn({
   const list = workspaces.state.kind === 'loaded' ? workspaces.state.data.workspaces : []
   const currentId = workspaceOf(route)
   const current = list.find((w) => w.id === currentId)
+  // Signed in on the sign-in or registration page: on to the home page (not a blank #/login).
+  useEffect(() => {
+    if (route.page === 'login' || route.page === 'register') redirect({ page: 'home' })
+  }, [route.page])
+  useEffect(() => {
+    if (current) rememberWorkspace(current.id)
+  }, [current?.id])
 
   if (route.page === 'invite')
     return (
@@ -131,6 +141,14 @@ function SignedIn({
         resetKey={hrefFor(route)}
         backHref={current ? hrefFor({ page: 'notebooks', workspaceId: current.id }) : '#/'}
       >
+        {route.page === 'home' && (
+          <HomePage
+            user={user}
+            workspaces={workspaces.state.kind === 'loaded' ? list : undefined}
+            onCreated={workspaces.reload}
+          />
+        )}
+        {route.page === 'workspace' && current && <WorkspaceHome key={current.id} workspace={current} />}
         {route.page === 'members' && current && (
           <MembersPage key={current.id} workspace={current} onChanged={workspaces.reload} />
         )}

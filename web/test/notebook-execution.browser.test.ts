@@ -75,9 +75,31 @@ describe('running notebooks in the browser', () => {
     await grid.getByRole('button', { name: 'Chart' }).click()
     await grid.getByLabel('Chart type').selectOption('histogram')
     await grid.getByLabel('Chart X').selectOption('bucket')
+    // Computed by the server over all 5,000 rows (not the 100 on screen), and said so.
+    const preview = grid.getByTestId('chart-preview')
+    await expect
+      .poll(() => preview.getByTestId('chart-coverage').textContent(), { timeout: 15_000 })
+      .toBe('Computed over all 5,000 rows')
     await grid.getByRole('button', { name: 'Save chart to cell' }).click()
-    await cell(0).locator('.outputs > [data-testid="vega-output"] svg').first().waitFor({ timeout: 15_000 })
+    const saved = cell(0).getByTestId('cell-chart')
+    await saved.locator('svg .mark-rect path').first().waitFor({ timeout: 15_000 })
+    // bucket 0–6 is seven wide bands, not hair-thin bars on a continuous axis.
+    const bars = saved.locator('svg .mark-rect path')
     await shot(page, 'grid')
+    expect(await bars.count()).toBe(7)
+    // A string, because this file is compiled without the DOM library; it runs in the page.
+    const widths = (await page.evaluate(
+      `[...document.querySelectorAll('[data-testid="cell-chart"] svg .mark-rect path')].map((p) => p.getBBox().width)`,
+    )) as number[]
+    expect(widths).toHaveLength(7)
+    expect(Math.min(...widths)).toBeGreaterThan(30)
+    // The chart is part of the cell: running it again redraws it from the new result.
+    await cell(0).locator('.view-lines').click()
+    await page.keyboard.press('Shift+Enter')
+    await expect.poll(() => runStateOf(page, 0), { timeout: 60_000 }).toBe('ok')
+    await saved.locator('svg .mark-rect path').first().waitFor({ timeout: 15_000 })
+    expect(await saved.getByTestId('chart-coverage').textContent()).toBe('Computed over all 5,000 rows')
+    await shot(page, 'chart-after-rerun')
   }, 180_000)
 
   it('uses the SQL result as a DataFrame in a Python cell', async () => {

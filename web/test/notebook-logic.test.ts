@@ -4,12 +4,13 @@ import {
   cellKind,
   insertCell,
   mergeWithNext,
+  setChart,
   setKind,
   setSqlOutput,
   splitCell,
   sqlSettings,
 } from '../src/core/notebook/cells.ts'
-import { chartSpec } from '../src/core/notebook/chart-spec.ts'
+import { chartChoiceOf, chartCoverage, chartSpec, localChartData } from '../src/core/notebook/chart-spec.ts'
 import { formatSqlCell } from '../src/core/notebook/sql-format.ts'
 import { sqlErrorPosition } from '../src/core/notebook/sql-support.ts'
 import type { TableData } from '../src/core/notebook/table-types.ts'
@@ -130,17 +131,74 @@ describe('result grid helpers', () => {
     expect(toDelimited(['a', 'b'], [['x,y', 'say "hi"']], ',')).toBe('a,b\n"x,y","say ""hi"""')
   })
 
-  it('charts with inline numeric data (no remote loading)', () => {
-    const spec = chartSpec({ kind: 'histogram', x: 'amount' }, data.columns, data.rows) as {
-      data: { values: Record<string, unknown>[] }
-      encoding: { x: { bin: boolean } }
-    }
-    expect(spec.data.values[0]).toEqual({ region: 'north', amount: 10 })
-    expect(spec.encoding.x.bin).toBe(true)
-    const pie = chartSpec({ kind: 'pie', x: 'region', y: 'amount' }, data.columns, data.rows) as {
+  it('draws a chart from computed values, small integer ranges as bands, dates on a UTC time axis', () => {
+    const columns = [
+      { name: 'bucket', type: 'BIGINT' },
+      { name: 'n', type: 'BIGINT' },
+    ]
+    const rows = Array.from({ length: 70 }, (_, i) => [String(i % 7), String(i)])
+    const histogram = localChartData({ kind: 'histogram', x: 'bucket' }, columns, rows, 70)
+    expect(histogram.x.type).toBe('ordinal')
+    expect(histogram.values).toHaveLength(7)
+    expect(histogram.values.reduce((a, v) => a + Number(v.y), 0)).toBe(70)
+    const spec = chartSpec(histogram) as { data: { values: unknown[] }; encoding: { x: { type: string } } }
+    expect(spec.encoding.x.type).toBe('ordinal')
+    expect(spec.data.values).toHaveLength(7)
+    // Wide numeric ranges are binned with nice edges, as the server does.
+    const wide = localChartData({ kind: 'histogram', x: 'n' }, columns, rows, 70)
+    expect(wide.binned).toBe(true)
+    expect(wide.values[0]).toMatchObject({ x: 0, x2: 5 })
+    const dates = localChartData(
+      { kind: 'bar', x: 'day', y: 'amount' },
+      [
+        { name: 'day', type: 'DATE' },
+        { name: 'amount', type: 'INTEGER' },
+      ],
+      [
+        ['2024-01-02', 3],
+        ['2024-01-01', 1],
+        ['2024-01-01', 2],
+      ],
+      3,
+    )
+    expect(dates.values).toEqual([
+      { x: Date.UTC(2024, 0, 1), y: 3 },
+      { x: Date.UTC(2024, 0, 2), y: 3 },
+    ])
+    const dateSpec = chartSpec(dates) as { encoding: { x: { timeUnit: string; scale: { type: string } } } }
+    expect(dateSpec.encoding.x).toMatchObject({ timeUnit: 'utcyearmonthdate', scale: { type: 'utc' } })
+    const pie = chartSpec(localChartData({ kind: 'pie', x: 'region', y: 'amount' }, data.columns, data.rows, 3)) as {
       mark: { type: string }
     }
     expect(pie.mark.type).toBe('arc')
+  })
+
+  it('says what a chart covers: every row, a sample, the largest groups, or only the rows at hand', () => {
+    const base = {
+      kind: 'bar' as const,
+      values: [],
+      x: { title: 'x', type: 'nominal' as const },
+      y: { title: 'count' },
+    }
+    expect(chartCoverage({ ...base, totalRows: 5000 })).toBe('Computed over all 5,000 rows')
+    expect(chartCoverage({ ...base, totalRows: 9000, sample: { shown: 5000, of: 9000, what: 'rows' } })).toBe(
+      'A random sample of 5,000 of 9,000 rows',
+    )
+    expect(chartCoverage({ ...base, totalRows: 5000 }, { rows: 1000 })).toMatch(/^Drawn from the first 1,000 of 5,000/)
+  })
+
+  it('keeps the chart in the cell metadata when the SQL settings change, and reads only valid choices', () => {
+    const nb = new YNotebook({})
+    insertCell(nb, 0, 'sql', 'SELECT 1 AS a')
+    const cell = nb.cells[0] as never
+    setChart(cell, { kind: 'bar', x: 'a' })
+    setSqlOutput(cell, 'df')
+    const wb = (nb.cells[0]?.getMetadata('workbench') ?? {}) as { chart?: unknown; output?: string }
+    expect(wb.output).toBe('df')
+    expect(chartChoiceOf(wb.chart)).toEqual({ kind: 'bar', x: 'a', y: undefined, color: undefined })
+    expect(chartChoiceOf({ kind: 'donut', x: 'a' })).toBeUndefined()
+    setChart(cell, undefined)
+    expect((nb.cells[0]?.getMetadata('workbench') ?? {}) as { chart?: unknown }).not.toHaveProperty('chart')
   })
 })
 

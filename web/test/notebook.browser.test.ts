@@ -288,10 +288,11 @@ describe('notebooks in the browser', () => {
     await builder.getByLabel('Chart Y').selectOption('amount')
     await builder.locator('svg').first().waitFor({ timeout: 15_000 })
     await builder.getByRole('button', { name: 'Save chart to cell' }).click()
-    // Saved as an application/vnd.vegalite.v5+json output: the other collaborator sees the chart.
+    // Saved in the cell's metadata: the other collaborator sees the chart, drawn from all 150 rows it holds.
     const otherCell = other.locator('[data-cell-id="sql-sales"]')
     await other.getByTestId('cells').evaluate('el => el.scrollTo(0, el.scrollHeight)')
-    await otherCell.locator('.outputs > [data-testid="vega-output"] svg').first().waitFor({ timeout: 15_000 })
+    await otherCell.getByTestId('cell-chart').locator('svg').first().waitFor({ timeout: 15_000 })
+    expect(await otherCell.getByTestId('chart-coverage').textContent()).toBe('Computed over all 150 rows')
     await shot(other, 'chart')
     client.destroy()
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { layoutSteps } from '../src/core/pipelines/dag-layout.ts'
+import { formatTime } from '../src/core/pipelines/format.ts'
 import { outlineOf, outlineOfYaml, starterYaml, withSchedule } from '../src/core/pipelines/spec-outline.ts'
 
 const doc = `apiVersion: workbench/v1
@@ -57,5 +58,16 @@ describe('pipeline spec outline', () => {
     expect(y.get('load')).toBeLessThan(y.get('check') ?? 0)
     // An unknown dependency is a validation problem, not an edge to nowhere.
     expect(layoutSteps(outlineOfYaml(doc)?.steps ?? []).edges).toHaveLength(1)
+  })
+})
+
+describe('times next to schedules', () => {
+  it('names the zone, and shows a time in the schedule’s own zone', () => {
+    const at = '2026-12-02T05:00:00.000Z'
+    expect(formatTime(at, 'Europe/Paris')).toMatch(/6:00\s?AM GMT\+1|06:00 (CET|UTC\+1|GMT\+1)/)
+    expect(formatTime(at, 'UTC')).toMatch(/UTC/)
+    // An unknown zone still shows a time, with the reader's zone named.
+    expect(formatTime(at, 'Mars/Olympus')).toMatch(/\d{1,2}:\d{2}/)
+    expect(formatTime(null)).toBe('—')
   })
 })

@@ -248,6 +248,18 @@ describe('pipelines in the browser', () => {
     await expect.poll(() => page.getByTestId('runs').locator('tbody tr').count(), LONG).toBe(3)
     expect(await page.getByTestId('runs').getByRole('cell', { name: 'backfill' }).count()).toBe(2)
 
+    // Times next to the schedule are in its zone, and say so.
+    await page.getByRole('button', { name: 'Resume schedule' }).click()
+    await expect.poll(() => page.getByTestId('schedule-state').textContent(), LONG).toBe('active')
+    await expect.poll(() => page.getByTestId('schedule-next-runs').textContent(), LONG).toMatch(/6:00\s?AM GMT\+1/)
+    const savedAt = page.getByTestId('version-saved-at')
+    await expect.poll(() => savedAt.getAttribute('data-at'), LONG).toBeTruthy()
+    const versionTime = await savedAt.getAttribute('data-at')
+    const versionText = await savedAt.textContent()
+    expect(versionText).toMatch(/(UTC|GMT)/)
+    await page.getByRole('button', { name: 'Pause schedule' }).click()
+    await expect.poll(() => page.getByTestId('schedule-state').textContent(), LONG).toBe('paused')
+
     // An SLA, shown once saved (the API only ever says whether the signing secret is set).
     await page.getByRole('button', { name: 'Edit SLA and alerts' }).click()
     const settings = page.getByRole('form', { name: 'SLA and alerts' })
@@ -258,6 +270,9 @@ describe('pipelines in the browser', () => {
     await page.getByText('runs within 45m').waitFor(LONG)
     await page.getByText('(signed)').waitFor()
     expect(await page.content()).not.toContain('a signing secret of 32 characters')
+    // Alert settings are not a new definition: the version's "saved" time stays.
+    expect(await savedAt.getAttribute('data-at')).toBe(versionTime)
+    expect(await savedAt.textContent()).toBe(versionText)
 
     await page.getByRole('link', { name: '← Pipelines' }).click()
     const row = page.getByTestId('pipelines').locator('tbody tr')
@@ -268,6 +283,14 @@ describe('pipelines in the browser', () => {
     expect(text).toContain('paused')
     expect(text).toMatch(/succeeded|running|queued/)
     await shot(page, 'list')
+
+    // The workspace home lists it with its last run, linked to the run page.
+    await page.goto(`${url}/#/w/${workspaceId}`)
+    const lastRun = page.getByTestId('home-pipelines').getByTestId('home-last-run').first()
+    await lastRun.waitFor(LONG)
+    expect(await lastRun.textContent()).toMatch(/succeeded|running|queued/)
+    expect(await lastRun.getAttribute('href')).toMatch(new RegExp(`^#/w/${workspaceId}/pipeline-runs/`))
+    await shot(page, 'workspace-home')
   }, 240_000)
 
   it("shows a failed run's error, and re-runs it from the failed step, reusing the step that succeeded", async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { YCodeCell } from '@jupyter/ydoc'
 import type { ICellMetadata } from '@jupyterlab/nbformat'
 import { TABLE_MIME_TYPE } from '@workbench/kernels'
+import { MysqlKernel } from '@workbench/kernels/mysql'
 import { PostgresKernel } from '@workbench/kernels/postgres'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startJupyterServer, type TestJupyterServer } from '../../kernels/test/support/jupyter-server.ts'
@@ -71,8 +72,9 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
 
   beforeAll(async () => {
     database = await createTestDatabase(kind, { migrate: true })
-    // Contract C: connection ids resolve to kernels; here one PostgreSQL connection, `pg`.
+    // Contract C: connection ids resolve to kernels; here a PostgreSQL connection, `pg`, and a MariaDB one, `my`.
     f = await startKernelFixture(database, jupyter, {}, { unloadDelayMs: 200 }, async (_workspaceId, connectionId) => {
+      if (connectionId === 'my') return MysqlKernel.start({ connection: { uri: inject('mariadbUrl') } })
       if (connectionId !== 'pg') throw new ConnectionUnavailableError(connectionId)
       return PostgresKernel.start({ connection: { connectionString: inject('postgresUrl') } })
     })
@@ -224,6 +226,47 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     })
     expect(codeCell(watcher, 'missing')?.getOutputs()[0]).toMatchObject({ ename: 'ConnectionNotFound' })
     expect(codeCell(watcher, 'missing')?.execution_count).toBe(2)
+  })
+
+  it('exports PostgreSQL and MySQL results as CSV, streamed through their cursor; Parquet is refused clearly', async () => {
+    const notebookId = await notebookWith([
+      sql('pg-rows', "SELECT n, 'row ' || n AS label FROM generate_series(1, 2500) AS s(n)", undefined, 'pg'),
+      sql('my-rows', "SELECT seq AS n, CONCAT('row, ', seq) AS label FROM seq_1_to_2500", undefined, 'my'),
+    ])
+    const watcher = client(notebookId, 'viewer')
+    await watcher.synced()
+    await run(notebookId, ['pg-rows', 'my-rows'])
+    await eventually(() => expect(runState(watcher, 'my-rows')?.state).toBeDefined(), 60_000)
+    await eventually(() => expect(['ok', 'error']).toContain(runState(watcher, 'my-rows')?.state), 60_000)
+    const { sessionId } = (await f.api('viewer', 'GET', executionPath(notebookId))).body
+    for (const [cellId, quote] of [
+      ['pg-rows', ''],
+      ['my-rows', '"'],
+    ] as const) {
+      expect(runState(watcher, cellId)?.state).toBe('ok')
+      const data = codeCell(watcher, cellId)?.getOutputs()[0]?.data as Record<string, any> | undefined
+      const table = data?.[TABLE_MIME_TYPE]
+      expect(table).toMatchObject({ totalRows: 2500 })
+      expect(table.resultId).toMatch(/^c:(pg|my):/)
+      const path = `/workspaces/${f.workspaceId}/kernels/sessions/${sessionId}/results/${encodeURIComponent(table.resultId)}/export`
+      const csv = await f.api('viewer', 'GET', `${path}?format=csv`)
+      expect(csv.status).toBe(200)
+      const lines = String(csv.body).trimEnd().split('\r\n')
+      expect(lines).toHaveLength(2501)
+      expect(lines[0]).toBe('n,label')
+      const comma = quote ? ', ' : ' '
+      expect(lines[1]).toBe(`1,${quote}row${comma}1${quote}`)
+      expect(lines[2500]).toBe(`2500,${quote}row${comma}2500${quote}`)
+      const parquet = await f.api('viewer', 'GET', `${path}?format=parquet`)
+      expect([parquet.status, parquet.body.code]).toEqual([400, 'export_csv_only'])
+    }
+    // A result the session no longer keeps is a 404, not a broken download.
+    const gone = await f.api(
+      'viewer',
+      'GET',
+      `/workspaces/${f.workspaceId}/kernels/sessions/${sessionId}/results/${encodeURIComponent('c:pg:c999')}/export`,
+    )
+    expect([gone.status, gone.body.code]).toEqual([404, 'result_not_found'])
   })
 
   it('restart drops the queue and the kernel state; the notebook runs again afterwards', async () => {

@@ -1,5 +1,6 @@
 import { type DuckDBConnection, type DuckDBType, ResultReturnType, StatementType } from '@duckdb/node-api'
 import { BaseKernel } from '../base-kernel.ts'
+import { type ChartData, type ChartRequest, ChartRequestError } from '../chart.ts'
 import {
   type ExecuteOptions,
   errorOutput,
@@ -12,6 +13,7 @@ import {
 import { type SqlStatement, splitStatements } from '../sql/split-statements.ts'
 import { parseDuckdbError, sqlErrorOutput } from '../sql/sql-errors.ts'
 import { tableOutput } from '../table-output.ts'
+import { chartQuery } from './chart-query.ts'
 import { quoteIdentifier, quoteLiteral } from './database.ts'
 import { rowsJson, typeName } from './json-values.ts'
 import { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'
@@ -73,6 +75,18 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
   async exportResult(resultId: string, file: string, format: 'parquet' | 'csv'): Promise<void> {
     const { sql } = this.#results.sourceOf(resultId)
     await this.#copy(sql, file, format)
+  }
+
+  /** A chart computed over the whole kept result (see {@link chartQuery}); engine errors become request errors. */
+  async chart(resultId: string, request: ChartRequest): Promise<ChartData> {
+    const { table } = this.#results.sourceOf(resultId)
+    const { columns } = await this.#results.page(resultId, { limit: 0 })
+    try {
+      return await chartQuery(this.#connection, table, columns, request)
+    } catch (err) {
+      if (err instanceof ChartRequestError) throw err
+      throw new ChartRequestError(`This chart cannot be computed: ${err instanceof Error ? err.message : String(err)}`)
+    }
   }
 
   /** The kept result behind `resultId` (see {@link ResultSource}) and the session's time zone. */

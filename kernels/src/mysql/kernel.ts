@@ -151,6 +151,38 @@ export class MysqlKernel extends BaseKernel implements SqlKernel {
     return { resultId, columns: kept.columns, rows, offset, totalRows: kept.totalRows }
   }
 
+  /**
+   * The kept statement streamed once more, `batchSize` rows at a time: the connection is paused while a batch
+   * is written (mysql2 streams apply backpressure), so memory stays bounded whatever the result's size.
+   */
+  async *exportRows(resultId: string, batchSize: number): AsyncIterable<unknown[][]> {
+    const kept = this.#results.get(resultId)
+    if (!kept) throw new ResultNotFoundError(resultId)
+    const stream = this.#conn.query({ sql: kept.statement, rowsAsArray: true }).stream({ highWaterMark: batchSize })
+    let batch: unknown[][] = []
+    let ended = false
+    try {
+      for await (const row of stream) {
+        if (!Array.isArray(row)) continue // an OK packet: no rows
+        batch.push(jsonSafeRow(row))
+        if (batch.length >= batchSize) {
+          yield batch
+          batch = []
+        }
+      }
+      ended = true
+      if (batch.length > 0) yield batch
+    } finally {
+      // A download given up half-way: the rest of the result is still on the wire, and the connection serves the
+      // next cell only once it is read, so drain it (discarding rows) rather than cut the protocol short.
+      if (!ended) {
+        stream.on('data', () => {})
+        stream.on('error', () => {})
+        stream.resume()
+      }
+    }
+  }
+
   #evict(): void {
     while (this.#results.size > this.#options.keepResults) {
       const [oldest] = this.#results.keys()

@@ -173,6 +173,17 @@ export class PostgresKernel extends BaseKernel implements SqlKernel {
     return { resultId, columns: cursor.columns, rows: page.rows as unknown[][], offset, totalRows: cursor.totalRows }
   }
 
+  /** The kept cursor read from its first row, one FETCH per batch (the cursor is materialised: no re-run). */
+  async *exportRows(resultId: string, batchSize: number): AsyncIterable<unknown[][]> {
+    const cursor = this.#cursors.get(resultId)
+    if (!cursor) throw new ResultNotFoundError(resultId)
+    for (let offset = 0; offset < cursor.totalRows; offset += batchSize) {
+      const page = await this.page(resultId, { offset, limit: batchSize })
+      if (page.rows.length === 0) return
+      yield page.rows
+    }
+  }
+
   async #columns(fields: pg.FieldDef[]): Promise<TableColumn[]> {
     const unknown = fields.map((f) => f.dataTypeID).filter((oid) => !this.#typeNames.has(oid))
     if (unknown.length > 0) {

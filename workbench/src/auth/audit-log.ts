@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { AuditOutcome, Database } from '../db/schema.ts'
+import { type AuditCategory, DATA_READ_ACTIONS } from './audit-policy.ts'
 
 export interface AuditEntry {
   actorId: string | null
@@ -25,7 +26,10 @@ export interface AuditQuery {
   /** Undefined: every workspace and none (instance admins only). */
   workspaceId?: string
   actorId?: string
+  /** One action, or every action under a prefix: `notebooks.*` (or `notebooks.`). */
   action?: string
+  /** Events of one category (see `auditCategory`); `denied` is every refusal. */
+  category?: AuditCategory
   outcome?: AuditOutcome
   from?: Date
   to?: Date
@@ -67,11 +71,27 @@ export class AuditLog {
     }
   }
 
+  /** The actions a log holds (a workspace's, or every one), for the action filter's list. */
+  async actions(workspaceId?: string): Promise<string[]> {
+    let query = this.db().selectFrom('audit_events').select('action').distinct()
+    if (workspaceId !== undefined) query = query.where('workspace_id', '=', workspaceId)
+    const rows = await query.orderBy('action').limit(1000).execute()
+    return rows.map((r) => r.action)
+  }
+
   async query(q: AuditQuery): Promise<{ events: AuditEvent[]; nextBefore: string | null }> {
     let query = this.db().selectFrom('audit_events').selectAll()
     if (q.workspaceId !== undefined) query = query.where('workspace_id', '=', q.workspaceId)
     if (q.actorId !== undefined) query = query.where('actor_id', '=', q.actorId)
-    if (q.action !== undefined) query = query.where('action', '=', q.action)
+    if (q.action !== undefined) {
+      const prefix = /^(.*\.)\*?$|^(.*)\*$/.exec(q.action)
+      const like = prefix ? `${likeEscape(prefix[1] ?? prefix[2] ?? '')}%` : undefined
+      query = like ? query.where('action', 'like', like) : query.where('action', '=', q.action)
+    }
+    if (q.category !== undefined) {
+      const category = q.category
+      query = query.where((eb) => categoryFilter(eb, category))
+    }
     if (q.outcome !== undefined) query = query.where('outcome', '=', q.outcome)
     if (q.from !== undefined) query = query.where('occurred_at', '>=', q.from)
     if (q.to !== undefined) query = query.where('occurred_at', '<', q.to)
@@ -113,6 +133,26 @@ export class AuditLog {
       before = page.nextBefore
     }
   }
+}
+
+/** LIKE metacharacters in a user's prefix match themselves (backslash is the default escape in PostgreSQL). */
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/** The SQL form of `auditCategory` (kept beside it: the same lists decide both). */
+function categoryFilter(eb: ExpressionBuilder<Database, 'audit_events'>, category: AuditCategory) {
+  if (category === 'denied') return eb('outcome', '=', 'denied')
+  const auth = eb('action', 'like', 'auth.%')
+  const data = eb.or([
+    ...DATA_READ_ACTIONS.map((p) =>
+      p.endsWith('.') ? eb('action', 'like', `${likeEscape(p)}%`) : eb('action', '=', p),
+    ),
+    eb('action', 'like', '%.unmasked'),
+  ])
+  if (category === 'auth') return auth
+  if (category === 'data') return eb.and([eb.not(auth), data])
+  return eb.and([eb.not(auth), eb.not(data)])
 }
 
 const CSV_COLUMNS = [

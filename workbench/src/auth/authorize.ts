@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { Role } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { AppError } from '../http/errors.ts'
+import { shouldAudit } from './audit-policy.ts'
 import { COOKIE, CSRF_HEADER, readCookie } from './cookies.ts'
 import type { Identity } from './identity.ts'
 import { type Principal, roleAtLeast, type WorkspaceAccess } from './principal.ts'
@@ -44,8 +45,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * The one authorization check. Refuses with 401 (no or bad credential), 403 (CSRF, token scope, role) or
- * 404 (a workspace the caller is not a member of: its existence is not revealed). Every authorized
- * request, and every refusal of a known caller, is written to the audit log as `action`.
+ * 404 (a workspace the caller is not a member of: its existence is not revealed). Every refusal of a known
+ * caller, every change and every read of data is written to the audit log as `action` (see `shouldAudit`:
+ * reads of state that pages poll are not).
  *
  * @example
  * .openapi({ ...listMembers, middleware: [authorize(identity, can.workspace('viewer'), 'members.list')] }, handler)
@@ -60,8 +62,9 @@ export function authorize(identity: Identity, permission: Permission, action: st
       if (problem) throw new AppError(401, 'invalid_token', 'The credential is not valid')
       throw new AppError(401, 'authentication_required', 'Sign in to use this endpoint')
     }
-    const audit = (outcome: 'success' | 'failure' | 'denied', status: number, workspaceId: string | null) =>
-      identity.audit.record({
+    const audit = async (outcome: 'success' | 'failure' | 'denied', status: number, workspaceId: string | null) => {
+      if (!shouldAudit(action, c.req.method, outcome)) return
+      await identity.audit.record({
         actorId: principal.userId,
         actorEmail: principal.email,
         workspaceId,
@@ -72,6 +75,7 @@ export function authorize(identity: Identity, permission: Permission, action: st
         outcome,
         status,
       })
+    }
     const pathWorkspace = permission.kind === 'workspace' ? (c.req.param('workspaceId') ?? null) : null
     let workspace: WorkspaceAccess | undefined
     try {

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
-import type { PageRequest, SqlKernel, TableData } from '@workbench/kernels'
+import {
+  type ChartData,
+  type ChartRequest,
+  ChartRequestError,
+  type PageRequest,
+  type SqlKernel,
+  type TableData,
+} from '@workbench/kernels'
 import { DuckdbKernel } from '@workbench/kernels/duckdb'
 import { JupyterKernel } from '@workbench/kernels/jupyter'
 import { NotebookSession } from '@workbench/kernels/session'
@@ -138,6 +145,41 @@ export class SessionManager {
     if (!kernel) return entry.session.page(resultId, request)
     const page = await (await kernel).page(routed.resultId, request)
     return { ...page, resultId }
+  }
+
+  /**
+   * Every row of a kept result, in batches of `batchSize` (bounded memory): a connection kernel's own stream
+   * (a cursor read batch by batch) when it has one, else page by page.
+   */
+  async *resultRows(
+    entry: SessionEntry,
+    resultId: string,
+    batchSize: number,
+  ): AsyncGenerator<{ columns: TableData['columns']; rows: unknown[][] }> {
+    const routed = parseConnectionResult(resultId)
+    const kernel = routed ? await entry.connections.get(routed.connectionId) : undefined
+    if (routed && kernel?.exportRows) {
+      const { columns } = await kernel.page(routed.resultId, { offset: 0, limit: 0 })
+      yield { columns, rows: [] }
+      for await (const rows of kernel.exportRows(routed.resultId, batchSize)) yield { columns, rows }
+      return
+    }
+    for (let offset = 0; ; ) {
+      const page = await this.page(entry, resultId, { offset, limit: batchSize })
+      yield { columns: page.columns, rows: page.rows }
+      offset += page.rows.length
+      if (page.rows.length === 0 || offset >= page.totalRows) return
+    }
+  }
+
+  /**
+   * A chart over a whole kept result, computed by DuckDB. Results of connection kernels are cursors read by
+   * position: they cannot be aggregated in place, so the caller draws them from the rows it has (and says so).
+   */
+  async chart(entry: SessionEntry, resultId: string, request: ChartRequest): Promise<ChartData> {
+    if (parseConnectionResult(resultId))
+      throw new ChartRequestError('Charts of connection results are drawn from the rows on screen')
+    return (await entry.session.sqlKernel()).chart(resultId, request)
   }
 
   /** Keeps a session from being culled while `release` is not called. */

@@ -1,7 +1,9 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
-import type { AuditQuery } from '../auth/audit-log.ts'
+import type { AuditEvent, AuditQuery } from '../auth/audit-log.ts'
+import { AUDIT_CATEGORIES, auditCategory } from '../auth/audit-policy.ts'
+import { labelResources } from '../auth/audit-resources.ts'
 import { authorize, can, currentWorkspace } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import type { AppEnv } from '../http/env.ts'
@@ -10,7 +12,15 @@ import { errorResponses, json, Uuid } from './identity-schemas.ts'
 
 const Filters = z.object({
   actorId: Uuid.optional(),
-  action: z.string().max(100).optional(),
+  action: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ description: 'One action (`members.change_role`), or a prefix: `notebooks.*` or `notebooks.`' }),
+  category: z
+    .enum(AUDIT_CATEGORIES)
+    .optional()
+    .openapi({ description: 'auth (sign-ins), change, data (reads of data: rows, exports, previews…), denied' }),
   outcome: z.enum(['success', 'failure', 'denied']).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
@@ -38,9 +48,22 @@ const EventSchema = z
     outcome: z.enum(['success', 'failure', 'denied']),
     status: z.number().nullable(),
     detail: z.string().nullable().optional(),
+    category: z.enum(['auth', 'change', 'data']),
+    /** The resource the path names, by name and with its page in the web app, when it still exists. */
+    target: z
+      .object({
+        kind: z.enum(['notebook', 'pipeline', 'run', 'connection', 'member', 'workspace']),
+        id: z.string(),
+        name: z.string().optional(),
+        link: z.string().optional(),
+      })
+      .nullable(),
   })
   .openapi('AuditEvent')
 const Page = z.object({ events: z.array(EventSchema), nextBefore: z.string().nullable() }).openapi('AuditPage')
+const ActionList = z
+  .object({ actions: z.array(z.object({ action: z.string(), category: z.enum(['auth', 'change', 'data']) })) })
+  .openapi('AuditActions')
 const WorkspaceParams = z.object({ workspaceId: z.string().openapi({ param: { name: 'workspaceId', in: 'path' } }) })
 const csvResponse = { description: 'CSV (RFC 4180), newest first', content: { 'text/csv': { schema: z.string() } } }
 
@@ -59,6 +82,21 @@ const workspaceCsv = createRoute({
   summary: "The workspace's audit log as CSV (admin)",
   request: { params: WorkspaceParams, query: Filters },
   responses: { 200: csvResponse, ...errorResponses },
+})
+const workspaceActions = createRoute({
+  method: 'get',
+  path: '/workspaces/{workspaceId}/audit/actions',
+  tags: ['audit'],
+  summary: "The actions the workspace's audit log holds, with their category (admin), for the action filter",
+  request: { params: WorkspaceParams },
+  responses: { 200: json(ActionList), ...errorResponses },
+})
+const instanceActions = createRoute({
+  method: 'get',
+  path: '/admin/audit/actions',
+  tags: ['audit'],
+  summary: 'The actions the whole audit log holds, with their category (instance admins)',
+  responses: { 200: json(ActionList), ...errorResponses },
 })
 const instanceLog = createRoute({
   method: 'get',
@@ -82,6 +120,7 @@ function toQuery(f: z.infer<typeof AdminFilters>): Omit<AuditQuery, 'limit'> {
     workspaceId: f.workspaceId,
     actorId: f.actorId,
     action: f.action,
+    category: f.category,
     outcome: f.outcome,
     from: f.from ? new Date(f.from) : undefined,
     to: f.to ? new Date(f.to) : undefined,
@@ -98,7 +137,26 @@ function sendCsv(c: Context<AppEnv>, rows: AsyncGenerator<string>, name: string)
 
 /** Reading the audit log. There is deliberately no route that changes or deletes an event. */
 export function auditRoutes(identity: Identity) {
+  /** A page as people read it: each event's category, and its resource by name with a link. */
+  const described = async (page: { events: AuditEvent[]; nextBefore: string | null }) => {
+    const targets = await labelResources(identity.db(), page.events)
+    return {
+      nextBefore: page.nextBefore,
+      events: page.events.map((e, i) => ({ ...e, category: auditCategory(e.action), target: targets[i] ?? null })),
+    }
+  }
+  const actionList = (actions: string[]) => ({
+    actions: actions.map((action) => ({ action, category: auditCategory(action) })),
+  })
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+    .openapi(
+      { ...workspaceActions, middleware: [authorize(identity, can.workspace('admin'), 'audit.actions')] },
+      async (c) => c.json(actionList(await identity.audit.actions(currentWorkspace(c).id)), 200),
+    )
+    .openapi(
+      { ...instanceActions, middleware: [authorize(identity, can.instanceAdmin, 'admin.audit.actions')] },
+      async (c) => c.json(actionList(await identity.audit.actions()), 200),
+    )
     .openapi(
       { ...workspaceLog, middleware: [authorize(identity, can.workspace('admin'), 'audit.read')] },
       async (c) => {
@@ -109,7 +167,7 @@ export function auditRoutes(identity: Identity) {
           before: q.before,
           limit: q.limit,
         })
-        return c.json(page, 200)
+        return c.json(await described(page), 200)
       },
     )
     .openapi(
@@ -123,7 +181,10 @@ export function auditRoutes(identity: Identity) {
       { ...instanceLog, middleware: [authorize(identity, can.instanceAdmin, 'admin.audit.read')] },
       async (c) => {
         const q = c.req.valid('query')
-        return c.json(await identity.audit.query({ ...toQuery(q), before: q.before, limit: q.limit }), 200)
+        return c.json(
+          await described(await identity.audit.query({ ...toQuery(q), before: q.before, limit: q.limit })),
+          200,
+        )
       },
     )
     .openapi(

@@ -85,6 +85,37 @@ export const TablePage = z
   })
   .openapi('TablePage')
 
+export const ChartRequest = z
+  .object({
+    kind: z.enum(['bar', 'line', 'area', 'scatter', 'pie', 'histogram']),
+    x: z.string().min(1).max(300),
+    y: z.string().min(1).max(300).optional(),
+    color: z.string().min(1).max(300).optional(),
+    aggregate: z.enum(['sum', 'mean', 'count', 'min', 'max']).optional(),
+  })
+  .openapi('ChartRequest')
+
+const Value = z.union([z.string(), z.number(), z.null()])
+export const ChartData = z
+  .object({
+    kind: z.enum(['bar', 'line', 'area', 'scatter', 'pie', 'histogram']),
+    values: z.array(z.record(z.string(), Value)),
+    x: z.object({
+      title: z.string(),
+      type: z.enum(['nominal', 'ordinal', 'quantitative', 'temporal']),
+      unit: z.string().optional(),
+    }),
+    binned: z.boolean().optional(),
+    y: z.object({ title: z.string(), aggregate: z.enum(['sum', 'mean', 'count', 'min', 'max']).optional() }),
+    color: z.object({ title: z.string() }).optional(),
+    totalRows: z.number(),
+    sample: z
+      .object({ shown: z.number(), of: z.number(), what: z.enum(['rows', 'groups']) })
+      .optional()
+      .openapi({ description: 'Set when the chart does not show every row (scatter sample) or group (cut)' }),
+  })
+  .openapi('ChartData')
+
 export const ExecutionStatus = z
   .object({
     sessionId: z.string().nullable(),

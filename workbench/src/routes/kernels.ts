@@ -4,7 +4,14 @@ import { open, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { collectOutputs, PageRequestError, ResultExportError, ResultNotFoundError } from '@workbench/kernels'
+import {
+  ChartRequestError,
+  chartColumns,
+  collectOutputs,
+  PageRequestError,
+  ResultExportError,
+  ResultNotFoundError,
+} from '@workbench/kernels'
 import { authorize, can, currentPrincipal } from '../auth/authorize.ts'
 import type { Identity } from '../auth/identity.ts'
 import { findNotebookOrThrow } from '../collab/notebook-access.ts'
@@ -15,6 +22,8 @@ import type { KernelDeps } from '../kernels/kernel-deps.ts'
 import { type SessionEntry, sessionInfo } from '../kernels/session-manager.ts'
 import { ConcurrencyLimits } from '../sql/concurrency.ts'
 import {
+  ChartData,
+  ChartRequest,
   ErrorBody,
   ExecuteRequest,
   ExecuteResult,
@@ -29,7 +38,7 @@ import {
   WorkspaceParam,
 } from './kernel-schemas.ts'
 import { kernelWebSocketRoute } from './kernels-websocket.ts'
-import { maskedCsv, maskedPage, refuseMaskedFilters, resultAccess } from './result-masking.ts'
+import { maskedPage, refuseMaskedFilters, resultAccess, resultCsv } from './result-masking.ts'
 
 const base = '/workspaces/{workspaceId}/kernels/sessions'
 const Unmask = z.object({ unmask: z.enum(['true', 'false']).optional() })
@@ -119,6 +128,21 @@ const page = createRoute({
   responses: { 200: json(TablePage, 'Page'), ...errors },
 })
 
+const chart = createRoute({
+  method: 'post',
+  path: `${base}/{sessionId}/results/{resultId}/chart`,
+  tags,
+  summary:
+    'A chart computed over the whole kept SQL result (groups, bins, or a sample of points, said so); masked ' +
+    'columns cannot be charted unless a workspace admin asks to unmask (audited)',
+  request: {
+    params: ResultParams,
+    query: Unmask,
+    body: { required: true, content: { 'application/json': { schema: ChartRequest } } },
+  },
+  responses: { 200: json(ChartData, 'Chart values'), ...errors },
+})
+
 const exportResult = createRoute({
   method: 'get',
   path: `${base}/{sessionId}/results/{resultId}/export`,
@@ -204,26 +228,67 @@ export function kernelRoutes(identity: Identity, deps: () => KernelDeps | undefi
       const table = await resultErrors(() => ready().sessions.page(entry, params.resultId, request))
       return c.json(maskedPage(access, table), 200)
     })
+    .openapi({ ...chart, middleware: [view('kernels.results.chart')] }, async (c) => {
+      const params = c.req.valid('param')
+      const entry = sessionOf(params)
+      const request = c.req.valid('json')
+      const access = await resultAccess(
+        c,
+        identity,
+        entry,
+        params.resultId,
+        c.req.valid('query').unmask === 'true',
+        'chart',
+      )
+      const hidden = chartColumns(request).filter((name) => access.masked.includes(name))
+      // Bars per value of a masked column would show its values; counts per group would tell them apart.
+      if (hidden.length > 0)
+        throw new AppError(403, 'masked_column_chart', `Masked columns cannot be charted: ${hidden.join(', ')}`)
+      const data = await resultErrors(() => ready().sessions.chart(entry, params.resultId, request))
+      return c.json(data, 200)
+    })
     .openapi({ ...exportResult, middleware: [view('kernels.results.export')] }, async (c) => {
       const params = c.req.valid('param')
       const { format, unmask } = c.req.valid('query')
       const entry = sessionOf(params)
       const access = await resultAccess(c, identity, entry, params.resultId, unmask === 'true', 'export')
-      if (access.mask) {
+      const filename = `result-${params.resultId.replace(/[^\w-]/g, '_')}`
+      const connectionResult = params.resultId.startsWith('c:')
+      if (access.mask || connectionResult) {
         if (format !== 'csv')
-          throw new AppError(
-            403,
-            'masked_export_csv_only',
-            `Columns ${access.masked.join(', ')} are masked: export as CSV (masked), or ask a workspace admin`,
-          )
-        const stream = maskedCsv(ready().sessions, entry, params.resultId, access.mask)
+          throw access.mask
+            ? new AppError(
+                403,
+                'masked_export_csv_only',
+                `Columns ${access.masked.join(', ')} are masked: export as CSV (masked), or ask a workspace admin`,
+              )
+            : new AppError(
+                400,
+                'export_csv_only',
+                'Results of a connection are exported as CSV; Parquet is for DuckDB results',
+              )
+        // Connection results are read through their cursor in batches; nothing is materialised here.
+        const first = resultCsv(ready().sessions, entry, params.resultId, access.mask)
+        const reader = first.getReader()
+        // The first batch is read before answering, so a dropped result is a 404, not a broken download.
+        const head = await resultErrors(() => reader.read())
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            if (head.value) controller.enqueue(head.value)
+            if (head.done) controller.close()
+          },
+          async pull(controller) {
+            const next = await reader.read()
+            if (next.done) controller.close()
+            else controller.enqueue(next.value)
+          },
+          cancel: (reason) => reader.cancel(reason),
+        })
         return c.body(stream, 200, {
           'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="result-${params.resultId.replace(/[^\w-]/g, '_')}.csv"`,
+          'content-disposition': `attachment; filename="${filename}.csv"`,
         }) as never
       }
-      if (params.resultId.startsWith('c:'))
-        throw new AppError(400, 'export_unsupported', 'Results of a connection cannot be exported yet; page them')
       const dir = path.join(ready().sessions.dataDirOf(params.workspaceId), '.exchange')
       mkdirSync(dir, { recursive: true })
       const file = path.join(dir, `export-${randomUUID()}.${format}`)
@@ -251,6 +316,7 @@ async function resultErrors<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof ResultNotFoundError) throw new AppError(404, 'result_not_found', err.message)
     if (err instanceof PageRequestError) throw new AppError(400, 'invalid_page_request', err.message)
     if (err instanceof ResultExportError) throw new AppError(422, 'export_unsupported_value', err.message)
+    if (err instanceof ChartRequestError) throw new AppError(400, 'invalid_chart_request', err.message)
     throw err
   }
 }

@@ -31,7 +31,7 @@ export async function resultAccess(
   entry: SessionEntry,
   resultId: string,
   wantsClear: boolean,
-  how: 'page' | 'export',
+  how: 'page' | 'export' | 'chart',
 ): Promise<ResultAccess> {
   const mask = entry.resultMasks.get(resultId)
   const masked = mask ? maskedColumns(mask) : []
@@ -72,32 +72,39 @@ export function maskedPage(access: ResultAccess, page: TableData): TableData & {
 }
 
 /**
- * The whole result as masked CSV, read page by page from the kept result (bounded memory; the kernel's own
+ * The whole result as CSV (masked when `mask` is given), read in batches from the kept result (bounded memory):
+ * the way connection results are exported, and DuckDB results whose columns must be masked (the kernel's own
  * export cannot mask). Values are written as the page API returns them.
  */
-export function maskedCsv(
+export function resultCsv(
   sessions: SessionManager,
   entry: SessionEntry,
   resultId: string,
-  mask: TaggedColumn[],
+  mask: TaggedColumn[] | undefined,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
-  const pageSize = Math.max(100, sessions.settings.pageSize)
-  let offset = 0
+  const batches = sessions.resultRows(entry, resultId, Math.max(100, sessions.settings.pageSize))
   let header = true
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const page = maskTable(await sessions.page(entry, resultId, { offset, limit: pageSize }), mask)
-        let text = header ? csvLine(page.columns.map((c) => c.name)) : ''
+        const next = await batches.next()
+        if (next.done) {
+          controller.close()
+          return
+        }
+        const page = { columns: next.value.columns, rows: next.value.rows, offset: 0, totalRows: 0 }
+        const batch = mask ? maskTable(page, mask) : page
+        let text = header ? csvLine(batch.columns.map((c) => c.name)) : ''
         header = false
-        for (const row of page.rows) text += csvLine(row)
+        for (const row of batch.rows) text += csvLine(row)
         if (text) controller.enqueue(encoder.encode(text))
-        offset += page.rows.length
-        if (page.rows.length === 0 || offset >= page.totalRows) controller.close()
       } catch (err) {
         controller.error(err)
       }
+    },
+    async cancel() {
+      await batches.return(undefined)
     },
   })
 }

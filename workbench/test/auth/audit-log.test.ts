@@ -18,8 +18,10 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
     bob = await f.signUp('bob@example.com')
     aliceWs = (await alice.post('/api/workspaces', { name: 'A' })).body.id
     bobWs = (await bob.post('/api/workspaces', { name: 'B' })).body.id
-    await alice.get(`/api/workspaces/${aliceWs}/members`)
+    // Reads of state a page polls: not worth an event each.
+    for (let i = 0; i < 5; i++) await alice.get(`/api/workspaces/${aliceWs}/members`)
     await bob.get(`/api/workspaces/${bobWs}/members`)
+    await alice.patch(`/api/workspaces/${aliceWs}`, { name: 'A renamed' })
     await f
       .client({ ip: '203.0.113.9' })
       .post('/api/auth/login', { email: 'alice@example.com', password: 'wrong wrong' })
@@ -35,9 +37,9 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
     const logins = events.filter((e) => e.action === 'auth.login' && e.ip === '203.0.113.9')
     expect(logins.map((e) => e.outcome).sort()).toEqual(['failure', 'success'])
     expect(logins.every((e) => e.actorEmail === 'alice@example.com')).toBe(true)
-    const read = events.find((e) => e.action === 'members.list' && e.workspaceId === aliceWs)
-    expect(read).toMatchObject({ actorId: alice.userId, outcome: 'success', status: 200, ip: '198.51.100.7' })
-    expect(read?.requestId).toEqual(expect.any(String))
+    const change = events.find((e) => e.action === 'workspace.rename' && e.workspaceId === aliceWs)
+    expect(change).toMatchObject({ actorId: alice.userId, outcome: 'success', status: 200, ip: '198.51.100.7' })
+    expect(change?.requestId).toEqual(expect.any(String))
     expect(events.find((e) => e.action === 'workspace.create' && e.workspaceId === aliceWs)).toMatchObject({
       outcome: 'success',
     })
@@ -53,9 +55,9 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
     expect(all.body.events.length).toBeGreaterThan(1)
     expect(all.body.events.every((e: { workspaceId: string }) => e.workspaceId === aliceWs)).toBe(true)
     expect(all.text).not.toContain(bobWs)
-    const filtered = await alice.get(`/api/workspaces/${aliceWs}/audit?action=members.list&outcome=success`)
+    const filtered = await alice.get(`/api/workspaces/${aliceWs}/audit?action=workspace.rename&outcome=success`)
     expect(filtered.body.events.length).toBeGreaterThan(0)
-    expect(filtered.body.events.every((e: { action: string }) => e.action === 'members.list')).toBe(true)
+    expect(filtered.body.events.every((e: { action: string }) => e.action === 'workspace.rename')).toBe(true)
 
     const page1 = await alice.get(`/api/workspaces/${aliceWs}/audit?limit=1`)
     expect(page1.body.events).toHaveLength(1)
@@ -69,6 +71,55 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
     const bad = await alice.get(`/api/workspaces/${aliceWs}/audit?from=yesterday&limit=0`)
     expect(bad.status).toBe(400)
     expect(bad.body.details.fields.map((x: { field: string }) => x.field).sort()).toEqual(['from', 'limit'])
+  })
+
+  it('keeps changes, refusals and reads of data, not the reads of state a page polls', async () => {
+    const events = (await root.get('/api/admin/audit?limit=500')).body.events as Record<string, unknown>[]
+    const successfulLists = events.filter((e) => e.action === 'members.list' && e.outcome === 'success')
+    expect(successfulLists).toEqual([])
+    // The refused probe of Bob's workspace is kept, and so is each read of the audit log (data).
+    expect(events.some((e) => e.action === 'members.list' && e.outcome === 'denied')).toBe(true)
+    const before = (await alice.get(`/api/workspaces/${aliceWs}/audit?limit=500`)).body.events.length
+    for (let i = 0; i < 10; i++) await alice.get(`/api/workspaces/${aliceWs}/members`)
+    const after = (await alice.get(`/api/workspaces/${aliceWs}/audit?limit=500`)).body.events as {
+      action: string
+    }[]
+    // Only the first audit read itself was added (a read of data), not the ten polls.
+    expect(after.length).toBe(before + 1)
+    expect(after[0]?.action).toBe('audit.read')
+  })
+
+  it('filters by action prefix and by category, lists the actions, and names resources with a link', async () => {
+    const prefixed = await alice.get(`/api/workspaces/${aliceWs}/audit?action=${encodeURIComponent('workspace.*')}`)
+    const actions = new Set(prefixed.body.events.map((e: { action: string }) => e.action))
+    expect([...actions].sort()).toEqual(['workspace.create', 'workspace.rename'])
+    const dotted = await alice.get(`/api/workspaces/${aliceWs}/audit?action=workspace.`)
+    expect(dotted.body.events.length).toBe(prefixed.body.events.length)
+    // An underscore in a prefix is a character, not a LIKE wildcard.
+    expect((await alice.get(`/api/workspaces/${aliceWs}/audit?action=workspace_*`)).body.events).toEqual([])
+
+    const data = await alice.get(`/api/workspaces/${aliceWs}/audit?category=data`)
+    expect(data.body.events.length).toBeGreaterThan(0)
+    expect(data.body.events.every((e: { category: string }) => e.category === 'data')).toBe(true)
+    const changes = await alice.get(`/api/workspaces/${aliceWs}/audit?category=change`)
+    expect(changes.body.events.map((e: { action: string }) => e.action)).toContain('workspace.rename')
+    expect(changes.body.events.every((e: { category: string }) => e.category === 'change')).toBe(true)
+    const auth = await root.get('/api/admin/audit?category=auth&limit=500')
+    expect(auth.body.events.every((e: { action: string }) => e.action.startsWith('auth.'))).toBe(true)
+    expect(auth.body.events.length).toBeGreaterThan(0)
+    const denied = await root.get('/api/admin/audit?category=denied&limit=500')
+    expect(denied.body.events.every((e: { outcome: string }) => e.outcome === 'denied')).toBe(true)
+    expect((await alice.get(`/api/workspaces/${aliceWs}/audit?category=polls`)).status).toBe(400)
+
+    const list = await alice.get(`/api/workspaces/${aliceWs}/audit/actions`)
+    expect(list.status).toBe(200)
+    expect(list.body.actions).toContainEqual({ action: 'workspace.rename', category: 'change' })
+    expect(list.body.actions).toContainEqual({ action: 'audit.read', category: 'data' })
+    expect(list.text).not.toContain('auth.login')
+    expect((await bob.get(`/api/workspaces/${aliceWs}/audit/actions`)).status).toBe(404)
+
+    const rename = changes.body.events.find((e: { action: string }) => e.action === 'workspace.rename')
+    expect(rename.target).toEqual({ kind: 'workspace', id: aliceWs, name: 'A renamed', link: `#/w/${aliceWs}` })
   })
 
   it('exports CSV with a header row and escaped fields', async () => {

@@ -55,7 +55,12 @@ describe('identity in the browser', () => {
 
     await page.getByLabel('New workspace name').fill('Analytics')
     await page.getByRole('button', { name: 'Create workspace' }).click()
-    await page.getByRole('heading', { name: /Analytics/ }).waitFor()
+    // A new workspace opens on its home page; members are one link away.
+    await page
+      .getByTestId('workspace-home')
+      .getByRole('heading', { name: /Analytics/ })
+      .waitFor()
+    await page.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Members' }).click()
     await page.getByLabel('Email to invite').fill('victor@example.com')
     await page.getByLabel('Role to grant').selectOption('viewer')
     await page.getByRole('button', { name: 'Invite' }).click()
@@ -74,7 +79,11 @@ describe('identity in the browser', () => {
     await page.getByLabel('Password (at least 12 characters)').fill(VIEWER_PASSWORD)
     await page.getByRole('button', { name: 'Create account' }).click()
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('victor@example.com')
-    await page.getByLabel('Workspace', { exact: true }).selectOption({ label: 'Analytics (viewer)' })
+    // Accepting the invitation lands on the workspace it is for.
+    await expect
+      .poll(() => page.getByLabel('Workspace', { exact: true }).locator('option:checked').textContent())
+      .toBe('Analytics (viewer)')
+    await page.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Members' }).click()
     await page.getByTestId('members').waitFor()
     expect(
       await page.getByTestId('members').locator('tr[data-email="victor@example.com"] td').nth(2).textContent(),
@@ -125,7 +134,23 @@ describe('identity in the browser', () => {
     const denied = page.getByTestId('audit-events').locator('tbody tr[data-action="workspace.rename"]')
     await denied.first().waitFor()
     expect(await denied.first().textContent()).toContain('victor@example.com')
+    // The resource by name, linked to its page; the table fits its panel.
+    expect(await denied.first().getByTestId('audit-resource').textContent()).toBe('workspace Analytics')
+    const fits = await page.evaluate(`(() => {
+      const table = document.querySelector('[data-testid="audit-events"]')
+      return table.scrollWidth <= table.closest('.panel').clientWidth
+    })()`)
+    expect(fits).toBe(true)
     await shot(page, 'audit-log')
+    // By category: changes only (the viewer's polling of the members list is not in the log at all).
+    await page.getByLabel('Outcome').selectOption('')
+    await page.getByLabel('Category').selectOption('change')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await expect
+      .poll(() => page.getByTestId('audit-events').locator('tbody tr:not([data-category="change"])').count())
+      .toBe(0)
+    await page.getByTestId('audit-events').locator('tbody tr[data-action="workspace.create"]').first().waitFor()
+    expect(await page.getByTestId('audit-events').locator('tbody tr[data-action="members.list"]').count()).toBe(0)
   })
 
   it('lets the instance admin disable an account, which signs it out', async () => {

@@ -102,6 +102,23 @@ describe('pipelines in embedded mode', () => {
     expect(JSON.stringify(detail)).not.toContain('pipeline-artifacts')
     const logs = await call('GET', `/pipeline-runs/${started.body.id}/logs?limit=1000`)
     expect(JSON.stringify(logs.body)).not.toContain(workbench.dataDir)
+    // Each step's own output is in the live log, not only its start and end: the SQL step's timing, each
+    // notebook cell, its SQL result's row count and what it printed.
+    const lines: string[] = logs.body.items.map((l: any) => `${l.stepId}: ${l.message}`)
+    expect(lines).toContain('load: running SQL on duckdb')
+    expect(
+      lines.some((l) => /^load: \d+ rows? × \d+ columns? in \d+ ms$/.test(l)),
+      lines.join('\n'),
+    ).toBe(true)
+    expect(
+      lines.some((l) => /^report: cell \d+\/\d+ \(SQL\) started$/.test(l)),
+      lines.join('\n'),
+    ).toBe(true)
+    expect(lines).toContain('report: 1 row × 1 column')
+    expect(lines).toContain('report: total 21')
+    expect(lines.indexOf('report: total 21')).toBeLessThan(
+      lines.findIndex((l) => /^report: attempt 1 succeeded/.test(l)),
+    )
 
     // Downloaded through the API, it shows the injected parameter applied to the SQL result.
     const artifactPath = `/pipeline-runs/${started.body.id}/steps/report/artifacts`

@@ -19,6 +19,7 @@ import {
   StepArtifacts,
   type StepKernelSession,
 } from './kernel-session.ts'
+import { outputLog } from './output-log.ts'
 
 /** What a notebook step returns (kept in workflow history: small). */
 export interface NotebookStepResult {
@@ -78,7 +79,11 @@ export function cellsToRun(notebook: NotebookModel, withBlock: NotebookStepWith)
 }
 
 /** Runs one cell, its outputs and execution count written into it; returns its first error output. */
-async function runCell(session: StepKernelSession, cell: NotebookCell): Promise<CellOutput | undefined> {
+async function runCell(
+  session: StepKernelSession,
+  cell: NotebookCell,
+  lines: ReturnType<typeof outputLog>,
+): Promise<CellOutput | undefined> {
   const sql = sqlCellParts(cell)
   const outputs: CellOutput[] = []
   const started = Date.now()
@@ -94,8 +99,12 @@ async function runCell(session: StepKernelSession, cell: NotebookCell): Promise<
       ? session.execute({ code: sql.sql, language: 'sql', ...(sql.output ? { bindTo: sql.output } : {}) })
       : session.execute({ code: sourceOf(cell), language: 'python' })
     cell.execution_count = execution.executionCount
-    for await (const output of execution.outputs) outputs.push(output)
+    for await (const output of execution.outputs) {
+      outputs.push(output)
+      lines.write(output)
+    }
   }
+  lines.end()
   cell.outputs = outputs
   const error = outputs.find((output) => output.output_type === 'error')
   const ended = Date.now()
@@ -156,12 +165,22 @@ export async function runNotebookStep(
     session.pythonKernel?.().catch(() => {}) // a failed start is reported by the first Python cell
   const stopInterrupting = interruptOnAbort(session, context.signal)
   let failed: { cell: NotebookCell; index: number; error: CellOutput } | undefined
+  // Each cell's own output (prints, SQL row counts, errors) goes to the run log as it happens.
+  const lines = outputLog(context.log)
+  const code = cells.filter((cell) => cell.cell_type === 'code' && sourceOf(cell).trim() !== '').length
+  let ran = 0
   try {
     for (const [index, cell] of cells.entries()) {
       if (context.signal.aborted) break
       if (cell.cell_type !== 'code' || sourceOf(cell).trim() === '') continue
       context.heartbeat({ cell: cell.id ?? index })
-      const error = await runCell(session, cell)
+      const cellStarted = Date.now()
+      lines.note(`cell ${++ran}/${code}${sqlCellParts(cell) ? ' (SQL)' : ''} started`)
+      const error = await runCell(session, cell, lines)
+      lines.note(
+        `cell ${ran}/${code} ${error ? 'failed' : 'done'} in ${Date.now() - cellStarted} ms`,
+        error ? 'error' : 'info',
+      )
       if (error) {
         failed = { cell, index, error }
         break

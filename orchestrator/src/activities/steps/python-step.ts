@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/activity'
 import { toPython } from '../../spec/notebook-python.ts'
 import type { StepContext, StepInput } from '../types.ts'
 import { type CellOutput, interruptOnAbort, type KernelStepDeps, StepArtifacts } from './kernel-session.ts'
+import { outputLog } from './output-log.ts'
 
 /** Text kept in the step's output (workflow history); the full outputs are in the artifact. */
 const OUTPUT_TEXT_LIMIT = 8_192
@@ -53,13 +54,19 @@ export async function runPythonStep(
   const session = await deps.openSession(input, withBlock.kernel ? { kernelName: withBlock.kernel } : {})
   const stopInterrupting = interruptOnAbort(session, context.signal)
   const outputs: CellOutput[] = []
+  // What the script prints reaches the run page as it happens, not only in the artifact afterwards.
+  const lines = outputLog(context.log)
   try {
     for (const code of [preamble, withBlock.code]) {
       if (code.trim() === '' || context.signal.aborted) continue
-      for await (const output of session.execute({ code, language: 'python' }).outputs) outputs.push(output)
+      for await (const output of session.execute({ code, language: 'python' }).outputs) {
+        outputs.push(output)
+        lines.write(output)
+      }
       if (outputs.some((output) => output.output_type === 'error')) break
     }
   } finally {
+    lines.end()
     stopInterrupting()
     void session.shutdown().catch(() => {})
   }

@@ -26,7 +26,7 @@ export function InvitationPage({ token, user, onSignedIn }: { token: string; use
     try {
       const { workspaceId } = await api<{ workspaceId: string }>('POST', '/api/invitations/accept', { token })
       onSignedIn()
-      navigate({ page: 'members', workspaceId })
+      navigate({ page: 'workspace', workspaceId })
     } catch (err) {
       setError(err)
     }

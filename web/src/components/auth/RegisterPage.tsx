@@ -1,6 +1,8 @@
 import { type FormEvent, useState } from 'react'
 import { api } from '../../core/api/client.ts'
-import { hrefFor } from '../../core/routing/hash-route.ts'
+import type { Workspace } from '../../core/auth/types.ts'
+import { hrefFor, redirect } from '../../core/routing/hash-route.ts'
+import { defaultWorkspaceName } from '../shell/HomePage.tsx'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 /** Registration; with `invitationToken`, also joins the workspace the invitation is for. */
@@ -21,12 +23,17 @@ export function RegisterPage({
     const form = new FormData(event.currentTarget)
     setError(undefined)
     try {
-      await api('POST', '/api/auth/register', {
+      const { user } = await api<{ user: { name: string; email: string } }>('POST', '/api/auth/register', {
         email: form.get('email'),
         name: form.get('name'),
         password: form.get('password'),
         ...(invitationToken ? { invitationToken } : {}),
       })
+      // The instance's first user gets a workspace to start in, and lands on its home.
+      if (firstUser && !invitationToken) {
+        const ws = await api<Workspace>('POST', '/api/workspaces', { name: defaultWorkspaceName(user) })
+        redirect({ page: 'workspace', workspaceId: ws.id })
+      }
       onSignedIn()
     } catch (err) {
       setError(err)

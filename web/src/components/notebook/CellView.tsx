@@ -5,11 +5,12 @@ import {
   type CellKind,
   cellKind,
   isIdentifier,
+  setChart,
   setConnection,
   setSqlOutput,
   sqlSettings,
 } from '../../core/notebook/cells.ts'
-import { VEGA_LITE_MIME } from '../../core/notebook/chart-spec.ts'
+import { chartChoiceOf } from '../../core/notebook/chart-spec.ts'
 import type { ConnectionChoice } from '../../core/notebook/connections.ts'
 import { type CellRunState, formatDuration } from '../../core/notebook/execution.ts'
 import { renderMarkdown } from '../../core/notebook/render-safe.ts'
@@ -73,14 +74,9 @@ export const CellView = memo(function CellView(props: Props) {
     focusNext: () => actions.focusNeighbour(cell.id, 1),
   }
   const showEditor = kind !== 'markdown' || editing || source.trim() === ''
-  const saveChart = canEdit
-    ? (spec: unknown) => {
-        const code = cell as YCodeCell
-        code.updateOutputs(code.outputs.length, code.outputs.length, [
-          { output_type: 'display_data', data: { [VEGA_LITE_MIME]: spec as never }, metadata: {} },
-        ])
-      }
-    : undefined
+  // The chart is part of the cell (its choice in metadata), so a re-run redraws it from the new result.
+  const chart = chartChoiceOf((cell.getMetadata('workbench') as { chart?: unknown } | undefined)?.chart)
+  const saveChart = canEdit ? (choice: Parameters<typeof setChart>[1]) => setChart(cell, choice) : undefined
 
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: a click anywhere selects the cell (keyboard: arrows in command mode)
@@ -255,7 +251,7 @@ export const CellView = memo(function CellView(props: Props) {
             dangerouslySetInnerHTML={{ __html: renderMarkdown(source) }}
           />
         )}
-        <Outputs outputs={outputs} onSaveChart={saveChart} />
+        <Outputs outputs={outputs} chart={chart} onSaveChart={saveChart} />
       </div>
     </div>
   )

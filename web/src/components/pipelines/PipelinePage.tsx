@@ -124,7 +124,14 @@ export default function PipelinePage({ workspace, pipelineId }: { workspace: Wor
       <div className="inline spread">
         <h2 id="pipeline-heading">{pipeline.name}</h2>
         <span className="muted">
-          version {pipeline.currentVersion} · saved {formatTime(pipeline.updatedAt)}
+          {/* The version's own time: settings (SLA, alerts, pause) change the pipeline, not its definition. */}
+          version {pipeline.currentVersion} · saved{' '}
+          <span
+            data-testid="version-saved-at"
+            data-at={versions.find((v) => v.version === pipeline.currentVersion)?.createdAt}
+          >
+            {formatTime(versions.find((v) => v.version === pipeline.currentVersion)?.createdAt)}
+          </span>
         </span>
         {canEdit && (
           <button type="button" className="danger" onClick={() => void remove()}>

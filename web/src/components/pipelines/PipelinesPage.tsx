@@ -87,7 +87,11 @@ export function PipelinesPage({ workspace }: { workspace: Workspace }) {
                   <span className="muted">never</span>
                 ),
             },
-            { header: 'Next run', cell: (r) => (r.schedule?.nextRunAt ? formatTime(r.schedule.nextRunAt) : '—') },
+            {
+              header: 'Next run',
+              cell: (r) =>
+                r.schedule?.nextRunAt ? formatTime(r.schedule.nextRunAt, r.schedule.timezone ?? 'UTC') : '—',
+            },
           ]}
         />
       )}

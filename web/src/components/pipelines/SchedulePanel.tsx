@@ -86,9 +86,12 @@ export function SchedulePanel({ api, pipelineId, yaml, schedule, canEdit, dirty,
           <dt>State</dt>
           <dd data-testid="schedule-state">{state ? (state.paused ? 'paused' : 'active') : '…'}</dd>
           <dt>Next runs</dt>
-          <dd>
+          <dd data-testid="schedule-next-runs">
             {state && !state.paused && state.nextRuns.length > 0
-              ? state.nextRuns.slice(0, 3).map(formatTime).join(', ')
+              ? state.nextRuns
+                  .slice(0, 3)
+                  .map((t) => formatTime(t, schedule.timezone ?? 'UTC'))
+                  .join(', ')
               : '—'}
           </dd>
         </dl>

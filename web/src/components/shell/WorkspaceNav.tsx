@@ -1,7 +1,7 @@
 import { roleAtLeast, type Workspace } from '../../core/auth/types.ts'
 import { hrefFor, type Route } from '../../core/routing/hash-route.ts'
 
-const SECTIONS = ['notebooks', 'catalog', 'files', 'connections', 'pipelines', 'members', 'audit'] as const
+const SECTIONS = ['workspace', 'notebooks', 'catalog', 'files', 'connections', 'pipelines', 'members', 'audit'] as const
 
 /** The sections of a workspace; the current one is marked for screen readers and styles. */
 export function WorkspaceNav({ workspace, route }: { workspace: Workspace; route: Route }) {
@@ -12,6 +12,7 @@ export function WorkspaceNav({ workspace, route }: { workspace: Workspace; route
         ? 'pipelines'
         : route.page
   const label: Record<(typeof SECTIONS)[number], string> = {
+    workspace: 'Home',
     notebooks: 'Notebooks',
     catalog: 'Catalog',
     files: 'Files',
@@ -21,7 +22,7 @@ export function WorkspaceNav({ workspace, route }: { workspace: Workspace; route
     audit: 'Audit log',
   }
   return (
-    <nav aria-label="Workspace" className="tabs">
+    <nav aria-label="Workspace sections" className="tabs">
       {SECTIONS.filter((s) => s !== 'audit' || roleAtLeast(workspace.role, 'admin')).map((s) => (
         <a
           key={s}

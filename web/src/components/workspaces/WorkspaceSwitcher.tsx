@@ -27,7 +27,7 @@ export function WorkspaceSwitcher({
       const ws = await api<Workspace>('POST', '/api/workspaces', { name })
       formElement.reset()
       await onCreated()
-      navigate({ page: 'members', workspaceId: ws.id })
+      navigate({ page: 'workspace', workspaceId: ws.id })
     } catch (err) {
       setError(err)
     }
@@ -58,7 +58,7 @@ export function WorkspaceSwitcher({
   )
 }
 
-/** The page of workspace `workspaceId` matching the current one's section (members by default). */
+/** The page of workspace `workspaceId` matching the current one's section (its home by default). */
 function sameSection(route: Route | undefined, workspaceId: string): Route {
   switch (route?.page) {
     case 'notebooks':
@@ -69,7 +69,9 @@ function sameSection(route: Route | undefined, workspaceId: string): Route {
     case 'pipelines':
     case 'audit':
       return { page: route.page, workspaceId }
-    default:
+    case 'members':
       return { page: 'members', workspaceId }
+    default:
+      return { page: 'workspace', workspaceId }
   }
 }

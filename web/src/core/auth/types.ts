@@ -63,6 +63,15 @@ export interface AuditEvent {
   ip: string | null
   outcome: 'success' | 'failure' | 'denied'
   status: number | null
+  category: AuditCategory
+  /** The resource the request named, by name with its page, while it exists. */
+  target: { kind: string; id: string; name?: string; link?: string } | null
+}
+
+export type AuditCategory = 'auth' | 'change' | 'data'
+
+export interface AuditActions {
+  actions: { action: string; category: AuditCategory }[]
 }
 
 export interface AuditPage {

@@ -1,4 +1,5 @@
 import type { YCellType, YNotebook } from '@jupyter/ydoc'
+import type { ChartChoice } from './chart-spec.ts'
 
 /** What the user picks for a cell; SQL cells are `%%sql` code cells (ARCHITECTURE.md §4). */
 export type CellKind = 'sql' | 'python' | 'markdown' | 'raw'
@@ -103,17 +104,49 @@ export function mergeWithNext(nb: YNotebook, index: number): void {
   })
 }
 
+type Json = Parameters<YCellType['setMetadata']>[1]
+type JsonObject = { [key: string]: Json | undefined }
+
+function workbenchMetadata(cell: YCellType): JsonObject {
+  const wb = cell.getMetadata('workbench')
+  return wb && typeof wb === 'object' && !Array.isArray(wb) ? wb : {}
+}
+
+/** The cell's saved chart (kept when the SQL settings change). */
+function chartOf(cell: YCellType): JsonObject {
+  const chart = workbenchMetadata(cell).chart
+  return chart === undefined ? {} : { chart }
+}
+
+/** Saves (or with undefined removes) the cell's chart: `metadata.workbench.chart`, redrawn from each result. */
+export function setChart(cell: YCellType, chart: ChartChoice | undefined): void {
+  const { chart: _old, ...rest } = workbenchMetadata(cell)
+  const value: JsonObject = {
+    kind: chart?.kind,
+    x: chart?.x,
+    y: chart?.y,
+    color: chart?.color,
+    aggregate: chart?.aggregate,
+  }
+  cell.setMetadata('workbench', chart ? { ...rest, chart: value } : rest)
+}
+
 /** Sets a SQL cell's connection (metadata.workbench.connection). */
 export function setConnection(cell: YCellType, connection: string): void {
   const current = sqlSettings(cell) ?? { type: 'sql' as const, connection }
-  cell.setMetadata('workbench', { ...current, connection, ...(current.output ? { output: current.output } : {}) })
+  cell.setMetadata('workbench', {
+    ...current,
+    connection,
+    ...(current.output ? { output: current.output } : {}),
+    ...chartOf(cell),
+  })
 }
 
 /** Binds a SQL cell's result to a Python variable: metadata.workbench.output and the magic line agree. */
 export function setSqlOutput(cell: YCellType, output: string): void {
   const name = output.trim()
   const current = sqlSettings(cell) ?? { type: 'sql' as const, connection: 'duckdb' }
-  const next: Record<string, string> = { type: 'sql', connection: current.connection }
+  const next: JsonObject = { type: 'sql', connection: current.connection, ...chartOf(cell) }
   if (name) next.output = name
   const text = cell.ysource.toString()
   const firstLineEnd = text.startsWith('%%sql') ? (text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')) : 0

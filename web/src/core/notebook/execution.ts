@@ -1,5 +1,6 @@
 import type * as Y from 'yjs'
 import { ApiError, api } from '../api/client.ts'
+import type { ChartChoice, ChartData } from './chart-spec.ts'
 import type { PageRequest, TableData } from './table-types.ts'
 
 export * from './table-types.ts'
@@ -59,6 +60,11 @@ export function resultsApi(workspaceId: string, sessionId: string, resultId: str
     /** `unmask`: clear values of masked columns (workspace admins only; audited by the server). */
     page: (request: PageRequest, unmask = false) =>
       api<TableData & { masked?: string[] }>('POST', `${base}/page${unmask ? '?unmask=true' : ''}`, request),
+    /** A chart computed over the whole kept result by the server (DuckDB results only). */
+    chart: (choice: ChartChoice, unmask = false) =>
+      api<ChartData>('POST', `${base}/chart${unmask ? '?unmask=true' : ''}`, choice),
+    /** Kept in the workspace DuckDB (charts are computed there, Parquet is written there); connection results are cursors read by position. */
+    inDuckdb: !resultId.startsWith('c:'),
     exportUrl: (format: 'csv' | 'parquet', unmask = false) =>
       `${base}/export?format=${format}${unmask ? '&unmask=true' : ''}`,
   }

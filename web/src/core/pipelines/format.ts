@@ -9,9 +9,27 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`
 }
 
-/** A timestamp in the reader's locale, or a dash. */
-export function formatTime(iso: string | null | undefined): string {
-  return iso ? new Date(iso).toLocaleString() : '—'
+/**
+ * A timestamp in the reader's locale, always with its zone ("2 Dec 2026, 07:00 CET"), or a dash. With `timeZone`
+ * (a schedule's IANA zone) the time is shown in that zone, so it reads like the cron next to it.
+ */
+export function formatTime(iso: string | null | undefined, timeZone?: string | null): string {
+  if (!iso) return '—'
+  // Components, not dateStyle/timeStyle: those two cannot be combined with timeZoneName.
+  const options: Intl.DateTimeFormatOptions = {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }
+  try {
+    return new Date(iso).toLocaleString(undefined, { ...options, ...(timeZone ? { timeZone } : {}) })
+  } catch {
+    // An unknown zone name (a typo in the YAML): the reader's zone, still named.
+    return new Date(iso).toLocaleString(undefined, options)
+  }
 }
 
 /** Human words for a status code (`timed_out` -> "timed out"). */

@@ -4,6 +4,7 @@ export type Route =
   | { page: 'login' }
   | { page: 'register' }
   | { page: 'invite'; token: string }
+  | { page: 'workspace'; workspaceId: string }
   | { page: 'members'; workspaceId: string }
   | { page: 'audit'; workspaceId: string }
   | { page: 'connections'; workspaceId: string }
@@ -28,6 +29,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'invite' && id) return { page: 'invite', token: id }
   if (head === 'tokens') return { page: 'tokens' }
   if (head === 'admin') return { page: 'admin' }
+  if (head === 'w' && id && sub === 'members') return { page: 'members', workspaceId: id }
   if (head === 'w' && id && sub === 'audit') return { page: 'audit', workspaceId: id }
   if (head === 'w' && id && sub === 'connections') return { page: 'connections', workspaceId: id }
   if (head === 'w' && id && sub === 'files') return { page: 'files', workspaceId: id }
@@ -45,7 +47,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'w' && id && sub === 'pipelines') return { page: 'pipelines', workspaceId: id }
   if (head === 'w' && id && sub === 'pipeline-runs' && item)
     return { page: 'pipeline-run', workspaceId: id, runId: item }
-  if (head === 'w' && id) return { page: 'members', workspaceId: id }
+  if (head === 'w' && id) return { page: 'workspace', workspaceId: id }
   return { page: 'home' }
 }
 
@@ -63,8 +65,10 @@ export function hrefFor(route: Route): string {
       return '#/tokens'
     case 'admin':
       return '#/admin'
-    case 'members':
+    case 'workspace':
       return `#/w/${route.workspaceId}`
+    case 'members':
+      return `#/w/${route.workspaceId}/members`
     case 'audit':
       return `#/w/${route.workspaceId}/audit`
     case 'connections':
@@ -95,4 +99,9 @@ export function workspaceOf(route: Route): string | undefined {
 
 export function navigate(route: Route): void {
   window.location.hash = hrefFor(route)
+}
+
+/** Goes to `route` without leaving the current page in the history (a redirect: Back must not return to it). */
+export function redirect(route: Route): void {
+  window.location.replace(hrefFor(route))
 }

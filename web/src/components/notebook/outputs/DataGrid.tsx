@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useEffect, useRef, useState } from 'react'
+import type { ChartChoice } from '../../../core/notebook/chart-spec.ts'
 import { resultsApi, type TableData } from '../../../core/notebook/execution.ts'
 import {
   applyLocally,
@@ -12,23 +13,28 @@ import {
 import { errorMessage, toast } from '../../../core/ui/toasts.ts'
 import { useNotebookEnv } from '../notebook-context.ts'
 import { ChartBuilder } from './ChartBuilder.tsx'
+import { ResultChart } from './ResultChart.tsx'
 
 const PAGE = 100
 const ROW_HEIGHT = 26
 
 /**
  * A SQL result: virtualised rows, column types and quick stats, server-side paging/sorting/filtering when the
- * result is kept on the server (the page endpoint), copy, export, and a chart builder.
+ * result is kept on the server (the page endpoint), copy, export, a chart builder, and the cell's saved chart
+ * drawn from this result.
  */
 export function DataGrid({
   data,
   masked = [],
+  chart: savedChart,
   onSaveChart,
 }: {
   data: TableData
   /** Columns masked by the server (PII-tagged in the catalog); admins may reveal them (audited). */
   masked?: string[]
-  onSaveChart?: (spec: unknown) => void
+  /** The cell's saved chart (`metadata.workbench.chart`), drawn from this result. */
+  chart?: ChartChoice
+  onSaveChart?: (choice: ChartChoice | undefined) => void
 }) {
   const env = useNotebookEnv()
   const remote = data.resultId && env.sessionId ? resultsApi(env.workspaceId, env.sessionId, data.resultId) : undefined
@@ -163,7 +169,7 @@ export function DataGrid({
             <a href={remote.exportUrl('csv', revealed)} download>
               Export CSV
             </a>
-            {hidden.length === 0 && (
+            {hidden.length === 0 && remote.inDuckdb && (
               <a href={remote.exportUrl('parquet', revealed)} download>
                 Export Parquet
               </a>
@@ -249,7 +255,24 @@ export function DataGrid({
           </button>
         </nav>
       )}
-      {chart && <ChartBuilder columns={data.columns} rows={page.rows} onSave={onSaveChart} />}
+      {chart ? (
+        <ChartBuilder
+          data={data}
+          remote={remote}
+          saved={savedChart}
+          onSave={
+            onSaveChart &&
+            ((choice) => {
+              onSaveChart(choice)
+              setChart(false)
+            })
+          }
+        />
+      ) : (
+        savedChart && (
+          <ResultChart choice={savedChart} data={data} remote={remote} unmask={revealed} testId="cell-chart" />
+        )
+      )}
     </div>
   )
 }

@@ -1,4 +1,4 @@
-import { VEGA_LITE_MIME } from '../../../core/notebook/chart-spec.ts'
+import { type ChartChoice, VEGA_LITE_MIME } from '../../../core/notebook/chart-spec.ts'
 import { TABLE_MIME_TYPE, type TableData } from '../../../core/notebook/execution.ts'
 import { joinText, renderMarkdown, sanitizeSvg } from '../../../core/notebook/render-safe.ts'
 import { AnsiText } from './AnsiText.tsx'
@@ -33,19 +33,26 @@ const PRIORITY = [
   'text/plain',
 ]
 
+interface ChartProps {
+  /** The cell's saved chart: drawn under its last SQL result. */
+  chart?: ChartChoice
+  onSaveChart?: (choice: ChartChoice | undefined) => void
+}
+
 /** The outputs of a code cell, each in its safest faithful rendering. */
-export function Outputs({ outputs, onSaveChart }: { outputs: CellOutput[]; onSaveChart?: (spec: unknown) => void }) {
+export function Outputs({ outputs, chart, onSaveChart }: { outputs: CellOutput[] } & ChartProps) {
   if (outputs.length === 0) return null
+  const lastTable = outputs.findLastIndex((o) => o.data !== undefined && TABLE_MIME_TYPE in o.data)
   return (
     <div className="outputs" data-testid="outputs">
       {outputs.map((o, i) => (
-        <OutputView key={i} output={o} onSaveChart={onSaveChart} />
+        <OutputView key={i} output={o} chart={i === lastTable ? chart : undefined} onSaveChart={onSaveChart} />
       ))}
     </div>
   )
 }
 
-function OutputView({ output, onSaveChart }: { output: CellOutput; onSaveChart?: (spec: unknown) => void }) {
+function OutputView({ output, chart, onSaveChart }: { output: CellOutput } & ChartProps) {
   switch (output.output_type) {
     case 'stream':
       return <AnsiText text={joinText(output.text)} className={output.name === 'stderr' ? 'stderr' : 'stdout'} />
@@ -60,7 +67,7 @@ function OutputView({ output, onSaveChart }: { output: CellOutput; onSaveChart?:
       )
     case 'execute_result':
     case 'display_data':
-      return <MimeBundle data={output.data ?? {}} masked={maskedOf(output)} onSaveChart={onSaveChart} />
+      return <MimeBundle data={output.data ?? {}} masked={maskedOf(output)} chart={chart} onSaveChart={onSaveChart} />
     default:
       return null
   }
@@ -75,18 +82,18 @@ function maskedOf(output: CellOutput): string[] {
 function MimeBundle({
   data,
   masked,
+  chart,
   onSaveChart,
 }: {
   data: Record<string, unknown>
   masked: string[]
-  onSaveChart?: (spec: unknown) => void
-}) {
+} & ChartProps) {
   const mime = PRIORITY.find((m) => m in data)
   if (!mime) return <p className="muted">Output of a type this page cannot show ({Object.keys(data).join(', ')}).</p>
   const value = data[mime]
   switch (mime) {
     case TABLE_MIME_TYPE:
-      return <DataGrid data={value as TableData} masked={masked} onSaveChart={onSaveChart} />
+      return <DataGrid data={value as TableData} masked={masked} chart={chart} onSaveChart={onSaveChart} />
     case VEGA_LITE_MIME:
     case 'application/vnd.vegalite.v4+json':
       return <VegaView spec={typeof value === 'string' ? JSON.parse(value) : value} />
