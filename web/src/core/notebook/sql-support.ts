@@ -66,3 +66,17 @@ export interface SchemaTable {
   name: string
   columns: { name: string; type: string }[]
 }
+
+/**
+ * Names the workbench creates for itself (kept results `__workbench_result_…`, hand-over objects `__wb_…`):
+ * never offered to the user, though they show up in DuckDB's catalog and the kernel's globals.
+ */
+export function isInternalName(name: string): boolean {
+  const last = name.split('.').pop() ?? name
+  return /^__(workbench|wb)_/i.test(last)
+}
+
+/** A cell magic line (`%%sql df <<`): its words are bindings, never completed. */
+export function isMagicLine(line: string): boolean {
+  return /^\s*%%/.test(line)
+}

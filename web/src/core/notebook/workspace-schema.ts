@@ -1,6 +1,6 @@
 import { api } from '../api/client.ts'
 import { TABLE_MIME_TYPE, type TableData } from './execution.ts'
-import type { SchemaTable } from './sql-support.ts'
+import { isInternalName, type SchemaTable } from './sql-support.ts'
 
 const COLUMNS_SQL = `SELECT table_schema, table_name, column_name, data_type
 FROM information_schema.columns
@@ -24,6 +24,7 @@ export async function loadWorkspaceSchema(workspaceId: string, sessionId: string
     if (!table) return []
     const byName = new Map<string, SchemaTable>()
     for (const [schema, name, column, type] of table.rows as string[][]) {
+      if (isInternalName(String(name))) continue
       const key = schema === 'main' ? String(name) : `${schema}.${name}`
       const entry = byName.get(key) ?? { name: key, columns: [] }
       entry.columns.push({ name: String(column), type: String(type) })
