@@ -95,7 +95,8 @@ export function CellEditor({ cell, language, awareness, readOnly, focused, keys,
       tabCompletion: 'off',
       // Python completes on Tab and after a dot, from the kernel (as Jupyter), not on every keystroke.
       quickSuggestions: language !== 'python',
-      wordBasedSuggestions: language === 'python' ? 'off' : 'currentDocument',
+      // Code cells offer only what their providers know (a document word on a magic line is a binding).
+      wordBasedSuggestions: language === 'sql' || language === 'python' ? 'off' : 'currentDocument',
     })
     editorRef.current = editor
     const binding = new MonacoBinding(cell.ysource, model, new Set([editor]), focusedAwareness(awareness, editor))
