@@ -35,7 +35,8 @@ describe('the first hour in the notebook editor', () => {
       .locator('.view-lines')
       .innerText()
       .then((t) => t.replace(/\u00a0/g, ' '))
-  const suggestions = (i: number) => cell(i).locator('.suggest-widget.visible')
+  // Editor popups live in one host outside the cells (they would be clipped inside the scrolled list).
+  const suggestions = (_cell: number) => page.getByTestId('editor-popups').locator('.suggest-widget.visible')
   const toCommandMode = async () => {
     await page.getByTestId('cells').focus()
     await page.keyboard.press('Escape')

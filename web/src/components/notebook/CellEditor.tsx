@@ -44,6 +44,23 @@ function focusedAwareness(awareness: Awareness, editor: monaco.editor.IStandalon
   })
 }
 
+let overflowHost: HTMLElement | undefined
+
+/**
+ * One node in <body> for every editor's popups (suggestions, hovers). Inside a cell they would be clipped:
+ * the virtualised list positions cells with `transform`, which turns Monaco's `position: fixed` widgets into
+ * ones positioned (and cut off) inside the scrolling list. The class gives them Monaco's styles.
+ */
+function overflowWidgetsHost(): HTMLElement {
+  if (!overflowHost) {
+    overflowHost = document.createElement('div')
+    overflowHost.className = 'monaco-editor wb-overflow-widgets'
+    overflowHost.dataset.testid = 'editor-popups'
+    document.body.append(overflowHost)
+  }
+  return overflowHost
+}
+
 /** Scrolls the notebook's scroll container (not Monaco's own) so the caret of `editor` is visible. */
 function revealCaret(editor: monaco.editor.IStandaloneCodeEditor, host: HTMLElement): void {
   const position = editor.getPosition()
@@ -90,6 +107,7 @@ export function CellEditor({ cell, language, awareness, readOnly, focused, keys,
       theme: effectiveTheme(storedTheme()) === 'dark' ? 'vs-dark' : 'vs',
       ariaLabel: `${language} cell source`,
       fixedOverflowWidgets: true,
+      overflowWidgetsDomNode: overflowWidgetsHost(),
       // Enter is a newline unless the user picked an entry with the arrows (see `wb.acceptPicked`); Tab accepts.
       acceptSuggestionOnEnter: 'off',
       tabCompletion: 'off',
@@ -111,7 +129,9 @@ export function CellEditor({ cell, language, awareness, readOnly, focused, keys,
     // Whether the user moved through the open suggestions; only then does Enter accept one. Typing (or any
     // caret move) filters or closes the list and forgets the choice.
     const picked = editor.createContextKey<boolean>('wbSuggestPicked', false)
-    const suggestOpen = () => element.querySelector('.suggest-widget.visible') !== null
+    // The popup of the focused editor (all editors share one popup host; only the focused one has it open).
+    const suggestOpen = () =>
+      editor.hasTextFocus() && overflowWidgetsHost().querySelector('.suggest-widget.visible') !== null
     // Tab completes when the caret follows a name (Jupyter); at the start of a line it indents.
     const completable = editor.createContextKey<boolean>('wbCompletable', false)
     const forgetPick = editor.onDidChangeCursorPosition((e) => {
