@@ -54,18 +54,18 @@ export function Outputs({ outputs, onSaveChart }: { outputs: CellOutput[]; onSav
   const long = lineCount(outputs) > SCROLL_AFTER_LINES
   const scrolled = long && !expanded
   return (
-    <div className={`outputs${scrolled ? ' scrolled' : ''}`} data-testid="outputs" data-scrolled={scrolled}>
+    <>
       {long && (
         <button type="button" className="link output-scroll-toggle" onClick={() => setExpanded(!expanded)}>
           {expanded ? 'Scroll long output' : 'Show output in full'}
         </button>
       )}
-      <div className="outputs-body">
+      <div className={`outputs${scrolled ? ' scrolled' : ''}`} data-testid="outputs" data-scrolled={scrolled}>
         {outputs.map((o, i) => (
           <OutputView key={i} output={o} onSaveChart={onSaveChart} />
         ))}
       </div>
-    </div>
+    </>
   )
 }
 
