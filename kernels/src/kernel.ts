@@ -50,8 +50,10 @@ export interface TableColumn {
 export interface ColumnStats {
   name: string
   nullCount: number
-  /** Approximate number of distinct values; absent for types DuckDB cannot count cheaply. */
+  /** Number of distinct non-null values; absent for types DuckDB cannot count cheaply and for huge results. */
   distinct?: number
+  /** True when `distinct` is an estimate (large results); shown with `≈`. */
+  distinctApproximate?: boolean
   min?: unknown
   max?: unknown
 }

@@ -34,8 +34,41 @@ describe('DuckDB kernel results', () => {
       'CREATE TABLE t AS SELECT range AS i FROM range(5);\nSELECT count(*) AS c FROM t;\nSELECT max(i) AS m FROM t',
     )
     expect(errorsOf(outputs)).toEqual([])
-    expect(outputs.map((o) => o.output_type)).toEqual(['display_data', 'execute_result'])
+    expect(outputs.map((o) => o.output_type)).toEqual(['stream', 'display_data', 'execute_result'])
     expect(tableOf(outputs).rows).toEqual([['4']])
+  })
+
+  it('says what a statement without a result did: created table t, N rows; inserted, updated, deleted', async () => {
+    const outputs = await run(
+      kernel,
+      [
+        'CREATE OR REPLACE TABLE summary_t AS SELECT range AS i FROM range(1234)',
+        'INSERT INTO summary_t SELECT 1',
+        'UPDATE summary_t SET i = 0 WHERE i < 3',
+        'DELETE FROM summary_t WHERE i = 0',
+        'CREATE OR REPLACE VIEW summary_v AS SELECT 1',
+      ].join(';\n'),
+    )
+    expect(errorsOf(outputs)).toEqual([])
+    expect(outputs.map((o) => (o.output_type === 'stream' ? o.text : o.output_type))).toEqual([
+      'Created table summary_t, 1,234 rows\n',
+      'Inserted 1 row\n',
+      'Updated 4 rows\n',
+      'Deleted 4 rows\n',
+    ])
+  })
+
+  it('counts distinct values exactly for small results and marks estimates of large ones', async () => {
+    // 5,000 rows of 5,000 distinct values: HyperLogLog said 5,618 here.
+    const small = tableOf(await run(kernel, 'SELECT range AS id, range % 7 AS bucket FROM range(5000)'))
+    expect(small.stats?.[0]).toMatchObject({ name: 'id', distinct: 5000 })
+    expect(small.stats?.[0]?.distinctApproximate).toBeUndefined()
+    expect(small.stats?.[1]).toMatchObject({ name: 'bucket', distinct: 7 })
+    const large = tableOf(await run(kernel, 'SELECT range AS id, NULL::INT AS nothing FROM range(200000)'))
+    expect(large.stats?.[0]).toMatchObject({ distinctApproximate: true })
+    expect(large.stats?.[0]?.distinct).toBeLessThanOrEqual(200_000)
+    expect(large.stats?.[0]?.distinct).toBeGreaterThan(150_000)
+    expect(large.stats?.[1]).toMatchObject({ nullCount: 200_000, distinct: 0 })
   })
 
   it('keeps a large result on the server: first page, total rows, column types and stats', async () => {
@@ -119,6 +152,32 @@ describe('DuckDB kernel bad input', () => {
     const [error] = errorsOf(await run(kernel, 'SELECT 1;\n\nSELECT a,\n  b FORM t'))
     expect(error?.ename).toBe('ParserError')
     expect(error?.evalue).toMatch(/syntax error at or near "t" \(line 4, column 10\)/)
+  })
+
+  it('points binder, catalog and conversion errors at the real line and column, as parser errors', async () => {
+    await run(kernel, 'CREATE OR REPLACE TABLE orders AS SELECT 1 AS id, 2 AS amount')
+    const cases: [string, string, number, number][] = [
+      // Line 1 of a query: DuckDB saw it behind our `CREATE TEMP TABLE ... AS` (column 53 on a short line).
+      ['SELECT customer_name FROM orders', 'BinderError', 1, 8],
+      ['SELECT id, sum(amount) FROM orders', 'BinderError', 1, 8],
+      ['SELECT id,\n  amount, customer_name FROM orders', 'BinderError', 2, 11],
+      ["SELECT 1;\nSELECT id FROM orders WHERE lower(id) = 'a'", 'BinderError', 2, 29],
+      ['SELECT 2; SELECT nope FROM orders', 'BinderError', 1, 18],
+      ["SELECT 1 +\n 'abc'::INTEGER", 'ConversionError', 2, 7],
+      ['SELECT * FROM nosuchtable', 'CatalogError', 1, 15],
+      ['CREATE TABLE t2 AS SELECT nope FROM orders', 'BinderError', 1, 27],
+      ['SELECT id FORM orders', 'ParserError', 1, 16],
+      // A long line DuckDB shows as a window starting with "...".
+      [`SELECT id,\n  ${'x'.repeat(120)} AS a, nope FROM orders`, 'BinderError', 2, 3],
+      [`SELECT ${'a'.repeat(90)}, nope FROM orders`, 'BinderError', 1, 8],
+    ]
+    for (const [sql, ename, line, column] of cases) {
+      const [error] = errorsOf(await run(kernel, sql))
+      expect(error?.ename, sql).toBe(ename)
+      expect(error?.evalue, sql).toContain(`(line ${line}, column ${column})`)
+      const lineText = sql.split('\n')[line - 1] ?? ''
+      expect(column, sql).toBeLessThanOrEqual(lineText.length)
+    }
   })
 
   it('stops the cell at the first failing statement', async () => {

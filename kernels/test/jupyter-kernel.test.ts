@@ -21,6 +21,31 @@ afterAll(async () => {
   await jupyter?.stop()
 })
 
+describe('Python kernel completion and inspection', () => {
+  it('completes names the cells defined and attributes of modules (complete_request)', async () => {
+    await run(kernel, 'import math\nanswer_value = 41\nnaïve_ünïcode = 1')
+    const names = await kernel.complete('answer_va', 9)
+    expect(names.matches).toContain('answer_value')
+    expect([names.cursorStart, names.cursorEnd]).toEqual([0, 9])
+    const code = 'x = answer_value + math.facto'
+    const attrs = await kernel.complete(code, code.length)
+    expect(attrs.matches.some((m) => m.endsWith('factorial'))).toBe(true)
+    expect(code.slice(attrs.cursorStart, attrs.cursorEnd)).toMatch(/facto$/)
+    // Cursor positions are UTF-16 offsets here, code points in the protocol: after a non-BMP character they differ.
+    const emoji = "s = '😀'; naïve_ün"
+    const after = await kernel.complete(emoji, emoji.length)
+    expect(after.matches).toContain('naïve_ünïcode')
+    expect(emoji.slice(after.cursorStart, after.cursorEnd)).toBe('naïve_ün')
+  })
+
+  it('documents the name at the cursor (inspect_request), and finds nothing for an unknown name', async () => {
+    const found = await kernel.inspect('math.factorial', 'math.factorial'.length)
+    expect(found.found).toBe(true)
+    expect(found.text).toMatch(/factorial/)
+    expect(await kernel.inspect('no_such_name_here', 5)).toEqual({ found: false })
+  })
+})
+
 describe('Python kernel', () => {
   it('streams outputs while the cell is still running', async () => {
     const iterator = kernel

@@ -51,12 +51,40 @@ if [ ! -x "$layer/bin/python3" ] || [ ! -f "$layer/pyvenv.cfg" ] || [ ! -f "$sit
   ln -sf python3 "$layer/bin/python"
   printf 'import site; site.addsitedir(%s)\n' "'$shared_site'" > "$site/_workbench_shared.pth"
 fi
-mkdir -p .exchange "$home"
+mkdir -p .exchange "$home" "${MPLCONFIGDIR:-.python/matplotlib}"
 if [ -n "$forwarder" ] && [ -S /run/workbench-egress/proxy.sock ]; then
   "$base_python" -I -c "$forwarder" </dev/null >/dev/null 2>&1 || true
 fi
 shift
 exec "$layer/bin/python3" "$@"
+"""
+
+# Run by the kernel at start (IPKernelApp.exec_lines): `%pip install` says where it installed, since the answer
+# ("this workspace only") is not what a Jupyter user expects from one shared environment.
+PIP_NOTICE = r"""
+def __wb_pip_notice():
+    import os
+    shell = get_ipython()
+    original = shell.find_line_magic("pip")
+    if original is None:
+        return
+    where = os.environ.get("VIRTUAL_ENV", "")
+
+    def pip(line=""):
+        result = original(line)
+        if line.split()[:1] == ["install"]:
+            print(
+                f"[workbench] pip installs into this workspace's own environment ({where}): only this "
+                "workspace's kernels see it; the shared environment is unchanged."
+            )
+        return result
+
+    pip.__doc__ = original.__doc__
+    shell.register_magic_function(pip, "line", "pip")
+
+
+__wb_pip_notice()
+del __wb_pip_notice
 """
 
 EGRESS_MOUNT = "/run/workbench-egress"
@@ -278,6 +306,7 @@ class SandboxProvisioner(LocalProvisioner):
             "/bin/sh", "-c", LAUNCHER, "sh", layer, shared_site, base_python, version, home,
             FORWARDER if egress else "",
             *kwargs["cmd"],
+            f"--IPKernelApp.exec_lines={PIP_NOTICE}",
         ]  # fmt: skip
         kwargs["cmd"] = cmd
         kwargs["env"] = {
@@ -286,6 +315,9 @@ class SandboxProvisioner(LocalProvisioner):
             "LANG": "C.UTF-8",
             "TMPDIR": "/tmp",
             "VIRTUAL_ENV": layer,
+            # The environment is read-only and /tmp is per kernel: matplotlib's config and font cache live in the
+            # workspace, built once instead of at every kernel start.
+            "MPLCONFIGDIR": os.path.join(folder, ".python", "matplotlib"),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_NO_INPUT": "1",
             "WORKBENCH_WORKSPACE_ID": workspace_id,

@@ -12,7 +12,7 @@ import {
 } from '../src/core/notebook/cells.ts'
 import { chartChoiceOf, chartCoverage, chartSpec, localChartData } from '../src/core/notebook/chart-spec.ts'
 import { formatSqlCell } from '../src/core/notebook/sql-format.ts'
-import { sqlErrorPosition } from '../src/core/notebook/sql-support.ts'
+import { isInternalName, isMagicLine, sqlErrorPosition } from '../src/core/notebook/sql-support.ts'
 import type { TableData } from '../src/core/notebook/table-types.ts'
 import { applyLocally, isSpecialFloat, pageRequest, toDelimited } from '../src/core/notebook/table-view.ts'
 
@@ -73,6 +73,20 @@ describe('SQL error positions', () => {
       line: 3,
       column: 7,
     })
+  })
+
+  it("takes the kernel's (line N, column M) as lines of the cell, magic line included", () => {
+    // The server blanks the %%sql line, so line 3 is the third line of `%%sql\nSELECT\n  nope FROM t`.
+    const evalue = 'Referenced column "nope" not found in FROM clause! (line 3, column 3)'
+    expect(sqlErrorPosition(evalue, 'SELECT\n  nope FROM t', 1)).toMatchObject({ line: 3, column: 3 })
+  })
+
+  it('leaves internal names and magic lines out of completion', () => {
+    expect(isInternalName('__workbench_result_r1')).toBe(true)
+    expect(isInternalName('temp.main.__wb_obj')).toBe(true)
+    expect(isInternalName('orders')).toBe(false)
+    expect(isMagicLine('%%sql ')).toBe(true)
+    expect(isMagicLine('SELECT 1 %% 2')).toBe(false)
   })
 
   it('gives no position when the error names none', () => {

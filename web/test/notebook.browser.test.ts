@@ -327,7 +327,7 @@ describe('notebooks in the browser', () => {
     await cell.locator('.view-lines').click()
     await page.keyboard.press('Control+End')
     await page.keyboard.type('\nSELECT sales.')
-    const suggestions = cell.locator('.suggest-widget')
+    const suggestions = page.getByTestId('editor-popups').locator('.suggest-widget')
     await suggestions.getByText('amount').first().waitFor({ timeout: 10_000 })
     await page.keyboard.press('Escape')
     await page.keyboard.type(' ')

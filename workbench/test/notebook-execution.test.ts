@@ -326,6 +326,40 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     })
   })
 
+  it("completes and documents Python from the notebook's kernel (editors only, as running); internal names never offered", async () => {
+    const notebookId = await notebookWith([py('defs', 'import math\nanswer_value = 41\n__wb_helper = 1')])
+    const complete = (code: string, role: 'editor' | 'viewer' = 'editor') =>
+      f.api(role, 'POST', `${executionPath(notebookId)}/complete`, { code, cursor: code.length })
+    // No kernel yet: nothing offered (and none started for a keystroke).
+    expect(await complete('answer_va')).toMatchObject({ status: 200, body: { matches: [] } })
+    const watcher = client(notebookId, 'viewer')
+    await watcher.synced()
+    await run(notebookId, ['defs'])
+    await eventually(() => expect(runState(watcher, 'defs')?.state).toBe('ok'), 60_000)
+    expect(await complete('answer_va')).toMatchObject({
+      status: 200,
+      body: { matches: ['answer_value'], cursorStart: 0, cursorEnd: 9 },
+    })
+    const internal = await complete('__w')
+    expect((internal.body as { matches: string[] }).matches.filter((m) => m.startsWith('__wb'))).toEqual([])
+    const inspected = await f.api('editor', 'POST', `${executionPath(notebookId)}/inspect`, {
+      code: 'math.factorial',
+      cursor: 14,
+    })
+    expect(inspected).toMatchObject({ status: 200, body: { found: true } })
+    expect(String((inspected.body as { text: string }).text)).toMatch(/factorial/)
+    expect(await complete('answer_va', 'viewer')).toMatchObject({ status: 403, body: { code: 'role_insufficient' } })
+    expect(
+      (await f.api('viewer', 'POST', `${executionPath(notebookId)}/inspect`, { code: 'x', cursor: 1 })).status,
+    ).toBe(403)
+    expect(
+      await f.api('editor', 'POST', `${executionPath(notebookId)}/complete`, { code: 'abc', cursor: 99 }),
+    ).toMatchObject({ status: 400 })
+    expect(
+      await f.api('outsider', 'POST', `${executionPath(notebookId)}/complete`, { code: '', cursor: 0 }),
+    ).toMatchObject({ status: 404 })
+  }, 120_000)
+
   it('100 concurrent cell runs across 10 notebooks all complete, each notebook one cell at a time in queue order', async () => {
     const notebooks = await Promise.all(
       Array.from({ length: 10 }, () =>

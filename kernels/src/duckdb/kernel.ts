@@ -11,7 +11,7 @@ import {
   type TableData,
 } from '../kernel.ts'
 import { type SqlStatement, splitStatements } from '../sql/split-statements.ts'
-import { parseDuckdbError, sqlErrorOutput } from '../sql/sql-errors.ts'
+import { parseDuckdbError, sqlErrorOutput, WrappedStatementError } from '../sql/sql-errors.ts'
 import { tableOutput } from '../table-output.ts'
 import { chartQuery } from './chart-query.ts'
 import { quoteIdentifier, quoteLiteral } from './database.ts'
@@ -19,6 +19,7 @@ import { rowsJson, typeName } from './json-values.ts'
 import { type DuckdbKernelOptions, defaultDuckdbKernelOptions } from './options.ts'
 import { type ResultSource, ResultStore } from './result-store.ts'
 import { refusedStatement } from './statement-guard.ts'
+import { statementSummary } from './statement-summary.ts'
 
 /**
  * Statements that are almost surely plain queries: tried as `CREATE TABLE AS` straight away, saving a prepare.
@@ -170,7 +171,8 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
 
     try {
       const data = await this.#withTimeout(() => this.#run(statement.text, type))
-      if (data) emit(tableOutput(data, last ? (options.executionCount ?? null) : undefined))
+      if (typeof data === 'string') emit({ output_type: 'stream', name: 'stdout', text: `${data}\n` })
+      else if (data) emit(tableOutput(data, last ? (options.executionCount ?? null) : undefined))
       return 'ok'
     } catch (err) {
       emit(this.#errorOutput(statement, err))
@@ -213,7 +215,8 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
     }
   }
 
-  async #run(sql: string, type: StatementType): Promise<TableData | undefined> {
+  /** A result set, or for other statements what they changed in words ({@link statementSummary}). */
+  async #run(sql: string, type: StatementType): Promise<TableData | string | undefined> {
     const pageSize = this.#options.pageSize
     if (type === StatementType.SELECT) {
       try {
@@ -225,7 +228,10 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
       }
     }
     const reader = await this.#connection.runAndReadUntil(sql, pageSize)
-    if (reader.returnType !== ResultReturnType.QUERY_RESULT) return undefined
+    if (reader.returnType !== ResultReturnType.QUERY_RESULT) {
+      const count = reader.columnNames()[0] === 'Count' ? reader.getRowsJson()[0]?.[0] : undefined
+      return statementSummary(sql, type, count === undefined || count === null ? undefined : Number(count))
+    }
     const types = reader.columnTypes()
     const rows = rowsJson(reader, await this.#results.timeZone()).slice(0, pageSize)
     const columns = reader.columnNames().map((name, i) => ({ name, type: typeName(types[i] as DuckDBType) }))
@@ -247,7 +253,8 @@ export class DuckdbKernel extends BaseKernel implements SqlKernel {
         )
       return errorOutput('Interrupted', 'Interrupted by the user')
     }
-    const { ename, message, at } = parseDuckdbError(raw)
+    const lineOffset = err instanceof WrappedStatementError ? err.lineOffset : 0
+    const { ename, message, at } = parseDuckdbError(raw, { text: statement.text, lineOffset })
     return sqlErrorOutput(statement, ename, message, at)
   }
 

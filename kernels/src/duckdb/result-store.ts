@@ -7,6 +7,7 @@ import {
   type TableColumn,
   type TableData,
 } from '../kernel.ts'
+import { WrappedStatementError } from '../sql/sql-errors.ts'
 import { quoteIdentifier } from './database.ts'
 import { rowsJson, typeName } from './json-values.ts'
 
@@ -37,7 +38,10 @@ const SHADOWS_ROWID = /^rowid$/i
 /** Types min/max make no sense for (or cost too much on): nested values and blobs. */
 const NO_MIN_MAX = /\[\]$|^(STRUCT|MAP|UNION|BLOB|BIT|JSON)|\[\d+\]$/
 const MAX_STATS_COLUMNS = 200
-const MAX_DISTINCT_ROWS = 100_000
+/** Up to this many rows distinct values are counted exactly (a hash of each column: cheap at this size). */
+const EXACT_DISTINCT_ROWS = 100_000
+/** Up to this many, approximately (HyperLogLog, a few % off, marked as such); above it, not at all. */
+const MAX_DISTINCT_ROWS = 10_000_000
 
 /**
  * Results of one session, materialised as temp tables on its connection, so paging, sorting and filtering
@@ -67,12 +71,18 @@ export class ResultStore {
     const table = `__workbench_result_${id}`
     // Prepared, not run: a prepared statement is exactly one statement, so SQL that our splitter took for
     // one statement but DuckDB would read as two (an ATTACH smuggled behind a quoting trick) fails here.
-    const prepared = await this.#connection.prepare(`CREATE TEMP TABLE ${quoteIdentifier(table)} AS ${sql}`)
+    // The user's SQL starts on a line of its own, so DuckDB's `LINE n:` excerpts show the user's own lines
+    // (one line down) and their caret columns are the user's columns.
     let totalRows: number
     try {
-      totalRows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0)
-    } finally {
-      prepared.destroySync()
+      const prepared = await this.#connection.prepare(`CREATE TEMP TABLE ${quoteIdentifier(table)} AS\n${sql}`)
+      try {
+        totalRows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0)
+      } finally {
+        prepared.destroySync()
+      }
+    } catch (err) {
+      throw new WrappedStatementError(err, 1)
     }
     // A fresh table scans in insertion order (DuckDB preserves it by default): no ORDER BY needed here.
     const first = await this.#connection.runAndReadUntil(`FROM ${quoteIdentifier(table)} LIMIT ${pageSize}`, pageSize)
@@ -188,9 +198,9 @@ export class ResultStore {
   }
 
   /**
-   * One pass over the kept table: nulls, min and max per column, and an approximate distinct count for
-   * results up to {@link MAX_DISTINCT_ROWS} rows (hashing every value of a big result would cost more than the
-   * first page is worth; the paging API can count on demand).
+   * One pass over the kept table: nulls, min and max per column, and a distinct count: exact up to
+   * {@link EXACT_DISTINCT_ROWS} rows, approximate (and flagged so) up to {@link MAX_DISTINCT_ROWS}, none above
+   * (hashing every value of a huge result would cost more than the first page is worth).
    */
   async #stats({ table, columns, stored, totalRows }: KeptResult): Promise<ColumnStats[] | undefined> {
     if (columns.length === 0 || columns.length > MAX_STATS_COLUMNS) return undefined
@@ -200,7 +210,8 @@ export class ResultStore {
       select.push(`count(*) - count(${ref}) AS n${i}`)
       if (!NO_MIN_MAX.test(c.type)) {
         select.push(`min(${ref}) AS lo${i}`, `max(${ref}) AS hi${i}`)
-        if (totalRows <= MAX_DISTINCT_ROWS) select.push(`approx_count_distinct(${ref}) AS d${i}`)
+        if (totalRows <= EXACT_DISTINCT_ROWS) select.push(`count(DISTINCT ${ref}) AS d${i}`)
+        else if (totalRows <= MAX_DISTINCT_ROWS) select.push(`approx_count_distinct(${ref}) AS d${i}`)
       }
     })
     try {
@@ -214,7 +225,11 @@ export class ResultStore {
           stats.min = value(`lo${i}`)
           stats.max = value(`hi${i}`)
         }
-        if (names.includes(`d${i}`)) stats.distinct = Number(value(`d${i}`))
+        if (names.includes(`d${i}`)) {
+          // HyperLogLog may overshoot: never claim more distinct values than there are non-null ones.
+          stats.distinct = Math.min(Number(value(`d${i}`)), totalRows - stats.nullCount)
+          if (totalRows > EXACT_DISTINCT_ROWS) stats.distinctApproximate = true
+        }
         return stats
       })
     } catch {

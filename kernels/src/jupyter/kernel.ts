@@ -104,6 +104,56 @@ export class JupyterKernel extends BaseKernel {
     })
   }
 
+  /**
+   * Jupyter `complete_request`: what may stand at `cursor` (a UTF-16 offset into `code`, as JavaScript
+   * counts; the protocol counts code points). Answers no matches when the kernel is dead or too slow (a
+   * running cell holds the shell channel), never throws for that.
+   */
+  async complete(code: string, cursor: number): Promise<Completion> {
+    const reply = await this.#ask(() =>
+      this.#connection.requestComplete({ code, cursor_pos: toCodePoints(code, cursor) }),
+    )
+    const content = reply?.content
+    if (content?.status !== 'ok') return { matches: [], cursorStart: cursor, cursorEnd: cursor }
+    const types = content.metadata?._jupyter_types_experimental
+    return {
+      matches: content.matches,
+      cursorStart: fromCodePoints(code, content.cursor_start),
+      cursorEnd: fromCodePoints(code, content.cursor_end),
+      ...(Array.isArray(types)
+        ? {
+            types: (types as { text?: unknown; type?: unknown }[]).map((t) =>
+              typeof t.type === 'string' ? t.type : '',
+            ),
+          }
+        : {}),
+    }
+  }
+
+  /** Jupyter `inspect_request` (Shift-Tab): the documentation of the name at `cursor`, as plain text. */
+  async inspect(code: string, cursor: number, detailLevel: 0 | 1 = 0): Promise<Inspection> {
+    const reply = await this.#ask(() =>
+      this.#connection.requestInspect({ code, cursor_pos: toCodePoints(code, cursor), detail_level: detailLevel }),
+    )
+    const content = reply?.content
+    if (content?.status !== 'ok' || !content.found) return { found: false }
+    const text = content.data['text/plain']
+    return { found: true, text: typeof text === 'string' ? text : '' }
+  }
+
+  async #ask<T>(request: () => Promise<T>): Promise<T | undefined> {
+    if (this.status === 'dead') return undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.#options.requestTimeoutMs)
+    })
+    try {
+      return await Promise.race([request().catch(() => undefined), late])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   protected async interruptCell(): Promise<void> {
     if (this.status !== 'dead') await this.#connection.interrupt()
   }
@@ -119,6 +169,29 @@ export class JupyterKernel extends BaseKernel {
   protected async doShutdown(): Promise<void> {
     await close(this.#connection)
   }
+}
+
+/** A `complete_reply`: replace `code[cursorStart, cursorEnd)` with one of `matches` (`types[i]` its kind, if known). */
+export interface Completion {
+  matches: string[]
+  cursorStart: number
+  cursorEnd: number
+  types?: string[]
+}
+
+export interface Inspection {
+  found: boolean
+  /** The kernel's text/plain answer (may carry ANSI colours). */
+  text?: string
+}
+
+/** A UTF-16 offset as a count of code points (what the Jupyter protocol means by a cursor position). */
+function toCodePoints(text: string, offset: number): number {
+  return Array.from(text.slice(0, Math.max(0, Math.min(offset, text.length)))).length
+}
+
+function fromCodePoints(text: string, points: number): number {
+  return Array.from(text).slice(0, Math.max(0, points)).join('').length
 }
 
 function serverSettings(baseUrl: string, token: string): ServerConnection.ISettings {

@@ -17,8 +17,11 @@ export interface JupyterKernelOptions {
    */
   env?: Record<string, string>
   limits?: Partial<OutputLimits>
+  /** How long a completion or inspection may take before it answers nothing (a running cell delays it). */
+  requestTimeoutMs: number
 }
 
 export const defaultJupyterKernelOptions = {
   kernelName: 'python3',
+  requestTimeoutMs: 5_000,
 } satisfies Partial<JupyterKernelOptions>

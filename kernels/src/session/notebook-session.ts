@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type { DuckDBType } from '@duckdb/node-api'
 import type { DuckdbKernel } from '../duckdb/kernel.ts'
-import type { JupyterKernel } from '../jupyter/kernel.ts'
+import type { Completion, Inspection, JupyterKernel } from '../jupyter/kernel.ts'
 import { errorOutput, type Kernel, type Output, type PageRequest, type SqlKernel, type TableData } from '../kernel.ts'
 import { OutputChannel } from '../output-channel.ts'
 import { tableOf } from '../table-output.ts'
@@ -216,6 +216,27 @@ export class NotebookSession {
       this.#python = undefined
     })
     return this.#python
+  }
+
+  /**
+   * Completions for a Python cell from the session's Python kernel (Jupyter `complete_request`), which sees
+   * the variables of the cells run so far. Outside the queue: it does not wait for cells (the kernel answers
+   * between them, or the request times out). No kernel started yet: no matches rather than a kernel start.
+   */
+  async complete(code: string, cursor: number): Promise<Completion> {
+    const python = await this.#startedPython()
+    return python ? python.complete(code, cursor) : { matches: [], cursorStart: cursor, cursorEnd: cursor }
+  }
+
+  /** The documentation of the name at `cursor` (Jupyter `inspect_request`), from the started Python kernel. */
+  async inspect(code: string, cursor: number, detailLevel: 0 | 1 = 0): Promise<Inspection> {
+    const python = await this.#startedPython()
+    return python ? python.inspect(code, cursor, detailLevel) : { found: false }
+  }
+
+  async #startedPython(): Promise<JupyterKernel | undefined> {
+    const python = await this.#python?.catch(() => undefined)
+    return python && python.status !== 'dead' ? python : undefined
   }
 
   /** Pages a SQL result of this session. */

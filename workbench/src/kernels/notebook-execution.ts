@@ -1,4 +1,5 @@
 import { type Output, TABLE_MIME_TYPE, type TableData, tableOf } from '@workbench/kernels'
+import type { Completion, Inspection } from '@workbench/kernels/jupyter'
 import type { CellRequest } from '@workbench/kernels/session'
 import type { Logger } from 'pino'
 import type { CollabServer } from '../collab/collab-server.ts'
@@ -124,6 +125,31 @@ export class NotebookExecution {
       })
     this.#admission.set(k, settled)
     return admitted
+  }
+
+  /** Python completions from the notebook's running kernel; the workbench's own `__wb_` helpers never show. */
+  async complete(workspaceId: string, notebookId: string, code: string, cursor: number): Promise<Completion> {
+    const entry = this.#options.sessions.findForNotebook(workspaceId, notebookId)
+    if (!entry) return { matches: [], cursorStart: cursor, cursorEnd: cursor }
+    const reply = await entry.session.complete(code, cursor)
+    const keep = reply.matches.map((m) => !/^__(wb|workbench)_/.test(m.split('.').pop() ?? m))
+    return {
+      ...reply,
+      matches: reply.matches.filter((_, i) => keep[i]),
+      ...(reply.types ? { types: reply.types.filter((_, i) => keep[i]) } : {}),
+    }
+  }
+
+  /** The documentation of the name at the cursor (Shift-Tab), from the notebook's running Python kernel. */
+  async inspect(
+    workspaceId: string,
+    notebookId: string,
+    code: string,
+    cursor: number,
+    detailLevel: 0 | 1,
+  ): Promise<Inspection> {
+    const entry = this.#options.sessions.findForNotebook(workspaceId, notebookId)
+    return entry ? entry.session.inspect(code, cursor, detailLevel) : { found: false }
   }
 
   /** Interrupts the running cell; the rest of its run is not run. */

@@ -124,6 +124,35 @@ export const ExecutionStatus = z
   })
   .openapi('NotebookExecutionStatus')
 
+/** A Python cell's text and a cursor in it (a UTF-16 offset, as the browser counts). */
+export const CodeAtCursor = z
+  .object({
+    code: z.string().max(1_000_000),
+    cursor: z.number().int().min(0),
+  })
+  .refine((v) => v.cursor <= v.code.length, { message: 'cursor must be within code', path: ['cursor'] })
+  .openapi('CodeAtCursor')
+
+export const InspectRequest = z
+  .object({
+    code: z.string().max(1_000_000),
+    cursor: z.number().int().min(0),
+    detailLevel: z.union([z.literal(0), z.literal(1)]).optional(),
+  })
+  .refine((v) => v.cursor <= v.code.length, { message: 'cursor must be within code', path: ['cursor'] })
+  .openapi('InspectRequest')
+
+export const CompletionReply = z
+  .object({
+    matches: z.array(z.string()),
+    cursorStart: z.number().int(),
+    cursorEnd: z.number().int(),
+    types: z.array(z.string()).optional(),
+  })
+  .openapi('CompletionReply')
+
+export const InspectionReply = z.object({ found: z.boolean(), text: z.string().optional() }).openapi('InspectionReply')
+
 export const RunRequest = z
   .object({ cellIds: z.array(z.string().min(1).max(200)).min(1).max(10_000) })
   .openapi('NotebookRunRequest')

@@ -6,7 +6,17 @@ import type { AppEnv } from '../http/env.ts'
 import { requireStarted } from '../http/errors.ts'
 import { validationHook } from '../http/validation.ts'
 import type { KernelDeps } from '../kernels/kernel-deps.ts'
-import { ExecutionStatus, errors, json, NotebookParams, RunRequest } from './kernel-schemas.ts'
+import {
+  CodeAtCursor,
+  CompletionReply,
+  ExecutionStatus,
+  errors,
+  InspectionReply,
+  InspectRequest,
+  json,
+  NotebookParams,
+  RunRequest,
+} from './kernel-schemas.ts'
 
 const base = '/workspaces/{workspaceId}/notebooks/{notebookId}/execution'
 const tags = ['notebook execution']
@@ -51,6 +61,32 @@ const restartRoute = createRoute({
   responses: { 204: { description: 'Restarted' }, ...errors },
 })
 
+const completeRoute = createRoute({
+  method: 'post',
+  path: `${base}/complete`,
+  tags,
+  summary:
+    "Completions for a Python cell at a cursor, from the notebook's running Python kernel (Jupyter complete_request); no matches before it started",
+  request: {
+    params: NotebookParams,
+    body: { required: true, content: { 'application/json': { schema: CodeAtCursor } } },
+  },
+  responses: { 200: json(CompletionReply, 'What may stand at the cursor'), ...errors },
+})
+
+const inspectRoute = createRoute({
+  method: 'post',
+  path: `${base}/inspect`,
+  tags,
+  summary:
+    "Documentation of the name at a cursor in a Python cell, from the notebook's running Python kernel (Jupyter inspect_request)",
+  request: {
+    params: NotebookParams,
+    body: { required: true, content: { 'application/json': { schema: InspectRequest } } },
+  },
+  responses: { 200: json(InspectionReply, 'The documentation, if the kernel found the name'), ...errors },
+})
+
 /** Server-side notebook execution: viewers see the status, editors run, interrupt and restart. */
 export function notebookExecutionRoutes(identity: Identity, deps: () => KernelDeps | undefined) {
   const started = requireStarted(deps, 'kernels_unavailable', 'Execution is still starting')
@@ -91,6 +127,25 @@ export function notebookExecutionRoutes(identity: Identity, deps: () => KernelDe
         const { workspaceId, notebookId } = c.req.valid('param')
         await (await ready(workspaceId, notebookId)).execution.interrupt(workspaceId, notebookId)
         return c.body(null, 204)
+      },
+    )
+    .openapi(
+      // Asking the kernel runs code paths in it (completers may evaluate attribute lookups): editors only, as run.
+      { ...completeRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.execution.complete')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        const { code, cursor } = c.req.valid('json')
+        const { execution } = await ready(workspaceId, notebookId)
+        return c.json(await execution.complete(workspaceId, notebookId, code, cursor), 200)
+      },
+    )
+    .openapi(
+      { ...inspectRoute, middleware: [authorize(identity, can.workspace('editor'), 'notebooks.execution.inspect')] },
+      async (c) => {
+        const { workspaceId, notebookId } = c.req.valid('param')
+        const { code, cursor, detailLevel } = c.req.valid('json')
+        const { execution } = await ready(workspaceId, notebookId)
+        return c.json(await execution.inspect(workspaceId, notebookId, code, cursor, detailLevel ?? 0), 200)
       },
     )
     .openapi(

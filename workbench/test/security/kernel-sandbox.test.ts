@@ -356,6 +356,29 @@ describe.each(DATABASE_KINDS)('kernel sandbox escapes (%s metadata DB)', (kind) 
     expect(await exec(api2, session2, 'print(6 * 7)')).toEqual([expect.objectContaining({ text: '42\n' })])
   }, 120_000)
 
+  it("the analyst's stack imports in the sandbox; matplotlib draws inline PNGs with its cache in the workspace", async () => {
+    const imports = await exec(
+      api1,
+      session1,
+      'import numpy, pandas, pyarrow, scipy, seaborn, openpyxl, requests, matplotlib\nprint(matplotlib.get_configdir())',
+    )
+    expect(imports.filter((o) => o.output_type === 'error')).toEqual([])
+    expect(imports.map((o) => o.text).join('')).toContain(path.join(ws1Dir, '.python', 'matplotlib'))
+    const plot = (await exec(
+      api1,
+      session1,
+      'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title("inline")\nplt.show()',
+    )) as { output_type: string; data?: Record<string, string> }[]
+    const image = plot.find((o) => o.output_type === 'display_data' && o.data?.['image/png'])
+    expect(image, JSON.stringify(plot).slice(0, 500)).toBeDefined()
+    // A real PNG, base64: the signature \x89PNG.
+    expect(
+      Buffer.from(image?.data?.['image/png'] ?? '', 'base64')
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG')
+  }, 120_000)
+
   it("%pip install in WS1 goes to WS1's own layer: importable in WS1, not in WS2, the shared venv untouched", async () => {
     const wheel = path.join(ws1Dir, 'wbsandboxprobe-0.1-py3-none-any.whl')
     // A wheel built offline, in the kernel: a package, its metadata and RECORD.
@@ -370,6 +393,10 @@ describe.each(DATABASE_KINDS)('kernel sandbox escapes (%s metadata DB)', (kind) 
     expect(await exec(api1, session1, build)).toEqual([])
     const install = await exec(api1, session1, `%pip install --no-index ${wheel}`)
     expect(JSON.stringify(install)).toContain('Successfully installed wbsandboxprobe-0.1')
+    // The cell output says where it went (not the shared environment a Jupyter user would expect).
+    expect(JSON.stringify(install)).toContain(
+      `pip installs into this workspace's own environment (${path.join(ws1Dir, '.python', 'venv')})`,
+    )
     expect(
       await exec(api1, session1, 'import wbsandboxprobe; print(wbsandboxprobe.VALUE, wbsandboxprobe.__file__)'),
     ).toEqual([

@@ -22,7 +22,16 @@ interface Props {
   activeId: string | undefined
   onActiveChange: (id: string | undefined) => void
   onToggleHelp: () => void
+  /** I, I in command mode (as in Jupyter). */
+  onInterrupt?: () => void
+  /** 0, 0 in command mode, after a confirmation (as in Jupyter). */
+  onRestart?: () => void
 }
+
+/** Cells deleted in this tab, most recent last, for Z (undo cell deletion). */
+const MAX_UNDO_DELETES = 50
+/** Two presses of a key within this time are a double press (D,D  I,I  0,0). */
+const DOUBLE_PRESS_MS = 800
 
 /**
  * The cells, virtualised (only visible ones are mounted, so Monaco editors exist only on screen), with
@@ -31,6 +40,8 @@ interface Props {
 export function NotebookCells(props: Props) {
   const { notebook, cells, awareness, canEdit, canRun, connections, runCells, activeId, onActiveChange, onToggleHelp } =
     props
+  const { onInterrupt, onRestart } = props
+  const deleted = useRef<{ index: number; cell: ReturnType<YCellType['toJSON']> }[]>([])
   const [mode, setMode] = useState<'command' | 'edit'>('command')
   const container = useRef<HTMLElement>(null)
   const lastKey = useRef<{ key: string; at: number }>({ key: '', at: 0 })
@@ -77,7 +88,9 @@ export function NotebookCells(props: Props) {
       setKind: (id, kind) => setKind(notebook, idx(id), kind),
       remove: (id) => {
         const i = idx(id)
-        if (i < 0) return
+        const cell = notebook.cells[i]
+        if (!cell) return
+        deleted.current = [...deleted.current.slice(1 - MAX_UNDO_DELETES), { index: i, cell: cell.toJSON() }]
         notebook.deleteCell(i)
         select(notebook.cells[Math.min(i, notebook.cells.length - 1)]?.id)
       },
@@ -126,6 +139,22 @@ export function NotebookCells(props: Props) {
     if (key === 'ArrowUp' || key === 'k') return act(() => select(cells[Math.max(0, i - 1)]?.id))
     if (key === 'ArrowDown' || key === 'j') return act(() => select(cells[Math.min(cells.length - 1, i + 1)]?.id))
     if (key === 'h' || key === '?') return act(() => onToggleHelp())
+    const pressedTwice = () => {
+      const now = Date.now()
+      const twice = lastKey.current.key === key && now - lastKey.current.at < DOUBLE_PRESS_MS
+      lastKey.current = twice ? { key: '', at: 0 } : { key, at: now }
+      return twice
+    }
+    if (key === 'i' && canRun && onInterrupt && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      handled()
+      if (pressedTwice()) onInterrupt()
+      return
+    }
+    if (key === '0' && canRun && onRestart && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      handled()
+      if (pressedTwice() && window.confirm('Restart the kernel? Its variables are lost.')) onRestart()
+      return
+    }
     if (!canEdit || e.ctrlKey || e.metaKey || e.altKey) return
     const kindKeys: Record<string, CellKind> = { m: 'markdown', y: 'python', q: 'sql' }
     if (key === 'a' || key === 'b') {
@@ -136,13 +165,18 @@ export function NotebookCells(props: Props) {
     }
     if (key === 'd' && cell) {
       handled()
-      const now = Date.now()
-      if (lastKey.current.key === 'd' && now - lastKey.current.at < 800) {
-        lastKey.current = { key: '', at: 0 }
-        return actions.remove(cell.id)
-      }
-      lastKey.current = { key: 'd', at: now }
+      if (pressedTwice()) actions.remove(cell.id)
       return
+    }
+    if (key === 'z') {
+      handled()
+      const last = deleted.current.pop()
+      if (!last) return
+      const at = Math.min(last.index, notebook.cells.length)
+      // A collaborator may have added a cell with that id meanwhile: then the restored one gets a new id.
+      const { id, ...rest } = last.cell
+      const restored = notebook.cells.some((c) => c.id === id) ? rest : last.cell
+      return select(notebook.insertCell(at, restored).id, 'command')
     }
     const toKind = kindKeys[key]
     if (toKind && cell) return act(() => actions.setKind(cell.id, toKind))

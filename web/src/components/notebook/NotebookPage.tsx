@@ -2,6 +2,7 @@ import type { YCodeCell, YNotebook } from '@jupyter/ydoc'
 import { useCallback, useEffect, useState } from 'react'
 import { roleAtLeast, type User, type Workspace } from '../../core/auth/types.ts'
 import { trackPresenceStyles } from '../../core/monaco/presence-styles.ts'
+import { setPythonKernelSource } from '../../core/monaco/python-language.ts'
 import { setSchemaSource } from '../../core/monaco/sql-language.ts'
 import { cellKind, sqlSettings } from '../../core/notebook/cells.ts'
 import {
@@ -133,6 +134,13 @@ export default function NotebookPage({
     ])
   }, [cells, workspaceTables])
 
+  // Python completion and Shift-Tab help come from this notebook's kernel (editors only, as running).
+  useEffect(() => {
+    if (!canRun) return
+    setPythonKernelSource({ complete: exec.complete, inspect: exec.inspect })
+    return () => setPythonKernelSource(undefined)
+  }, [canRun, workspace.id, notebookId])
+
   const runCells = useCallback(
     (ids: string[]) => {
       if (ids.length === 0) return
@@ -149,6 +157,12 @@ export default function NotebookPage({
       .filter((c) => cellKind(c) !== 'markdown' && cellKind(c) !== 'raw')
       .map((c) => c.id)
   const activeIndex = cells.findIndex((c) => c.id === activeId)
+  const interrupt = () => exec.interrupt().catch((err: unknown) => toast(errorMessage(err), 'error'))
+  const restart = () =>
+    exec.restart().then(
+      () => toast('Kernel restarted'),
+      (err: unknown) => toast(errorMessage(err), 'error'),
+    )
 
   const rename = async (name: string) => {
     if (!file || !name.trim() || name === file.name) return
@@ -237,21 +251,10 @@ export default function NotebookPage({
               >
                 Run below
               </button>
-              <button
-                type="button"
-                onClick={() => exec.interrupt().catch((err: unknown) => toast(errorMessage(err), 'error'))}
-              >
+              <button type="button" onClick={interrupt}>
                 Interrupt
               </button>
-              <button
-                type="button"
-                onClick={() =>
-                  exec.restart().then(
-                    () => toast('Kernel restarted'),
-                    (err: unknown) => toast(errorMessage(err), 'error'),
-                  )
-                }
-              >
+              <button type="button" onClick={restart}>
                 Restart
               </button>
             </span>
@@ -307,6 +310,8 @@ export default function NotebookPage({
                 canRun={canRun}
                 connections={connections}
                 runCells={runCells}
+                onInterrupt={interrupt}
+                onRestart={restart}
                 activeId={activeId}
                 onActiveChange={setActiveId}
                 onToggleHelp={() => setPanel((p) => (p === 'help' ? undefined : 'help'))}

@@ -8,11 +8,17 @@ export const SHORTCUTS: [string, string][] = [
   ['↑ / K, ↓ / J', 'Select the previous / next cell'],
   ['A / B', 'Insert a cell above / below'],
   ['D D', 'Delete the cell'],
+  ['Z', 'Undo the last cell deletion'],
+  ['I I', 'Interrupt the kernel'],
+  ['0 0', 'Restart the kernel (asks first)'],
   ['M / Y / Q', 'Make it Markdown / Python / SQL'],
   ['Alt+↑ / Alt+↓', 'Move the cell up / down'],
   ['Ctrl+Shift+-', 'Split the cell at the cursor (editing)'],
   ['Shift+M', 'Merge with the cell below'],
   ['Shift+F', 'Format SQL (editing: Shift+Alt+F)'],
+  ['Tab', 'Complete (Python: from the kernel); accept a suggestion'],
+  ['Enter in a suggestion list', 'A new line, unless you picked an entry with ↑/↓'],
+  ['Shift+Tab', 'Python: show the documentation of the name at the cursor (editing)'],
   ['H or ?', 'Show or hide this help'],
 ]
 

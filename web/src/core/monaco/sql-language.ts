@@ -1,5 +1,11 @@
 import { formatSqlCell } from '../notebook/sql-format.ts'
-import { DUCKDB_FUNCTIONS, DUCKDB_KEYWORDS, type SchemaTable } from '../notebook/sql-support.ts'
+import {
+  DUCKDB_FUNCTIONS,
+  DUCKDB_KEYWORDS,
+  isInternalName,
+  isMagicLine,
+  type SchemaTable,
+} from '../notebook/sql-support.ts'
 import { monaco } from './setup.ts'
 
 let schemaSource: () => SchemaTable[] = () => []
@@ -20,8 +26,11 @@ export function registerSqlLanguage(): void {
     provideCompletionItems(model, position) {
       const word = model.getWordUntilPosition(position)
       const range = new monaco.Range(position.lineNumber, word.startColumn, position.lineNumber, word.endColumn)
-      const before = model.getLineContent(position.lineNumber).slice(0, word.startColumn - 1)
-      const tables = schemaSource()
+      const line = model.getLineContent(position.lineNumber)
+      // `%%sql ` + a word would become `%%sql df`: a binding of the result the user never asked for.
+      if (isMagicLine(line)) return { suggestions: [] }
+      const before = line.slice(0, word.startColumn - 1)
+      const tables = schemaSource().filter((t) => !isInternalName(t.name))
       const K = monaco.languages.CompletionItemKind
       // After `table.`, only that table's columns.
       const dotted = /([A-Za-z_][\w]*)\.$/.exec(before)

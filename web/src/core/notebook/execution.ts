@@ -49,6 +49,15 @@ export function executionApi(workspaceId: string, notebookId: string) {
     },
     run: (cellIds: string[]) => api<{ queued: string[] }>('POST', `${base}/run`, { cellIds }),
     interrupt: () => api<void>('POST', `${base}/interrupt`),
+    /** Python completions at `cursor` (a UTF-16 offset) from the running kernel. */
+    complete: (code: string, cursor: number) =>
+      api<{ matches: string[]; cursorStart: number; cursorEnd: number; types?: string[] }>('POST', `${base}/complete`, {
+        code,
+        cursor,
+      }),
+    /** The kernel's documentation of the name at `cursor` (Shift-Tab). */
+    inspect: (code: string, cursor: number) =>
+      api<{ found: boolean; text?: string }>('POST', `${base}/inspect`, { code, cursor }),
     restart: () => api<void>('POST', `${base}/restart`),
   }
 }

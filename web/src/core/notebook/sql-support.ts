@@ -35,7 +35,7 @@ export interface ErrorPosition {
 /**
  * Finds the position a kernel's SQL error names. DuckDB prints `LINE n: <text>` followed by a caret line;
  * other engines say `line n, column m` or `at character c` (PostgreSQL, 1-based over the whole statement).
- * `magicLines` shifts past the `%%sql` line the kernel never saw.
+ * `magicLines` shifts engine excerpts (`LINE n`, `at character c`) past the `%%sql` line the engine never saw.
  */
 export function sqlErrorPosition(evalue: string, sql: string, magicLines: number): ErrorPosition | undefined {
   const message = evalue.split('\n')[0] ?? evalue
@@ -50,8 +50,10 @@ export function sqlErrorPosition(evalue: string, sql: string, magicLines: number
     const shift = excerpt && real.includes(excerpt) && duck[2]?.startsWith('...') ? real.indexOf(excerpt) - 3 : 0
     return { line: line + magicLines, column: col + Math.max(0, shift), message }
   }
+  // The workbench's kernels say `(line N, column M)` in lines of the cell as shown: the server blanks the
+  // magic line instead of removing it, so no shift here (shifting put markers past the end of the cell).
   const lineCol = /line (\d+),? column (\d+)/i.exec(evalue)
-  if (lineCol) return { line: Number(lineCol[1]) + magicLines, column: Number(lineCol[2]), message }
+  if (lineCol) return { line: Number(lineCol[1]), column: Number(lineCol[2]), message }
   const charAt = /(?:at character|position:?) (\d+)/i.exec(evalue)
   if (charAt) {
     const offset = Number(charAt[1]) - 1
@@ -65,4 +67,18 @@ export function sqlErrorPosition(evalue: string, sql: string, magicLines: number
 export interface SchemaTable {
   name: string
   columns: { name: string; type: string }[]
+}
+
+/**
+ * Names the workbench creates for itself (kept results `__workbench_result_…`, hand-over objects `__wb_…`):
+ * never offered to the user, though they show up in DuckDB's catalog and the kernel's globals.
+ */
+export function isInternalName(name: string): boolean {
+  const last = name.split('.').pop() ?? name
+  return /^__(workbench|wb)_/i.test(last)
+}
+
+/** A cell magic line (`%%sql df <<`): its words are bindings, never completed. */
+export function isMagicLine(line: string): boolean {
+  return /^\s*%%/.test(line)
 }

@@ -10,6 +10,8 @@ export interface ColumnStats {
   name: string
   nullCount: number
   distinct?: number
+  /** `distinct` is an estimate (large results): shown as `≈n`. */
+  distinctApproximate?: boolean
   min?: unknown
   max?: unknown
 }

@@ -205,7 +205,10 @@ export function DataGrid({
                     )}
                     {stats && (
                       <small className="col-stats" title="nulls · distinct · min–max">
-                        {stats.nullCount} null{stats.distinct !== undefined ? ` · ${stats.distinct} distinct` : ''}
+                        {stats.nullCount} null
+                        {stats.distinct !== undefined
+                          ? ` · ${stats.distinctApproximate ? '≈' : ''}${stats.distinct.toLocaleString('en-US')} distinct`
+                          : ''}
                         {stats.min !== undefined ? ` · ${displayValue(stats.min)}–${displayValue(stats.max)}` : ''}
                       </small>
                     )}

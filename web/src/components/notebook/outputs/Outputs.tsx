@@ -1,3 +1,4 @@
+import { useState } from 'react'
 import { type ChartChoice, VEGA_LITE_MIME } from '../../../core/notebook/chart-spec.ts'
 import { TABLE_MIME_TYPE, type TableData } from '../../../core/notebook/execution.ts'
 import { joinText, renderMarkdown, sanitizeSvg } from '../../../core/notebook/render-safe.ts'
@@ -39,17 +40,47 @@ interface ChartProps {
   onSaveChart?: (choice: ChartChoice | undefined) => void
 }
 
-/** The outputs of a code cell, each in its safest faithful rendering. */
+/** Text outputs longer than this many lines are shown in a scrolled box (as Jupyter's "scrolled" outputs). */
+export const SCROLL_AFTER_LINES = 100
+
+function lineCount(outputs: CellOutput[]): number {
+  let lines = 0
+  for (const o of outputs) {
+    if (o.output_type !== 'stream') continue
+    const text = joinText(o.text)
+    for (let i = text.indexOf('\n'); i !== -1 && lines <= SCROLL_AFTER_LINES; i = text.indexOf('\n', i + 1)) lines++
+  }
+  return lines
+}
+
+/** The outputs of a code cell, each in its safest faithful rendering; long text scrolls in its own box. */
 export function Outputs({ outputs, chart, onSaveChart }: { outputs: CellOutput[] } & ChartProps) {
+  const [expanded, setExpanded] = useState(false)
   if (outputs.length === 0) return null
   const lastTable = outputs.findLastIndex((o) => o.data !== undefined && TABLE_MIME_TYPE in o.data)
+  const long = lineCount(outputs) > SCROLL_AFTER_LINES
+  const scrolled = long && !expanded
   return (
-    <div className="outputs" data-testid="outputs">
-      {outputs.map((o, i) => (
-        <OutputView key={i} output={o} chart={i === lastTable ? chart : undefined} onSaveChart={onSaveChart} />
-      ))}
-    </div>
+    <>
+      {long && (
+        <button type="button" className="link output-scroll-toggle" onClick={() => setExpanded(!expanded)}>
+          {expanded ? 'Scroll long output' : 'Show output in full'}
+        </button>
+      )}
+      <div className={`outputs${scrolled ? ' scrolled' : ''}`} data-testid="outputs" data-scrolled={scrolled}>
+        {outputs.map((o, i) => (
+          <OutputView key={i} output={o} chart={i === lastTable ? chart : undefined} onSaveChart={onSaveChart} />
+        ))}
+      </div>
+    </>
   )
+}
+
+/** Kernels repeat `ename: evalue` as the traceback's last line (Python) or only line (SQL): show it once. */
+function tracebackRepeats(output: CellOutput): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what is stripped
+  const text = (output.traceback ?? []).join('\n').replace(/\u001b\[[0-9;]*m/g, '')
+  return text.includes(output.evalue ?? '') && (output.ename === undefined || text.includes(output.ename))
 }
 
 function OutputView({ output, chart, onSaveChart }: { output: CellOutput } & ChartProps) {
@@ -59,9 +90,11 @@ function OutputView({ output, chart, onSaveChart }: { output: CellOutput } & Cha
     case 'error':
       return (
         <div className="error-output" role="alert" data-testid="error-output">
-          <strong>
-            {output.ename}: {output.evalue}
-          </strong>
+          {!tracebackRepeats(output) && (
+            <strong>
+              {output.ename}: {output.evalue}
+            </strong>
+          )}
           {output.traceback && output.traceback.length > 0 && <AnsiText text={output.traceback.join('\n')} />}
         </div>
       )
