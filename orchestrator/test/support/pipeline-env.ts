@@ -40,16 +40,30 @@ export function quietRuntime(): void {
   runtimeInstalled = true
 }
 
+/**
+ * The SDK gives the dev server 5 s to answer and picks its port before the server binds it: on a loaded machine
+ * (many test files start servers at once) a start can fail for either reason, so it is tried again.
+ */
+async function createLocalEnv(extraArgs: string[]): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: TEMPORAL_CLI },
+          ip: '127.0.0.1',
+          extraArgs: ['--log-level', 'error', ...extraArgs],
+        },
+      })
+    } catch (err) {
+      if (attempt >= 3) throw err
+    }
+  }
+}
+
 /** A real Temporal dev server (the project's CLI, no download) and workers on a fresh task queue. */
 export async function startPipelineEnv(options: { extraArgs?: string[] } = {}): Promise<PipelineEnv> {
   quietRuntime()
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: TEMPORAL_CLI },
-      ip: '127.0.0.1',
-      extraArgs: ['--log-level', 'error', ...(options.extraArgs ?? [])],
-    },
-  })
+  const env = await createLocalEnv(options.extraArgs ?? [])
   const taskQueue = `pipelines-${randomUUID()}`
   const workers: { worker: Worker; running: Promise<void> }[] = []
   return {
