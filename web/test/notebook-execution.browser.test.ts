@@ -93,9 +93,9 @@ describe('running notebooks in the browser', () => {
     )) as number[]
     expect(widths).toHaveLength(7)
     expect(Math.min(...widths)).toBeGreaterThan(30)
-    // The chart is part of the cell: running it again redraws it from the new result.
+    // The chart is part of the cell: running it again (in place) redraws it from the new result.
     await cell(0).locator('.view-lines').click()
-    await page.keyboard.press('Shift+Enter')
+    await page.keyboard.press('Control+Enter')
     await expect.poll(() => runStateOf(page, 0), { timeout: 60_000 }).toBe('ok')
     await saved.locator('svg .mark-rect path').first().waitFor({ timeout: 15_000 })
     expect(await saved.getByTestId('chart-coverage').textContent()).toBe('Computed over all 5,000 rows')

@@ -19,7 +19,10 @@ describe('the first hour in the notebook editor', () => {
 
   beforeAll(async () => {
     const webDist = buildWebApp('notebook-first-hour')
-    ;[server, chromium] = await Promise.all([startNotebookServer(webDist, { kernels: true }), launchBrowser()])
+    ;[server, chromium] = await Promise.all([
+      startNotebookServer(webDist, { kernels: true, catalog: true }),
+      launchBrowser(),
+    ])
     page = await (await chromium.browser.newContext({ viewport: { width: 1300, height: 800 } })).newPage()
     page.on('pageerror', (err) => pageErrors.push(err.message))
   }, 180_000)
