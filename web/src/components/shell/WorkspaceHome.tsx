@@ -166,7 +166,7 @@ function nextSteps(workspace: Workspace, o: Overview, canEdit: boolean, canAdmin
     },
     {
       label: 'Bring data in',
-      hint: 'Upload a CSV, Excel or Parquet file, or connect PostgreSQL, MySQL or Odoo.',
+      hint: 'Upload a CSV, Excel, JSON or Parquet file, or connect PostgreSQL or MySQL.',
       href: hrefFor({ page: o.connections ? 'connections' : 'files', workspaceId }),
       done: (o.connections ?? 0) > 0,
     },
