@@ -226,7 +226,7 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
     })
     expect(codeCell(watcher, 'missing')?.getOutputs()[0]).toMatchObject({ ename: 'ConnectionNotFound' })
     expect(codeCell(watcher, 'missing')?.execution_count).toBe(2)
-  })
+  }, 180_000)
 
   it('exports PostgreSQL and MySQL results as CSV, streamed through their cursor; Parquet is refused clearly', async () => {
     const notebookId = await notebookWith([
@@ -267,7 +267,7 @@ describe.each(DATABASE_KINDS)('server-side notebook execution on %s', (kind) => 
       `/workspaces/${f.workspaceId}/kernels/sessions/${sessionId}/results/${encodeURIComponent('c:pg:c999')}/export`,
     )
     expect([gone.status, gone.body.code]).toEqual([404, 'result_not_found'])
-  })
+  }, 180_000)
 
   it('restart drops the queue and the kernel state; the notebook runs again afterwards', async () => {
     const notebookId = await notebookWith([
