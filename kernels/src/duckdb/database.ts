@@ -143,37 +143,12 @@ export class DuckdbDatabase {
    */
   async query(sql: string, options: QueryOptions = {}): Promise<QueryPage> {
     const limit = options.limit ?? 1_000
-    const connection = await this.#instance.connect()
-    let stopped: QueryStoppedError | undefined
-    const stop = (reason: 'timeout' | 'aborted') => {
-      stopped ??= new QueryStoppedError(reason, options.timeoutMs)
-      connection.interrupt()
-    }
-    const onAbort = () => stop('aborted')
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), options.timeoutMs)
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    try {
-      if (options.signal?.aborted) throw new QueryStoppedError('aborted')
+    return this.#onStoppableConnection(options, async (connection, stopped) => {
       const reader = options.guarded
-        ? await runGuarded(connection, sql, limit + 1, () => stopped)
+        ? await runGuarded(connection, sql, limit + 1, stopped)
         : await connection.runAndReadUntil(sql, limit + 1)
-      if (stopped) throw stopped
-      const names = reader.columnNames()
-      const types = reader.columnTypes()
-      const available = reader.currentRowCount
-      const json = reader.getRowsJson()
-      return {
-        columns: names.map((name, i) => ({ name, type: String(types[i]) })),
-        rows: json.slice(0, limit),
-        truncated: available > limit || !reader.done,
-      }
-    } catch (err) {
-      throw stopped ?? err
-    } finally {
-      clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
-      connection.closeSync()
-    }
+      return pageOf(reader, 0, limit)
+    })
   }
 
   /**
@@ -187,6 +162,35 @@ export class DuckdbDatabase {
   ): Promise<QueryPage> {
     const limit = options.limit ?? 1_000
     const offset = options.offset ?? 0
+    return this.#onStoppableConnection(options, async (connection) => {
+      const extracted = await connection.extractStatements(sql)
+      if (extracted.count !== 1)
+        throw new StatementRefusedError(`Exactly one SELECT statement is needed (found ${extracted.count})`)
+      await connection.run('BEGIN TRANSACTION READ ONLY')
+      try {
+        const prepared = await extracted.prepare(0)
+        try {
+          if (prepared.statementType !== StatementType.SELECT)
+            throw new StatementRefusedError('Only a SELECT statement can run here: this query is read-only')
+          return pageOf(await prepared.runAndReadUntil(offset + limit + 1), offset, limit)
+        } finally {
+          prepared.destroySync()
+        }
+      } finally {
+        await connection.run('ROLLBACK').catch(() => {})
+      }
+    })
+  }
+
+  /**
+   * Runs `body` on a fresh connection that `options.timeoutMs` or `options.signal` interrupts (DuckDB stops the
+   * running statement); a stopped body rejects with the {@link QueryStoppedError}, whatever the statement threw.
+   * The connection is closed afterwards.
+   */
+  async #onStoppableConnection<T>(
+    options: Pick<QueryOptions, 'timeoutMs' | 'signal'>,
+    body: (connection: DuckDBConnection, stopped: () => QueryStoppedError | undefined) => Promise<T>,
+  ): Promise<T> {
     const connection = await this.#instance.connect()
     let stopped: QueryStoppedError | undefined
     const stop = (reason: 'timeout' | 'aborted') => {
@@ -198,34 +202,14 @@ export class DuckdbDatabase {
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
       if (options.signal?.aborted) throw new QueryStoppedError('aborted')
-      const extracted = await connection.extractStatements(sql)
-      if (extracted.count !== 1)
-        throw new StatementRefusedError(`Exactly one SELECT statement is needed (found ${extracted.count})`)
-      await connection.run('BEGIN TRANSACTION READ ONLY')
-      const prepared = await extracted.prepare(0)
-      try {
-        if (prepared.statementType !== StatementType.SELECT)
-          throw new StatementRefusedError('Only a SELECT statement can run here: this query is read-only')
-        const reader = await prepared.runAndReadUntil(offset + limit + 1)
-        if (stopped) throw stopped
-        const names = reader.columnNames()
-        const types = reader.columnTypes()
-        const available = reader.currentRowCount
-        const json = reader.getRowsJson()
-        return {
-          columns: names.map((name, i) => ({ name, type: String(types[i]) })),
-          rows: json.slice(offset, offset + limit),
-          truncated: available > offset + limit || !reader.done,
-        }
-      } finally {
-        prepared.destroySync()
-      }
+      const result = await body(connection, () => stopped)
+      if (stopped) throw stopped
+      return result
     } catch (err) {
       throw stopped ?? err
     } finally {
       clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
-      await connection.run('ROLLBACK').catch(() => {})
       connection.closeSync()
     }
   }
@@ -233,6 +217,17 @@ export class DuckdbDatabase {
   close(): void {
     this.#probe.closeSync()
     this.#instance.closeSync()
+  }
+}
+
+/** Rows [offset, offset + limit) of what `reader` has read, converted to JSON; truncated when it holds more. */
+function pageOf(reader: DuckDBResultReader, offset: number, limit: number): QueryPage {
+  const names = reader.columnNames()
+  const types = reader.columnTypes()
+  return {
+    columns: names.map((name, i) => ({ name, type: String(types[i]) })),
+    rows: reader.getRowsJson().slice(offset, offset + limit),
+    truncated: reader.currentRowCount > offset + limit || !reader.done,
   }
 }
 
