@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { requestId } from 'hono/request-id'
 import type { Logger } from 'pino'
+import type { McpServers } from './agents/mcp-servers.ts'
 import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
@@ -33,6 +34,7 @@ import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
 import { kernelRoutes } from './routes/kernels.ts'
 import { mcpRoutes } from './routes/mcp.ts'
+import { mcpServerRoutes } from './routes/mcp-servers.ts'
 import { meRoutes } from './routes/me.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { notebookCellRoutes } from './routes/notebook-cells.ts'
@@ -68,6 +70,8 @@ export interface AppDeps {
   kernels?: () => KernelDeps | undefined
   /** Workspace connections; undefined until the metadata DB is open. */
   connections?: () => ConnectionService | undefined
+  /** External MCP servers of workspaces (agents as pipeline steps); undefined until the metadata DB is open. */
+  mcpServers?: () => McpServers | undefined
   /** Pipelines, schedules and runs; undefined until the metadata DB is open. */
   pipelines?: () => Pipelines | undefined
   /** Data file uploads and imports; undefined until the metadata DB is open. */
@@ -128,6 +132,7 @@ export function createApp(deps: AppDeps) {
     .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', notebookExecutionRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', connectionRoutes(deps.identity, deps.connections ?? (() => undefined)))
+    .route('/', mcpServerRoutes(deps.identity, deps.mcpServers ?? (() => undefined)))
     .route(
       '/',
       pipelineCompileRoutes(deps.identity, {

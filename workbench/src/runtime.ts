@@ -3,9 +3,12 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import { duckdbParser } from '@workbench/catalog'
+import { StepArtifacts } from '@workbench/orchestrator/activities'
 import { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
+import { mcpCallHandler } from './agents/mcp-call-step.ts'
+import { McpServers } from './agents/mcp-servers.ts'
 import { type App, createApp } from './app.ts'
 import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
@@ -42,7 +45,7 @@ import { IdleVersions } from './notebooks/idle-versions.ts'
 import { NotebookComments } from './notebooks/notebook-comments.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
 import { NotebookVersions } from './notebooks/notebook-versions.ts'
-import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
+import { kernelStepDeps, stepArtifactDir, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
 import { StepExecutor, stepFetch } from './pipelines/step-executor.ts'
 import { WORKBENCH_STEP_TYPES } from './pipelines/step-registry.ts'
@@ -107,6 +110,7 @@ export async function startWorkbench(
     let notebooks: NotebookService | undefined
     let kernelDeps: KernelDeps | undefined
     let connections: ConnectionService | undefined
+    let mcpServers: McpServers | undefined
     const workspaceDatabases = new WorkspaceDatabases({
       dataDir: config.dataDir,
       memoryLimit: config.kernels.duckdbMemoryLimit,
@@ -156,6 +160,7 @@ export async function startWorkbench(
       notebooks: () => notebooks,
       kernels: () => kernelDeps,
       connections: () => connections,
+      mcpServers: () => mcpServers,
       pipelines: () => pipelines,
       files: () => files,
       catalog: () => catalog,
@@ -234,12 +239,14 @@ export async function startWorkbench(
     })
     cleanups.push(() => connectionService.close())
     connections = connectionService
+    const workspaceKeys = new WorkspaceKeys(() => db.db, masterKey)
+    mcpServers = new McpServers({ db: () => db.db, keys: workspaceKeys, outbound })
     const pipelinesModule = new Pipelines({
       db: db.db,
       logger,
       orchestrator: () => orchestrator,
       registry: WORKBENCH_STEP_TYPES,
-      keys: new WorkspaceKeys(() => db.db, masterKey),
+      keys: workspaceKeys,
       dataDirOf: (workspaceId) => workspaceDatabases.dataDirOf(workspaceId),
       outbound,
     })
@@ -273,7 +280,14 @@ export async function startWorkbench(
       }),
     }
     // The workbench's own step types (their schemas are in WORKBENCH_STEP_TYPES).
-    const ownHandlers = { 'catalog.refresh': catalogRefreshHandler(() => catalog) }
+    const ownHandlers = {
+      'catalog.refresh': catalogRefreshHandler(() => catalog),
+      'mcp.call': mcpCallHandler({
+        servers: () => mcpServers,
+        artifacts: (input, key) =>
+          new StepArtifacts(stepArtifactDir(workspaceDatabases.dataDirOf(stepWorkspace(input)), input), key),
+      }),
+    }
     const workerToken = config.temporal.workerApi?.token
     if (workerToken)
       pipelinesModule.stepExecutor = new StepExecutor({

@@ -25,6 +25,7 @@ export type {
   NotebookRef,
   StepKernelSession,
 } from './steps/kernel-session.ts'
+export { StepArtifacts } from './steps/kernel-session.ts'
 export { type NotebookStepResult, runNotebookStep } from './steps/notebook-step.ts'
 export { type PythonStepResult, runPythonStep } from './steps/python-step.ts'
 export type * from './types.ts'

@@ -3,7 +3,7 @@ import { DURATION_PATTERN } from './duration.ts'
 
 /** Something a step names outside the pipeline, checked against what exists when a pipeline is saved. */
 export interface ExternalReference {
-  kind: 'connection' | 'notebook' | 'catalog_source'
+  kind: 'connection' | 'notebook' | 'catalog_source' | 'mcp_server'
   name: string
   /** Path of the value inside the step's `with`, for the problem's position. */
   path: (string | number)[]

@@ -26,6 +26,7 @@ export type ProblemCode =
   | 'unknown_connection'
   | 'unknown_notebook'
   | 'unknown_catalog_source'
+  | 'unknown_mcp_server'
   | 'destination_not_allowed'
 
 /** One problem of a pipeline document, with its 1-based YAML line and column. */
@@ -43,10 +44,15 @@ export interface ValidateOptions {
   /** Step types accepted; the built-in ones by default. */
   registry?: StepTypeRegistry
   /**
-   * When given, steps naming a connection, notebook or catalog source outside these sets are problems
+   * When given, steps naming a connection, notebook, catalog source or MCP server outside these sets are problems
    * (checked at save time).
    */
-  known?: { connections?: Iterable<string>; notebooks?: Iterable<string>; catalogSources?: Iterable<string> }
+  known?: {
+    connections?: Iterable<string>
+    notebooks?: Iterable<string>
+    catalogSources?: Iterable<string>
+    mcpServers?: Iterable<string>
+  }
   /**
    * The host's outbound policy for URLs written literally in `http` steps (`with.url`): a message when
    * the URL may not be requested. Templated URLs are checked when the step runs.
@@ -153,6 +159,7 @@ function checkSemantics(raw: Raw, problems: Problems, options: ValidateOptions):
     connection: options.known?.connections ? new Set(options.known.connections) : undefined,
     notebook: options.known?.notebooks ? new Set(options.known.notebooks) : undefined,
     catalog_source: options.known?.catalogSources ? new Set(options.known.catalogSources) : undefined,
+    mcp_server: options.known?.mcpServers ? new Set(options.known.mcpServers) : undefined,
   }
   steps.forEach((step, i) => {
     if (!isObject(step) || typeof step.type !== 'string') return
@@ -175,12 +182,11 @@ function checkSemantics(raw: Raw, problems: Problems, options: ValidateOptions):
     for (const reference of type.references?.(withBlock) ?? []) {
       const names = known[reference.kind]
       if (names && !names.has(reference.name)) {
-        problems.add(`unknown_${reference.kind}`, `unknown ${reference.kind.replace('_', ' ')} '${reference.name}'`, [
-          'steps',
-          i,
-          'with',
-          ...reference.path,
-        ])
+        problems.add(
+          `unknown_${reference.kind}`,
+          `unknown ${reference.kind.replace('_', ' ').replace('mcp', 'MCP')} '${reference.name}'`,
+          ['steps', i, 'with', ...reference.path],
+        )
       }
     }
   })

@@ -191,6 +191,22 @@ export interface ConnectionsTable {
   last_test_error: string | null
 }
 
+/** An external MCP server of a workspace, called by `mcp.call` steps (see workbench/src/agents). */
+export interface McpServersTable {
+  id: Generated<string>
+  workspace_id: string
+  name: string
+  url: string
+  /** Credential headers (JSON object), sealed under the workspace data key; write-only. */
+  headers_sealed: string | null
+  header_names: ColumnType<string[], string | undefined, string>
+  created_by: string | null
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+  last_test_at: NullableTimestamp
+  last_test_error: string | null
+}
+
 /** An uploaded file (see workbench/src/files). `size` is a bigint, read back as a string on PostgreSQL. */
 export interface FilesTable {
   id: string
@@ -245,6 +261,7 @@ export interface Database extends CatalogTables {
   audit_events: AuditEventsTable
   workspace_keys: WorkspaceKeysTable
   connections: ConnectionsTable
+  mcp_servers: McpServersTable
   pipelines: PipelinesTable
   pipeline_versions: PipelineVersionsTable
   pipeline_runs: PipelineRunsTable

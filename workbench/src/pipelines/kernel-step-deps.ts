@@ -70,8 +70,7 @@ export function kernelStepDeps(options: KernelStepDepsOptions): KernelStepDeps {
       } else content = await service.content(workspaceId, ref.notebook)
       return content as unknown as NotebookModel
     },
-    artifactDir: (input) =>
-      path.join(options.dataDirOf(options.workspaceOf(input)), ARTIFACTS_FOLDER, safeName(input.pipeline)),
+    artifactDir: (input) => stepArtifactDir(options.dataDirOf(options.workspaceOf(input)), input),
   }
 }
 
@@ -79,6 +78,11 @@ export function kernelStepDeps(options: KernelStepDepsOptions): KernelStepDeps {
 export function stepWorkspace(input: StepInput): string {
   if (input.workspaceId) return input.workspaceId
   throw Object.assign(new Error('the step has no workspace (run it through the pipelines API)'), { status: 400 })
+}
+
+/** The folder of a workspace's data folder where its pipeline's steps save artifacts. */
+export function stepArtifactDir(workspaceDataDir: string, input: StepInput): string {
+  return path.join(workspaceDataDir, ARTIFACTS_FOLDER, safeName(input.pipeline))
 }
 
 function safeName(name: string): string {

@@ -8,10 +8,11 @@ export interface KnownReferences {
   notebooks?: Iterable<string>
   connections?: Iterable<string>
   catalogSources?: Iterable<string>
+  mcpServers?: Iterable<string>
 }
 
 /**
- * Lists the notebooks, connections and catalog sources a workspace has, so a pipeline naming a deleted one fails when
+ * Lists the notebooks, connections, catalog sources and MCP servers a workspace has, so a pipeline naming a deleted one fails when
  * it is saved or scheduled rather than when it runs.
  */
 export type ReferenceChecker = (workspaceId: string) => Promise<KnownReferences>
@@ -33,6 +34,11 @@ export function metadataReferences(db: Kysely<Database>): ReferenceChecker {
       .select(['id', 'name'])
       .where('workspace_id', '=', workspaceId)
       .execute()
+    const mcpServers = await db
+      .selectFrom('mcp_servers')
+      .select(['id', 'name'])
+      .where('workspace_id', '=', workspaceId)
+      .execute()
     const catalogSources = await catalogDb(db)
       .selectFrom('catalog_sources')
       .select('name')
@@ -42,6 +48,7 @@ export function metadataReferences(db: Kysely<Database>): ReferenceChecker {
       notebooks: notebooks.flatMap((n) => [n.id, n.name]),
       connections: connections.flatMap((c) => [c.id, c.name]),
       catalogSources: [WORKSPACE_DUCKDB_SOURCE, ...catalogSources.map((s) => s.name)],
+      mcpServers: mcpServers.flatMap((s) => [s.id, s.name]),
     }
   }
 }

@@ -4,13 +4,21 @@ import type { StepHandler, StepInput } from '@workbench/orchestrator/activities'
 /**
  * Steps a separate worker (`npm run worker`) cannot run itself: they need what only the API server
  * process holds — the workspace DuckDB files (one writer per file, open in the API), Jupyter kernels
- * sharing that database, notebooks and workspace connections with their sealed secrets. The worker's
+ * sharing that database, notebooks, and workspace connections and MCP servers with their sealed secrets. The worker's
  * activity keeps Temporal's semantics (retries, timeouts, heartbeats, cancellation) and delegates the
  * step's body to the API over {@link STEP_RUN_PATH}, authenticated by the shared `WORKER_TOKEN`.
  * `http` steps run there too: the API holds the outbound policy's allow-list and the metadata DB that
  * decides whether a step belongs to a run at all (`RunAuthority`), so a worker needs neither.
  */
-export const REMOTE_STEP_TYPES = ['sql', 'quality', 'notebook', 'python', 'catalog.refresh', 'http'] as const
+export const REMOTE_STEP_TYPES = [
+  'sql',
+  'quality',
+  'notebook',
+  'python',
+  'catalog.refresh',
+  'http',
+  'mcp.call',
+] as const
 
 /** The API's internal endpoints (outside `/api`: not part of the public API, refused by nginx). */
 export const STEP_RUN_PATH = '/internal/pipeline-steps/run'
