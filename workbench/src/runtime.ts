@@ -27,6 +27,8 @@ import { OutboundPolicy } from './connections/outbound-policy.ts'
 import { WorkspaceKeys } from './connections/workspace-keys.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import type { DocumentService } from './documents/document-service.ts'
+import { createDocuments } from './documents/documents-module.ts'
 import { ImportService } from './files/import-service.ts'
 import { FileStorage } from './files/storage.ts'
 import { UploadService } from './files/upload-service.ts'
@@ -137,6 +139,7 @@ export async function startWorkbench(
     let pipelines: Pipelines | undefined
     let orchestrator: OrchestratorClient | undefined
     let files: FilesDeps | undefined
+    let receiptDocuments: DocumentService | undefined
     let catalog: CatalogService | undefined
     const workspaceQueries = new WorkspaceQueries({
       duckdb: workspaceDatabases.get,
@@ -158,6 +161,7 @@ export async function startWorkbench(
       connections: () => connections,
       pipelines: () => pipelines,
       files: () => files,
+      documents: () => receiptDocuments,
       catalog: () => catalog,
       workspaceQueries: () => workspaceQueries,
       history: () => history,
@@ -285,6 +289,7 @@ export async function startWorkbench(
       })
     // Imported and dropped tables reach the catalog at once.
     files = startFiles(db, config, logger, cleanups, workspaceDatabases.get, (ws) => void catalog?.tablesChanged(ws))
+    receiptDocuments = createDocuments(db.db, config.dataDir, config.documents, outbound)
     catalog = new CatalogService({
       db: db.db,
       logger,

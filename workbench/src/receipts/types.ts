@@ -89,3 +89,21 @@ export interface LearnedRules {
 }
 
 export const noRules: LearnedRules = { merchantAliases: {}, dateOrder: {} }
+
+/**
+ * The plain values of a receipt: the parser's, overlaid with a reviewer's corrections. This is what an
+ * `hr.expense` is created from (issue 20 item 12): read it with `DocumentService.reviewedReceipt`.
+ */
+export interface ReceiptValues {
+  merchant: string | null
+  /** ISO `YYYY-MM-DD`. */
+  date: string | null
+  total: number | null
+  subtotal: number | null
+  taxTotal: number | null
+  /** ISO 4217. */
+  currency: string | null
+  paymentMethod: PaymentMethod | null
+  taxes: { rate: number | null; amount: number | null; base: number | null }[]
+  lineItems: { description: string; quantity: number | null; unitPrice: number | null; amount: number }[]
+}

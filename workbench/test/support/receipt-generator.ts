@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import sharp, { type OverlayOptions } from 'sharp'
 
 /**
  * Generates receipts for the OCR tests and bench/ocr: a receipt spec (merchant, date, items, tax, currency,
@@ -261,7 +261,7 @@ export async function renderReceipt(
   const width = options.width ?? 620
   const margin = 36
   const rows = receiptRows(spec)
-  const pieces: sharp.OverlayOptions[] = []
+  const pieces: OverlayOptions[] = []
   const lines: RenderedReceipt['lines'] = []
   let y = margin
   for (const [index, [left, right]] of rows.entries()) {

@@ -3,7 +3,7 @@ import { type Box, lineFromWords, type OcrLine, type OcrWord } from './types.ts'
 /**
  * Parses Tesseract's TSV output (also what `pdftotext -tsv` writes): one row per page, block, paragraph,
  * line and word, level 5 being words with `left top width height conf text`. Words are grouped into lines by
- * (page, block, paragraph, line); confidences are scaled to 0..1 (`-1`, "no confidence", reads as 1 for
+ * (page, block, paragraph, line) and the level-4 row that opened them; confidences are scaled to 0..1 (`-1`, "no confidence", reads as 1 for
  * PDF text and is ignored otherwise).
  */
 export function parseTsv(tsv: string, options: { page?: number; missingConfidence?: number } = {}): OcrLine[] {
@@ -25,9 +25,12 @@ export function parseTsv(tsv: string, options: { page?: number; missingConfidenc
   }
   if (idx.level < 0 || idx.text < 0) return []
   const lines = new Map<string, OcrWord[]>()
+  // A level-4 row opens each line: pdftotext numbers every line 0, so lines are told apart by it.
+  let lineSeq = 0
   for (const row of rows.slice(1)) {
     if (!row) continue
     const f = row.split('\t')
+    if (f[idx.level] === '4') lineSeq++
     if (f[idx.level] !== '5') continue
     if (options.page !== undefined && Number(f[idx.page]) !== options.page) continue
     const text = (f.slice(idx.text).join('\t') ?? '').trim()
@@ -40,7 +43,7 @@ export function parseTsv(tsv: string, options: { page?: number; missingConfidenc
       width: Math.round(Number(f[idx.width])),
       height: Math.round(Number(f[idx.height])),
     }
-    const key = `${f[idx.page]}:${f[idx.block]}:${f[idx.par]}:${f[idx.line]}`
+    const key = `${f[idx.page]}:${f[idx.block]}:${f[idx.par]}:${f[idx.line]}:${lineSeq}`
     const words = lines.get(key)
     if (words) words.push({ text, box, confidence })
     else lines.set(key, [{ text, box, confidence }])
