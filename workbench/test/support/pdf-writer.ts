@@ -29,7 +29,7 @@ export function writePdf(pages: Page[], options: { width?: number; height?: numb
     let content: Buffer
     let resources: string
     if (page.kind === 'text') {
-      const parts: Buffer[] = [Buffer.from('BT /F1 10 Tf 12 TL 20 ' + (H - 30) + ' Td\n')]
+      const parts: Buffer[] = [Buffer.from(`BT /F1 10 Tf 12 TL 20 ${H - 30} Td\n`)]
       for (const line of page.lines) parts.push(pdfString(line), Buffer.from(" '\n"))
       parts.push(Buffer.from('ET'))
       content = Buffer.concat(parts)
@@ -89,7 +89,10 @@ export function textPdf(lines: string[]): Buffer {
 
 /** A "scanned" PDF: the PNG as a greyscale JPEG filling the page, no text layer. */
 export async function scannedPdf(png: Buffer): Promise<Buffer> {
-  const { data, info } = await sharp(png).greyscale().jpeg({ quality: 90 }).toBuffer({ resolveWithObject: true })
+  const { data, info } = await sharp(png)
+    .toColourspace('b-w')
+    .jpeg({ quality: 90 })
+    .toBuffer({ resolveWithObject: true })
   const height = Math.round((300 * info.height) / info.width)
   return writePdf([{ kind: 'image', jpeg: data, width: info.width, height: info.height }], { width: 300, height })
 }
