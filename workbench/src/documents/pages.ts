@@ -84,7 +84,7 @@ export interface PreparedDocument {
 /** Below this many letters and digits per page, a PDF's text layer is taken as absent (a scan). */
 const MIN_TEXT_CHARS_PER_PAGE = 20
 /** Images narrower than this are enlarged before OCR: Tesseract reads small text poorly. */
-const MIN_OCR_WIDTH = 1000
+const MIN_OCR_WIDTH = 600
 const THUMBNAIL_WIDTH = 320
 
 /**

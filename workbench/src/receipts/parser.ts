@@ -311,6 +311,25 @@ export function parseReceipt(ocr: OcrResult, options: Partial<ParseOptions> = {}
     ? { value: found.subtotal.amount.value, confidence: found.subtotal.score, source: source(found.subtotal.line) }
     : none()
   const taxes = findTaxes(lines, total.value)
+  if (taxes.length === 0 && total.value !== null) {
+    // A tax line whose amount was not read: total - net when both were, checked against its rate if printed.
+    const rateLine = lines.find((l) => TAX.test(l.key) && findRate(l.text))
+    const rate = rateLine ? (findRate(rateLine.text)?.value ?? null) : null
+    if (subtotal.value !== null && subtotal.value < total.value) {
+      const amount = cents(total.value - subtotal.value)
+      const consistent = rate !== null && Math.abs(cents((subtotal.value * rate) / 100) - amount) <= 0.02
+      if (rateLine || consistent) {
+        taxes.push({
+          rate,
+          amount,
+          base: subtotal.value,
+          confidence: combine(consistent ? 0.75 : 0.55, rateLine?.confidence ?? 0.5),
+          source: rateLine ? source(rateLine) : null,
+        })
+        warnings.push('the tax amount was not read; it is the total minus the net amount')
+      }
+    }
+  }
   const taxSum =
     taxes.every((t) => t.amount !== null) && taxes.length > 0
       ? cents(taxes.reduce((a, t) => a + (t.amount ?? 0), 0))

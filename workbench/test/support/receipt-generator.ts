@@ -294,7 +294,7 @@ export async function renderReceipt(
     lines.push({ text: right ? `${left.trim()} ${right}` : left.trim(), y, height })
     y += height + Math.round(size * 0.55)
     // A blank gap after the header and before the totals, as printed receipts have.
-    if (index === 3 + spec.address.length || (right.length > 0 && rows[index + 1]?.[0].startsWith('TOTAL HT')))
+    if (index === 2 + spec.address.length || (right.length > 0 && rows[index + 1]?.[0].startsWith('TOTAL HT')))
       y += size
   }
   const height = y + margin
