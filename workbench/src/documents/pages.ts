@@ -173,7 +173,10 @@ export async function estimateSkew(image: Buffer): Promise<number> {
     const t = Math.tan((degrees * Math.PI) / 180)
     const bins = new Float64Array(height * 2 + width)
     const offset = width
-    for (let i = 0; i < xs.length; i++) bins[Math.round((ys[i] as number) - (xs[i] as number) * t) + offset]++
+    for (let i = 0; i < xs.length; i++) {
+      const bin = Math.round((ys[i] as number) - (xs[i] as number) * t) + offset
+      bins[bin] = (bins[bin] ?? 0) + 1
+    }
     let sum = 0
     for (const b of bins) sum += b * b
     return sum
