@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ocrPackages } from './bootstrap/ocr.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const TEMPORAL_CLI_VERSION = 'v1.5.1'
@@ -199,6 +200,7 @@ async function main() {
   if (!external('TEMPORAL_ADDRESS')) steps.push(temporalCli())
   if (purpose === 'test') steps.push(aptPackages())
   else if (!external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off') steps.push(sandboxPackage())
+  steps.push(ocrPackages({ purpose, run, seconds, BootstrapError }))
   // Each step says it is done as soon as it is, not when the slowest one is.
   const results = await Promise.allSettled(steps.map((step) => step.then((done) => log(done))))
   const failures = results.filter((r) => r.status === 'rejected')

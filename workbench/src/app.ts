@@ -8,6 +8,7 @@ import type { Identity } from './auth/identity.ts'
 import type { CatalogService } from './catalog/catalog-service.ts'
 import type { CollabDeps } from './collab/notebook-access.ts'
 import type { ConnectionService } from './connections/connection-service.ts'
+import type { DocumentService } from './documents/document-service.ts'
 import { requestBodyLimit } from './http/body-limit.ts'
 import type { AppEnv } from './http/env.ts'
 import { errorHandler, notFoundHandler } from './http/errors.ts'
@@ -29,6 +30,7 @@ import { catalogRoutes } from './routes/catalog.ts'
 import { catalogNotebookRoutes } from './routes/catalog-notebook.ts'
 import { collabRoutes } from './routes/collab.ts'
 import { connectionRoutes } from './routes/connections.ts'
+import { documentRoutes } from './routes/documents.ts'
 import { type FilesDeps, fileRoutes } from './routes/files.ts'
 import { healthRoutes, type ReadinessChecks } from './routes/health.ts'
 import { invitationRoutes } from './routes/invitations.ts'
@@ -76,6 +78,8 @@ export interface AppDeps {
   pipelines?: () => Pipelines | undefined
   /** Data file uploads and imports; undefined until the metadata DB is open. */
   files?: () => FilesDeps | undefined
+  /** Receipt documents and OCR; undefined until the metadata DB is open. */
+  documents?: () => DocumentService | undefined
   /** The data catalog; undefined until the metadata DB is open. */
   catalog?: () => CatalogService | undefined
   /** Read-only SQL on workspace databases (viewers, agents); undefined: those routes answer 503. */
@@ -149,6 +153,7 @@ export function createApp(deps: AppDeps) {
     .route('/', pipelineRunRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', pipelineLogRoutes(deps.identity, deps.pipelines ?? (() => undefined)))
     .route('/', fileRoutes(deps.identity, deps.files ?? (() => undefined)))
+    .route('/', documentRoutes(deps.identity, deps.documents ?? (() => undefined)))
     .route('/', catalogRoutes(deps.identity, deps.catalog ?? (() => undefined)))
     .route(
       '/',

@@ -139,6 +139,26 @@ const envSchema = z.object({
   KERNEL_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
   /** Notebook sessions idle this long are shut down; 0 keeps them forever. */
   KERNEL_IDLE_CULL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Receipt OCR: the default engine (`tesseract`, `http`) or `off` (documents upload, reading refused). */
+  OCR_ENGINE: z.enum(['tesseract', 'http', 'off']).default('tesseract'),
+  /** The HTTP OCR engine's endpoint (docs/receipts.md); unset: no `http` engine. Reached through the outbound policy. */
+  OCR_HTTP_URL: optionalUrl,
+  OCR_HTTP_TOKEN: z.string().optional(),
+  OCR_LANGUAGES: z
+    .string()
+    .regex(/^[a-z_]{3,10}(\+[a-z_]{3,10})*$/)
+    .default('eng+fra'),
+  /** Receipt language assumed when a receipt does not tell (day/month order, currency). */
+  RECEIPT_DEFAULT_LOCALE: z.enum(['fr', 'en-GB', 'en-US']).default('fr'),
+  DOCUMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(20 * 1024 * 1024),
+  DOCUMENT_MAX_PAGES: z.coerce.number().int().min(1).default(20),
+  DOCUMENT_MAX_PIXELS: z.coerce.number().int().min(10_000).default(40_000_000),
+  /** `bwrap`: tesseract and poppler run sandboxed without network; `off`: directly (still time/memory bounded). */
+  DOCUMENT_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
   /** `bwrap`: every embedded-Jupyter kernel runs in a bubblewrap sandbox of its workspace; `off`: unsandboxed (warned). */
   KERNEL_SANDBOX: z.enum(['bwrap', 'off']).default('bwrap'),
   /** Sandboxed kernels: address space of a kernel process, processes+threads of a workspace, CPU seconds (0: none). */
@@ -221,6 +241,16 @@ export interface Config {
   }
   webDist: string
   files: { maxUploadBytes: number; staleAfterMs: number }
+  documents: {
+    engine: 'tesseract' | 'http' | 'off'
+    http?: { url: string; token?: string }
+    languages: string[]
+    defaultLocale: 'fr' | 'en-GB' | 'en-US'
+    maxBytes: number
+    maxPages: number
+    maxPixels: number
+    sandbox: 'bwrap' | 'off'
+  }
   catalog: { discoveryIntervalMs: number }
   notebooks: {
     maxImportBytes: number
@@ -355,6 +385,16 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     },
     webDist: abs(e.WEB_DIST),
     files: { maxUploadBytes: e.MAX_UPLOAD_BYTES, staleAfterMs: e.UPLOAD_STALE_AFTER_MINUTES * 60_000 },
+    documents: {
+      engine: e.OCR_ENGINE,
+      http: e.OCR_HTTP_URL ? { url: e.OCR_HTTP_URL, token: e.OCR_HTTP_TOKEN } : undefined,
+      languages: e.OCR_LANGUAGES.split('+'),
+      defaultLocale: e.RECEIPT_DEFAULT_LOCALE,
+      maxBytes: e.DOCUMENT_MAX_BYTES,
+      maxPages: e.DOCUMENT_MAX_PAGES,
+      maxPixels: e.DOCUMENT_MAX_PIXELS,
+      sandbox: e.DOCUMENT_SANDBOX,
+    },
     catalog: { discoveryIntervalMs: e.CATALOG_DISCOVERY_INTERVAL_MINUTES * 60_000 },
     notebooks: {
       maxImportBytes: e.NOTEBOOK_MAX_IMPORT_BYTES,

@@ -30,6 +30,8 @@ import { OutboundPolicy } from './connections/outbound-policy.ts'
 import { WorkspaceKeys } from './connections/workspace-keys.ts'
 import { type MetadataDb, openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import type { DocumentService } from './documents/document-service.ts'
+import { createDocuments } from './documents/documents-module.ts'
 import { ImportService } from './files/import-service.ts'
 import { FileStorage } from './files/storage.ts'
 import { UploadService } from './files/upload-service.ts'
@@ -141,6 +143,7 @@ export async function startWorkbench(
     let pipelines: Pipelines | undefined
     let orchestrator: OrchestratorClient | undefined
     let files: FilesDeps | undefined
+    let receiptDocuments: DocumentService | undefined
     let catalog: CatalogService | undefined
     const workspaceQueries = new WorkspaceQueries({
       duckdb: workspaceDatabases.get,
@@ -163,6 +166,7 @@ export async function startWorkbench(
       mcpServers: () => mcpServers,
       pipelines: () => pipelines,
       files: () => files,
+      documents: () => receiptDocuments,
       catalog: () => catalog,
       workspaceQueries: () => workspaceQueries,
       history: () => history,
@@ -299,6 +303,7 @@ export async function startWorkbench(
       })
     // Imported and dropped tables reach the catalog at once.
     files = startFiles(db, config, logger, cleanups, workspaceDatabases.get, (ws) => void catalog?.tablesChanged(ws))
+    receiptDocuments = createDocuments(db.db, config.dataDir, config.documents, outbound)
     catalog = new CatalogService({
       db: db.db,
       logger,

@@ -13,7 +13,12 @@ describe('bootstrap on a machine without Python and Go', () => {
 
   it('names each missing toolchain on one line and exits non-zero, without a stack trace', () => {
     // A checkout whose npm packages are already installed (stamp matches the lockfile)…
-    for (const file of ['scripts/bootstrap.mjs', 'package-lock.json', 'python/requirements.lock.txt']) {
+    for (const file of [
+      'scripts/bootstrap.mjs',
+      'scripts/bootstrap/ocr.mjs',
+      'package-lock.json',
+      'python/requirements.lock.txt',
+    ]) {
       mkdirSync(path.dirname(path.join(sandbox, file)), { recursive: true })
       copyFileSync(path.join(ROOT, file), path.join(sandbox, file))
     }
@@ -44,7 +49,12 @@ describe('bootstrap on a machine without Python and Go', () => {
 
   it('says when a step starts and, while it runs, how long it has been going', () => {
     const dir = mkdtempSync(path.join(sandbox, 'progress-'))
-    for (const file of ['scripts/bootstrap.mjs', 'package-lock.json', 'python/requirements.lock.txt']) {
+    for (const file of [
+      'scripts/bootstrap.mjs',
+      'scripts/bootstrap/ocr.mjs',
+      'package-lock.json',
+      'python/requirements.lock.txt',
+    ]) {
       mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
       copyFileSync(path.join(ROOT, file), path.join(dir, file))
     }

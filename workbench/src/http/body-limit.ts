@@ -3,12 +3,14 @@ import { bodyLimit } from 'hono/body-limit'
 import { AppError } from './errors.ts'
 
 /**
- * Routes that bound their bodies themselves: upload chunks stream to disk under the upload's own size limit,
+ * Routes that bound their bodies themselves: upload chunks and documents stream to disk under their own size limit,
  * notebook import has its own (larger) limit, and separate workers post step results under their token.
  */
 const OWN_LIMIT: readonly { method: string; path: RegExp }[] = [
   { method: 'PUT', path: /^\/api\/workspaces\/[^/]+\/files\/uploads\/[^/]+$/ },
   { method: 'POST', path: /^\/api\/workspaces\/[^/]+\/notebooks\/import$/ },
+  // Document uploads stream to disk under the documents' size limit.
+  { method: 'POST', path: /^\/api\/workspaces\/[^/]+\/documents$/ },
   // The worker token is checked before the body is read.
   { method: 'POST', path: /^\/internal\/pipeline-steps\/run$/ },
 ]
