@@ -45,6 +45,29 @@ export async function loadIntoTable(con: DuckDBConnection, request: LoadRequest)
   return inTransaction(con, () => loadSelfDescribing(con, request, spec))
 }
 
+/**
+ * Makes the rows staged while the upload streamed in (see `CsvStager`) the import's table, in one transaction
+ * with the rejects bookkeeping: renamed into place (replace, or a new table), or appended by column name.
+ */
+export async function commitStaged(
+  con: DuckDBConnection,
+  request: LoadRequest,
+  staged: { table: string; rows: number },
+): Promise<LoadOutcome> {
+  return inTransaction(con, async () => {
+    const { head } = await prepare(con, request)
+    const stage = `main.${quoteIdentifier(staged.table)}`
+    if (head.startsWith('INSERT')) {
+      await con.run(`${head} SELECT * FROM ${stage}`)
+      await con.run(`DROP TABLE ${stage}`)
+    } else {
+      await con.run(`DROP TABLE IF EXISTS main.${quoteIdentifier(request.table)}`)
+      await con.run(`ALTER TABLE ${stage} RENAME TO ${quoteIdentifier(request.table)}`)
+    }
+    return { loaded: staged.rows, rejected: 0, path: 'strict' as const }
+  })
+}
+
 async function inTransaction<T>(con: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
   await con.run('BEGIN TRANSACTION')
   try {
