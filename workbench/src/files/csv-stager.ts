@@ -5,15 +5,15 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier } from '@workbench/kernels/duckdb'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { detectEncoding } from './encoding.ts'
-import { anyInexactCsv } from './exactness.ts'
+import { exactCsvSelect } from './exactness.ts'
 import { type Resolved, resolveSource } from './inspector.ts'
-import { readCsvSql, type SourceSpec } from './sources.ts'
+import type { SourceSpec } from './sources.ts'
 import type { FileFormat, FileRecord, UploadObserver } from './upload-service.ts'
-
-type CsvSpec = Extract<SourceSpec, { kind: 'csv' }>
 
 /** Bytes held before the first piece is read: the dialect and types are sniffed from them (as from the file). */
 const FIRST_PIECE_BYTES = 4 * 1024 * 1024
+/** Pieces read after the first: large enough that a statement's fixed cost is small, small enough to keep up. */
+const PIECE_BYTES = 8 * 1024 * 1024
 /** Internal tables (hidden everywhere by their prefix) that hold rows read while an upload streams in. */
 export const STAGE_PREFIX = '_workbench_stage_'
 
@@ -195,7 +195,7 @@ export class CsvStager implements UploadObserver {
       await this.#queue(s, true)
       return
     }
-    if (boundary === -1) {
+    if (boundary === -1 || s.pieceBytes + boundary + 1 < PIECE_BYTES) {
       await this.#appendPiece(s, bytes)
       return
     }
@@ -231,10 +231,10 @@ export class CsvStager implements UploadObserver {
       ).finally(() => rename(original, head))
       const { spec } = resolved
       if (spec.kind !== 'csv' || resolved.detected.size === 0) return this.#giveUp(s)
-      const { quote, escape, delimiter } = spec.dialect
+      const { quote, escape: escapeChar, delimiter } = spec.dialect
       // Counting quotes finds record boundaries only with one-byte quote and delimiter, and doubled quotes.
       if (Buffer.byteLength(delimiter) !== 1 || Buffer.byteLength(quote) > 1) return this.#giveUp(s)
-      if (quote !== '' && escape !== quote && escape !== '') return this.#giveUp(s)
+      if (quote !== '' && escapeChar !== quote && escapeChar !== '') return this.#giveUp(s)
       s.resolved = resolved
       s.quote = quote === '' ? -1 : quote.charCodeAt(0)
       s.delimiter = delimiter.charCodeAt(0)
@@ -256,15 +256,13 @@ export class CsvStager implements UploadObserver {
     s.chain = s.chain.then(async () => {
       if (s.failed) return
       try {
-        const pieceSpec: CsvSpec = first ? spec : { ...spec, dialect: { ...spec.dialect, header: false } }
-        const read = readCsvSql(pieceSpec, undefined, { strict: true, path: loading })
+        const select = exactCsvSelect(spec, { path: loading, header: first ? spec.dialect.header : false })
         await this.#withConnection(s.workspaceId, async (con) => {
-          // A value DuckDB would change on the way in (an offset a TIMESTAMP drops, say) ends the staging: the
-          // import then reads the file itself and refuses it with the row and the value.
-          if (await anyInexactCsv(con, pieceSpec, loading)) throw new Error('inexact value')
+          // A value DuckDB would change on the way in (an offset a TIMESTAMP drops, say) stops the read and
+          // ends the staging: the import then reads the file itself and refuses it with the row and the value.
           const target = `main.${quoteIdentifier(s.table)}`
           const result = await con.runAndReadAll(
-            first ? `CREATE TABLE ${target} AS SELECT * FROM ${read}` : `INSERT INTO ${target} SELECT * FROM ${read}`,
+            first ? `CREATE TABLE ${target} AS ${select}` : `INSERT INTO ${target} ${select}`,
           )
           s.rows += Number(result.getRows()[0]?.[0] ?? 0)
         })

@@ -111,3 +111,42 @@ export async function refuseInexactCsv(con: DuckDBConnection, spec: CsvSpec): Pr
     { problems },
   )
 }
+
+/** Raised (by DuckDB's `error()`) inside an exact read: a value would change on the way into its type. */
+export const INEXACT_SIGNAL = 'workbench: inexact value'
+/** Raised inside an exact read: a value does not convert to its column's type at all (a reject). */
+export const CAST_SIGNAL = 'workbench: value does not convert'
+
+/** Whether a DuckDB error is the exact read's signal that some value would change. */
+export function isInexactSignal(err: unknown): boolean {
+  return err instanceof Error && err.message.includes(INEXACT_SIGNAL)
+}
+
+/**
+ * `SELECT ... FROM read_csv(...)` giving the table `spec` describes, in which every value is checked for
+ * exactness as it is read, in the same single pass: columns whose conversion from text can change a value are
+ * read as text and converted in SQL (as DuckDB's reader converts them), and a value that would not convert
+ * exactly stops the statement with {@link INEXACT_SIGNAL} (one that does not convert at all, with
+ * {@link CAST_SIGNAL}). `path` reads another file with the same spec (a piece of it, say).
+ */
+export function exactCsvSelect(spec: CsvSpec, options: { path?: string; header?: boolean } = {}): string {
+  const ruled = new Set(ruledColumns(spec).map(({ column }) => column.name))
+  const read = readCsvSql(
+    {
+      ...spec,
+      dialect: { ...spec.dialect, header: options.header ?? spec.dialect.header },
+      columns: spec.columns.map((c) => (ruled.has(c.name) ? { ...c, type: 'VARCHAR' } : c)),
+    },
+    undefined,
+    { strict: true, path: options.path },
+  )
+  const select = spec.columns.map((c) => {
+    const ref = `t.${quoteIdentifier(c.name)}`
+    const name = quoteIdentifier(c.name)
+    const rule = ruled.has(c.name) ? inexactSql(ref, 'VARCHAR', c.type, spec.dialect.decimal) : undefined
+    if (!rule) return `${ref} AS ${name}`
+    const cast = textCast(ref, c.type, spec.dialect.decimal)
+    return `CASE WHEN ${ref} IS NULL THEN NULL WHEN ${cast} IS NULL THEN error('${CAST_SIGNAL}') WHEN ${rule.sql} THEN error('${INEXACT_SIGNAL}') ELSE ${cast} END AS ${name}`
+  })
+  return `SELECT ${select.join(', ')} FROM ${read} t`
+}

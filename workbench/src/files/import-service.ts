@@ -11,7 +11,7 @@ import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { COLUMN_TYPES } from './column-types.ts'
 import { csvProblems } from './csv-problems.ts'
 import { CsvStager } from './csv-stager.ts'
-import { inexactCsvValues, refuseInexactCsv } from './exactness.ts'
+import { inexactCsvValues } from './exactness.ts'
 import { castProblems, duckdbMessage, type Problem, type ReadOptions, resolveSource } from './inspector.ts'
 import { countLines } from './line-count.ts'
 import { commitStaged, type LoadOutcome, loadIntoTable, REJECTS_SCHEMA, tableExists } from './loader.ts'
@@ -209,7 +209,6 @@ export class ImportService {
             await this.#stager.discard(workspaceId, staged.table).catch(() => {})
           }
         }
-        if (spec.kind === 'csv') await refuseInexactCsv(con, spec)
         // Counted while DuckDB reads: the file's lines, to set beside the rows read.
         // A count that fails (the file gone mid-import) only leaves the count out.
         const lines = spec.kind === 'csv' ? countLines(spec.path).catch(() => null) : Promise.resolve(null)

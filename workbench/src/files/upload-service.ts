@@ -113,9 +113,13 @@ export class UploadService {
     if (this.#busy.has(fileId)) throw new AppError(409, 'upload_busy', 'Another chunk of this upload is arriving')
     this.#busy.add(fileId)
     try {
-      const received = await this.storage.append(workspaceId, fileId, offset, body, size)
       const file = this.storage.partialPath(workspaceId, fileId)
-      for (const o of this.#observers) await o.written(workspaceId, fileId, file, offset, received)
+      const received = await this.storage.append(workspaceId, fileId, offset, body, size, async (from, to) => {
+        for (const o of this.#observers) await o.written(workspaceId, fileId, file, from, to)
+      })
+      // A resent chunk (or an empty one) writes nothing: observers learn where the upload now ends.
+      if (received === offset)
+        for (const o of this.#observers) await o.written(workspaceId, fileId, file, offset, offset)
       await this.#touch(fileId)
       return received
     } catch (err) {
