@@ -78,9 +78,10 @@ describe.each(DATABASE_KINDS)('the MCP server over Streamable HTTP (%s)', (kind)
     const stats = await call(editor, 'table_stats', { workspaceId: m.workspace, assetId: m.customersAssetId })
     expect(stats.isError, everything(stats)).toBeFalsy()
     expect(stats.structuredContent).toMatchObject({ name: 'customers', rows: 3 })
-    const byName = Object.fromEntries(
-      (stats.structuredContent.columns as { name: string }[]).map((c) => [c.name, c]),
-    ) as Record<string, { nulls: number; distinct: number; min: string | null; max: string | null }>
+    type Stat = { name: string; nulls: number; distinct: number; min: string | null; max: string | null }
+    const byName: Record<string, Stat> = Object.fromEntries(
+      (stats.structuredContent.columns as Stat[]).map((c) => [c.name, c]),
+    )
     expect(byName.id).toMatchObject({ nulls: 0, distinct: 3, min: '1', max: '3' })
     expect(byName.city).toMatchObject({ nulls: 0, distinct: 3, min: 'Lyon', max: 'Paris' })
     expect(byName.email?.distinct).toBe(3)
