@@ -1,5 +1,6 @@
 import type { ICodeCell, INotebookContent } from '@jupyterlab/nbformat'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { prepareImport } from '../src/notebooks/ipynb.ts'
 import { type CollabFixture, connectClient, eventually, startCollabFixture, type TestClient } from './support/collab.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.ts'
 import { callApi } from './support/http.ts'
@@ -235,6 +236,31 @@ describe.each(DATABASE_KINDS)('notebook versions on %s', (kind) => {
     expect(undo.status).toBe(200)
     await eventually(() => expect(sources(bob)).toEqual(['second', 'third']))
     await eventually(() => expect(sources(alice)).toEqual(['second', 'third']))
+  })
+
+  it('keeps the exact text of numbers (1.0, -0.0, big integers) through a restore', async () => {
+    const text = JSON.stringify(notebookOf(code('n', 'x = 1'))).replace(
+      '"metadata":{}',
+      '"metadata":{"weight":1.0,"zero":-0.0,"big":9007199254740993}',
+    )
+    const created = await fixture.notebooks.create(fixture.workspaceId, {
+      name: 'exact',
+      prepared: prepareImport(text),
+    })
+    const exported = () => fixture.notebooks.exportNotebook(fixture.workspaceId, created.id)
+    expect(await exported()).toContain('"weight":1.0')
+    const v1 = await fixture.versions.create(created.id, { kind: 'named', label: 'exact' })
+    // The document is replaced by other content (numbers and all), then the version comes back.
+    const editor = client(created.id)
+    await editor.synced()
+    editor.notebook.cells[0]?.setMetadata({ weight: 2 })
+    await eventually(async () => expect(await exported()).toContain('"weight":2'))
+    editor.destroy()
+    await fixture.versions.restore(created.id, v1.id, null)
+    const after = await exported()
+    expect(after).toContain('"weight":1.0')
+    expect(after).toContain('"zero":-0.0')
+    expect(after).toContain('"big":9007199254740993')
   })
 
   it('restores a notebook nobody has open', async () => {

@@ -117,31 +117,37 @@ export function inexactSql(ref: string, sourceType: string, target: string, deci
   const text = `trim(${ref})`
   if (INTEGER.test(t))
     return {
-      sql: `(NOT regexp_full_match(${text}, '[-+]?[0-9]+'))`,
+      // The cheap test first: a value that prints back as itself is exact (a pattern over every value costs
+      // more than the conversion).
+      sql: `(CAST(TRY_CAST(${ref} AS ${t}) AS VARCHAR) IS DISTINCT FROM ${ref} AND NOT regexp_full_match(${text}, '[-+]?[0-9]+'))`,
       why: `is not a whole number (it would be rounded to fit ${t})`,
     }
   const decimalType = /^DECIMAL\((\d+),(\d+)\)$/.exec(t)
   if (decimalType) {
     const sep = decimal === ',' ? ',' : '[.]'
     return {
-      sql: `(regexp_matches(${text}, '${sep}[0-9]{${decimalType[2]}}[0-9]*[1-9]') OR regexp_matches(${text}, '[eE]'))`,
+      sql: `((strpos(${text}, '${decimal === ',' ? ',' : '.'}') > 0 AND regexp_matches(${text}, '${sep}[0-9]{${decimalType[2]}}[0-9]*[1-9]')) OR strpos(lower(${text}), 'e') > 0)`,
       why: `has more decimals than ${t} keeps (it would be rounded)`,
     }
   }
   if (t === 'DATE')
     return {
-      sql: `(regexp_matches(${text}, '${WITH_OFFSET}') OR (regexp_matches(${text}, '${TIME_OF_DAY}') AND NOT regexp_matches(${text}, '[0-9][T ]0?0:00(:00([.]0*)?)?$')))`,
+      // Both a time of day and an offset have a colon: most dates are passed by that test alone.
+      sql: `(strpos(${text}, ':') > 0 AND (regexp_matches(${text}, '${WITH_OFFSET}') OR (regexp_matches(${text}, '${TIME_OF_DAY}') AND NOT regexp_matches(${text}, '[0-9][T ]0?0:00(:00([.]0*)?)?$'))))`,
       why: 'has a time of day or a UTC offset that a DATE would drop',
     }
   if (t === 'TIME' || t === 'TIMESTAMP' || t === 'TIMESTAMP_S' || t === 'TIMESTAMP_MS' || t === 'TIMESTAMP_NS') {
     const precision =
       t === 'TIMESTAMP_S'
-        ? ` OR regexp_matches(${text}, ':[0-9]{2}[.][0-9]*[1-9]')`
+        ? ` OR (strpos(${text}, '.') > 0 AND regexp_matches(${text}, ':[0-9]{2}[.][0-9]*[1-9]'))`
         : t === 'TIMESTAMP_MS'
-          ? ` OR regexp_matches(${text}, ':[0-9]{2}[.][0-9]{3}[0-9]*[1-9]')`
+          ? ` OR (strpos(${text}, '.') > 0 AND regexp_matches(${text}, ':[0-9]{2}[.][0-9]{3}[0-9]*[1-9]'))`
           : ''
+    // An offset ends the text with a letter (Z, UTC, GMT) or has a + or a - after the clock's first colon:
+    // values without one of those are passed without running the pattern.
+    const mayHaveOffset = `(NOT (right(${text}, 1) BETWEEN '0' AND '9') OR strpos(${text}, '+') > 0 OR strpos(substr(${text}, strpos(${text}, ':') + 1), '-') > 0)`
     return {
-      sql: `(regexp_matches(${text}, '${WITH_OFFSET}')${precision})`,
+      sql: `((${mayHaveOffset} AND regexp_matches(${text}, '${WITH_OFFSET}'))${precision})`,
       why: `has a UTC offset (or precision) that ${t} would drop: choose TIMESTAMP WITH TIME ZONE`,
     }
   }

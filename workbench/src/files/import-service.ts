@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import path from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
 import type { Kysely, Selectable } from 'kysely'
@@ -9,10 +10,11 @@ import { redactServerPaths } from '../http/server-paths.ts'
 import type { WorkspaceDuckdb } from '../kernels/workspace-databases.ts'
 import { COLUMN_TYPES } from './column-types.ts'
 import { csvProblems } from './csv-problems.ts'
-import { inexactCsvValues, refuseInexactCsv } from './exactness.ts'
+import { CsvStager } from './csv-stager.ts'
+import { inexactCsvValues } from './exactness.ts'
 import { castProblems, duckdbMessage, type Problem, type ReadOptions, resolveSource } from './inspector.ts'
 import { countLines } from './line-count.ts'
-import { type LoadOutcome, loadIntoTable, REJECTS_SCHEMA, tableExists } from './loader.ts'
+import { commitStaged, type LoadOutcome, loadIntoTable, REJECTS_SCHEMA, tableExists } from './loader.ts'
 import { castSelect, readCsvSql, readRawSql } from './sources.ts'
 import type { UploadService } from './upload-service.ts'
 
@@ -73,13 +75,19 @@ export interface ImportRecord {
 
 /** Previews files, imports them into the workspace DuckDB, and lists and drops the tables made. */
 export class ImportService {
+  /** Delimited uploads are read into DuckDB while they stream in; an import with the same read adopts the rows. */
+  readonly #stager: CsvStager
+
   /** `onTablesChanged`: an import or a drop changed the workspace DuckDB's tables (the catalog rediscovers it). */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly uploads: UploadService,
     private readonly duckdb: WorkspaceDuckdb,
     private readonly onTablesChanged: (workspaceId: string) => void = () => {},
-  ) {}
+  ) {
+    this.#stager = new CsvStager(duckdb, (ws) => path.dirname(uploads.storage.partialPath(ws, 'x')))
+    uploads.observe(this.#stager)
+  }
 
   async preview(workspaceId: string, fileId: string, options: ReadOptions): Promise<Preview> {
     const file = await this.uploads.getOrThrow(workspaceId, fileId)
@@ -189,17 +197,22 @@ export class ImportService {
           'import',
         )
         const { spec } = resolved
-        if (spec.kind === 'csv') await refuseInexactCsv(con, spec, resolved.detected)
+        const request = { importId: id, fileName: file.name, table: input.table, mode: input.mode, resolved }
+        // Rows read while the upload streamed in, if they are exactly this read of the whole file.
+        const staged = spec.kind === 'csv' ? await this.#stager.take(file, resolved) : undefined
+        if (staged) {
+          try {
+            const loaded = await commitStaged(con, request, staged)
+            fileLines = staged.lines
+            return loaded
+          } catch {
+            await this.#stager.discard(workspaceId, staged.table).catch(() => {})
+          }
+        }
         // Counted while DuckDB reads: the file's lines, to set beside the rows read.
         // A count that fails (the file gone mid-import) only leaves the count out.
         const lines = spec.kind === 'csv' ? countLines(spec.path).catch(() => null) : Promise.resolve(null)
-        const loaded = await loadIntoTable(con, {
-          importId: id,
-          fileName: file.name,
-          table: input.table,
-          mode: input.mode,
-          resolved,
-        })
+        const loaded = await loadIntoTable(con, request)
         fileLines = await lines
         return loaded
       })

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdentifier, quoteLiteral } from '@workbench/kernels/duckdb'
+import { exactCsvSelect, isInexactSignal, refuseInexactCsv } from './exactness.ts'
 import type { Resolved } from './inspector.ts'
 import { castSelect, readCsvSql, readRawSql, type SourceSpec } from './sources.ts'
 
@@ -28,7 +29,7 @@ export interface LoadOutcome {
  * rows (with line numbers and reasons, in `import_rejects.<table>`) change together or not at all.
  *
  * Delimited text is first read strictly: no rejects table and DuckDB's default line-size limit, which keeps the
- * reader fully parallel. Most files are clean, and a clean file gives the same table either way. Any error
+ * reader fully parallel, and every value checked for exactness as it is read. Most files are clean, and a clean file gives the same table either way. Any error
  * (a bad row, an over-long line, anything) rolls that attempt back and the file is read again tolerantly, with
  * every bad row stored with its line and reason, exactly as if the fast path had not been tried.
  */
@@ -37,12 +38,39 @@ export async function loadIntoTable(con: DuckDBConnection, request: LoadRequest)
   if (spec.kind === 'csv') {
     try {
       return await inTransaction(con, () => loadCsv(con, request, spec, 'strict'))
-    } catch {
-      // Rolled back: nothing of the strict attempt remains. The tolerant read decides what the error was.
+    } catch (err) {
+      // Rolled back: nothing of the strict attempt remains. A value that would change is refused with its row
+      // and value; for anything else the tolerant read decides what the error was.
+      if (isInexactSignal(err)) await refuseInexactCsv(con, spec)
     }
+    // The tolerant read converts with DuckDB's reader, which changes inexact values silently: look first.
+    await refuseInexactCsv(con, spec)
     return inTransaction(con, () => loadCsv(con, request, spec, 'tolerant'))
   }
   return inTransaction(con, () => loadSelfDescribing(con, request, spec))
+}
+
+/**
+ * Makes the rows staged while the upload streamed in (see `CsvStager`) the import's table, in one transaction
+ * with the rejects bookkeeping: renamed into place (replace, or a new table), or appended by column name.
+ */
+export async function commitStaged(
+  con: DuckDBConnection,
+  request: LoadRequest,
+  staged: { table: string; rows: number },
+): Promise<LoadOutcome> {
+  return inTransaction(con, async () => {
+    const { head } = await prepare(con, request)
+    const stage = `main.${quoteIdentifier(staged.table)}`
+    if (head.startsWith('INSERT')) {
+      await con.run(`${head} SELECT * FROM ${stage}`)
+      await con.run(`DROP TABLE ${stage}`)
+    } else {
+      await con.run(`DROP TABLE IF EXISTS main.${quoteIdentifier(request.table)}`)
+      await con.run(`ALTER TABLE ${stage} RENAME TO ${quoteIdentifier(request.table)}`)
+    }
+    return { loaded: staged.rows, rejected: 0, path: 'strict' as const }
+  })
 }
 
 async function inTransaction<T>(con: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
@@ -85,7 +113,8 @@ async function loadCsv(
 ): Promise<LoadOutcome> {
   const { head, rejects } = await prepare(con, request)
   if (path === 'strict') {
-    const result = await con.runAndReadAll(`${head} SELECT * FROM ${readCsvSql(spec, undefined, { strict: true })}`)
+    // Every value is checked for exactness in the same pass that reads it.
+    const result = await con.runAndReadAll(`${head} ${exactCsvSelect(spec)}`)
     return { loaded: Number(result.getRows()[0]?.[0] ?? 0), rejected: 0, path }
   }
   const tag = request.importId.replaceAll('-', '')

@@ -56,7 +56,8 @@ export class FileStorage {
    * Appends `body` to the partial file at `offset` (bytes after it are dropped first, so a chunk can be sent
    * again), streaming: nothing is buffered beyond a chunk. Stops with {@link TooLargeError} as soon as the file
    * would exceed `maxTotal`, keeping what was written before that point. If the body breaks off, the bytes
-   * that arrived stay, and the caller can resume from {@link received}.
+   * that arrived stay, and the caller can resume from {@link received}. `onWritten` is told of each range of
+   * bytes once it is on disk, while the rest of the body is still arriving.
    */
   async append(
     workspaceId: string,
@@ -64,6 +65,7 @@ export class FileStorage {
     offset: number,
     body: AsyncIterable<Uint8Array> | null,
     maxTotal: number,
+    onWritten?: (from: number, to: number) => Promise<void>,
   ): Promise<number> {
     const file = this.partialPath(workspaceId, fileId)
     await mkdir(path.dirname(file), { recursive: true })
@@ -78,12 +80,17 @@ export class FileStorage {
     const handle = await open(file, 'a')
     let pending: Buffer[] = []
     let pendingBytes = 0
+    let written = offset
     const flush = async () => {
       if (pendingBytes === 0) return
       const data = pending
+      const to = written + pendingBytes
       pending = []
       pendingBytes = 0
       await handle.writev(data)
+      const from = written
+      written = to
+      await onWritten?.(from, to)
     }
     try {
       for await (const chunk of body) {

@@ -36,6 +36,15 @@ export interface UploadOptions {
   workbook?: WorkbookLimits
 }
 
+/** Told about uploads as their bytes arrive (the CSV stager reads them into DuckDB meanwhile). */
+export interface UploadObserver {
+  begun(workspaceId: string, fileId: string, name: string, size: number): void
+  /** Bytes `[offset, received)` are on disk in the partial file `file`. */
+  written(workspaceId: string, fileId: string, file: string, offset: number, received: number): Promise<void>
+  /** The upload and everything made from it is gone. */
+  dropped(workspaceId: string, fileId: string): Promise<void>
+}
+
 /**
  * Resumable chunked uploads into the workspace data folder, and the list of uploaded files.
  * Flow: `begin` (declares name and size) -> `writeChunk` at increasing offsets (resend from `received`
@@ -47,12 +56,17 @@ export class UploadService {
   readonly #touched = new Map<string, number>()
   /** Workbooks are converted on a worker thread, never on the event loop. */
   readonly #workbooks = new WorkbookConverter()
+  readonly #observers: UploadObserver[] = []
 
   constructor(
     private readonly db: Kysely<Database>,
     readonly storage: FileStorage,
     readonly options: UploadOptions,
   ) {}
+
+  observe(observer: UploadObserver): void {
+    this.#observers.push(observer)
+  }
 
   async begin(workspaceId: string, input: { name: string; size: number; createdBy: string | null }) {
     if (input.size > this.options.maxUploadBytes) throw tooLarge(this.options.maxUploadBytes)
@@ -74,6 +88,7 @@ export class UploadService {
         created_by: input.createdBy,
       })
       .execute()
+    for (const o of this.#observers) o.begun(workspaceId, id, input.name, input.size)
     return this.getOrThrow(workspaceId, id)
   }
 
@@ -98,7 +113,13 @@ export class UploadService {
     if (this.#busy.has(fileId)) throw new AppError(409, 'upload_busy', 'Another chunk of this upload is arriving')
     this.#busy.add(fileId)
     try {
-      const received = await this.storage.append(workspaceId, fileId, offset, body, size)
+      const file = this.storage.partialPath(workspaceId, fileId)
+      const received = await this.storage.append(workspaceId, fileId, offset, body, size, async (from, to) => {
+        for (const o of this.#observers) await o.written(workspaceId, fileId, file, from, to)
+      })
+      // A resent chunk (or an empty one) writes nothing: observers learn where the upload now ends.
+      if (received === offset)
+        for (const o of this.#observers) await o.written(workspaceId, fileId, file, offset, offset)
       await this.#touch(fileId)
       return received
     } catch (err) {
@@ -190,6 +211,7 @@ export class UploadService {
 
   async #drop(workspaceId: string, fileId: string) {
     this.#touched.delete(fileId)
+    for (const o of this.#observers) await o.dropped(workspaceId, fileId)
     await this.storage.removeFile(workspaceId, fileId)
     await this.db.deleteFrom('files').where('id', '=', fileId).execute()
   }

@@ -5,7 +5,8 @@ import type { INotebookContent } from '@jupyterlab/nbformat'
 import * as Y from 'yjs'
 import type { CollabServer } from '../collab/collab-server.ts'
 import type { DocumentStore } from '../collab/document-store.ts'
-import { joinStreamText } from './ipynb.ts'
+import type { ExactNumber } from './exact-numbers.ts'
+import { EXACT_NUMBERS_MAP, type ExactNumbersByCell, joinStreamText } from './ipynb.ts'
 
 /**
  * Reads a notebook's current document: the live room's when it is open (after everything queued is
@@ -52,10 +53,20 @@ export function cellSource(doc: Y.Doc, cellId: string): Y.Text | undefined {
 /**
  * Replaces the content of a live YNotebook document with `content`, inside the caller's transaction:
  * cells are recreated with their ids (so comments anchored to a cell follow it back), notebook metadata
- * and format are overwritten. Used to restore a version as one ordinary change.
+ * and format are overwritten, and so are the exact texts of its numbers. Used to restore a version as one
+ * ordinary change.
  */
-export function replaceNotebookContent(doc: Y.Doc, content: INotebookContent): void {
+export function replaceNotebookContent(
+  doc: Y.Doc,
+  content: INotebookContent,
+  exactNumbers: ExactNumbersByCell = {},
+): void {
   const notebook = joinStreamText(content)
+  // The exact texts of numbers JavaScript cannot hold (`1.0`, big integers) come back with the content: they
+  // are keyed by cell id, and the cells keep their ids.
+  const exact = doc.getMap<ExactNumber[]>(EXACT_NUMBERS_MAP)
+  exact.clear()
+  for (const [owner, numbers] of Object.entries(exactNumbers)) exact.set(owner, numbers)
   const meta = doc.getMap<unknown>('meta')
   meta.set('nbformat', notebook.nbformat)
   meta.set('nbformat_minor', notebook.nbformat_minor)

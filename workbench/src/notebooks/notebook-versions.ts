@@ -7,7 +7,7 @@ import type { CollabServer } from '../collab/collab-server.ts'
 import type { DocumentStore } from '../collab/document-store.ts'
 import type { Database } from '../db/schema.ts'
 import { AppError, NotFoundError } from '../http/errors.ts'
-import { updateToNotebook } from './ipynb.ts'
+import { type ExactNumbersByCell, exactNumbersOf, updateToNotebook } from './ipynb.ts'
 import { readDocument, replaceNotebookContent } from './live-document.ts'
 import { diffNotebooks, type NotebookDiff } from './notebook-diff.ts'
 
@@ -175,15 +175,22 @@ export class NotebookVersions {
     userId: string | null,
   ): Promise<{ restored: VersionSummary; previous: VersionSummary }> {
     const { version, notebook } = await this.get(notebookId, versionId)
+    const exact = await this.#exactNumbers(notebookId, versionId)
     const previous = await this.create(notebookId, {
       kind: 'pre-restore',
       label: `Before restoring ${version.label ?? version.createdAt}`,
       userId,
     })
     if (!this.collab) throw new AppError(503, 'collab_unavailable', 'Collaboration is still starting')
-    await this.collab.withRoom(notebookId, (room) => room.change((doc) => replaceNotebookContent(doc, notebook)))
+    await this.collab.withRoom(notebookId, (room) => room.change((doc) => replaceNotebookContent(doc, notebook, exact)))
     this.logger.info({ notebookId, versionId, userId }, 'notebook version restored')
     return { restored: version, previous }
+  }
+
+  /** The exact number texts a version's document kept (see `EXACT_NUMBERS_MAP`). */
+  async #exactNumbers(notebookId: string, versionId: string): Promise<ExactNumbersByCell> {
+    const row = await this.#summaries(notebookId).select('data').where('id', '=', versionId).executeTakeFirst()
+    return row ? exactNumbersOf(toBytes(row.data)) : {}
   }
 
   async #content(notebookId: string, ref: VersionRef): Promise<INotebookContent> {

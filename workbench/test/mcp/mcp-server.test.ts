@@ -74,6 +74,27 @@ describe.each(DATABASE_KINDS)('the MCP server over Streamable HTTP (%s)', (kind)
     expect(everything(preview)).toContain('Lyon')
   })
 
+  it('table_stats counts rows, nulls and distinct values of a table, with min and max of personal data masked', async () => {
+    const stats = await call(editor, 'table_stats', { workspaceId: m.workspace, assetId: m.customersAssetId })
+    expect(stats.isError, everything(stats)).toBeFalsy()
+    expect(stats.structuredContent).toMatchObject({ name: 'customers', rows: 3 })
+    type Stat = { name: string; nulls: number; distinct: number; min: string | null; max: string | null }
+    const byName: Record<string, Stat> = Object.fromEntries(
+      (stats.structuredContent.columns as Stat[]).map((c) => [c.name, c]),
+    )
+    expect(byName.id).toMatchObject({ nulls: 0, distinct: 3, min: '1', max: '3' })
+    expect(byName.city).toMatchObject({ nulls: 0, distinct: 3, min: 'Lyon', max: 'Paris' })
+    expect(byName.email?.distinct).toBe(3)
+    expect(byName.email?.min).not.toBeNull()
+    for (const address of EMAILS) expect(everything(stats)).not.toContain(address)
+    // A viewer reads the statistics last computed, masked the same way.
+    const seen = await call(viewer, 'table_stats', { workspaceId: m.workspace, assetId: m.customersAssetId })
+    expect(seen.isError, everything(seen)).toBeFalsy()
+    expect(seen.structuredContent.rows).toBe(3)
+    expect(seen.structuredContent.computedAt).toBe(stats.structuredContent.computedAt)
+    for (const address of EMAILS) expect(everything(seen)).not.toContain(address)
+  })
+
   it('run_sql reads catalogued tables read-only, masks personal data, pages, and refuses anything else', async () => {
     const ws = m.workspace
     const counted = await call(viewer, 'run_sql', {
@@ -234,6 +255,7 @@ describe.each(DATABASE_KINDS)('the MCP server over Streamable HTTP (%s)', (kind)
       search_catalog: { workspaceId: ws, q: 'customers' },
       describe_table: { workspaceId: ws, assetId: m.customersAssetId },
       preview_table: { workspaceId: ws, assetId: m.customersAssetId },
+      table_stats: { workspaceId: ws, assetId: m.customersAssetId },
       run_sql: { workspaceId: ws, sql: 'SELECT count(*) FROM customers' },
       list_files: { workspaceId: ws },
       preview_file: { workspaceId: ws, fileId: none },

@@ -6,7 +6,7 @@ const assets = (workspaceId: string, assetId: string) =>
   `/workspaces/${segment(workspaceId)}/catalog/assets/${segment(assetId)}`
 
 /** Catalog tools: the same search, asset, lineage and masked preview routes the catalog pages call. */
-export const catalogTools = [
+const browseTools = [
   defineTool({
     name: 'search_catalog',
     title: 'Search the catalog',
@@ -66,3 +66,58 @@ export const catalogTools = [
       rest.get(`${assets(workspaceId, assetId)}/preview`, { query: { limit, mode }, signal }),
   }),
 ]
+
+interface ColumnProfileAnswer {
+  name: string
+  type: string
+  rows: number
+  nullShare: number
+  distinct: number
+  distinctApproximate: boolean
+  min: string | null
+  max: string | null
+}
+
+/** Statistics of a table: from a profile computed now (editors), or the cached one (anyone who reads). */
+const tableStats = defineTool({
+  name: 'table_stats',
+  title: 'Table statistics',
+  description:
+    'Row count, columns and per-column nulls, distinct values, min and max of a catalogued table (a file import, or any table of the workspace DuckDB), computed by its source and masked as profiles are (personal data never appears). Editors get fresh numbers; others the last computed ones (computedAt; null when never computed).',
+  writes: false,
+  input: z.object({ workspaceId: WorkspaceId, assetId: Id.describe('From search_catalog or list_tables') }),
+  run: async ({ workspaceId, assetId }, { rest, signal }) => {
+    const path = assets(workspaceId, assetId)
+    const asset = await rest.get<{ schema: string; name: string }>(path, { signal })
+    const profile = await rest
+      .post<{ columns: ColumnProfileAnswer[]; computedAt: string }>(`${path}/profile`, { body: {}, signal })
+      .catch(async (err: unknown) => {
+        // Computing (and caching) a profile is an editor's action: a reader gets the cached one.
+        if (err instanceof RestError && err.status === 403)
+          return rest.get<{ columns: ColumnProfileAnswer[]; computedAt: string } | null>(`${path}/profile`, {
+            signal,
+          })
+        throw err
+      })
+    if (!profile) return { schema: asset.schema, name: asset.name, rows: null, columns: [], computedAt: null }
+    return {
+      schema: asset.schema,
+      name: asset.name,
+      rows: profile.columns[0]?.rows ?? 0,
+      computedAt: profile.computedAt,
+      columns: profile.columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        nulls: Math.round(c.nullShare * c.rows),
+        nullShare: c.nullShare,
+        distinct: c.distinct,
+        distinctApproximate: c.distinctApproximate,
+        min: c.min,
+        max: c.max,
+      })),
+    }
+  },
+})
+
+/** Catalog tools: search, describe, preview and the statistics of a table. */
+export const catalogTools = [...browseTools, tableStats]
