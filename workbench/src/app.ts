@@ -47,11 +47,13 @@ import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
 import { pipelineWorkerRoutes } from './routes/pipeline-worker.ts'
 import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
+import { supersetRoutes } from './routes/superset.ts'
 import { workspaceSqlRoutes } from './routes/workspace-sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 import type { Planner } from './sql/planner.ts'
 import type { ScratchDatabases } from './sql/scratch-databases.ts'
 import type { WorkspaceQueries } from './sql/workspace-queries.ts'
+import type { SupersetService } from './superset/superset-service.ts'
 
 export interface AppDeps {
   logger: Logger
@@ -68,6 +70,8 @@ export interface AppDeps {
   kernels?: () => KernelDeps | undefined
   /** Workspace connections; undefined until the metadata DB is open. */
   connections?: () => ConnectionService | undefined
+  /** Superset sync, publish and refresh; undefined until the metadata DB is open. */
+  superset?: () => SupersetService | undefined
   /** Pipelines, schedules and runs; undefined until the metadata DB is open. */
   pipelines?: () => Pipelines | undefined
   /** Data file uploads and imports; undefined until the metadata DB is open. */
@@ -128,6 +132,7 @@ export function createApp(deps: AppDeps) {
     .route('/', kernelRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', notebookExecutionRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', connectionRoutes(deps.identity, deps.connections ?? (() => undefined)))
+    .route('/', supersetRoutes(deps.identity, deps.superset ?? (() => undefined)))
     .route(
       '/',
       pipelineCompileRoutes(deps.identity, {

@@ -55,6 +55,8 @@ import { startTemporal, type TemporalService } from './services/temporal-server.
 import { Planner } from './sql/planner.ts'
 import { ScratchDatabases } from './sql/scratch-databases.ts'
 import { WorkspaceQueries } from './sql/workspace-queries.ts'
+import { supersetRefreshHandler } from './superset/superset-refresh-step.ts'
+import { SupersetService } from './superset/superset-service.ts'
 import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
 export interface RunningWorkbench {
@@ -107,6 +109,7 @@ export async function startWorkbench(
     let notebooks: NotebookService | undefined
     let kernelDeps: KernelDeps | undefined
     let connections: ConnectionService | undefined
+    let superset: SupersetService | undefined
     const workspaceDatabases = new WorkspaceDatabases({
       dataDir: config.dataDir,
       memoryLimit: config.kernels.duckdbMemoryLimit,
@@ -156,6 +159,7 @@ export async function startWorkbench(
       notebooks: () => notebooks,
       kernels: () => kernelDeps,
       connections: () => connections,
+      superset: () => superset,
       pipelines: () => pipelines,
       files: () => files,
       catalog: () => catalog,
@@ -234,6 +238,7 @@ export async function startWorkbench(
     })
     cleanups.push(() => connectionService.close())
     connections = connectionService
+    superset = new SupersetService({ db: db.db, connections: () => connections, logger })
     const pipelinesModule = new Pipelines({
       db: db.db,
       logger,
@@ -273,7 +278,10 @@ export async function startWorkbench(
       }),
     }
     // The workbench's own step types (their schemas are in WORKBENCH_STEP_TYPES).
-    const ownHandlers = { 'catalog.refresh': catalogRefreshHandler(() => catalog) }
+    const ownHandlers = {
+      'catalog.refresh': catalogRefreshHandler(() => catalog),
+      'superset.refresh': supersetRefreshHandler(() => superset),
+    }
     const workerToken = config.temporal.workerApi?.token
     if (workerToken)
       pipelinesModule.stepExecutor = new StepExecutor({

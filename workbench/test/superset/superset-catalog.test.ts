@@ -61,6 +61,8 @@ describe.each(DATABASE_KINDS)('Superset connection and catalog (%s)', (kind) => 
   let service: SupersetService
   const suffix = randomBytes(3).toString('hex')
   const sourceDb = `ss_src_${suffix}`
+  // Superset's SQLite metadata keeps a unique index on dataset table names (its migrations cannot drop it there).
+  const table = `orders_${suffix}`
   let pgConnectionId: string
   let supersetConnectionId: string
   const charts: Record<string, number> = {}
@@ -71,8 +73,8 @@ describe.each(DATABASE_KINDS)('Superset connection and catalog (%s)', (kind) => 
     service = new SupersetService({ db: x.f.db, connections: () => x.service, logger: pino({ level: 'silent' }) })
     await runPostgresSql(`CREATE DATABASE ${sourceDb}`)
     await runPostgresSql(
-      `CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(10,2) NOT NULL, ordered_at date NOT NULL);
-       INSERT INTO public.orders VALUES (1, 10.5, '2026-01-01'), (2, 20, '2026-01-02');`,
+      `CREATE TABLE public.${table} (id int PRIMARY KEY, amount numeric(10,2) NOT NULL, ordered_at date NOT NULL);
+       INSERT INTO public.${table} VALUES (1, 10.5, '2026-01-01'), (2, 20, '2026-01-02');`,
       sourceDb,
     )
     const pg = await x.as.admin.post(x.base, {
@@ -88,7 +90,7 @@ describe.each(DATABASE_KINDS)('Superset connection and catalog (%s)', (kind) => 
     const ds = await client.post<{ id: number }>('/api/v1/dataset/', {
       database: databaseId,
       schema: 'public',
-      table_name: 'orders',
+      table_name: table,
     })
     datasetId = ds.id
     const dashboard = await supersetDashboard(client, `Sales ${suffix}`)
@@ -136,13 +138,13 @@ describe.each(DATABASE_KINDS)('Superset connection and catalog (%s)', (kind) => 
     supersetConnectionId = res.body.connection.id
     const sync = await service.sync(x.workspaceId, 'BI', null)
     expect(sync.discovery.status).toBe('succeeded')
-    expect(sync.matched).toContainEqual({ datasetId, table: 'public.orders' })
+    expect(sync.matched).toContainEqual({ datasetId, table: `public.${table}` })
     const assets = await catalogDb(x.f.db)
       .selectFrom('catalog_assets')
       .select(['schema_name', 'name', 'kind'])
       .where('source_id', '=', sync.sourceId)
       .execute()
-    expect(assets).toContainEqual({ schema_name: 'superset.datasets', name: `orders #${datasetId}`, kind: 'table' })
+    expect(assets).toContainEqual({ schema_name: 'superset.datasets', name: `${table} #${datasetId}`, kind: 'table' })
     expect(assets).toContainEqual(
       expect.objectContaining({ schema_name: 'superset.charts', name: `Orders by day ${suffix} #${charts.line}` }),
     )
@@ -152,7 +154,7 @@ describe.each(DATABASE_KINDS)('Superset connection and catalog (%s)', (kind) => 
       .innerJoin('catalog_assets as a', 'a.id', 'c.asset_id')
       .select(['c.name'])
       .where('a.source_id', '=', sync.sourceId)
-      .where('a.name', '=', `orders #${datasetId}`)
+      .where('a.name', '=', `${table} #${datasetId}`)
       .execute()
     expect(columns.map((c) => c.name).sort()).toEqual(['amount', 'id', 'ordered_at'])
   })
@@ -160,11 +162,11 @@ describe.each(DATABASE_KINDS)('Superset connection and catalog (%s)', (kind) => 
   it('impact analysis from a workbench column reaches the Superset chart and dashboard', async () => {
     const impact = await impactOf(catalogDb(x.f.db), {
       workspaceId: x.workspaceId,
-      table: 'public.orders',
+      table: `public.${table}`,
       column: 'amount',
     })
     const tables = impact.affected.map((n) => n.table)
-    expect(tables).toContain(`superset.datasets.orders #${datasetId}`)
+    expect(tables).toContain(`superset.datasets.${table} #${datasetId}`)
     expect(tables).toContain(`superset.charts.orders by day ${suffix} #${charts.line}`.toLowerCase())
     expect(tables).toContainEqual(expect.stringMatching(new RegExp(`^superset\\.dashboards\\.sales ${suffix}`)))
     expect(impact.producers).toContainEqual({ kind: 'superset', id: supersetConnectionId })
