@@ -1,10 +1,18 @@
 import { inject } from 'vitest'
+import { NetworkGuard } from '../../src/connections/network-guard.ts'
+import { guardedFetch } from '../../src/connections/outbound-http.ts'
 import { SupersetClient } from '../../src/connections/types/superset/client.ts'
 import type { SupersetServer } from '../support/superset-server.ts'
 
-/** A client signed in as the test Superset's admin (plain fetch: the test talks to its own loopback server). */
+/** The guarded fetch the workbench uses, with loopback allowed (the test Superset listens there). */
+export const loopbackFetch: typeof fetch = guardedFetch({
+  guard: () => new NetworkGuard({ allowed: ['127.0.0.0/8'] }),
+  maxBodyBytes: 16 * 1024 * 1024,
+})
+
+/** A client signed in as the test Superset's admin. */
 export function supersetAdminClient(superset: SupersetServer): SupersetClient {
-  return new SupersetClient({ baseUrl: superset.url, auth: superset.admin, fetch })
+  return new SupersetClient({ baseUrl: superset.url, auth: superset.admin, fetch: loopbackFetch })
 }
 
 /** A Superset database entry pointing at `database` on the run's PostgreSQL (trust auth). */

@@ -13,7 +13,7 @@ import {
 } from '../support/connections.ts'
 import { DATABASE_KINDS } from '../support/databases.ts'
 import { type SupersetServer, startSupersetServer } from '../support/superset-server.ts'
-import { supersetAdminClient, supersetChart, supersetDashboard, supersetDatabase } from './helpers.ts'
+import { loopbackFetch, supersetAdminClient, supersetChart, supersetDashboard, supersetDatabase } from './helpers.ts'
 
 let superset: SupersetServer
 beforeAll(async () => {
@@ -34,7 +34,7 @@ describe('Superset client against a real Superset', () => {
     const stripping: typeof fetch = (input, init) => {
       const headers = new Headers(init?.headers)
       headers.delete('x-csrftoken')
-      return fetch(input, { ...init, headers })
+      return loopbackFetch(input, { ...init, headers })
     }
     const client = new SupersetClient({ baseUrl: superset.url, auth: superset.admin, fetch: stripping })
     const err = await client.post('/api/v1/dashboard/', { dashboard_title: 'x' }).catch((e: unknown) => e)
@@ -44,7 +44,11 @@ describe('Superset client against a real Superset', () => {
   })
 
   it('answers 401, 404 and 422 with stable codes and the message Superset gave', async () => {
-    const wrong = new SupersetClient({ baseUrl: superset.url, auth: { username: 'admin', password: 'nope' }, fetch })
+    const wrong = new SupersetClient({
+      baseUrl: superset.url,
+      auth: { username: 'admin', password: 'nope' },
+      fetch: loopbackFetch,
+    })
     await expect(wrong.get('/api/v1/me/')).rejects.toMatchObject({ status: 401, code: 'superset_unauthorized' })
     const client = supersetAdminClient(superset)
     const missing = await client.get('/api/v1/dataset/987654').catch((e: unknown) => e)
