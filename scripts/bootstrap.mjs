@@ -199,6 +199,8 @@ async function main() {
   if (!external('JUPYTER_URL')) steps.push(pythonVenv())
   if (!external('TEMPORAL_ADDRESS')) steps.push(temporalCli())
   if (purpose === 'test') steps.push(aptPackages())
+  // Apache Superset (its own venv under .tools/superset) for the Superset connector's end-to-end tests.
+  if (purpose === 'test') steps.push(import('./bootstrap/superset.mjs').then((m) => m.supersetStep(log)))
   else if (!external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off') steps.push(sandboxPackage())
   steps.push(ocrPackages({ purpose, run, seconds, BootstrapError }))
   // Each step says it is done as soon as it is, not when the slowest one is.

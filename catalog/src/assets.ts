@@ -25,6 +25,8 @@ export interface AssetDetail {
   usageCount: number
   discoveredAt: string
   goneAt: string | null
+  /** When an external tool's mirror of it (a Superset dataset) was last synced. */
+  syncedAt: string | null
   columns: {
     name: string
     ordinal: number
@@ -112,6 +114,7 @@ export async function getAsset(
     usageCount: a.usage_count,
     discoveredAt: new Date(a.discovered_at).toISOString(),
     goneAt: a.gone_at ? new Date(a.gone_at).toISOString() : null,
+    syncedAt: a.synced_at ? new Date(a.synced_at).toISOString() : null,
     columns: columns.map((c) => ({
       name: c.name,
       ordinal: c.ordinal,

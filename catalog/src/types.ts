@@ -92,6 +92,8 @@ export interface CatalogAssetsTable {
   discovered_at: Timestamp
   /** Set when the object was no longer found in its source; the row is kept. */
   gone_at: NullableTimestamp
+  /** When an external tool's mirror of this object (a Superset dataset) was last synced; null otherwise. */
+  synced_at: Generated<Date | null>
   created_at: Generated<Date>
   updated_at: Generated<Date>
 }
@@ -160,7 +162,8 @@ export interface CatalogLineageEdgesTable {
   source_column: string
   target_table: string
   target_column: string
-  producer_kind: 'notebook' | 'pipeline'
+  /** `superset`: edges a Superset sync derived (workbench table → dataset → chart → dashboard). */
+  producer_kind: 'notebook' | 'pipeline' | 'superset'
   producer_id: string
   producer_version: string | null
   created_at: Generated<Date>

@@ -51,11 +51,13 @@ import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
 import { pipelineWorkerRoutes } from './routes/pipeline-worker.ts'
 import { pipelineRoutes } from './routes/pipelines.ts'
 import { sqlRoutes } from './routes/sql.ts'
+import { supersetRoutes } from './routes/superset.ts'
 import { workspaceSqlRoutes } from './routes/workspace-sql.ts'
 import { workspaceRoutes } from './routes/workspaces.ts'
 import type { Planner } from './sql/planner.ts'
 import type { ScratchDatabases } from './sql/scratch-databases.ts'
 import type { WorkspaceQueries } from './sql/workspace-queries.ts'
+import type { SupersetService } from './superset/superset-service.ts'
 
 export interface AppDeps {
   logger: Logger
@@ -74,6 +76,8 @@ export interface AppDeps {
   connections?: () => ConnectionService | undefined
   /** External MCP servers of workspaces (agents as pipeline steps); undefined until the metadata DB is open. */
   mcpServers?: () => McpServers | undefined
+  /** Superset sync, publish and refresh; undefined until the metadata DB is open. */
+  superset?: () => SupersetService | undefined
   /** Pipelines, schedules and runs; undefined until the metadata DB is open. */
   pipelines?: () => Pipelines | undefined
   /** Data file uploads and imports; undefined until the metadata DB is open. */
@@ -137,6 +141,7 @@ export function createApp(deps: AppDeps) {
     .route('/', notebookExecutionRoutes(deps.identity, deps.kernels ?? (() => undefined)))
     .route('/', connectionRoutes(deps.identity, deps.connections ?? (() => undefined)))
     .route('/', mcpServerRoutes(deps.identity, deps.mcpServers ?? (() => undefined)))
+    .route('/', supersetRoutes(deps.identity, deps.superset ?? (() => undefined)))
     .route(
       '/',
       pipelineCompileRoutes(deps.identity, {

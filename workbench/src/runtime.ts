@@ -60,6 +60,8 @@ import { startTemporal, type TemporalService } from './services/temporal-server.
 import { Planner } from './sql/planner.ts'
 import { ScratchDatabases } from './sql/scratch-databases.ts'
 import { WorkspaceQueries } from './sql/workspace-queries.ts'
+import { supersetRefreshHandler } from './superset/superset-refresh-step.ts'
+import { SupersetService } from './superset/superset-service.ts'
 import { SupervisedWorker, type WorkerOptions } from './temporal/worker.ts'
 
 export interface RunningWorkbench {
@@ -113,6 +115,7 @@ export async function startWorkbench(
     let kernelDeps: KernelDeps | undefined
     let connections: ConnectionService | undefined
     let mcpServers: McpServers | undefined
+    let superset: SupersetService | undefined
     const workspaceDatabases = new WorkspaceDatabases({
       dataDir: config.dataDir,
       memoryLimit: config.kernels.duckdbMemoryLimit,
@@ -164,6 +167,7 @@ export async function startWorkbench(
       kernels: () => kernelDeps,
       connections: () => connections,
       mcpServers: () => mcpServers,
+      superset: () => superset,
       pipelines: () => pipelines,
       files: () => files,
       documents: () => receiptDocuments,
@@ -245,6 +249,7 @@ export async function startWorkbench(
     connections = connectionService
     const workspaceKeys = new WorkspaceKeys(() => db.db, masterKey)
     mcpServers = new McpServers({ db: () => db.db, keys: workspaceKeys, outbound })
+    superset = new SupersetService({ db: db.db, connections: () => connections, logger })
     const pipelinesModule = new Pipelines({
       db: db.db,
       logger,
@@ -291,6 +296,7 @@ export async function startWorkbench(
         artifacts: (input, key) =>
           new StepArtifacts(stepArtifactDir(workspaceDatabases.dataDirOf(stepWorkspace(input)), input), key),
       }),
+      'superset.refresh': supersetRefreshHandler(() => superset),
     }
     const workerToken = config.temporal.workerApi?.token
     if (workerToken)

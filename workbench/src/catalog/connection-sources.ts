@@ -17,19 +17,23 @@ export function connectionSources(connections: () => ConnectionService | undefin
       kind: connection.type,
       dialect,
       introspect: () => service.introspect(workspaceId, connectionId),
-      runSql: async (sql, options = {}) => {
-        if (signal?.aborted) throw new Error('the request was aborted')
-        const kernel = await service.openKernel(workspaceId, connectionId)
-        // The client left: the kernel cancels the running statement on the server (pg_cancel_backend, KILL QUERY).
-        const interrupt = () => void kernel.interrupt().catch(() => {})
-        signal?.addEventListener('abort', interrupt, { once: true })
-        try {
-          return await firstTable(kernel.execute(sql), options.limit)
-        } finally {
-          signal?.removeEventListener('abort', interrupt)
-          await kernel.shutdown()
-        }
-      },
+      // Superset runs no SQL of its own: its objects are catalogued, never sampled.
+      runSql:
+        connection.type === 'superset'
+          ? undefined
+          : async (sql, options = {}) => {
+              if (signal?.aborted) throw new Error('the request was aborted')
+              const kernel = await service.openKernel(workspaceId, connectionId)
+              // The client left: the kernel cancels the running statement on the server (pg_cancel_backend, KILL QUERY).
+              const interrupt = () => void kernel.interrupt().catch(() => {})
+              signal?.addEventListener('abort', interrupt, { once: true })
+              try {
+                return await firstTable(kernel.execute(sql), options.limit)
+              } finally {
+                signal?.removeEventListener('abort', interrupt)
+                await kernel.shutdown()
+              }
+            },
     }
     return source
   }

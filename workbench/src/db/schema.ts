@@ -271,6 +271,23 @@ export interface Database extends CatalogTables, DocumentTables {
   pipeline_alerts: PipelineAlertsTable
   files: FilesTable
   file_imports: FileImportsTable
+  superset_datasets: SupersetDatasetsTable
+}
+
+/** Datasets the workbench published to or refreshed in a Superset (migration 0021). */
+export interface SupersetDatasetsTable {
+  workspace_id: string
+  connection_id: string
+  dataset_id: number
+  database_id: number | null
+  /** Lower-case `schema.table` of the workbench table the dataset reads (through `source_connection_id`). */
+  table_key: string | null
+  source_connection_id: string | null
+  columns: ColumnType<unknown[], string | undefined, string>
+  published_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  synced_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  last_result: ColumnType<unknown, string | null | undefined, string | null>
+  gone_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 export interface PipelinesTable {

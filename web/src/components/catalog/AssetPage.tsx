@@ -66,6 +66,7 @@ export function AssetPage({ workspaceId, assetId, canEdit, canUnmask }: Props) {
       <h2>
         {a.schema}.{a.name} <span className="muted">{a.kind}</span>
         {a.goneAt && <span className="tag">gone from source</span>}
+        {a.syncedAt && <span className="tag">last synced {new Date(a.syncedAt).toLocaleString()}</span>}
       </h2>
       <p className="muted">
         {a.sourceName} · discovered {new Date(a.discoveredAt).toLocaleString()}

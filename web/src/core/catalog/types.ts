@@ -36,6 +36,7 @@ export interface AssetDetail {
   rowEstimate: number | null
   discoveredAt: string
   goneAt: string | null
+  syncedAt?: string | null
   columns: {
     name: string
     type: string

@@ -14,7 +14,7 @@ export interface PoolOptions {
 /** A live handle on one connection's target: its pool, and what can be done through it. */
 export interface ConnectionHandle {
   /** Connects and asks the server who it is; throws a `ConnectionProblem` with a precise code. */
-  test(): Promise<{ serverVersion: string }>
+  test(): Promise<{ serverVersion: string; details?: Record<string, unknown> }>
   introspect(): AsyncIterable<IntrospectionItem>
   /** A SQL kernel on its own connection (not from the pool: a session holds it for long). */
   /** `statementTimeoutMs`: a cell's statement still running after this long is cancelled (kernel default 5 min). */
@@ -37,5 +37,13 @@ export interface ConnectionType<P extends Record<string, unknown> = Record<strin
   hostFields: readonly string[]
   /** Field shown as multi-line text (e.g. a CA certificate). */
   multilineFields?: readonly string[]
-  open(params: P, hosts: Record<string, ResolvedHost>, pool: PoolOptions): ConnectionHandle
+  /** Fields besides the host fields that decide where a secret is sent (e.g. an HTTP type's base URL). */
+  targetFields?: readonly string[]
+  /** `outbound.fetch` is the outbound policy's guarded fetch, for types that speak HTTP (Superset, n8n). */
+  open(params: P, hosts: Record<string, ResolvedHost>, pool: PoolOptions, outbound: OutboundContext): ConnectionHandle
+}
+
+/** What an HTTP connection type reaches the network with: the one outbound policy. */
+export interface OutboundContext {
+  fetch: typeof fetch
 }

@@ -11,6 +11,7 @@ import * as m0012 from './0012-catalog-search-state.ts'
 import * as m0014 from './0014-sealed-alert-secrets.ts'
 import * as m0019 from './0019-audit-detail.ts'
 import * as m0020mcp from './0020-mcp-servers.ts'
+import * as m0021 from './0021-superset.ts'
 import * as m0023 from './0023-documents.ts'
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
@@ -27,5 +28,6 @@ export const migrations: Record<string, Migration> = {
   '0014-sealed-alert-secrets': m0014,
   '0019-audit-detail': m0019,
   '0020-mcp-servers': m0020mcp,
+  '0021-superset': m0021,
   '0023-documents': m0023,
 }
