@@ -287,10 +287,7 @@ export interface AssistantConfig {
   embeddedModel: boolean
 }
 
-const priceTable = z.record(
-  z.string(),
-  z.object({ input: z.number().min(0), output: z.number().min(0) }),
-)
+const priceTable = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }))
 
 /** How the embedded Jupyter Server confines kernels (see python/workbench_jupyter/sandbox.py). */
 export type KernelSandboxConfig =

@@ -7,6 +7,8 @@ import { OrchestratorClient } from '@workbench/orchestrator/client'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { type App, createApp } from './app.ts'
+import { AssistantModule } from './assistant/assistant-module.ts'
+import { startEmbeddedModel } from './assistant/embedded-model.ts'
 import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
 import { catalogRefreshHandler } from './catalog/catalog-refresh-step.ts'
@@ -147,6 +149,7 @@ export async function startWorkbench(
       maxRunning: config.sql.scratch.maxRunning,
     })
     let history: NotebookHistoryServices | undefined
+    let assistant: AssistantModule | undefined
     const app = createApp({
       logger,
       readiness,
@@ -161,6 +164,7 @@ export async function startWorkbench(
       catalog: () => catalog,
       workspaceQueries: () => workspaceQueries,
       history: () => history,
+      assistant: () => assistant,
       // Contract F: every compile pins a notebook version taken just before it.
       beforeCompile: async (notebookId, userId) => {
         if (!history) return undefined
@@ -295,6 +299,16 @@ export async function startWorkbench(
       statementTimeoutMs: config.sql.statementTimeoutMs,
     })
     await catalog.recoverInterruptedRuns()
+    const embeddedModel = await startEmbeddedModel(config, logger, cleanups)
+    assistant = new AssistantModule({
+      db: () => db.db,
+      config: config.assistant,
+      outbound,
+      search: () => catalog?.search,
+      queries: workspaceQueries,
+      audit: identity.audit,
+      embedded: embeddedModel,
+    })
     cleanups.push(scheduleDiscovery(catalog, config.catalog.discoveryIntervalMs, logger))
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))

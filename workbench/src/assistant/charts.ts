@@ -9,7 +9,8 @@ export interface ChartSuggestion {
 
 type Role = 'temporal' | 'quantitative' | 'nominal'
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|DECIMAL|NUMERIC|REAL|FLOAT|DOUBLE)/i
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|DECIMAL|NUMERIC|REAL|FLOAT|DOUBLE)/i
 const TEMPORAL = /^(DATE|TIMESTAMP|TIME)/i
 
 function roleOf(type: string): Role {
@@ -44,7 +45,9 @@ export function chartCandidates(
   const measures = usable.filter((c) => c.role === 'quantitative')
   const time = usable.find((c) => c.role === 'temporal')
   const categories = usable.filter((c) => c.role === 'nominal' && c.distinct <= 50)
-  const values = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, jsonValue(r[i])])))
+  const values = rows.map((r) =>
+    Object.fromEntries(columns.map((c, i) => [c.name, jsonValue(r[i], described[i]?.role === 'quantitative')])),
+  )
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', data: { values } }
   const out: ChartSuggestion[] = []
   const measure = measures.find((m) => m.name !== time?.name && !categories.includes(m)) ?? measures[0]
@@ -59,7 +62,9 @@ export function chartCandidates(
         encoding: {
           x: { field: time.name, type: 'temporal' },
           y: { field: measure.name, type: 'quantitative' },
-          ...(categories[0] && categories[0].distinct <= 10 ? { color: { field: categories[0].name, type: 'nominal' } } : {}),
+          ...(categories[0] && categories[0].distinct <= 10
+            ? { color: { field: categories[0].name, type: 'nominal' } }
+            : {}),
         },
       },
     })
@@ -111,7 +116,9 @@ export function chartCandidates(
   return out
 }
 
-function jsonValue(value: unknown): unknown {
+/** Plotted numbers are numbers (BIGINT and DECIMAL values arrive as exact strings). */
+function jsonValue(value: unknown, numeric: boolean): unknown {
+  if (numeric && value !== null && value !== undefined && value !== '') return Number(value)
   if (typeof value === 'bigint') return Number(value)
   if (value instanceof Date) return value.toISOString()
   return value

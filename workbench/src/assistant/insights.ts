@@ -12,7 +12,8 @@ export interface Insights {
   facts: InsightFact[]
 }
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|DECIMAL|NUMERIC|REAL|FLOAT|DOUBLE)/i
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|DECIMAL|NUMERIC|REAL|FLOAT|DOUBLE)/i
 
 function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
@@ -25,7 +26,13 @@ function ident(name: string): string {
  */
 export async function computeInsights(
   queries: Pick<WorkspaceQueries, 'run'>,
-  input: { workspaceId: string; userId: string; sql: string; columns: { name: string; type: string }[]; masked: string[] },
+  input: {
+    workspaceId: string
+    userId: string
+    sql: string
+    columns: { name: string; type: string }[]
+    masked: string[]
+  },
 ): Promise<Insights> {
   const usable = input.columns.filter((c) => !input.masked.includes(c.name))
   const measures = usable.filter((c) => NUMERIC.test(c.type)).slice(0, 3)
@@ -60,7 +67,12 @@ export async function computeInsights(
     const topSql = `SELECT ${ident(category.name)} AS value, sum(${ident(measure.name)}) AS amount FROM ${from} GROUP BY 1 ORDER BY 2 DESC NULLS LAST LIMIT 3`
     const page = await run(topSql)
     top = page.rows.map((r) => ({ value: String(r[0]), amount: num(r[1]) }))
-    top.forEach((t, i) => facts.push({ label: `top ${i + 1} ${category.name} by ${measure.name}`, value: `${t.value}: ${t.amount}`, sql: topSql }))
+    for (const [i, t] of top.entries())
+      facts.push({
+        label: `top ${i + 1} ${category.name} by ${measure.name}`,
+        value: `${t.value}: ${t.amount}`,
+        sql: topSql,
+      })
   }
   const parts = [`${facts[0]?.value ?? 0} rows.`]
   for (const [i, m] of measures.entries()) {

@@ -96,7 +96,10 @@ export function parseSqlAnswer(content: string): SqlAnswer | undefined {
     try {
       const value = JSON.parse(text.slice(start, end + 1)) as Partial<SqlAnswer>
       if (typeof value.sql === 'string')
-        return { sql: stripFence(value.sql), explanation: typeof value.explanation === 'string' ? value.explanation : '' }
+        return {
+          sql: stripFence(value.sql),
+          explanation: typeof value.explanation === 'string' ? value.explanation : '',
+        }
     } catch {}
   }
   const fenced = /```(?:sql)?\s*([\s\S]*?)```/i.exec(text)?.[1]

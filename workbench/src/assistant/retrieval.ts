@@ -186,7 +186,8 @@ async function joinPaths(db: Kysely<Database>, workspaceId: string, tables: Retr
       const m = /^(.+)_id$/i.exec(column.name)
       if (!m) continue
       const stem = (m[1] ?? '').toLowerCase()
-      const target = bare.get(stem) ?? bare.get(`${stem}s`) ?? bare.get(`${stem}es`) ?? bare.get(stem.replace(/y$/, 'ies'))
+      const target =
+        bare.get(stem) ?? bare.get(`${stem}s`) ?? bare.get(`${stem}es`) ?? bare.get(stem.replace(/y$/, 'ies'))
       if (!target || target === table || !target.columns.some((c) => c.name.toLowerCase() === 'id')) continue
       joins.push({
         from: table.qualified,

@@ -158,7 +158,14 @@ export class TextToSql {
             charts,
             insights,
           },
-          { sql: parsed.sql, outcome: 'ok', error: null, rows: page.rows.length, ms: page.durationMs, tables: page.tables },
+          {
+            sql: parsed.sql,
+            outcome: 'ok',
+            error: null,
+            rows: page.rows.length,
+            ms: page.durationMs,
+            tables: page.tables,
+          },
         )
       } catch (err) {
         if (!(err instanceof AppError)) throw err
@@ -168,7 +175,13 @@ export class TextToSql {
         if (!correctable(err)) {
           lastRefusal = err
           return finish(
-            { ...empty, sql: parsed.sql, explanation: parsed.explanation, status: 'refused', reason: refusedReason(err) },
+            {
+              ...empty,
+              sql: parsed.sql,
+              explanation: parsed.explanation,
+              status: 'refused',
+              reason: refusedReason(err),
+            },
             { sql: parsed.sql, outcome: 'refused', error: err.message, rows: null, ms, tables: [] },
           )
         }
@@ -183,7 +196,12 @@ export class TextToSql {
         { sql: lastSql ?? '', outcome: 'refused', error: lastRefusal.message, rows: null, ms: 0, tables: [] },
       )
     return finish(
-      { ...empty, sql: lastSql, status: 'failed', reason: `No working query after ${maxAttempts} attempts: ${lastError}` },
+      {
+        ...empty,
+        sql: lastSql,
+        status: 'failed',
+        reason: `No working query after ${maxAttempts} attempts: ${lastError}`,
+      },
       lastSql ? { sql: lastSql, outcome: 'error', error: lastError, rows: null, ms: 0, tables: [] } : undefined,
     )
   }
@@ -215,7 +233,7 @@ export class TextToSql {
           actorId: input.userId,
           actorEmail: input.userEmail,
           workspaceId: input.workspaceId,
-          action: 'assistant.ask',
+          action: 'assistant.question',
           resource: null,
           requestId: input.requestId ?? null,
           ip: input.ip ?? null,
@@ -282,7 +300,7 @@ export class TextToSql {
       actorId: input.userId,
       actorEmail: input.userEmail,
       workspaceId: input.workspaceId,
-      action: 'assistant.ask',
+      action: 'assistant.question',
       resource: answer.tables.length > 0 ? `tables ${answer.tables.join(', ')}`.slice(0, 500) : null,
       requestId: input.requestId ?? null,
       ip: input.ip ?? null,

@@ -3,8 +3,8 @@ import { ModelClient, type ModelSettings } from '../../src/assistant/model-clien
 import { NetworkGuard } from '../../src/connections/network-guard.ts'
 import { guardedFetch } from '../../src/connections/outbound-http.ts'
 import { AppError } from '../../src/http/errors.ts'
-import { type FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.ts'
 import { freePort } from '../../src/services/free-port.ts'
+import { type FakeOpenAi, startFakeOpenAi } from '../support/fake-openai.ts'
 
 const KEY = 'sk-test-0123456789abcdef'
 
@@ -87,7 +87,10 @@ describe('model client (scripted OpenAI-compatible server)', () => {
       jsonSchema: { name: 'answer', schema: { type: 'object', properties: { sql: { type: 'string' } } } },
     })
     expect(answer.refusal).toBe('I cannot help with that')
-    expect(fake.requests[0]?.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'answer' } })
+    expect(fake.requests[0]?.body.response_format).toMatchObject({
+      type: 'json_schema',
+      json_schema: { name: 'answer' },
+    })
   })
 
   it('retries a 429 after the retry-after it names, then a 500, and answers', async () => {
@@ -102,7 +105,14 @@ describe('model client (scripted OpenAI-compatible server)', () => {
   })
 
   it('gives up after the bounded retries with model_rate_limited naming the base URL, never the key', async () => {
-    fake.queue(...Array.from({ length: 3 }, () => ({ kind: 'error' as const, status: 429, message: `over ${KEY}`, retryAfter: '0' })))
+    fake.queue(
+      ...Array.from({ length: 3 }, () => ({
+        kind: 'error' as const,
+        status: 429,
+        message: `over ${KEY}`,
+        retryAfter: '0',
+      })),
+    )
     const err = await failure(client(fake).complete({ messages: [{ role: 'user', content: 'q' }] }))
     expect(err.code).toBe('model_rate_limited')
     expect(err.message).toContain(fake.baseUrl)
@@ -127,7 +137,11 @@ describe('model client (scripted OpenAI-compatible server)', () => {
   })
 
   it('streams the text in deltas and ends with the usage of the final chunk', async () => {
-    fake.queue({ kind: 'text', content: 'The answer is forty-two, computed twice.', usage: { prompt: 12, completion: 9 } })
+    fake.queue({
+      kind: 'text',
+      content: 'The answer is forty-two, computed twice.',
+      usage: { prompt: 12, completion: 9 },
+    })
     const deltas: string[] = []
     let done: unknown
     for await (const event of client(fake).stream({ messages: [{ role: 'user', content: 'q' }] })) {
@@ -136,7 +150,10 @@ describe('model client (scripted OpenAI-compatible server)', () => {
     }
     expect(deltas.length).toBeGreaterThan(1)
     expect(deltas.join('')).toBe('The answer is forty-two, computed twice.')
-    expect(done).toMatchObject({ finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 9, estimated: false } })
+    expect(done).toMatchObject({
+      finishReason: 'stop',
+      usage: { promptTokens: 12, completionTokens: 9, estimated: false },
+    })
     expect(fake.requests[0]?.body.stream_options).toEqual({ include_usage: true })
   })
 
@@ -145,7 +162,9 @@ describe('model client (scripted OpenAI-compatible server)', () => {
     const events: string[] = []
     const err = await failure(
       (async () => {
-        for await (const event of client(fake, { maxRetries: 0 }).stream({ messages: [{ role: 'user', content: 'q' }] }))
+        for await (const event of client(fake, { maxRetries: 0 }).stream({
+          messages: [{ role: 'user', content: 'q' }],
+        }))
           events.push(event.type)
       })(),
     )
@@ -169,7 +188,9 @@ describe('model client (scripted OpenAI-compatible server)', () => {
 
   it('goes through the outbound policy: loopback without an allow-list entry is refused before connecting', async () => {
     const blocked = guardedFetch({ guard: () => new NetworkGuard({ allowed: [] }) })
-    const err = await failure(client(fake, { maxRetries: 0 }, blocked).complete({ messages: [{ role: 'user', content: 'q' }] }))
+    const err = await failure(
+      client(fake, { maxRetries: 0 }, blocked).complete({ messages: [{ role: 'user', content: 'q' }] }),
+    )
     expect(err.code).toBe('model_unreachable')
     expect(err.message).toContain('network policy')
     expect(fake.requests).toHaveLength(0)

@@ -108,7 +108,9 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         : {
             prompt_tokens: reply.kind === 'text' && reply.usage ? reply.usage.prompt : promptTokens,
             completion_tokens:
-              reply.kind === 'text' && reply.usage ? reply.usage.completion : Math.ceil(JSON.stringify(message).length / 4),
+              reply.kind === 'text' && reply.usage
+                ? reply.usage.completion
+                : Math.ceil(JSON.stringify(message).length / 4),
             total_tokens: 0,
           }
     if (usage) usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
@@ -142,7 +144,9 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
     res.write(chunk({}, finish))
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage
     if (includeUsage && usage)
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`)
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
+      )
     res.end('data: [DONE]\n\n')
   }
 
@@ -176,5 +180,7 @@ export function lastUserText(request: FakeRequest): string {
 
 /** Every message's text joined: the whole prompt a model was shown. */
 export function promptText(request: FakeRequest): string {
-  return request.body.messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n')
+  return request.body.messages
+    .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+    .join('\n')
 }
