@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { llamaServerStep } from './bootstrap/llama-server.mjs'
 import { ocrPackages } from './bootstrap/ocr.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -159,6 +160,10 @@ async function aptPackages() {
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium')
   if (!existsSync('/usr/sbin/mariadbd')) missing.push('mariadb-server')
   if (!hasBubblewrap()) missing.push('bubblewrap')
+  // The assistant's tests build llama.cpp's server from source (scripts/bootstrap/llama-server.mjs).
+  if (!commandVersion('cmake', ['--version'])) missing.push('cmake')
+  if (!commandVersion('g++', ['--version'])) missing.push('g++')
+  if (!commandVersion('unzip', ['-v'])) missing.push('unzip')
   if (missing.length === 0) return 'apt packages: present'
   if (process.getuid?.() !== 0)
     throw new BootstrapError(`tests need Debian packages: run \`sudo apt-get install -y ${missing.join(' ')}\``)
@@ -196,15 +201,23 @@ async function main() {
   const started = Date.now()
   const steps = [npmPackages()]
   const external = (name) => Boolean(process.env[name]?.trim()) && purpose === 'run'
-  if (!external('JUPYTER_URL')) steps.push(pythonVenv())
+  const venv = external('JUPYTER_URL') ? Promise.resolve() : pythonVenv()
+  steps.push(venv)
   if (!external('TEMPORAL_ADDRESS')) steps.push(temporalCli())
-  if (purpose === 'test') steps.push(aptPackages())
-  // Apache Superset (its own venv under .tools/superset) for the Superset connector's end-to-end tests.
-  if (purpose === 'test') steps.push(import('./bootstrap/superset.mjs').then((m) => m.supersetStep(log)))
-  else if (!external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off') steps.push(sandboxPackage())
+  if (purpose === 'test') {
+    const apt = aptPackages()
+    steps.push(apt)
+    // A real OpenAI-compatible model server for the assistant's tests: it needs apt's compilers and venv's pip.
+    steps.push(Promise.all([apt, venv]).then(() => llamaServerStep({ root: ROOT, log })))
+    // Apache Superset (its own venv under .tools/superset) for the Superset connector's end-to-end tests.
+    steps.push(import('./bootstrap/superset.mjs').then((m) => m.supersetStep(log)))
+  } else if (process.env.AI_EMBEDDED_MODEL?.trim() === 'on' && !process.env.AI_BASE_URL?.trim())
+    steps.push(venv.then(() => llamaServerStep({ root: ROOT, log })))
+  if (purpose !== 'test' && !external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off')
+    steps.push(sandboxPackage())
   steps.push(ocrPackages({ purpose, run, seconds, BootstrapError }))
   // Each step says it is done as soon as it is, not when the slowest one is.
-  const results = await Promise.allSettled(steps.map((step) => step.then((done) => log(done))))
+  const results = await Promise.allSettled(steps.map((step) => step.then((done) => done && log(done))))
   const failures = results.filter((r) => r.status === 'rejected')
   if (failures.length > 0) {
     for (const f of failures)

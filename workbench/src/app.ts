@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { requestId } from 'hono/request-id'
 import type { Logger } from 'pino'
 import type { McpServers } from './agents/mcp-servers.ts'
+import type { AssistantModule } from './assistant/assistant-module.ts'
 import { authenticate, clientContext } from './auth/authenticate.ts'
 import { authorize, can } from './auth/authorize.ts'
 import type { Identity } from './auth/identity.ts'
@@ -24,6 +25,7 @@ import type { Pipelines } from './pipelines/pipelines-module.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { apiDocsRoutes } from './routes/api-docs.ts'
 import { apiTokenRoutes } from './routes/api-tokens.ts'
+import { assistantRoutes } from './routes/assistant.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { catalogRoutes } from './routes/catalog.ts'
@@ -88,6 +90,8 @@ export interface AppDeps {
   catalog?: () => CatalogService | undefined
   /** Read-only SQL on workspace databases (viewers, agents); undefined: those routes answer 503. */
   workspaceQueries?: () => WorkspaceQueries | undefined
+  /** The AI assistant (text to SQL, history, usage); undefined until the metadata DB is open. */
+  assistant?: () => AssistantModule | undefined
   /** Notebook versions and comments; undefined until the metadata DB is open. */
   history?: () => NotebookHistoryServices | undefined
   /** Largest request body of routes without a limit of their own (bytes; default 1 MiB). */
@@ -170,6 +174,7 @@ export function createApp(deps: AppDeps) {
     .route('/', notebookVersionRoutes(deps.identity, deps.history ?? (() => undefined)))
     .route('/', notebookCommentRoutes(deps.identity, deps.history ?? (() => undefined)))
     .route('/', notebookProblemRoutes(deps.identity))
+    .route('/', assistantRoutes(deps.identity, deps.assistant ?? (() => undefined)))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -217,6 +217,28 @@ const envSchema = z.object({
   CONNECTION_POOL_IDLE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Minutes between automatic catalog discoveries of every source; 0 turns it off. */
   CATALOG_DISCOVERY_INTERVAL_MINUTES: z.coerce.number().min(0).max(10_080).default(60),
+  /** The assistant's OpenAI-compatible server (e.g. https://api.example.com/v1); unset: the assistant is off. */
+  AI_BASE_URL: optionalUrl,
+  AI_MODEL: z.string().min(1).default('default'),
+  AI_API_KEY: z.string().optional(),
+  AI_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Attempts at fixing a generated query after a parse/bind/runtime error. */
+  AI_MAX_CORRECTIONS: z.coerce.number().int().min(0).max(5).default(2),
+  /** JSON `{"model": {"input": dollarsPerMTok, "output": dollarsPerMTok}}`; `*` for any other model. */
+  AI_PRICES: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return priceTable.parse(JSON.parse(text))
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON like {"model": {"input": 0.15, "output": 0.6}}' })
+        return z.NEVER
+      }
+    }),
+  /** `on`: with no AI_BASE_URL, start the bootstrap's llama-server and small model as a supervised child. */
+  AI_EMBEDDED_MODEL: z.enum(['on', 'off']).default('off'),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -280,7 +302,22 @@ export interface Config {
     }
   }
   http: { maxBodyBytes: number }
+  assistant: AssistantConfig
 }
+
+export interface AssistantConfig {
+  /** Undefined: no instance-wide model (a workspace may still configure its own). */
+  baseUrl: string | undefined
+  model: string
+  apiKey: string | undefined
+  timeoutMs: number
+  maxRetries: number
+  maxCorrections: number
+  prices: Record<string, { input: number; output: number }>
+  embeddedModel: boolean
+}
+
+const priceTable = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }))
 
 /** How the embedded Jupyter Server confines kernels (see python/workbench_jupyter/sandbox.py). */
 export type KernelSandboxConfig =
@@ -445,6 +482,16 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       },
     },
     http: { maxBodyBytes: e.MAX_BODY_BYTES },
+    assistant: {
+      baseUrl: e.AI_BASE_URL,
+      model: e.AI_MODEL,
+      apiKey: e.AI_API_KEY?.trim() || undefined,
+      timeoutMs: e.AI_TIMEOUT_MS,
+      maxRetries: e.AI_MAX_RETRIES,
+      maxCorrections: e.AI_MAX_CORRECTIONS,
+      prices: e.AI_PRICES,
+      embeddedModel: e.AI_EMBEDDED_MODEL === 'on',
+    },
   }
 }
 

@@ -10,6 +10,8 @@ import { WebSocketServer } from 'ws'
 import { mcpCallHandler } from './agents/mcp-call-step.ts'
 import { McpServers } from './agents/mcp-servers.ts'
 import { type App, createApp } from './app.ts'
+import { AssistantModule } from './assistant/assistant-module.ts'
+import { startEmbeddedModel } from './assistant/embedded-model.ts'
 import { createIdentity } from './auth/identity.ts'
 import { resolveSigningKey } from './auth/signing-key.ts'
 import { catalogRefreshHandler } from './catalog/catalog-refresh-step.ts'
@@ -157,6 +159,7 @@ export async function startWorkbench(
       maxRunning: config.sql.scratch.maxRunning,
     })
     let history: NotebookHistoryServices | undefined
+    let assistant: AssistantModule | undefined
     const app = createApp({
       logger,
       readiness,
@@ -174,6 +177,7 @@ export async function startWorkbench(
       catalog: () => catalog,
       workspaceQueries: () => workspaceQueries,
       history: () => history,
+      assistant: () => assistant,
       // Contract F: every compile pins a notebook version taken just before it.
       beforeCompile: async (notebookId, userId) => {
         if (!history) return undefined
@@ -320,6 +324,16 @@ export async function startWorkbench(
       statementTimeoutMs: config.sql.statementTimeoutMs,
     })
     await catalog.recoverInterruptedRuns()
+    const embeddedModel = await startEmbeddedModel(config, logger, cleanups)
+    assistant = new AssistantModule({
+      db: () => db.db,
+      config: config.assistant,
+      outbound,
+      search: () => catalog?.search,
+      queries: workspaceQueries,
+      audit: identity.audit,
+      embedded: embeddedModel,
+    })
     cleanups.push(scheduleDiscovery(catalog, config.catalog.discoveryIntervalMs, logger))
     metadata = db
     if (config.auth.admin && (await identity.users.ensureAdmin(config.auth.admin)))

@@ -1,6 +1,7 @@
 import type { CatalogTables } from '@workbench/catalog'
 import type { ColumnType, Generated } from 'kysely'
 import type { DocumentTables } from '../documents/tables.ts'
+import type { AssistantTables } from '../assistant/assistant-tables.ts'
 
 /** Instance-wide settings (key -> JSON value), e.g. the instance id written on first start. */
 export interface InstanceSettingsTable {
@@ -244,7 +245,7 @@ export interface FileImportsTable {
 
 /** The metadata database as Kysely sees it; each migration that adds a table adds it here. */
 /** Catalog tables (migrations 0011, 0012) are declared by the catalog package. */
-export interface Database extends CatalogTables, DocumentTables {
+export interface Database extends CatalogTables, DocumentTables, AssistantTables {
   instance_settings: InstanceSettingsTable
   notebooks: NotebooksTable
   notebook_updates: NotebookUpdatesTable

@@ -64,8 +64,7 @@ export class WorkspaceQueries {
     const started = performance.now()
     const catalog = this.#deps.catalog()
     if (!catalog) throw new AppError(503, 'catalog_unavailable', 'The catalog is still starting')
-    const references = await this.#references(input.sql)
-    const tables = await this.#checkTables(catalog.db, input.workspaceId, references)
+    const tables = await this.validate(input)
     const release = this.#limits.acquire(input.userId, 'read-only')
     try {
       const database = await this.#deps.duckdb(input.workspaceId)
@@ -100,6 +99,17 @@ export class WorkspaceQueries {
     } finally {
       release()
     }
+  }
+
+  /**
+   * The checks `run` makes before anything runs (one SELECT, allowed table functions, only catalogued tables of the
+   * workspace), without running it: the catalogued tables it reads, or the refusal as an {@link AppError}.
+   */
+  async validate(input: { workspaceId: string; sql: string }): Promise<string[]> {
+    const catalog = this.#deps.catalog()
+    if (!catalog) throw new AppError(503, 'catalog_unavailable', 'The catalog is still starting')
+    const references = await this.#references(input.sql)
+    return this.#checkTables(catalog.db, input.workspaceId, references)
   }
 
   /** Tables and table functions the statement names, from DuckDB's own parse tree. */

@@ -154,6 +154,16 @@ describe.each(DATABASE_KINDS)('the MCP server over Streamable HTTP (%s)', (kind)
     expect(outside.structuredContent.error.status).toBe(404)
   })
 
+  it('ask: the assistant behind the same REST route (no model configured here: a clear error; outsiders refused)', async () => {
+    const answer = await call(viewer, 'ask', { workspaceId: m.workspace, question: 'How many customers?' })
+    expect(answer.isError, everything(answer)).toBe(true)
+    expect(answer.structuredContent.error.code).toBe('assistant_not_configured')
+    const outside = await call(outsider, 'ask', { workspaceId: m.workspace, question: 'How many customers?' })
+    expect(outside.isError).toBe(true)
+    expect(outside.structuredContent.error.status).toBe(404)
+    // With a model (test/assistant/assistant-api.test.ts): answered, masked for a viewer, writes refused.
+  })
+
   it('an editor creates a notebook, adds a SQL cell, runs it and reads its output', async () => {
     const created = await call(editor, 'create_notebook', { workspaceId: m.workspace, name: 'MCP analysis' })
     expect(created.isError, everything(created)).toBeFalsy()

@@ -32,8 +32,8 @@ export interface McpStack {
   dispose(): Promise<void>
 }
 
-export async function startMcpStack(kind: DatabaseKind): Promise<McpStack> {
-  const stack = await startLimitsStack(kind)
+export async function startMcpStack(kind: DatabaseKind, env: Record<string, string> = {}): Promise<McpStack> {
+  const stack = await startLimitsStack(kind, env)
   const workspace = await stack.members.workspace()
   const admin = await stack.members.member(workspace, 'admin')
   const editor = await stack.members.member(workspace, 'editor')

@@ -13,6 +13,7 @@ import * as m0019 from './0019-audit-detail.ts'
 import * as m0020mcp from './0020-mcp-servers.ts'
 import * as m0021 from './0021-superset.ts'
 import * as m0023 from './0023-documents.ts'
+import * as m0030 from './0030-assistant.ts'
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0020-mcp-servers': m0020mcp,
   '0021-superset': m0021,
   '0023-documents': m0023,
+  '0030-assistant': m0030,
 }

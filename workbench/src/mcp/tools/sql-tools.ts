@@ -19,4 +19,14 @@ export const sqlTools = [
     run: ({ workspaceId, sql, limit, offset }, { rest, signal }) =>
       rest.post(`/workspaces/${segment(workspaceId)}/sql/query`, { body: { sql, limit, offset }, signal }),
   }),
+  defineTool({
+    name: 'ask',
+    title: 'Ask a question about the data',
+    description:
+      'Answer a question in plain language with the workspace assistant: it finds candidate tables in the catalog, writes one read-only DuckDB SELECT, validates and runs it (catalogued tables only, personal data masked) and returns {status, sql, explanation, result (first page), chart (Vega-Lite), insights, tables}. `status` is answered, refused (nothing ran; `reason` says why), not_found or failed.',
+    writes: false,
+    input: z.object({ workspaceId: WorkspaceId, question: z.string().min(1).max(4_000) }),
+    run: ({ workspaceId, question }, { rest, signal }) =>
+      rest.post(`/workspaces/${segment(workspaceId)}/assistant/ask`, { body: { question }, signal }),
+  }),
 ]
