@@ -204,8 +204,10 @@ async function main() {
   const venv = external('JUPYTER_URL') ? Promise.resolve() : pythonVenv()
   steps.push(venv)
   if (!external('TEMPORAL_ADDRESS')) steps.push(temporalCli())
+  // apt-get holds one lock: the OCR packages are installed after the others, never beside them.
+  let apt = Promise.resolve()
   if (purpose === 'test') {
-    const apt = aptPackages()
+    apt = aptPackages()
     steps.push(apt)
     // A real OpenAI-compatible model server for the assistant's tests: it needs apt's compilers and venv's pip.
     steps.push(Promise.all([apt, venv]).then(() => llamaServerStep({ root: ROOT, log })))
@@ -213,9 +215,11 @@ async function main() {
     steps.push(import('./bootstrap/superset.mjs').then((m) => m.supersetStep(log)))
   } else if (process.env.AI_EMBEDDED_MODEL?.trim() === 'on' && !process.env.AI_BASE_URL?.trim())
     steps.push(venv.then(() => llamaServerStep({ root: ROOT, log })))
-  if (purpose !== 'test' && !external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off')
-    steps.push(sandboxPackage())
-  steps.push(ocrPackages({ purpose, run, seconds, BootstrapError }))
+  if (purpose !== 'test' && !external('JUPYTER_URL') && process.env.KERNEL_SANDBOX?.trim() !== 'off') {
+    apt = sandboxPackage()
+    steps.push(apt)
+  }
+  steps.push(apt.catch(() => undefined).then(() => ocrPackages({ purpose, run, seconds, BootstrapError })))
   // Each step says it is done as soon as it is, not when the slowest one is.
   const results = await Promise.allSettled(steps.map((step) => step.then((done) => done && log(done))))
   const failures = results.filter((r) => r.status === 'rejected')

@@ -1,7 +1,7 @@
 import type { CatalogTables } from '@workbench/catalog'
 import type { ColumnType, Generated } from 'kysely'
-import type { DocumentTables } from '../documents/tables.ts'
 import type { AssistantTables } from '../assistant/assistant-tables.ts'
+import type { DocumentTables } from '../documents/tables.ts'
 
 /** Instance-wide settings (key -> JSON value), e.g. the instance id written on first start. */
 export interface InstanceSettingsTable {
