@@ -98,6 +98,11 @@ const METHODS: Record<string, MethodSpec> = {
       }
     },
   },
+  context_get: {
+    model: true,
+    params: [],
+    run: (m) => ({ lang: 'en_US', tz: 'Europe/Brussels', uid: m.env.user.uid }),
+  },
   read: { model: false, params: ['fields'], run: (m, ids, p) => m.read(ids, p.fields as string[] | undefined) },
   write: { model: false, params: ['vals'], run: (m, ids, p) => m.write(ids, p.vals as Params) },
   unlink: { model: false, params: [], run: (m, ids) => m.unlink(ids) },
