@@ -12,7 +12,8 @@ export function connectionSources(connections: () => ConnectionService | undefin
     const service = connections()
     if (!service) return undefined
     const connection = await service.get(workspaceId, connectionId)
-    const dialect = connection.type === 'mysql' ? 'mysql' : 'postgres'
+    // Odoo models are read as DuckDB tables (odoo.<model>) once extracted.
+    const dialect = connection.type === 'mysql' ? 'mysql' : connection.type === 'odoo' ? 'duckdb' : 'postgres'
     const source: DiscoverySource = {
       kind: connection.type,
       dialect,

@@ -8,9 +8,10 @@ import { ConnectionPools } from './connection-pools.ts'
 import type { IntrospectionItem } from './introspection.ts'
 import { NetworkGuard, type ResolvedHost, type Resolver } from './network-guard.ts'
 import { readAllowedNetworks } from './network-settings.ts'
+import { guardedFetch } from './outbound-http.ts'
 import { ConnectionProblem } from './problems.ts'
 import { openJson, type SecretKey, sealJson } from './secret-box.ts'
-import type { ConnectionHandle, ConnectionType, PoolOptions } from './types/connection-type.ts'
+import type { ConnectionHandle, ConnectionType, OpenContext, PoolOptions } from './types/connection-type.ts'
 import { connectionTypes } from './types/registry.ts'
 import { WorkspaceKeys } from './workspace-keys.ts'
 
@@ -43,6 +44,8 @@ export interface ConnectionView {
 export interface TestResult {
   ok: boolean
   serverVersion?: string
+  /** Type-specific facts (Odoo: protocol, user, companies). */
+  details?: Record<string, unknown>
   error?: { code: string; message: string }
   durationMs: number
 }
@@ -263,8 +266,37 @@ export class ConnectionService {
     const type = typeOrThrow(row.type)
     return this.pools.get(id, new Date(row.updated_at).getTime(), async () => {
       const params = validate(type, await this.fullParams(row))
-      return type.open(params, await this.resolveHosts(type, params), this.poolOptions)
+      return type.open(params, await this.resolveHosts(type, params), this.poolOptions, this.openContext())
     })
+  }
+
+  /** The live handle of a saved connection of `type` (e.g. the Odoo client behind an `odoo` connection). */
+  async handleOf(workspaceId: string, id: string, type: string): Promise<ConnectionHandle> {
+    const row = await this.row(workspaceId, id)
+    if (row.type !== type)
+      throw new AppError(
+        400,
+        'wrong_connection_type',
+        `Connection ${row.name} is a ${row.type} connection, not ${type}`,
+      )
+    return this.handle(workspaceId, id)
+  }
+
+  /** Whether an admin marked the connection writable (SQL writes; Odoo writes still need an approval). */
+  async isWritable(workspaceId: string, id: string): Promise<boolean> {
+    return (await this.row(workspaceId, id)).writable
+  }
+
+  /** HTTP connectors reach their servers only through the outbound policy, with the allow-list as it is now. */
+  private openContext(): OpenContext {
+    return {
+      fetch: guardedFetch({
+        guard: async () =>
+          new NetworkGuard({ allowed: await readAllowedNetworks(this.db), resolver: this.options.resolver }),
+        maxBodyBytes: 256 * 1024 * 1024,
+        timeoutMs: 120_000,
+      }),
+    }
   }
 
   private async runTest(type: ConnectionType, params: Record<string, unknown>): Promise<TestResult> {
@@ -280,7 +312,7 @@ export class ConnectionService {
       // The attempt closes its own handle when it settles, also when the timeout answered first.
       const attempt = (async () => {
         const hosts = await this.resolveHosts(type, params)
-        const handle = type.open(params, hosts, { ...this.poolOptions, max: 1 })
+        const handle = type.open(params, hosts, { ...this.poolOptions, max: 1 }, this.openContext())
         try {
           return await handle.test()
         } finally {
@@ -288,8 +320,8 @@ export class ConnectionService {
         }
       })()
       attempt.catch(() => {})
-      const { serverVersion } = await Promise.race([attempt, timeout])
-      return { ok: true, serverVersion, durationMs: Date.now() - started }
+      const { serverVersion, details } = await Promise.race([attempt, timeout])
+      return { ok: true, serverVersion, ...(details ? { details } : {}), durationMs: Date.now() - started }
     } catch (err) {
       let problem =
         err instanceof ConnectionProblem ? err : new ConnectionProblem('connection_failed', (err as Error).message)
@@ -408,7 +440,7 @@ function requireSecretsForNewTarget(
   next: Record<string, unknown>,
   changes: Record<string, unknown>,
 ): void {
-  const targetFields = new Set<string>([...TARGET_FIELDS, ...type.hostFields])
+  const targetFields = new Set<string>([...TARGET_FIELDS, ...type.hostFields, ...(type.targetFields ?? [])])
   // An empty field and a missing one are the same setting (forms send '' for a field left blank).
   const value = (v: unknown) => JSON.stringify(v === '' || v === undefined ? null : v)
   const moved = [...targetFields].filter((f) => !type.secretFields.includes(f) && value(stored[f]) !== value(next[f]))

@@ -12,6 +12,14 @@ export const CONNECTION_PROBLEM_CODES = [
   'destination_not_allowed',
   'unreachable',
   'connection_failed',
+  /** The server has no external API (Odoo Online plans without it). */
+  'external_api_unavailable',
+  /** Signed in, but the user may not do what the test needs (Odoo AccessDenied / AccessError). */
+  'access_denied',
+  /** The chosen protocol does not exist on this server (Odoo JSON-2 before 19). */
+  'protocol_unavailable',
+  /** The server answered, but not as the protocol defines (not the product the type expects). */
+  'bad_response',
 ] as const
 
 export type ConnectionProblemCode = (typeof CONNECTION_PROBLEM_CODES)[number]

@@ -41,6 +41,10 @@ const TestResultSchema = z
   .object({
     ok: z.boolean(),
     serverVersion: z.string().optional(),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: 'Type-specific facts: for Odoo `protocol`, `user` and `companies`' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     durationMs: z.number(),
   })

@@ -11,10 +11,23 @@ export interface PoolOptions {
   timeoutMs: number
 }
 
+/** What a successful test found: the server's version, and for API connectors who we are there. */
+export interface TestDetails {
+  serverVersion: string
+  /** Type-specific facts shown with the test (Odoo: protocol, user, companies). */
+  details?: Record<string, unknown>
+}
+
+/** What `open` gets besides the parameters: the outbound policy's HTTP client, for HTTP connectors. */
+export interface OpenContext {
+  /** The guarded fetch (every request resolved and checked by the network guard). */
+  fetch: typeof fetch
+}
+
 /** A live handle on one connection's target: its pool, and what can be done through it. */
 export interface ConnectionHandle {
   /** Connects and asks the server who it is; throws a `ConnectionProblem` with a precise code. */
-  test(): Promise<{ serverVersion: string }>
+  test(): Promise<TestDetails>
   introspect(): AsyncIterable<IntrospectionItem>
   /** A SQL kernel on its own connection (not from the pool: a session holds it for long). */
   /** `statementTimeoutMs`: a cell's statement still running after this long is cancelled (kernel default 5 min). */
@@ -37,5 +50,7 @@ export interface ConnectionType<P extends Record<string, unknown> = Record<strin
   hostFields: readonly string[]
   /** Field shown as multi-line text (e.g. a CA certificate). */
   multilineFields?: readonly string[]
-  open(params: P, hosts: Record<string, ResolvedHost>, pool: PoolOptions): ConnectionHandle
+  open(params: P, hosts: Record<string, ResolvedHost>, pool: PoolOptions, context: OpenContext): ConnectionHandle
+  /** Fields that decide where the secret goes, beyond host/port/user/database (e.g. Odoo's `url`, `login`). */
+  targetFields?: readonly string[]
 }

@@ -1,5 +1,6 @@
 import type { ConnectionType } from './connection-type.ts'
 import { mysqlType } from './mysql.ts'
+import { odooType } from './odoo.ts'
 import { postgresType } from './postgres.ts'
 
 /**
@@ -7,5 +8,5 @@ import { postgresType } from './postgres.ts'
  * more module implementing {@link ConnectionType}, added here.
  */
 export const connectionTypes: ReadonlyMap<string, ConnectionType> = new Map(
-  ([postgresType, mysqlType] as unknown as ConnectionType[]).map((t) => [t.id, t]),
+  ([postgresType, mysqlType, odooType] as unknown as ConnectionType[]).map((t) => [t.id, t]),
 )
