@@ -5,7 +5,7 @@ export interface OdooColumn {
   /** Column name in DuckDB. */
   name: string
   /** DuckDB type. */
-  sqlType: 'BIGINT' | 'DOUBLE' | 'DECIMAL(18,4)' | 'BOOLEAN' | 'VARCHAR' | 'DATE' | 'TIMESTAMP' | 'BIGINT[]'
+  sqlType: 'INTEGER' | 'DOUBLE' | 'DECIMAL(18,4)' | 'BOOLEAN' | 'VARCHAR' | 'DATE' | 'TIMESTAMP' | 'INTEGER[]'
   /** The Odoo field it comes from. */
   field: string
   /** For many2one: the id or the display name. */
@@ -27,14 +27,14 @@ const SKIPPED = new Set([
 ])
 
 const SQL_TYPES: Record<string, OdooColumn['sqlType']> = {
-  integer: 'BIGINT',
+  integer: 'INTEGER',
   float: 'DOUBLE',
   monetary: 'DECIMAL(18,4)',
   boolean: 'BOOLEAN',
   date: 'DATE',
   datetime: 'TIMESTAMP',
-  many2many: 'BIGINT[]',
-  one2many: 'BIGINT[]',
+  many2many: 'INTEGER[]',
+  one2many: 'INTEGER[]',
 }
 
 /**
@@ -59,7 +59,7 @@ export function columnsOf(fields: Record<string, OdooField>, wanted?: string[]):
     if (f.type === 'many2one') {
       const base = name.endsWith('_id') ? name.slice(0, -3) : name
       const nameColumn = taken.has(`${base}_name`) ? `${name}_display_name` : `${base}_name`
-      out.push({ name: `${base}_id`, sqlType: 'BIGINT', field: name, part: 'id', odooType: f.type, comment })
+      out.push({ name: `${base}_id`, sqlType: 'INTEGER', field: name, part: 'id', odooType: f.type, comment })
       out.push({
         name: nameColumn,
         sqlType: 'VARCHAR',
@@ -98,7 +98,7 @@ export function cellOf(record: Record<string, unknown>, c: OdooColumn): unknown 
   if (c.part === 'id') return Array.isArray(v) ? v[0] : typeof v === 'number' ? v : null
   if (c.part === 'name') return Array.isArray(v) ? String(v[1] ?? '') : null
   if (c.sqlType === 'BOOLEAN') return v === true
-  if (v === false || v === null || v === undefined) return c.sqlType === 'BIGINT[]' ? [] : null
+  if (v === false || v === null || v === undefined) return c.sqlType === 'INTEGER[]' ? [] : null
   if (c.sqlType === 'VARCHAR' && typeof v !== 'string') return JSON.stringify(v)
   return v
 }

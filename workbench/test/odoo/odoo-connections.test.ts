@@ -125,7 +125,7 @@ describe.each(DATABASE_KINDS)('Odoo connections (%s)', (kind) => {
     const aml = lines.find((t) => t.name === 'account_move_line')
     expect(aml).toMatchObject({ schema: 'odoo', kind: 'table', comment: expect.stringContaining('account.move.line') })
     const col = (n: string) => aml.columns.find((c: { name: string }) => c.name === n)
-    expect(col('partner_id')).toMatchObject({ type: 'BIGINT', comment: expect.stringContaining('res.partner') })
+    expect(col('partner_id')).toMatchObject({ type: 'INTEGER', comment: expect.stringContaining('res.partner') })
     expect(col('partner_name')).toMatchObject({ type: 'VARCHAR' })
     expect(col('debit')).toMatchObject({ type: 'DECIMAL(18,4)', comment: expect.stringMatching(/Debit.*currency/) })
     expect(col('date_maturity')).toMatchObject({ type: 'DATE', comment: expect.stringContaining('Due Date') })

@@ -28,6 +28,8 @@ export interface FieldDef {
   inverse?: string
   selection?: [string, string][]
   currencyField?: string
+  /** A related field Odoo stores (searchable, sortable, `store: true` in fields_get). */
+  stored?: boolean
   /** Computed at read time from the record (not stored, not writable). */
   compute?: (record: RecordData, env: Env) => unknown
   default?: (env: Env) => unknown
@@ -105,7 +107,10 @@ export class OdooDatabase {
       create_uid: { type: 'many2one', string: 'Created by', relation: 'res.users', readonly: true },
       write_uid: { type: 'many2one', string: 'Last Updated by', relation: 'res.users', readonly: true },
     }
-    this.models.set(model.name, { ...model, fields: { ...common, ...model.fields } })
+    const fields = { ...common, ...model.fields }
+    // Odoo's `active` fields default to True.
+    if (fields.active && !fields.active.default) fields.active = { ...fields.active, default: () => true }
+    this.models.set(model.name, { ...model, fields })
     this.records.set(model.name, new Map())
     this.nextId.set(model.name, 1)
   }
@@ -486,8 +491,8 @@ export class Model {
         help: f.help ?? '',
         required: f.required ?? false,
         readonly: f.readonly ?? Boolean(f.compute),
-        store: !f.compute && f.type !== 'one2many',
-        sortable: !f.compute && f.type !== 'one2many' && f.type !== 'many2many',
+        store: f.stored ?? (!f.compute && f.type !== 'one2many'),
+        sortable: (f.stored ?? !f.compute) && f.type !== 'one2many' && f.type !== 'many2many',
         searchable: true,
         name,
       }

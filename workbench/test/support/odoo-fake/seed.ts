@@ -571,6 +571,7 @@ function defineModels(db: OdooDatabase, version: number): void {
         move_id: m2o('account.move', 'Journal Entry', { required: true }),
         move_name: char('Number', {
           readonly: true,
+          stored: true,
           compute: (r, env) => env.db.records.get('account.move')?.get(r.move_id as number)?.name ?? false,
         }),
         name: char('Label'),
@@ -585,6 +586,7 @@ function defineModels(db: OdooDatabase, version: number): void {
           type: 'selection',
           string: 'Internal Type',
           readonly: true,
+          stored: true,
           selection: [
             ['asset_receivable', 'Receivable'],
             ['asset_cash', 'Bank and Cash'],
@@ -603,6 +605,7 @@ function defineModels(db: OdooDatabase, version: number): void {
         company_id: company,
         company_currency_id: m2o('res.currency', 'Company Currency', {
           readonly: true,
+          stored: true,
           compute: (r, env) => env.db.records.get('res.company')?.get(r.company_id as number)?.currency_id ?? false,
         }),
         currency_id: m2o('res.currency', 'Currency', { required: true }),
@@ -616,6 +619,7 @@ function defineModels(db: OdooDatabase, version: number): void {
           type: 'selection',
           string: 'Status',
           readonly: true,
+          stored: true,
           selection: [
             ['draft', 'Draft'],
             ['posted', 'Posted'],

@@ -22,8 +22,8 @@ export interface FakeOdoo {
   db: OdooDatabase
   /** Requests seen per endpoint path prefix (`/xmlrpc/2/object`, `/json/2`…), for tests. */
   calls: Map<string, number>
-  /** Makes the next `n` object calls fail with an HTTP 502 (a proxy in front of a crashed worker). */
-  failNext(n: number): void
+  /** After `ok` more model calls succeed, the next `n` fail with an HTTP 502 (a proxy in front of a crashed worker). */
+  failAfter(ok: number, n?: number): void
   stop(): Promise<void>
 }
 
@@ -173,6 +173,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
   const db = seedDatabase({ version, moveLines: options.moveLines, database: options.database })
   const calls = new Map<string, number>()
   let failures = 0
+  let okBeforeFailure = 0
   const versionInfo = {
     server_version: `${version}.0`,
     server_version_info: [version, 0, 0, 'final', 0, ''],
@@ -229,7 +230,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     const body = await readBody(req)
     const rpc = path.startsWith('/xmlrpc') || path === '/jsonrpc' || path.startsWith('/json/2/')
     if (rpc && options.externalApi === false) return notFound(res)
-    if (rpc && path !== '/xmlrpc/2/common' && failures > 0) {
+    if (rpc && path !== '/xmlrpc/2/common' && failures > 0 && okBeforeFailure-- <= 0) {
       failures--
       res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1></body></html>')
       return
@@ -372,7 +373,8 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     version,
     db,
     calls,
-    failNext: (n) => {
+    failAfter: (ok, n = 1) => {
+      okBeforeFailure = ok
       failures = n
     },
     stop: () =>
