@@ -10,6 +10,7 @@ import * as m0011 from './0011-catalog.ts'
 import * as m0012 from './0012-catalog-search-state.ts'
 import * as m0014 from './0014-sealed-alert-secrets.ts'
 import * as m0019 from './0019-audit-detail.ts'
+import * as m0046 from './0046-approvals.ts'
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0012-catalog-search-state': m0012,
   '0014-sealed-alert-secrets': m0014,
   '0019-audit-detail': m0019,
+  '0046-approvals': m0046,
 }
