@@ -15,7 +15,7 @@ export interface ConnectionsFixture {
   workspaceId: string
   base: string
   /** Signed-in members of the workspace, by role. */
-  as: Record<'owner' | 'admin' | 'editor' | 'viewer', Client>
+  as: Record<'owner' | 'admin' | 'editor' | 'viewer', Client & { userId: string }>
   /** The resolver the service uses; tests swap its answer (rebinding). */
   dns: { answer: Resolver }
   dispose(): Promise<void>
