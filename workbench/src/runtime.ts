@@ -42,6 +42,8 @@ import { IdleVersions } from './notebooks/idle-versions.ts'
 import { NotebookComments } from './notebooks/notebook-comments.ts'
 import { NotebookService } from './notebooks/notebook-service.ts'
 import { NotebookVersions } from './notebooks/notebook-versions.ts'
+import { OdooServices } from './odoo/odoo-services.ts'
+import { odooExtractHandler, odooWriteHandler } from './odoo/odoo-steps.ts'
 import { kernelStepDeps, stepWorkspace } from './pipelines/kernel-step-deps.ts'
 import { Pipelines } from './pipelines/pipelines-module.ts'
 import { StepExecutor, stepFetch } from './pipelines/step-executor.ts'
@@ -234,6 +236,13 @@ export async function startWorkbench(
     })
     cleanups.push(() => connectionService.close())
     connections = connectionService
+    const odoo = new OdooServices({
+      db: () => db.db,
+      connections: connectionService,
+      duckdb: workspaceDatabases.get,
+      audit: identity.audit,
+      logger,
+    })
     const pipelinesModule = new Pipelines({
       db: db.db,
       logger,
@@ -273,7 +282,17 @@ export async function startWorkbench(
       }),
     }
     // The workbench's own step types (their schemas are in WORKBENCH_STEP_TYPES).
-    const ownHandlers = { 'catalog.refresh': catalogRefreshHandler(() => catalog) }
+    const ownHandlers = {
+      'catalog.refresh': catalogRefreshHandler(() => catalog),
+      'odoo.extract': odooExtractHandler(
+        () => db.db,
+        () => odoo,
+      ),
+      'odoo.write': odooWriteHandler(
+        () => db.db,
+        () => odoo,
+      ),
+    }
     const workerToken = config.temporal.workerApi?.token
     if (workerToken)
       pipelinesModule.stepExecutor = new StepExecutor({

@@ -7,6 +7,8 @@ import type { Decider } from '../../src/approvals/approval-service.ts'
 import { AuditLog } from '../../src/auth/audit-log.ts'
 import { WorkspaceDatabases } from '../../src/kernels/workspace-databases.ts'
 import { OdooServices } from '../../src/odoo/odoo-services.ts'
+import { odooExtractHandler, odooWriteHandler } from '../../src/odoo/odoo-steps.ts'
+import { WORKBENCH_STEP_TYPES } from '../../src/pipelines/step-registry.ts'
 import { type ConnectionsFixture, createConnectionsFixture } from '../support/connections.ts'
 import { DATABASE_KINDS } from '../support/databases.ts'
 import { type OdooTarget, startOdooTarget } from '../support/odoo.ts'
@@ -208,5 +210,88 @@ describe.each(DATABASE_KINDS)('Odoo writes through approval (%s)', (kind) => {
     const db = await databases.get(x.workspaceId)
     const page = await db.query('SELECT count(*)::INTEGER AS n FROM odoo.account_move_line')
     expect(page.rows[0]).toEqual([r.rows])
+  })
+
+  const context = (key: string) => ({
+    signal: new AbortController().signal,
+    attempt: 1,
+    idempotencyKey: key,
+    heartbeat: () => {},
+    log: () => {},
+  })
+
+  it('pipeline steps: odoo.extract fills tables; odoo.write waits for the decision and runs once approved', async () => {
+    expect(WORKBENCH_STEP_TYPES.has('odoo.extract') && WORKBENCH_STEP_TYPES.has('odoo.write')).toBe(true)
+    const input = {
+      pipeline: 'gl-month-end',
+      stepId: 'lines',
+      type: 'odoo.extract',
+      with: {},
+      params: {},
+      idempotencyKey: 'k',
+      workspaceId: x.workspaceId,
+    }
+    const extracted = (await odooExtractHandler(
+      () => x.f.db,
+      () => odoo,
+    )(
+      { connection: 'Odoo', models: ['res.partner', { model: 'account.move', domain: [['state', '=', 'posted']] }] },
+      context('run-1/lines'),
+      input,
+    )) as { tables: { table: string; rows: number }[] }
+    expect(extracted.tables.map((r) => r.table)).toEqual(['res_partner', 'account_move'])
+    await x.f.db
+      .insertInto('pipelines')
+      .values({
+        id: 'p-odoo',
+        workspace_id: x.workspaceId,
+        name: 'gl-month-end',
+        created_by: x.as.editor.userId,
+      } as never)
+      .execute()
+    const step = odooWriteHandler(
+      () => x.f.db,
+      () => odoo,
+      20,
+    )(
+      { connection: 'Odoo', operation: 'create', model: 'res.partner', records: [{ name: 'From A Pipeline' }] },
+      context('run-1/write'),
+      { ...input, stepId: 'write', type: 'odoo.write' },
+    )
+    let pending: { id: string } | undefined
+    for (let i = 0; i < 200 && !pending; i++) {
+      pending = (await odoo.approvals.list(x.workspaceId, { status: 'pending' })).find(
+        (r) => r.idempotencyKey === 'run-1/write',
+      )
+      if (!pending) await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(pending).toBeDefined()
+    await odoo.approvals.decide(x.workspaceId, pending?.id as string, who('admin'), 'approve')
+    const out = (await step) as { ids: number[] }
+    expect(out.ids).toHaveLength(1)
+    const rejected = odooWriteHandler(
+      () => x.f.db,
+      () => odoo,
+      20,
+    )({ connection: 'Odoo', operation: 'unlink', model: 'res.partner', ids: out.ids }, context('run-1/unlink'), {
+      ...input,
+      stepId: 'unlink',
+      type: 'odoo.write',
+    })
+    let next: { id: string } | undefined
+    for (let i = 0; i < 200 && !next; i++) {
+      next = (await odoo.approvals.list(x.workspaceId, { status: 'pending' })).find(
+        (r) => r.idempotencyKey === 'run-1/unlink',
+      )
+      if (!next) await new Promise((r) => setTimeout(r, 20))
+    }
+    await odoo.approvals.decide(x.workspaceId, next?.id as string, who('admin'), 'reject')
+    await expect(rejected).rejects.toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/rejected; nothing was sent to Odoo/),
+    })
+    expect(
+      await (await odoo.client(x.workspaceId, connectionId)).search('res.partner', { domain: [['id', 'in', out.ids]] }),
+    ).toEqual(out.ids)
   })
 })
