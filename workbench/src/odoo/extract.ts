@@ -119,21 +119,28 @@ export async function extractModel(
         rows: 0,
       })
     }
-    for (;;) {
+    const pageAfter = (id: number) =>
+      fetchPage([...(domain.length ? ['&' as const] : []), ['id', '>', id], ...domain] as Domain, 'id')
+    // The next page is asked for while this one is written: Odoo and DuckDB work side by side, and at
+    // most two pages are in memory.
+    let next: Promise<Record<string, unknown>[]> | undefined = pageAfter(lastId)
+    while (next) {
       options.signal?.throwIfAborted()
-      const page = await fetchPage(
-        [...(domain.length ? ['&' as const] : []), ['id', '>', lastId], ...domain] as Domain,
-        'id',
-      )
+      const page = await next
+      next = undefined
       if (page.length === 0) break
       lastId = page[page.length - 1]?.id as number
+      if (page.length === pageSize) {
+        next = pageAfter(lastId)
+        next.catch(() => {})
+      }
+      const committed = lastId
       await inTransaction(duck, async () => {
         await append(duck, schema, `${table}__staging`, columns, page)
-        await duck.run(`UPDATE ${q(schema)}.${STATE} SET last_id = ${lastId} WHERE table_name = ${lit(table)}`)
+        await duck.run(`UPDATE ${q(schema)}.${STATE} SET last_id = ${committed} WHERE table_name = ${lit(table)}`)
       })
       read += page.length
       pages++
-      if (page.length < pageSize) break
     }
     await inTransaction(duck, async () => {
       await duck.run(`DROP TABLE IF EXISTS ${target}`)
