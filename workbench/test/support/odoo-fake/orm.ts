@@ -392,15 +392,27 @@ export class Model {
       }
       return out
     }
-    const hits: RecordData[] = []
-    for (const r of this.table.values()) if (this.visible(r) && this.matches(node, r)) hits.push(r)
-    hits.sort((a, b) => {
+    const cmp = (a: RecordData, b: RecordData) => {
       for (const { field, desc } of order) {
         const c = sortCompare(this.sortKey(a, field), this.sortKey(b, field))
         if (c !== 0) return desc ? -c : c
       }
       return a.id - b.id
-    })
+    }
+    const wanted = offset + limit
+    const hits: RecordData[] = []
+    for (const r of this.table.values()) {
+      if (!this.visible(r) || !this.matches(node, r)) continue
+      // A small page (the newest record, a preview) keeps only its top rows, as an index would.
+      if (wanted <= 100) {
+        if (hits.length === wanted && cmp(r, hits[wanted - 1] as RecordData) >= 0) continue
+        let k = hits.length
+        while (k > 0 && cmp(r, hits[k - 1] as RecordData) < 0) k--
+        hits.splice(k, 0, r)
+        if (hits.length > wanted) hits.pop()
+      } else hits.push(r)
+    }
+    if (wanted > 100) hits.sort(cmp)
     return hits.slice(offset, offset + limit).map((r) => r.id)
   }
 
@@ -429,8 +441,9 @@ export class Model {
     })
   }
 
+  /** Counts without ordering (as Odoo's `SELECT count(*)` does). */
   searchCount(domain: unknown): number {
-    return this.search(domain).length
+    return this.search(domain, { order: 'id' }).length
   }
 
   read(ids: number[], fields?: string[]): Record<string, unknown>[] {
