@@ -111,7 +111,7 @@ export async function labelResources(
   return parsed.map((p) => {
     if (!p) return undefined
     const name = names.get(`${p.kind}:${p.id}`)
-    const ws = `#/w/${p.workspaceId}`
+    const ws = `/w/${p.workspaceId}`
     const link = {
       notebook: `${ws}/notebooks/${p.id}`,
       pipeline: `${ws}/pipelines/${p.id}`,

@@ -119,7 +119,7 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
     expect((await bob.get(`/api/workspaces/${aliceWs}/audit/actions`)).status).toBe(404)
 
     const rename = changes.body.events.find((e: { action: string }) => e.action === 'workspace.rename')
-    expect(rename.target).toEqual({ kind: 'workspace', id: aliceWs, name: 'A renamed', link: `#/w/${aliceWs}` })
+    expect(rename.target).toEqual({ kind: 'workspace', id: aliceWs, name: 'A renamed', link: `/w/${aliceWs}` })
   })
 
   it('exports CSV with a header row and escaped fields', async () => {

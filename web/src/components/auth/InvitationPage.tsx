@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import type { Role, User } from '../../core/auth/types.ts'
-import { navigate } from '../../core/routing/hash-route.ts'
+import { navigate } from '../../core/routing/routes.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 import { LoginPage } from './LoginPage.tsx'
 import { RegisterPage } from './RegisterPage.tsx'

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react'
 import { api } from '../../core/api/client.ts'
-import { hrefFor } from '../../core/routing/hash-route.ts'
+import { hrefFor } from '../../core/routing/routes.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 export function LoginPage({ onSignedIn, registrationOpen }: { onSignedIn: () => void; registrationOpen: boolean }) {

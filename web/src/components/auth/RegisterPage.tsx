@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import type { Workspace } from '../../core/auth/types.ts'
-import { hrefFor, redirect } from '../../core/routing/hash-route.ts'
+import { hrefFor, redirect } from '../../core/routing/routes.ts'
 import { defaultWorkspaceName } from '../shell/HomePage.tsx'
 import { ErrorText } from '../ui/ErrorText.tsx'
 

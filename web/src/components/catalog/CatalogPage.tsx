@@ -1,13 +1,22 @@
 import { useEffect, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import { FACETS, type Facet, type SearchResult, searchPath } from '../../core/catalog/types.ts'
-import { hrefFor } from '../../core/routing/hash-route.ts'
+import { hrefFor, redirect } from '../../core/routing/routes.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 import { CatalogSources } from './CatalogSources.tsx'
 
 /** Catalog home: a search box (searching as you type), facet counts to narrow by, and paged results. */
-export function CatalogPage({ workspaceId, canDiscover }: { workspaceId: string; canDiscover: boolean }) {
-  const [q, setQ] = useState('')
+export function CatalogPage({
+  workspaceId,
+  canDiscover,
+  initialQuery = '',
+}: {
+  workspaceId: string
+  canDiscover: boolean
+  /** From the URL (`?q=`), so a search can be linked to. */
+  initialQuery?: string
+}) {
+  const [q, setQ] = useState(initialQuery)
   const [filters, setFilters] = useState<Partial<Record<Facet, string[]>>>({})
   const [offset, setOffset] = useState(0)
   const [result, setResult] = useState<SearchResult | undefined>()
@@ -19,6 +28,9 @@ export function CatalogPage({ workspaceId, canDiscover }: { workspaceId: string;
     let cancelled = false
     // A short pause so each keystroke does not fire its own request.
     const timer = setTimeout(() => {
+      // The search is in the URL (replacing, not one history entry per keystroke).
+      if (q !== new URLSearchParams(window.location.search).get('q') && (q || window.location.search))
+        redirect({ page: 'catalog', workspaceId, ...(q ? { q } : {}) })
       api<SearchResult>('GET', searchPath(workspaceId, q, filters, offset))
         .then((r) => {
           if (!cancelled) {

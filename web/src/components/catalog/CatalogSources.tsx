@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import type { CatalogSource } from '../../core/catalog/types.ts'
 import type { Connection } from '../../core/connections/types.ts'
-import { hrefFor } from '../../core/routing/hash-route.ts'
+import { hrefFor } from '../../core/routing/routes.ts'
 import { useApiData } from '../../hooks/use-api-data.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 

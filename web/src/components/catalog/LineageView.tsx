@@ -1,6 +1,6 @@
 import { layoutLineage } from '../../core/catalog/lineage-layout.ts'
 import type { LineageGraph } from '../../core/catalog/types.ts'
-import { hrefFor } from '../../core/routing/hash-route.ts'
+import { hrefFor } from '../../core/routing/routes.ts'
 
 /**
  * A lineage graph drawn as SVG, laid out left to right by dagre; the asset itself is highlighted, and every

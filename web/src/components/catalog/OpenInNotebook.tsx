@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { api } from '../../core/api/client.ts'
-import { navigate } from '../../core/routing/hash-route.ts'
+import { navigate } from '../../core/routing/routes.ts'
 
 interface Props {
   workspaceId: string

@@ -1,4 +1,17 @@
 import type { YCodeCell, YNotebook } from '@jupyter/ydoc'
+import {
+  ArrowDownToLine,
+  ArrowUpToLine,
+  ChevronLeft,
+  CircleStop,
+  Download,
+  History,
+  Keyboard,
+  ListTree,
+  MessageSquare,
+  PlayCircle,
+  RotateCcw,
+} from 'lucide-react'
 import { useCallback, useEffect, useState } from 'react'
 import { roleAtLeast, type User, type Workspace } from '../../core/auth/types.ts'
 import { trackPresenceStyles } from '../../core/monaco/presence-styles.ts'
@@ -26,27 +39,33 @@ import type { SchemaTable } from '../../core/notebook/sql-support.ts'
 import { loadWorkspaceSchema } from '../../core/notebook/workspace-schema.ts'
 import { notebooksApi } from '../../core/notebooks/notebooks-api.ts'
 import type { NotebookFile } from '../../core/notebooks/types.ts'
-import { hrefFor } from '../../core/routing/hash-route.ts'
+import { hrefFor } from '../../core/routing/routes.ts'
 import { errorMessage, toast } from '../../core/ui/toasts.ts'
+import { IconButton } from '../ui/IconButton.tsx'
 import { Skeleton } from '../ui/Skeleton.tsx'
+import { Tip } from '../ui/Tip.tsx'
 import { CommentsPanel } from './CommentsPanel.tsx'
 import { useCells, useYMapKey } from './hooks.ts'
 import { NotebookCells } from './NotebookCells.tsx'
 import { NotebookEnvContext } from './notebook-context.ts'
+import { OutlinePanel } from './OutlinePanel.tsx'
 import { ShortcutHelp } from './ShortcutHelp.tsx'
 import { VersionsPanel } from './VersionsPanel.tsx'
 
-type Panel = 'versions' | 'comments' | 'help' | undefined
+type Panel = 'versions' | 'comments' | 'help' | 'outline' | undefined
 
 /** A notebook open for editing: live document, kernel controls, side panels. */
 export default function NotebookPage({
   workspace,
   notebookId,
   user,
+  cellId,
 }: {
   workspace: Workspace
   notebookId: string
   user: User
+  /** A deep link to one cell (`?cell=`): selected and scrolled to once the document has synced. */
+  cellId?: string
 }) {
   const canEdit = roleAtLeast(workspace.role, 'editor')
   const [file, setFile] = useState<NotebookFile>()
@@ -101,6 +120,13 @@ export default function NotebookPage({
 
   const notebook = session?.notebook
   const cells = useCells(notebook)
+  const linkedCellPresent = Boolean(cellId && synced && cells.some((c) => c.id === cellId))
+  useEffect(() => {
+    if (!cellId || !linkedCellPresent) return
+    setActiveId(cellId)
+    const element = document.querySelector(`[data-cell-id="${CSS.escape(cellId)}"]`)
+    element?.scrollIntoView({ block: 'center' })
+  }, [cellId, linkedCellPresent])
   const kernelStatus = useYMapKey(notebook ? (kernelMap(notebook.ydoc) as never) : undefined, 'status') as
     | KernelStatus
     | undefined
@@ -186,9 +212,15 @@ export default function NotebookPage({
     >
       <div className="notebook-page">
         <header className="notebook-header">
-          <a href={hrefFor({ page: 'notebooks', workspaceId: workspace.id, folder: file?.folder || undefined })}>
-            ← Notebooks
-          </a>
+          <Tip label="All notebooks">
+            <a
+              className="icon-link"
+              aria-label="Notebooks"
+              href={hrefFor({ page: 'notebooks', workspaceId: workspace.id, folder: file?.folder || undefined })}
+            >
+              <ChevronLeft size={16} aria-hidden="true" />
+            </a>
+          </Tip>
           {file ? (
             <input
               className="notebook-title"
@@ -209,14 +241,27 @@ export default function NotebookPage({
           >
             {connection.state === 'connected' ? (synced ? 'Saved' : 'Syncing…') : connection.state}
           </span>
-          <span className="collaborators" data-testid="collaborators">
-            {collaborators.map((p) => (
-              <span key={p.id + p.name} className="avatar" style={{ background: p.color }} title={p.name}>
-                {p.name.slice(0, 1).toUpperCase()}
-              </span>
-            ))}
-          </span>
           <span className="spacer" />
+          {canRun && (
+            <span className="toolbar" role="toolbar" aria-label="Run">
+              <IconButton label="Run all" icon={PlayCircle} onClick={() => runCells(runnable(0, cells.length))} />
+              <IconButton
+                label="Run above"
+                icon={ArrowUpToLine}
+                disabled={activeIndex < 0}
+                onClick={() => runCells(runnable(0, activeIndex))}
+              />
+              <IconButton
+                label="Run below"
+                icon={ArrowDownToLine}
+                disabled={activeIndex < 0}
+                onClick={() => runCells(runnable(activeIndex, cells.length))}
+              />
+              <IconButton label="Interrupt" icon={CircleStop} hint="I, I" onClick={interrupt} />
+              <IconButton label="Restart" icon={RotateCcw} hint="0, 0" onClick={restart} />
+            </span>
+          )}
+          <RunProgress notebook={notebook} />
           {execution === 'unavailable' && !kernelStatus ? (
             <span
               className="kernel-status"
@@ -232,62 +277,56 @@ export default function NotebookPage({
               data-testid="kernel-status"
               data-status={status ?? 'none'}
             >
+              <span className="kernel-dot" aria-hidden="true" />
               Kernel: {status ?? '…'}
             </span>
           )}
-          <RunProgress notebook={notebook} />
-          {canRun && (
-            <span className="inline kernel-controls" role="toolbar" aria-label="Run">
-              <button type="button" onClick={() => runCells(runnable(0, cells.length))}>
-                Run all
-              </button>
-              <button type="button" disabled={activeIndex < 0} onClick={() => runCells(runnable(0, activeIndex))}>
-                Run above
-              </button>
-              <button
-                type="button"
-                disabled={activeIndex < 0}
-                onClick={() => runCells(runnable(activeIndex, cells.length))}
-              >
-                Run below
-              </button>
-              <button type="button" onClick={interrupt}>
-                Interrupt
-              </button>
-              <button type="button" onClick={restart}>
-                Restart
-              </button>
-            </span>
-          )}
-          <span className="inline panel-toggles">
-            <a href={files.exportUrl(notebookId)} download={`${file?.name ?? 'notebook'}.ipynb`}>
-              Export .ipynb
-            </a>
+          <span className="collaborators" data-testid="collaborators">
+            {collaborators.map((p) => (
+              <span key={p.id + p.name} className="avatar" style={{ background: p.color }} title={p.name}>
+                {p.name.slice(0, 1).toUpperCase()}
+              </span>
+            ))}
+          </span>
+          <span className="toolbar panel-toggles" role="toolbar" aria-label="Panels">
+            <IconButton
+              label="Outline"
+              icon={ListTree}
+              aria-pressed={panel === 'outline'}
+              onClick={() => setPanel(panel === 'outline' ? undefined : 'outline')}
+            />
             {!missing.versions && (
-              <button
-                type="button"
+              <IconButton
+                label="Versions"
+                icon={History}
                 aria-pressed={panel === 'versions'}
                 onClick={() => setPanel(panel === 'versions' ? undefined : 'versions')}
-              >
-                Versions
-              </button>
+              />
             )}
             {!missing.comments && (
-              <button
-                type="button"
+              <IconButton
+                label="Comments"
+                icon={MessageSquare}
                 aria-pressed={panel === 'comments'}
                 onClick={() => setPanel(panel === 'comments' ? undefined : 'comments')}
-              >
-                Comments
-              </button>
+              />
             )}
-            <button
-              type="button"
+            <IconButton
+              label="Shortcuts"
+              icon={Keyboard}
               aria-pressed={panel === 'help'}
               onClick={() => setPanel(panel === 'help' ? undefined : 'help')}
-            >
-              Shortcuts
-            </button>
+            />
+            <Tip label="Export as .ipynb">
+              <a
+                className="icon-link"
+                aria-label="Export .ipynb"
+                href={files.exportUrl(notebookId)}
+                download={`${file?.name ?? 'notebook'}.ipynb`}
+              >
+                <Download size={16} aria-hidden="true" />
+              </a>
+            </Tip>
           </span>
         </header>
         {(connection.state === 'offline' || connection.state === 'closed') && (
@@ -343,6 +382,15 @@ export default function NotebookPage({
             />
           )}
           {panel === 'help' && <ShortcutHelp onClose={() => setPanel(undefined)} />}
+          {panel === 'outline' && (
+            <OutlinePanel
+              cells={cells}
+              onSelect={(id) => {
+                setActiveId(id)
+                document.querySelector(`[data-cell-id="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'start' })
+              }}
+            />
+          )}
         </div>
       </div>
     </NotebookEnvContext.Provider>

@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react'
 import type { PipelinesApi } from '../../core/pipelines/pipelines-api.ts'
 import type { ParamOutline } from '../../core/pipelines/spec-outline.ts'
-import { navigate } from '../../core/routing/hash-route.ts'
+import { navigate } from '../../core/routing/routes.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 
 const inputType = (p: ParamOutline) =>

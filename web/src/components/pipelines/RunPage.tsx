@@ -5,7 +5,7 @@ import { formatDuration, formatTime, statusLabel } from '../../core/pipelines/fo
 import { pipelinesApi } from '../../core/pipelines/pipelines-api.ts'
 import { outlineOf, type SpecOutline } from '../../core/pipelines/spec-outline.ts'
 import { FINISHED_STATUSES, type RunDetail, type StepRun } from '../../core/pipelines/types.ts'
-import { hrefFor, navigate } from '../../core/routing/hash-route.ts'
+import { hrefFor, navigate } from '../../core/routing/routes.ts'
 import { errorMessage, toast } from '../../core/ui/toasts.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 import { Skeleton } from '../ui/Skeleton.tsx'

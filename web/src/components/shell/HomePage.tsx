@@ -1,8 +1,8 @@
 import { type FormEvent, useEffect, useState } from 'react'
 import { api } from '../../core/api/client.ts'
 import type { User, Workspace } from '../../core/auth/types.ts'
-import { navigate, redirect } from '../../core/routing/hash-route.ts'
 import { landingWorkspace } from '../../core/routing/last-workspace.ts'
+import { navigate, redirect } from '../../core/routing/routes.ts'
 import { ErrorText } from '../ui/ErrorText.tsx'
 import { Skeleton } from '../ui/Skeleton.tsx'
 

@@ -2,7 +2,7 @@ import { Component, type ErrorInfo, type ReactNode } from 'react'
 
 interface Props {
   children: ReactNode
-  /** Where "go back" leads (a hash link); the boundary resets when it changes. */
+  /** Where "go back" leads (an app path); the boundary resets when it changes. */
   backHref?: string
   resetKey?: string
 }
@@ -30,7 +30,7 @@ export class ErrorBoundary extends Component<Props, { error: Error | undefined; 
         <h2>Something went wrong on this page</h2>
         <p>{this.state.error.message}</p>
         <p className="inline">
-          <a href={this.props.backHref ?? '#/'}>Go back</a>
+          <a href={this.props.backHref ?? '/'}>Go back</a>
           <button type="button" onClick={() => this.setState({ error: undefined })}>
             Try again
           </button>

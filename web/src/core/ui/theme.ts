@@ -29,3 +29,14 @@ export function onThemeChange(listener: (theme: Theme) => void): () => void {
   listeners.add(listener)
   return () => listeners.delete(listener)
 }
+
+/** Follows the OS switching between light and dark while the user's choice is 'system'. */
+export function followSystemTheme(): () => void {
+  const media = window.matchMedia?.('(prefers-color-scheme: dark)')
+  if (!media) return () => {}
+  const onChange = () => {
+    if (storedTheme() === 'system') applyTheme('system')
+  }
+  media.addEventListener('change', onChange)
+  return () => media.removeEventListener('change', onChange)
+}
