@@ -34,10 +34,11 @@ describe('catalog asset to notebook in the browser', () => {
     await page.getByLabel('Email').fill('owner@example.com')
     await page.getByLabel('Password (at least 12 characters)').fill('owner password 1234')
     await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Sales')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('heading', { name: /Sales/ }).waitFor()
-    const workspaceId = new URL(page.url()).hash.split('/')[2] ?? ''
+    const workspaceId = new URL(page.url()).pathname.split('/')[2] ?? ''
     await page.getByRole('link', { name: 'Notebooks' }).click()
     await page.getByLabel('New notebook name').fill('Analysis')
     await page.getByRole('button', { name: 'Create notebook' }).click()

@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
 import { type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
+import { pickTheme } from './support/shell.ts'
 
 const ADA = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'first user password 1234' }
 const BOB = { name: 'Bob Babbage', email: 'bob@example.com', password: 'second user password 1234' }
@@ -42,7 +43,7 @@ describe('the home page after sign-in', () => {
     await p.getByLabel('Password (at least 12 characters)').fill(who.password)
     await p.getByRole('button', { name: 'Create account' }).click()
   }
-  const hashOf = (p: Page) => new URL(p.url()).hash
+  const pathOf = (p: Page) => new URL(p.url()).pathname
 
   it('the first user gets a workspace and lands on its home, with what to do next', async () => {
     ada = await newPage()
@@ -50,7 +51,7 @@ describe('the home page after sign-in', () => {
     await register(ada, ADA)
     const home = ada.getByTestId('workspace-home')
     await home.getByRole('heading', { name: /Ada's workspace/ }).waitFor({ timeout: 15_000 })
-    expect(hashOf(ada)).toMatch(/^#\/w\/[0-9a-f-]{36}$/)
+    expect(pathOf(ada)).toMatch(/^\/w\/[0-9a-f-]{36}$/)
     const steps = home.getByTestId('next-steps').getByRole('listitem')
     await expect.poll(() => steps.count()).toBe(4)
     expect(await steps.first().getAttribute('data-done')).toBe('false')
@@ -72,9 +73,9 @@ describe('the home page after sign-in', () => {
     await ada.getByRole('button', { name: 'Add a SQL cell' }).waitFor({ timeout: 30_000 })
   }, 60_000)
 
-  it('signing in at #/login lands on the last workspace used, not on a blank sign-in page', async () => {
+  it('signing in at /login lands on the last workspace used, not on a blank sign-in page', async () => {
     const again = await newPage()
-    await again.goto(`${server.url}/#/login`)
+    await again.goto(`${server.url}/login`)
     await again.getByLabel('Email').fill(ADA.email)
     await again.getByLabel('Password').fill(ADA.password)
     await again.getByRole('button', { name: 'Sign in' }).click()
@@ -82,17 +83,17 @@ describe('the home page after sign-in', () => {
       .getByTestId('workspace-home')
       .getByRole('heading', { name: /Ada's workspace/ })
       .waitFor()
-    expect(hashOf(again)).toMatch(/^#\/w\//)
+    expect(pathOf(again)).toMatch(/^\/w\//)
     await again.context().close()
   }, 60_000)
 
   it('a user without a workspace is told what to do; creating one lands on its home, not on Members', async () => {
     bob = await newPage()
-    await bob.goto(`${server.url}/#/register`)
+    await bob.goto(`${server.url}/register`)
     await register(bob, BOB)
     const welcome = bob.getByTestId('no-workspace')
     await welcome.getByRole('heading', { name: 'Welcome, Bob Babbage' }).waitFor({ timeout: 15_000 })
-    expect(hashOf(bob)).toBe('#/')
+    expect(pathOf(bob)).toBe('/')
     await shot(bob, 'no-workspace')
     expect(await welcome.getByLabel('Your workspace name').inputValue()).toBe("Bob's workspace")
     await welcome.getByRole('button', { name: 'Create my workspace' }).click()
@@ -101,6 +102,7 @@ describe('the home page after sign-in', () => {
       .getByRole('heading', { name: /Bob's workspace/ })
       .waitFor()
     // The switcher's own "Create workspace" lands on the new workspace's home too.
+    await bob.getByRole('button', { name: 'New workspace', exact: true }).click()
     await bob.getByLabel('New workspace name').fill('Side project')
     await bob.getByRole('button', { name: 'Create workspace' }).click()
     await bob
@@ -111,22 +113,90 @@ describe('the home page after sign-in', () => {
   }, 60_000)
 
   it('accepting an invitation selects the workspace it is for', async () => {
-    await ada.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Members' }).click()
+    // Members, Audit log and settings live in the workspace menu at the top of the sidebar.
+    await ada.getByRole('button', { name: 'Workspace menu' }).click()
+    await ada.getByRole('menuitem', { name: 'Members' }).click()
     await ada.getByLabel('Email to invite').fill(BOB.email)
     await ada.getByLabel('Role to grant').selectOption('editor')
     await ada.getByRole('button', { name: 'Invite' }).click()
     const link = (await ada.getByTestId('invitation-link').textContent()) ?? ''
     const token = /#\/invite\/(.+)$/.exec(link)?.[1]
     expect(token).toBeTruthy()
+    // The link the server mails keeps the token in the fragment (never sent to the server): it still opens.
     await bob.goto(`${server.url}/#/invite/${token}`)
     await bob.getByRole('button', { name: 'Accept invitation' }).click()
     const home = bob.getByTestId('workspace-home')
     await home.getByRole('heading', { name: /Ada's workspace/ }).waitFor({ timeout: 15_000 })
-    expect(await bob.getByLabel('Workspace', { exact: true }).locator('option:checked').textContent()).toContain(
-      "Ada's workspace",
-    )
+    expect(await bob.getByRole('button', { name: 'Workspace menu' }).textContent()).toContain("Ada's workspace")
     await home.getByTestId('recent-notebooks').getByRole('link', { name: 'Weekly sales' }).waitFor()
     await shot(bob, 'invited')
+    expect(pageErrors).toEqual([])
+  }, 60_000)
+  it('the command palette (Ctrl-K) jumps to a notebook by name, and to an action', async () => {
+    await ada.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Home' }).click()
+    await ada.getByTestId('workspace-home').waitFor()
+    await ada.keyboard.press('Control+k')
+    const palette = ada.getByRole('dialog', { name: 'Command palette' })
+    await palette.waitFor()
+    await palette.getByRole('option', { name: 'Weekly sales' }).waitFor({ timeout: 10_000 })
+    await ada.keyboard.type('weekly')
+    await shot(ada, 'command-palette')
+    await ada.keyboard.press('Enter')
+    await ada.getByRole('button', { name: 'Add a SQL cell' }).waitFor({ timeout: 30_000 })
+    expect(pathOf(ada)).toMatch(/^\/w\/[0-9a-f-]{36}\/notebooks\/[^/]+$/)
+    expect(await palette.count()).toBe(0)
+
+    // Actions too: "New pipeline" from anywhere, with the same shortcut (also from inside the page).
+    await ada.keyboard.press('Control+k')
+    await ada.keyboard.type('new pipeline')
+    await ada.keyboard.press('Enter')
+    await expect.poll(() => pathOf(ada)).toMatch(/\/pipelines\/new$/)
+  }, 60_000)
+
+  it('deep links open where they point, also after a reload: a notebook cell, a catalog search', async () => {
+    await ada.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Notebooks' }).click()
+    await ada.getByRole('link', { name: 'Weekly sales' }).click()
+    await ada.getByRole('button', { name: 'Add a SQL cell' }).click()
+    await ada.getByRole('button', { name: '+ SQL' }).first().click()
+    const cells = ada.getByTestId('cell')
+    await expect.poll(() => cells.count()).toBeGreaterThanOrEqual(2)
+    const first = (await cells.first().getAttribute('data-cell-id')) ?? ''
+    expect(first).not.toBe('')
+    const notebookUrl = ada.url()
+
+    const linked = await newPage()
+    await linked.goto(`${notebookUrl}?cell=${encodeURIComponent(first)}`)
+    // A new context has no session: signing in lands where the link pointed.
+    await linked.getByLabel('Email').fill(ADA.email)
+    await linked.getByLabel('Password').fill(ADA.password)
+    await linked.getByRole('button', { name: 'Sign in' }).click()
+    await linked.locator(`[data-cell-id="${first}"].active`).waitFor({ timeout: 30_000 })
+    expect(new URL(linked.url()).search).toBe(`?cell=${encodeURIComponent(first)}`)
+
+    // A catalog search is in the URL as it is typed, and survives a reload.
+    const workspaceId = pathOf(linked).split('/')[2] ?? ''
+    await linked.goto(`${server.url}/w/${workspaceId}/catalog?q=orders`)
+    const search = linked.getByLabel('Search the catalog')
+    await expect.poll(() => search.inputValue()).toBe('orders')
+    await search.fill('customers')
+    await expect.poll(() => new URL(linked.url()).searchParams.get('q')).toBe('customers')
+    await linked.reload()
+    await expect.poll(() => linked.getByLabel('Search the catalog').inputValue()).toBe('customers')
+    // Back returns to the linked notebook.
+    await linked.goBack()
+    await linked.getByRole('button', { name: 'Add a SQL cell' }).waitFor({ timeout: 30_000 })
+    await linked.context().close()
+  }, 90_000)
+
+  it('the theme menu switches light and dark, remembered across reloads', async () => {
+    await pickTheme(ada, 'Dark')
+    await expect.poll(() => ada.evaluate('document.documentElement.dataset.theme')).toBe('dark')
+    await ada.reload()
+    await expect.poll(() => ada.evaluate('document.documentElement.dataset.theme')).toBe('dark')
+    await pickTheme(ada, 'Light')
+    await expect.poll(() => ada.evaluate('document.documentElement.dataset.theme')).toBe('light')
+    await pickTheme(ada, 'System')
+    expect(await ada.evaluate("localStorage.getItem('workbench.theme')")).toBe(null)
     expect(pageErrors).toEqual([])
   }, 60_000)
 })

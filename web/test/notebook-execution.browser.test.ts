@@ -48,6 +48,7 @@ describe('running notebooks in the browser', () => {
     await page.getByLabel('Email').fill(EMAIL)
     await page.getByLabel('Password (at least 12 characters)').fill(PASSWORD)
     await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Exec')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('heading', { name: /Exec/ }).waitFor()

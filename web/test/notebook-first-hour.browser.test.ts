@@ -51,6 +51,7 @@ describe('the first hour in the notebook editor', () => {
     await page.getByLabel('Email').fill(EMAIL)
     await page.getByLabel('Password (at least 12 characters)').fill(PASSWORD)
     await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Hour')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('heading', { name: /Hour/ }).waitFor()

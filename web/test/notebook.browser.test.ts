@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWebApp, launchBrowser, SCREENSHOT_DIR, type TestBrowser } from '../../workbench/test/support/browser.ts'
 import { connectClient } from '../../workbench/test/support/collab.ts'
 import { type NotebookServer, startNotebookServer } from './support/notebook-server.ts'
+import { pickTheme } from './support/shell.ts'
 
 const _ROOT = path.resolve(import.meta.dirname, '../..')
 const EMAIL = 'nora@example.com'
@@ -75,10 +76,11 @@ describe('notebooks in the browser', () => {
     await page.getByLabel('Password (at least 12 characters)').fill(PASSWORD)
     await page.getByRole('button', { name: 'Create account' }).click()
     await page.getByTestId('signed-in-as').waitFor()
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Analytics')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('heading', { name: /Analytics/ }).waitFor()
-    workspaceId = /#\/w\/([^/]+)/.exec(page.url())?.[1] ?? ''
+    workspaceId = /\/w\/([^/?#]+)/.exec(new URL(page.url()).pathname)?.[1] ?? ''
     await page.getByRole('link', { name: 'Notebooks' }).click()
     await page.getByText('No notebooks here yet.').waitFor()
     await expectAccessible(page, 'notebooks list')
@@ -417,12 +419,12 @@ describe('notebooks in the browser', () => {
     await page.getByLabel('Search notebooks').fill('Revenue')
     await expect.poll(() => page.getByTestId('notebooks').locator('tbody tr').count()).toBeGreaterThanOrEqual(3)
 
-    await page.getByLabel('Theme').selectOption('dark')
+    await pickTheme(page, 'Dark')
     await page.reload()
     await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
     await expectAccessible(page, 'notebooks list, dark')
     await shot(page, 'dark-list')
-    await page.getByLabel('Theme').selectOption('light')
+    await pickTheme(page, 'Light')
   }, 120_000)
 
   it('shows an offline banner, keeps local edits and syncs them once on reconnect', async () => {

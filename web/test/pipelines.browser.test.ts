@@ -91,10 +91,11 @@ describe('pipelines in the browser', () => {
     await page.getByLabel('Password (at least 12 characters)').fill('pipeline password 1234')
     await page.getByRole('button', { name: 'Create account' }).click()
     await page.getByTestId('signed-in-as').waitFor()
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Operations')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('heading', { name: /Operations/ }).waitFor()
-    workspaceId = /#\/w\/([^/]+)/.exec(page.url())?.[1] ?? ''
+    workspaceId = /\/w\/([^/?#]+)/.exec(new URL(page.url()).pathname)?.[1] ?? ''
     await page.getByRole('link', { name: 'Pipelines' }).click()
     await page.getByText('No pipelines yet.').waitFor()
     await expectAccessible(page, 'pipelines list')
@@ -147,7 +148,7 @@ describe('pipelines in the browser', () => {
 
     await page.getByRole('button', { name: 'Save pipeline' }).click()
     await page.getByRole('heading', { name: 'browser-demo' }).waitFor(LONG)
-    pipelineId = /#\/w\/[^/]+\/pipelines\/([^/?]+)/.exec(page.url())?.[1] ?? ''
+    pipelineId = /\/w\/[^/]+\/pipelines\/([^/?#]+)/.exec(new URL(page.url()).pathname)?.[1] ?? ''
     expect(pipelineId).not.toBe('')
   }, 240_000)
 
@@ -289,7 +290,7 @@ describe('pipelines in the browser', () => {
     const lastRun = page.getByTestId('home-pipelines').getByTestId('home-last-run').first()
     await lastRun.waitFor(LONG)
     expect(await lastRun.textContent()).toMatch(/succeeded|running|queued/)
-    expect(await lastRun.getAttribute('href')).toMatch(new RegExp(`^#/w/${workspaceId}/pipeline-runs/`))
+    expect(await lastRun.getAttribute('href')).toMatch(new RegExp(`^/w/${workspaceId}/pipeline-runs/`))
     await shot(page, 'workspace-home')
   }, 240_000)
 

@@ -53,6 +53,8 @@ describe('identity in the browser', () => {
     await page.getByRole('button', { name: 'Create account' }).click()
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('olivia@example.com')
 
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
+
     await page.getByLabel('New workspace name').fill('Analytics')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     // A new workspace opens on its home page; members are one link away.
@@ -94,7 +96,7 @@ describe('identity in the browser', () => {
     expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0)
     // ...and the server refuses the edit even when the page's own session tries it directly.
     // A string, because this file is compiled without the DOM library; it runs in the page.
-    const workspaceId = new URL(page.url()).hash.split('/')[2]
+    const workspaceId = new URL(page.url()).pathname.split('/')[2]
     const attempt: { status: number; body: { code: string } } = JSON.parse(
       await page.evaluate(`(async () => {
         const csrf = document.cookie.match(/wb_csrf=([^;]+)/)?.[1] ?? ''

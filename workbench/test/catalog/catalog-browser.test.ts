@@ -87,10 +87,11 @@ describe('catalog in the browser', () => {
     await page.getByLabel('Password (at least 12 characters)').fill('dana password 1234')
     await page.getByRole('button', { name: 'Create account' }).click()
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('dana@example.com')
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Analytics')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('heading', { name: /Analytics/ }).waitFor()
-    const workspaceId = new URL(page.url()).hash.split('/')[2] ?? ''
+    const workspaceId = new URL(page.url()).pathname.split('/')[2] ?? ''
 
     // Catalogue the workspace DuckDB and classify the email column, as an admin and an editor would.
     const sourceId = await catalog.workspaceSource(workspaceId)
@@ -109,6 +110,7 @@ describe('catalog in the browser', () => {
     await page.getByRole('link', { name: 'main.customers' }).click()
     await page.getByRole('heading', { name: /main\.customers/ }).waitFor()
     expect(await page.getByTestId('asset-sql').textContent()).toBe('SELECT * FROM "main"."customers" LIMIT 100')
+    await page.getByRole('tab', { name: 'Preview' }).click()
     await page.getByRole('button', { name: 'Show sample rows' }).click()
     const preview = page.getByTestId('preview')
     await preview.waitFor()

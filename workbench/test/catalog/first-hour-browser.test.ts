@@ -92,10 +92,11 @@ describe('the catalog in the first hour, in the browser', () => {
     await page.getByLabel('Email').fill('dana@example.com')
     await page.getByLabel('Password (at least 12 characters)').fill('dana password 1234')
     await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Analytics')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('heading', { name: /Analytics/ }).waitFor()
-    const workspaceId = new URL(page.url()).hash.split('/')[2] ?? ''
+    const workspaceId = new URL(page.url()).pathname.split('/')[2] ?? ''
 
     // The empty catalog says what to do.
     await page.getByRole('link', { name: 'Catalog' }).click()
@@ -156,6 +157,7 @@ describe('the catalog in the first hour, in the browser', () => {
     const review = page.getByRole('region', { name: 'Proposed tags' })
     expect(await review.textContent()).toContain('email: PII.email masked until reviewed')
     expect(await review.textContent()).not.toContain('signup')
+    await page.getByRole('tab', { name: 'Preview' }).click()
     await page.getByRole('button', { name: 'Show sample rows' }).click()
     const preview = page.getByTestId('preview')
     await preview.waitFor()
@@ -165,21 +167,24 @@ describe('the catalog in the first hour, in the browser', () => {
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
 
     // "Used by" names the notebook and links to it; the lineage node of leads links to its asset page.
+    await page.getByRole('tab', { name: 'Usage' }).click()
     const usedBy = page.getByTestId('used-by')
     await expect.poll(() => usedBy.textContent()).toContain('Notebook Lead scoring — reads it ×1')
     expect(await usedBy.getByRole('link', { name: 'Lead scoring' }).getAttribute('href')).toBe(
-      `#/w/${workspaceId}/notebooks/${notebookId}`,
+      `/w/${workspaceId}/notebooks/${notebookId}`,
     )
     expect(await usedBy.textContent()).not.toContain(notebookId)
     await shot('asset')
 
     // Accept, then remove the tag: both are audited, and the column is in clear again.
+    await page.getByRole('tab', { name: /^Schema/ }).click()
     await review.getByRole('button', { name: 'Accept' }).click()
     const remove = page.getByRole('button', { name: 'Remove PII.email from email' })
     await remove.waitFor()
     await shot('accepted')
     await remove.click()
     await remove.waitFor({ state: 'detached' })
+    await page.getByRole('tab', { name: 'Preview' }).click()
     await page.getByRole('button', { name: 'Show sample rows' }).click()
     await expect.poll(() => preview.textContent()).toContain('jane.doe@example.com')
     const audit = await f.db
@@ -193,6 +198,7 @@ describe('the catalog in the first hour, in the browser', () => {
       'email PII.email removed',
     ])
 
+    await page.getByRole('tab', { name: 'Lineage' }).click()
     await page.getByRole('link', { name: 'Open main.leads' }).first().click()
     await page.getByRole('heading', { name: /main\.leads/ }).waitFor()
     await shot('lineage-link')

@@ -53,6 +53,7 @@ describe('connections in the browser', () => {
     await page.getByLabel('Password (at least 12 characters)').fill(ACCOUNT_PASSWORD)
     await page.getByRole('button', { name: 'Create account' }).click()
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('dana@example.com')
+    await page.getByRole('button', { name: 'New workspace', exact: true }).click()
     await page.getByLabel('New workspace name').fill('Sources')
     await page.getByRole('button', { name: 'Create workspace' }).click()
     await page.getByRole('link', { name: 'Connections' }).click()

@@ -113,8 +113,12 @@ export function CommandPalette({
                   <Item icon={<House size={14} />} onSelect={() => go({ page: 'workspace', workspaceId })}>
                     Go to Home
                   </Item>
-                  <Item icon={<Database size={14} />} onSelect={() => go({ page: 'catalog', workspaceId, q: search })}>
-                    Search the catalog{search ? ` for “${search}”` : ''}
+                  <Item
+                    value="search the catalog tables"
+                    icon={<Database size={14} />}
+                    onSelect={() => go({ page: 'catalog', workspaceId, q: search })}
+                  >
+                    Search the catalog
                   </Item>
                   <Item icon={<FileSpreadsheet size={14} />} onSelect={() => go({ page: 'files', workspaceId })}>
                     Go to Files
