@@ -157,6 +157,8 @@ describe('the home page after sign-in', () => {
     await ada.getByRole('navigation', { name: 'Workspace sections' }).getByRole('link', { name: 'Notebooks' }).click()
     await ada.getByRole('link', { name: 'Weekly sales' }).click()
     await ada.getByRole('button', { name: 'Add a SQL cell' }).click()
+    // The add-cell bar under a cell shows on hover (and on keyboard focus).
+    await ada.getByTestId('cell').first().hover()
     await ada.getByRole('button', { name: '+ SQL' }).first().click()
     const cells = ada.getByTestId('cell')
     await expect.poll(() => cells.count()).toBeGreaterThanOrEqual(2)

@@ -1,4 +1,5 @@
 import type { YCellType, YCodeCell } from '@jupyter/ydoc'
+import { ArrowDown, ArrowUp, Play, Trash2, WandSparkles } from 'lucide-react'
 import { memo, useMemo } from 'react'
 import type { Awareness } from 'y-protocols/awareness'
 import {
@@ -16,6 +17,7 @@ import { type CellRunState, formatDuration } from '../../core/notebook/execution
 import { renderMarkdown } from '../../core/notebook/render-safe.ts'
 import { formatSqlCell } from '../../core/notebook/sql-format.ts'
 import { sqlErrorPosition } from '../../core/notebook/sql-support.ts'
+import { IconButton } from '../ui/IconButton.tsx'
 import { CellEditor, type EditorKeys } from './CellEditor.tsx'
 import { useCellVersion, useTicker } from './hooks.ts'
 import { type CellOutput, Outputs } from './outputs/Outputs.tsx'
@@ -162,9 +164,10 @@ export const CellView = memo(function CellView(props: Props) {
                   }}
                 />
                 {canEdit && (
-                  <button
-                    type="button"
-                    className="link"
+                  <IconButton
+                    label="Format SQL"
+                    hint="Shift+F"
+                    icon={WandSparkles}
                     onClick={() => {
                       const text = cell.ysource.toString()
                       try {
@@ -174,43 +177,35 @@ export const CellView = memo(function CellView(props: Props) {
                         /* unparseable SQL stays as typed */
                       }
                     }}
-                  >
-                    Format
-                  </button>
+                  />
                 )}
               </>
             )}
+            <span className="spacer" />
             {canRun && kind !== 'markdown' && (
-              <button type="button" className="link" onClick={() => actions.run(cell.id, 'stay')} aria-label="Run cell">
-                ▶ Run
-              </button>
+              <IconButton label="Run cell" hint="Ctrl+Enter" icon={Play} onClick={() => actions.run(cell.id, 'stay')} />
             )}
             {canEdit && (
               <>
-                <button
-                  type="button"
-                  className="link"
+                <IconButton
+                  label="Move cell up"
+                  hint="Alt+↑"
+                  icon={ArrowUp}
                   onClick={() => actions.move(cell.id, -1)}
-                  aria-label="Move cell up"
-                >
-                  ↑
-                </button>
-                <button
-                  type="button"
-                  className="link"
+                />
+                <IconButton
+                  label="Move cell down"
+                  hint="Alt+↓"
+                  icon={ArrowDown}
                   onClick={() => actions.move(cell.id, 1)}
-                  aria-label="Move cell down"
-                >
-                  ↓
-                </button>
-                <button
-                  type="button"
-                  className="link danger"
+                />
+                <IconButton
+                  label="Delete cell"
+                  hint="D, D"
+                  icon={Trash2}
+                  className="danger-icon"
                   onClick={() => actions.remove(cell.id)}
-                  aria-label="Delete cell"
-                >
-                  Delete
-                </button>
+                />
               </>
             )}
             {presence.length > 0 && (

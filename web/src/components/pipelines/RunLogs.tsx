@@ -13,12 +13,15 @@ export function RunLogs({
   api,
   runId,
   onStatus,
+  onLine,
   step,
   onStep,
 }: {
   api: PipelinesApi
   runId: string
   onStatus: (status: string) => void
+  /** Each new line (a step progressing): the run page reads the steps again. */
+  onLine?: () => void
   /** Only this step's lines ('' = all); the steps table can choose it too. */
   step: string
   onStep: (step: string) => void
@@ -29,11 +32,16 @@ export function RunLogs({
   const stick = useRef(true)
   const onStatusRef = useRef(onStatus)
   onStatusRef.current = onStatus
+  const onLineRef = useRef(onLine)
+  onLineRef.current = onLine
 
   useEffect(() => {
     setLines([])
     return followRunLogs((after) => api.liveLogsUrl(runId, after), {
-      onLine: (line) => setLines((old) => (old.length >= MAX_LINES ? [...old.slice(1), line] : [...old, line])),
+      onLine: (line) => {
+        setLines((old) => (old.length >= MAX_LINES ? [...old.slice(1), line] : [...old, line]))
+        onLineRef.current?.()
+      },
       onStatus: (status) => onStatusRef.current(status),
       onState: setState,
     })

@@ -1,5 +1,5 @@
 import './pipelines.css'
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { roleAtLeast, type Workspace } from '../../core/auth/types.ts'
 import { formatDuration, formatTime, statusLabel } from '../../core/pipelines/format.ts'
 import { pipelinesApi } from '../../core/pipelines/pipelines-api.ts'
@@ -35,14 +35,24 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
     }
   }, [workspace.id, runId])
 
-  // Polls while the run is going: step records change without log lines (a step starting, retrying).
+  // No polling: the run's live log socket says when something changed (a status, a step's log line), and the
+  // run is read again then, at most once a second.
   const finished = run ? FINISHED_STATUSES.includes(run.status) : false
   useEffect(() => {
     void load()
-    if (finished) return
-    const timer = setInterval(() => void load(), 1500)
-    return () => clearInterval(timer)
-  }, [load, finished, tick])
+  }, [load, tick])
+  const lastLoad = useRef(0)
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  const onActivity = useCallback(() => {
+    if (pending.current) return
+    const wait = Math.max(0, lastLoad.current + 1000 - Date.now())
+    pending.current = setTimeout(() => {
+      pending.current = undefined
+      lastLoad.current = Date.now()
+      void load()
+    }, wait)
+  }, [load])
+  useEffect(() => () => clearTimeout(pending.current), [])
 
   const version = run ? `${run.pipelineId}@${run.version}` : undefined
   useEffect(() => {
@@ -226,7 +236,7 @@ export default function RunPage({ workspace, runId }: { workspace: Workspace; ru
           </table>
         </section>
       </section>
-      <RunLogs api={api} runId={run.id} onStatus={() => void load()} step={logStep} onStep={setLogStep} />
+      <RunLogs api={api} runId={run.id} onStatus={onActivity} onLine={onActivity} step={logStep} onStep={setLogStep} />
     </section>
   )
 }

@@ -48,7 +48,8 @@ export function Sidebar({ route, onCreateWorkspace }: { route: Route; onCreateWo
         <Menu
           label="Workspace menu"
           trigger={
-            <button type="button" className="workspace-button ghost" aria-label="Workspace menu">
+            <button type="button" className="workspace-button ghost">
+              <span className="sr-only">Workspace menu: </span>
               <span className="brand-mark" aria-hidden="true">
                 {(current?.name ?? 'W').slice(0, 1).toUpperCase()}
               </span>
