@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['{workbench,kernels,orchestrator,catalog,web,bench}/**/*.test.{ts,tsx}'],
+    include: ['{client,workbench,kernels,orchestrator,catalog,web,bench}/**/*.test.{ts,tsx}'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['./workbench/test/support/global-setup.ts'],
     // Tests start real services (PostgreSQL, Jupyter, Temporal): generous, but finite, limits.

@@ -41,6 +41,7 @@ import { notebookExecutionRoutes } from './routes/notebook-execution.ts'
 import { notebookProblemRoutes } from './routes/notebook-problems.ts'
 import { notebookVersionRoutes } from './routes/notebook-versions.ts'
 import { notebookRoutes } from './routes/notebooks.ts'
+import { documentOtherRoutes } from './routes/openapi-other-routes.ts'
 import { type BeforeCompile, duckdbParseSql, pipelineCompileRoutes } from './routes/pipeline-compile.ts'
 import { pipelineLogRoutes } from './routes/pipeline-logs-live.ts'
 import { pipelineRunRoutes } from './routes/pipeline-runs.ts'
@@ -157,6 +158,7 @@ export function createApp(deps: AppDeps) {
     .route('/', notebookProblemRoutes(deps.identity))
 
   api.get('/openapi.json', authorize(deps.identity, can.public, 'docs.openapi'))
+  documentOtherRoutes(api)
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
