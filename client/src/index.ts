@@ -2,6 +2,7 @@ import createClient, { type Client } from 'openapi-fetch'
 import { EXPIRED_SESSION_CODES, WorkbenchError } from './error.ts'
 import type { paths } from './generated/openapi.ts'
 
+export type { QueryParams, RequestBody, ResponseBody } from './body-types.ts'
 export { EXPIRED_SESSION_CODES, WorkbenchError } from './error.ts'
 export type * from './generated/openapi.ts'
 

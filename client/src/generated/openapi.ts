@@ -1246,7 +1246,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            types: unknown[];
+                            types: components["schemas"]["ConnectionType"][];
                         };
                     };
                 };
@@ -11068,6 +11068,17 @@ export interface components {
             ok: boolean;
             serverVersion?: string;
         };
+        ConnectionType: {
+            hostFields: string[];
+            id: string;
+            label: string;
+            multilineFields: string[];
+            /** @description The parameters' JSON Schema (draft 2020-12, as zod writes it) */
+            schema: {
+                [key: string]: unknown;
+            };
+            secretFields: string[];
+        };
         Error: {
             code: string;
             message: string;
@@ -11615,6 +11626,7 @@ export type CompileProblem = components['schemas']['CompileProblem'];
 export type CompletionReply = components['schemas']['CompletionReply'];
 export type Connection = components['schemas']['Connection'];
 export type ConnectionTestResult = components['schemas']['ConnectionTestResult'];
+export type ConnectionType = components['schemas']['ConnectionType'];
 export type Error = components['schemas']['Error'];
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ExecuteRequest = components['schemas']['ExecuteRequest'];

@@ -48,5 +48,9 @@ export function gridFilterInput(grid: Locator, col: number): Locator {
 export async function scrollGridTo(grid: Locator, fraction: number): Promise<void> {
   await grid
     .locator('.ag-grid-viewport')
-    .evaluate((el, f) => el.scrollTo({ top: f * (el.scrollHeight - el.clientHeight) }), fraction)
+    .evaluate((el, f) => {
+      // This file is compiled without the DOM library; the element is a scrolling <div>.
+      const box = el as unknown as { scrollTo(o: { top: number }): void; scrollHeight: number; clientHeight: number }
+      box.scrollTo({ top: f * (box.scrollHeight - box.clientHeight) })
+    }, fraction)
 }

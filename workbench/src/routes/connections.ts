@@ -49,12 +49,25 @@ const ConnectionName = z.string().trim().min(1).max(100)
 const failed = { 409: errorResponses[400], 422: errorResponses[400] }
 const base = '/workspaces/{workspaceId}/connections'
 
+const ConnectionTypeSchema = z
+  .object({
+    id: z.string(),
+    label: z.string(),
+    secretFields: z.array(z.string()),
+    hostFields: z.array(z.string()),
+    multilineFields: z.array(z.string()),
+    schema: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "The parameters' JSON Schema (draft 2020-12, as zod writes it)" }),
+  })
+  .openapi('ConnectionType')
+
 const types = createRoute({
   method: 'get',
   path: '/connection-types',
   tags: ['connections'],
   summary: 'Connection types and their parameter schemas (JSON Schema), with secret fields marked',
-  responses: { 200: json(z.object({ types: z.array(z.unknown()) })), ...errorResponses },
+  responses: { 200: json(z.object({ types: z.array(ConnectionTypeSchema) })), ...errorResponses },
 })
 const list = createRoute({
   method: 'get',
@@ -201,10 +214,10 @@ export function connectionRoutes(identity: Identity, connections: () => Connecti
           types: [...connectionTypes.values()].map((t) => ({
             id: t.id,
             label: t.label,
-            secretFields: t.secretFields,
-            hostFields: t.hostFields,
-            multilineFields: t.multilineFields ?? [],
-            schema: zod.toJSONSchema(t.params, { io: 'input', unrepresentable: 'any' }),
+            secretFields: [...t.secretFields],
+            hostFields: [...t.hostFields],
+            multilineFields: [...(t.multilineFields ?? [])],
+            schema: { ...zod.toJSONSchema(t.params, { io: 'input', unrepresentable: 'any' }) } as Record<string, unknown>,
           })),
         },
         200,

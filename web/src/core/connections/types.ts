@@ -1,16 +1,12 @@
-/** A connection type as `GET /api/connection-types` describes it (a JSON Schema of its parameters). */
-export interface ConnectionTypeInfo {
-  id: string
-  label: string
-  secretFields: string[]
-  hostFields: string[]
-  multilineFields: string[]
-  schema: {
-    properties?: Record<string, JsonSchemaProperty>
-    required?: string[]
-  }
-}
+import type * as Schema from '@workbench/client'
 
+/** A connection type as `GET /api/connection-types` describes it (a JSON Schema of its parameters). */
+export type ConnectionTypeInfo = Omit<ConnectionTypeAnswer, 'schema'> & {
+  schema: { properties?: Record<string, JsonSchemaProperty>; required?: string[] }
+}
+type ConnectionTypeAnswer = Schema.ConnectionType
+
+/** The parts of a parameter's JSON Schema the generated form reads (the server sends the full schema). */
 export interface JsonSchemaProperty {
   type?: string
   description?: string
@@ -22,24 +18,8 @@ export interface JsonSchemaProperty {
 }
 
 /** A saved connection: secret fields only as set/unset. */
-export interface Connection {
-  id: string
-  name: string
-  type: string
-  params: Record<string, unknown>
-  secrets: Record<string, 'set' | 'unset'>
-  writable: boolean
-  createdAt: string
-  updatedAt: string
-  lastTest: { at: string; ok: boolean; error: string | null } | null
-}
-
-export interface TestResult {
-  ok: boolean
-  serverVersion?: string
-  error?: { code: string; message: string }
-  durationMs: number
-}
+export type Connection = Schema.Connection
+export type TestResult = Schema.ConnectionTestResult
 
 /** One input of a generated form. */
 export interface FormField {

@@ -1,99 +1,23 @@
-/** Shapes of the files API (workbench/src/routes/file-schemas.ts), as the web app uses them. */
-export const ENCODINGS = ['utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1'] as const
-export type TextEncoding = (typeof ENCODINGS)[number]
+/** The files API's shapes, from the generated client, and what the web app derives from them. */
+import type * as Schema from '@workbench/client'
 
-export interface UploadedFile {
-  id: string
-  name: string
-  size: number
-  status: 'uploading' | 'ready'
-  received: number
-  format: 'csv' | 'tsv' | 'xlsx' | 'parquet' | 'json' | 'ndjson' | null
-  encoding: TextEncoding | null
-  sheets: { index: number; name: string; rows: number; hidden: boolean }[] | null
-  createdAt: string
-}
+export type UploadedFile = Schema.UploadedFile
+export type TextEncoding = NonNullable<UploadedFile['encoding']>
+export type Problem = Schema.FileProblem
+export type ReadOptions = Schema.FileReadOptions
+export type Preview = Schema.FilePreview
+export type RejectedRow = Schema.RejectedRow
+export type ImportResult = Schema.FileImportResult
 
-export interface Problem {
-  kind:
-    | 'ragged_row'
-    | 'broken_quote'
-    | 'cast'
-    | 'inexact'
-    | 'mixed_types'
-    | 'invalid_encoding'
-    | 'invalid_json'
-    | 'cell_error'
-    | 'merged_cells'
-    | 'other'
-  line?: number
-  lines?: number
-  row?: number
-  column?: string
-  message: string
-  raw?: string
-}
-
-export interface ReadOptions {
-  encoding?: TextEncoding
-  delimiter?: string
-  quote?: string
-  escape?: string
-  decimal?: '.' | ','
-  header?: boolean
-  sheet?: number
-  /** Workbooks: rows skipped above the header row. */
-  skipRows?: number
-  columns?: { name: string; type: string }[]
-}
-
-export interface Preview {
-  fileId: string
-  format: string
-  encoding: string | null
-  delimiter: string | null
-  quote: string | null
-  escape: string | null
-  decimal: '.' | ',' | null
-  header: boolean | null
-  sheet: number | null
-  sheets: { index: number; name: string; rows: number; hidden: boolean }[] | null
-  /** Workbooks: rows skipped above the header in force, and the header row the sheet suggests (1-based). */
-  skipRows: number | null
-  detectedHeaderRow: number | null
-  columns: { source: string; name: string; type: string }[]
-  /** Types a column may be given, besides the one detected for it. */
-  columnTypes: string[]
-  rows: unknown[][]
-  problems: Problem[]
-  wholeFileChecked: boolean
-}
-
-export interface RejectedRow {
-  line: number | null
-  lines: number
-  column: string | null
-  kind: string
-  reason: string
-  raw: string | null
-}
-
-export interface ImportResult {
-  id: string
-  fileName: string
-  table: string
-  mode: 'replace' | 'append'
-  status: 'running' | 'succeeded' | 'failed'
-  rowsLoaded: number
-  rowsRejected: number
-  rejectsTable: string | null
-  error: string | null
-  rejects: RejectedRow[]
-  /** Lines in the file read (delimited text). */
-  fileLines: number | null
-  /** Lines of the file the rejected rows cover. */
-  linesRejected: number
-}
+/** The encodings the server reads, in the order the picker offers them. */
+export const ENCODINGS = [
+  'utf-8',
+  'utf-8-bom',
+  'utf-16le',
+  'utf-16be',
+  'windows-1252',
+  'iso-8859-1',
+] as const satisfies readonly TextEncoding[]
 
 /** Human words for a problem kind. */
 export const PROBLEM_LABELS: Record<string, string> = {
