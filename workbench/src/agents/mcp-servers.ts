@@ -87,6 +87,8 @@ const RESERVED_HEADERS = new Set([
   'connection',
 ])
 const sealContext = (serverId: string) => `mcp-server:${serverId}`
+/** Requests without a timeout of their own: bounded by their caller's signal (a step's timeout, a cancelled run). */
+const NO_REQUEST_TIMEOUT_MS = 24 * 60 * 60_000
 
 /**
  * The external MCP servers a workspace registered, for agents as pipeline steps (`mcp.call`). Workspace admins
@@ -226,7 +228,8 @@ export class McpServers {
     const result = await this.#session(new URL(row.url), await this.#headers(row), options, async (client) => {
       const answer = await client.callTool({ name: tool, arguments: args }, undefined, {
         signal: options.signal,
-        timeout: options.timeoutMs,
+        // The SDK's own default (60 s) would cut long agent tasks: the step's timeout (the signal) is the bound.
+        timeout: options.timeoutMs ?? NO_REQUEST_TIMEOUT_MS,
         resetTimeoutOnProgress: true,
       })
       return answer as CallToolResult
@@ -264,14 +267,14 @@ export class McpServers {
       fetch: this.options.outbound.fetch({
         maxBodyBytes: this.#maxBodyBytes,
         // The guarded fetch's own bound is a backstop: calls end at their step's timeout (the signal).
-        timeoutMs: 24 * 60 * 60_000,
+        timeoutMs: NO_REQUEST_TIMEOUT_MS,
       }),
       requestInit: { headers },
     })
     const client = new Client({ name: 'workbench', version: '1' })
     try {
       try {
-        await client.connect(transport, { signal: options.signal, timeout: options.timeoutMs })
+        await client.connect(transport, { signal: options.signal, timeout: options.timeoutMs ?? NO_REQUEST_TIMEOUT_MS })
       } catch (err) {
         throw connectProblem(err, url)
       }

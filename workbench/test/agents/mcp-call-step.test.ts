@@ -23,6 +23,7 @@ async function agentServer(host: string) {
   let connections = 0
   const seen: { tool: string; args: unknown }[] = []
   const unauthorized: string[] = []
+  const requests: string[] = []
   const build = () => {
     const server = new McpServer({ name: 'test-agent', version: '2.1.0' })
     server.registerTool(
@@ -52,6 +53,7 @@ async function agentServer(host: string) {
     return server
   }
   const httpServer = http.createServer(async (req, res) => {
+    requests.push(req.url ?? '')
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       unauthorized.push(`${req.method} ${req.url}`)
       return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}')
@@ -77,6 +79,7 @@ async function agentServer(host: string) {
     url: `http://${host}:${port}/mcp`,
     seen,
     unauthorized,
+    requests,
     connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
@@ -248,16 +251,20 @@ describe.each(DATABASE_KINDS)('agents as pipeline steps (%s)', (kind) => {
   })
 
   it('a server whose network the policy no longer allows is refused at call time, before connecting', async () => {
+    // A server of its own URL, so no late request of an earlier test is mistaken for one of this run.
+    const fenced = await admin('POST', '/mcp-servers', { name: 'fenced', url: `${agent.url}?fenced`, headers: auth })
+    expect(fenced.status, JSON.stringify(fenced.body)).toBe(201)
     await writeAllowedNetworks(wb.db.db, [])
-    const connections = agent.connections()
+    const reached = () => agent.requests.filter((url) => url.includes('fenced')).length
+    const before = reached()
     const { detail } = await runToEnd(`agent-blocked-${kind}`, [
-      '  - { id: a, type: mcp.call, retry: { attempts: 3 }, with: { server: agents, tool: add, arguments: { a: 1, b: 1 } } }',
+      '  - { id: a, type: mcp.call, retry: { attempts: 3 }, with: { server: fenced, tool: add, arguments: { a: 1, b: 1 } } }',
     ])
     const step = detail.steps.find((s: any) => s.stepId === 'a')
     expect(step.status).toBe('failed')
     expect(step.error).toContain("not allowed by this instance's network policy")
     expect(step.attempts ?? 1).toBeLessThanOrEqual(1)
-    expect(agent.connections()).toBe(connections)
+    expect(reached()).toBe(before)
     await writeAllowedNetworks(wb.db.db, ['127.0.0.3/32'])
   })
 })

@@ -267,6 +267,7 @@ describe.each(DATABASE_KINDS)('the MCP server over Streamable HTTP (%s)', (kind)
       preview_table: { workspaceId: ws, assetId: m.customersAssetId },
       table_stats: { workspaceId: ws, assetId: m.customersAssetId },
       run_sql: { workspaceId: ws, sql: 'SELECT count(*) FROM customers' },
+      ask: { workspaceId: ws, question: 'How many customers are there?' },
       list_files: { workspaceId: ws },
       preview_file: { workspaceId: ws, fileId: none },
       import_file: { workspaceId: ws, fileId: none, table: 'never' },
