@@ -80,7 +80,7 @@ async function connectionIdOf(db: () => Kysely<Database>, workspaceId: string, n
     .where('workspace_id', '=', workspaceId)
     .where('name', '=', name)
     .executeTakeFirst()
-  if (!row || row.type !== 'odoo')
+  if (row?.type !== 'odoo')
     throw ApplicationFailure.nonRetryable(`no Odoo connection named ${name}`, 'UnknownConnection')
   return row.id
 }
