@@ -16,6 +16,7 @@ describe('bootstrap on a machine without Python and Go', () => {
     for (const file of [
       'scripts/bootstrap.mjs',
       'scripts/bootstrap/ocr.mjs',
+      'scripts/bootstrap/llama-server.mjs',
       'package-lock.json',
       'python/requirements.lock.txt',
     ]) {
@@ -52,6 +53,7 @@ describe('bootstrap on a machine without Python and Go', () => {
     for (const file of [
       'scripts/bootstrap.mjs',
       'scripts/bootstrap/ocr.mjs',
+      'scripts/bootstrap/llama-server.mjs',
       'package-lock.json',
       'python/requirements.lock.txt',
     ]) {

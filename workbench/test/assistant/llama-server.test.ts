@@ -48,7 +48,9 @@ describe('the model client against a real llama-server', () => {
     expect(['stop', 'length']).toContain(done?.finishReason)
     expect(done?.usage.estimated).toBe(false)
     expect(done?.usage.promptTokens).toBeGreaterThan(5)
-    expect(done?.usage.completionTokens).toBe(deltas.length)
+    // The server's own count: every delta is at least one token, and a token may end the stream without text.
+    expect(done?.usage.completionTokens).toBeGreaterThanOrEqual(deltas.length)
+    expect(done?.usage.completionTokens).toBeLessThanOrEqual(24)
   }, 120_000)
 
   it('answers in the JSON schema it was given (the server constrains the output), with usage and cost', async () => {
