@@ -46,11 +46,9 @@ export function gridFilterInput(grid: Locator, col: number): Locator {
 
 /** Scrolls the grid's body to `fraction` (0 top, 1 end) of its height, as a user dragging the scrollbar would. */
 export async function scrollGridTo(grid: Locator, fraction: number): Promise<void> {
-  await grid
-    .locator('.ag-grid-viewport')
-    .evaluate((el, f) => {
-      // This file is compiled without the DOM library; the element is a scrolling <div>.
-      const box = el as unknown as { scrollTo(o: { top: number }): void; scrollHeight: number; clientHeight: number }
-      box.scrollTo({ top: f * (box.scrollHeight - box.clientHeight) })
-    }, fraction)
+  await grid.locator('.ag-grid-viewport').evaluate((el, f) => {
+    // This file is compiled without the DOM library; the element is a scrolling <div>.
+    const box = el as unknown as { scrollTo(o: { top: number }): void; scrollHeight: number; clientHeight: number }
+    box.scrollTo({ top: f * (box.scrollHeight - box.clientHeight) })
+  }, fraction)
 }

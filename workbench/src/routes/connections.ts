@@ -217,7 +217,10 @@ export function connectionRoutes(identity: Identity, connections: () => Connecti
             secretFields: [...t.secretFields],
             hostFields: [...t.hostFields],
             multilineFields: [...(t.multilineFields ?? [])],
-            schema: { ...zod.toJSONSchema(t.params, { io: 'input', unrepresentable: 'any' }) } as Record<string, unknown>,
+            schema: { ...zod.toJSONSchema(t.params, { io: 'input', unrepresentable: 'any' }) } as Record<
+              string,
+              unknown
+            >,
           })),
         },
         200,
